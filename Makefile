@@ -1,0 +1,54 @@
+# pdao — two commands: `make demo` and `make test`. Everything else here serves those two.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-browser lint format lock serve migrate clean messages openapi
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), "pdao needs Python 3.12 (see .python-version; pyenv install 3.12)"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+# A local, demo-only environment file with generated secrets; never committed.
+.env:
+	@$(PYTHON) -c 'import secrets; print("PDAO_SECRET_KEY=" + secrets.token_urlsafe(50)); print("PDAO_DEMO=true"); print("PDAO_HTTPS=false"); print("PDAO_DEMO_PASSWORD=Demo-" + secrets.token_urlsafe(9))' > .env
+	@echo "Wrote .env (demo settings and a generated password)."
+
+migrate: $(STAMP) .env
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
+	$(BIN)/gunicorn pdao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --log-level warning
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PDAO_SECRET_KEY=lint-only $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Recompile the English catalogue after editing pdao/locale/en/LC_MESSAGES/django.po.
+messages: $(STAMP)
+	cd pdao && PDAO_SECRET_KEY=messages-only ../$(BIN)/python ../manage.py makemessages -l en --no-obsolete
+	cd pdao && PDAO_SECRET_KEY=messages-only ../$(BIN)/python ../manage.py compilemessages -l en
+
+# Refresh constraints.txt after changing pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^pdao' > constraints.txt
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,111 @@
+from django import forms
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from pdao.accounts import credit_code
+from pdao.accounts.choices import ROLES_BY_ORGANISATION_TYPE, OrganisationType
+from pdao.accounts.models import Organisation, User
+from pdao.core.permissions import Role
+
+
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = [
+            "name",
+            "short_name",
+            "type",
+            "credit_code",
+            "division_code",
+            "contact_name",
+            "contact_phone",
+            "address",
+        ]
+
+    def clean_credit_code(self):
+        return credit_code.normalise(self.cleaned_data["credit_code"])
+
+
+class OrganisationFilterForm(forms.Form):
+    q = forms.CharField(label=_("名称或信用代码"), required=False)
+    type = forms.ChoiceField(
+        label=_("类型"), required=False, choices=[("", _("全部")), *OrganisationType.choices]
+    )
+    verified = forms.ChoiceField(
+        label=_("核验状态"),
+        required=False,
+        choices=[("", _("全部")), ("yes", _("已核验")), ("no", _("待核验"))],
+    )
+
+
+class UserCreateForm(forms.ModelForm):
+    roles = forms.MultipleChoiceField(
+        label=_("角色"), choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    password = forms.CharField(
+        label=_("初始密码"), widget=forms.PasswordInput(render_value=False), strip=False
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "display_name", "organisation", "email", "phone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].required = True
+        self.fields["organisation"].queryset = Organisation.objects.filter(is_active=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation = cleaned.get("organisation")
+        roles = [Role(r) for r in cleaned.get("roles", [])]
+        if organisation is not None:
+            allowed = ROLES_BY_ORGANISATION_TYPE[organisation.type]
+            wrong = [r.label for r in roles if r not in allowed]
+            if wrong:
+                self.add_error(
+                    "roles",
+                    _("「%(type)s」类组织的成员不能担任:%(roles)s")
+                    % {"type": organisation.get_type_display(), "roles": "、".join(wrong)},
+                )
+        cleaned["roles"] = tuple(roles)
+        password = cleaned.get("password")
+        if password:
+            candidate = User(
+                username=cleaned.get("username", ""),
+                display_name=cleaned.get("display_name", ""),
+                email=cleaned.get("email", ""),
+            )
+            try:
+                validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+
+    def clean_role(self):
+        return Role(self.cleaned_data["role"])
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("理由"), max_length=500)
+
+
+class ActiveForm(ReasonForm):
+    active = forms.BooleanField(label=_("启用"), required=False)
+
+
+__all__ = [
+    "ActiveForm",
+    "OrganisationFilterForm",
+    "OrganisationForm",
+    "PasswordChangeForm",
+    "ReasonForm",
+    "RoleForm",
+    "SetPasswordForm",
+    "UserCreateForm",
+]

@@ -1,0 +1,294 @@
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from pdao.accounts import forms, services
+from pdao.accounts.choices import ROLES_BY_ORGANISATION_TYPE, OrganisationType
+from pdao.accounts.models import Organisation, RoleGrant, User
+from pdao.core.access import public, requires, requires_login
+from pdao.core.htmx import is_htmx
+from pdao.core.permissions import Perm, Role
+
+POST = ("POST",)
+GET_POST = ("GET", "HEAD", "POST")
+
+login = public(methods=GET_POST)(
+    auth_views.LoginView.as_view(
+        template_name="accounts/login.html", redirect_authenticated_user=True
+    )
+)
+logout = requires_login(methods=POST)(auth_views.LogoutView.as_view())
+
+
+def _fail(request, error: Exception) -> None:
+    if isinstance(error, ValidationError):
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.error(request, str(error))
+
+
+# --- Own account ------------------------------------------------------------------------------
+
+
+@requires_login()
+def profile(request):
+    return render(
+        request, "accounts/profile.html", {"permissions": sorted(request.user.permissions)}
+    )
+
+
+@requires_login(methods=GET_POST)
+def password_change(request):
+    form = forms.PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.change_password(request.user, form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("密码已修改。"))
+        return redirect("accounts:profile")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+# --- Organisations ------------------------------------------------------------------------------
+
+
+@requires(Perm.ORGANISATIONS_VIEW)
+def organisation_list(request):
+    visible = Organisation.objects.visible_to(request.user)
+    form = forms.OrganisationFilterForm(request.GET or None)
+    shown = visible
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            shown = shown.filter(Q(name__icontains=data["q"]) | Q(credit_code__icontains=data["q"]))
+        if data["type"]:
+            shown = shown.filter(type=data["type"])
+        if data["verified"]:
+            shown = shown.filter(verified_at__isnull=data["verified"] == "no")
+    type_counts = dict(visible.values_list("type").annotate(n=Count("id")).values_list("type", "n"))
+    facets = [
+        (value, label, type_counts.get(value, 0)) for value, label in OrganisationType.choices
+    ]
+    page = Paginator(
+        shown.annotate(member_count=Count("users")).order_by("type", "name"), 25
+    ).get_page(request.GET.get("page"))
+    template = (
+        "accounts/_organisation_rows.html"
+        if is_htmx(request)
+        else "accounts/organisation_list.html"
+    )
+    return render(request, template, {"form": form, "page": page, "facets": facets})
+
+
+@requires(Perm.ORGANISATIONS_VIEW)
+def organisation_detail(request, pk: int):
+    organisation = get_object_or_404(Organisation.objects.visible_to(request.user), pk=pk)
+    members = organisation.users.prefetch_related("role_grants").order_by("username")
+    return render(
+        request,
+        "accounts/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "members": members,
+            "allowed_roles": sorted(ROLES_BY_ORGANISATION_TYPE[organisation.type]),
+        },
+    )
+
+
+@requires(Perm.ORGANISATIONS_MANAGE, methods=GET_POST)
+def organisation_create(request):
+    form = forms.OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        organisation = services.create_organisation(by=request.user, **form.cleaned_data)
+        messages.success(request, _("已登记组织「%(name)s」。") % {"name": organisation.name})
+        return redirect("accounts:organisation_detail", pk=organisation.pk)
+    return render(request, "accounts/organisation_form.html", {"form": form})
+
+
+@requires(Perm.ORGANISATIONS_MANAGE, methods=GET_POST)
+def organisation_edit(request, pk: int):
+    organisation = get_object_or_404(Organisation, pk=pk)
+    form = forms.OrganisationForm(request.POST or None, instance=Organisation.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_organisation(organisation, by=request.user, **form.cleaned_data)
+        except (services.RuleViolation, ValidationError) as error:
+            _fail(request, error)
+        else:
+            messages.success(request, _("组织信息已保存。"))
+            return redirect("accounts:organisation_detail", pk=pk)
+    return render(
+        request, "accounts/organisation_form.html", {"form": form, "organisation": organisation}
+    )
+
+
+@requires(Perm.ORGANISATIONS_MANAGE, methods=POST)
+def organisation_verify(request, pk: int):
+    organisation = get_object_or_404(Organisation, pk=pk)
+    try:
+        services.verify_organisation(organisation, by=request.user)
+    except services.RuleViolation as error:
+        _fail(request, error)
+    else:
+        messages.success(request, _("已核验组织「%(name)s」。") % {"name": organisation.name})
+    return redirect("accounts:organisation_detail", pk=pk)
+
+
+@requires(Perm.ORGANISATIONS_MANAGE, methods=POST)
+def organisation_set_active(request, pk: int):
+    organisation = get_object_or_404(Organisation, pk=pk)
+    form = forms.ActiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写理由。"))
+    else:
+        try:
+            services.set_organisation_active(
+                organisation,
+                active=form.cleaned_data["active"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except services.RuleViolation as error:
+            _fail(request, error)
+        else:
+            messages.success(request, _("组织状态已更新。"))
+    return redirect("accounts:organisation_detail", pk=pk)
+
+
+# --- Users --------------------------------------------------------------------------------------
+
+
+@requires(Perm.USERS_MANAGE)
+def user_list(request):
+    q = request.GET.get("q", "").strip()
+    users = User.objects.select_related("organisation").prefetch_related(
+        Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role"))
+    )
+    if q:
+        users = users.filter(
+            Q(username__icontains=q)
+            | Q(display_name__icontains=q)
+            | Q(organisation__name__icontains=q)
+        )
+    locked = set(
+        AccessAttempt.objects.filter(
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+        ).values_list("username", flat=True)
+    )
+    page = Paginator(users, 25).get_page(request.GET.get("page"))
+    return render(request, "accounts/user_list.html", {"page": page, "q": q, "locked": locked})
+
+
+@requires(Perm.USERS_MANAGE, methods=GET_POST)
+def user_create(request):
+    initial = {"organisation": request.GET.get("organisation")}
+    form = forms.UserCreateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.create_user(
+                by=request.user,
+                username=data["username"],
+                organisation=data["organisation"],
+                password=data["password"],
+                display_name=data["display_name"],
+                email=data["email"],
+                phone=data["phone"],
+                roles=data["roles"],
+            )
+        except (services.RuleViolation, ValidationError) as error:
+            _fail(request, error)
+        else:
+            messages.success(request, _("已创建用户 %(u)s。") % {"u": user.username})
+            return redirect("accounts:user_detail", pk=user.pk)
+    return render(request, "accounts/user_form.html", {"form": form})
+
+
+@requires(Perm.USERS_MANAGE)
+def user_detail(request, pk: int):
+    subject = get_object_or_404(User.objects.select_related("organisation"), pk=pk)
+    allowed = (
+        ROLES_BY_ORGANISATION_TYPE.get(subject.organisation.type, frozenset())
+        if subject.organisation
+        else frozenset()
+    )
+    held = set(subject.role_grants.values_list("role", flat=True))
+    attempts = AccessAttempt.objects.filter(username=subject.username).order_by("-attempt_time")
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "subject": subject,
+            "held_roles": [Role(r) for r in sorted(held)],
+            "grantable_roles": [r for r in Role if r in allowed and r.value not in held],
+            "attempts": attempts[:10],
+            "password_form": forms.SetPasswordForm(subject),
+        },
+    )
+
+
+def _user_action(request, pk: int, form_class, act):
+    subject = get_object_or_404(User, pk=pk)
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            act(subject, form.cleaned_data if form else {})
+        except (services.RuleViolation, ValidationError) as error:
+            _fail(request, error)
+        else:
+            messages.success(request, _("操作已完成。"))
+    return redirect("accounts:user_detail", pk=pk)
+
+
+@requires(Perm.USERS_MANAGE, methods=POST)
+def user_grant_role(request, pk: int):
+    return _user_action(
+        request, pk, forms.RoleForm, lambda u, d: services.grant_role(u, d["role"], by=request.user)
+    )
+
+
+@requires(Perm.USERS_MANAGE, methods=POST)
+def user_revoke_role(request, pk: int):
+    return _user_action(
+        request,
+        pk,
+        forms.RoleForm,
+        lambda u, d: services.revoke_role(u, d["role"], by=request.user),
+    )
+
+
+@requires(Perm.USERS_MANAGE, methods=POST)
+def user_set_active(request, pk: int):
+    return _user_action(
+        request,
+        pk,
+        forms.ActiveForm,
+        lambda u, d: services.set_user_active(
+            u, active=d["active"], by=request.user, reason=d["reason"]
+        ),
+    )
+
+
+@requires(Perm.USERS_MANAGE, methods=POST)
+def user_unlock(request, pk: int):
+    return _user_action(request, pk, None, lambda u, d: services.unlock_user(u, by=request.user))
+
+
+@requires(Perm.USERS_MANAGE, methods=POST)
+def user_set_password(request, pk: int):
+    subject = get_object_or_404(User, pk=pk)
+    form = forms.SetPasswordForm(subject, request.POST)
+    if form.is_valid():
+        services.set_password(subject, form.cleaned_data["new_password1"], by=request.user)
+        messages.success(request, _("已重置用户 %(u)s 的密码。") % {"u": subject.username})
+    else:
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    return redirect("accounts:user_detail", pk=pk)

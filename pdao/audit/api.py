@@ -1,0 +1,56 @@
+from datetime import datetime
+
+from ninja import Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from pdao.audit.models import AuditEvent
+from pdao.core.access import api_requires
+from pdao.core.permissions import Perm
+
+router = Router(tags=["audit"])
+
+
+class EventOut(Schema):
+    id: int
+    occurred_at: datetime
+    actor_id: int | None
+    actor_username: str
+    organisation_id: int | None
+    organisation_name: str
+    roles: str
+    action: str
+    object_type: str
+    object_id: str
+    summary: str
+    changes: dict
+    ip: str | None
+    request_id: str
+
+
+class EventFilter(Schema):
+    action: str | None = None
+    actor_username: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@router.get("/events", response=list[EventOut], summary="Audit events, newest first")
+@api_requires(Perm.AUDIT_VIEW)
+@paginate(LimitOffsetPagination)
+def list_events(request, filters: Query[EventFilter]):
+    events = AuditEvent.objects.all()
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.actor_username:
+        events = events.filter(actor_username=filters.actor_username)
+    if filters.object_type:
+        events = events.filter(object_type=filters.object_type)
+    if filters.object_id:
+        events = events.filter(object_id=filters.object_id)
+    if filters.since:
+        events = events.filter(occurred_at__gte=filters.since)
+    if filters.until:
+        events = events.filter(occurred_at__lte=filters.until)
+    return events

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from pdao.accounts import demo as accounts_demo
+
+
+class Command(BaseCommand):
+    help = "Load the Liuzhou demo data (idempotent; synthetic data only). Needs PDAO_DEMO=true."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            default=None,
+            help="Password for every demo user (default: PDAO_DEMO_PASSWORD from the environment).",
+        )
+
+    def handle(self, *args, password=None, **options):
+        if not settings.DEMO:
+            raise CommandError(
+                "seed_demo creates accounts with a shared password and is refused unless "
+                "PDAO_DEMO=true (never set it in production)."
+            )
+        password = password or settings.DEMO_PASSWORD
+        if not password:
+            raise CommandError("Give --password or set PDAO_DEMO_PASSWORD (make demo does).")
+        logins = accounts_demo.seed(password=password)
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))
+        width = max(len(u) for u, _, _ in logins)
+        for username, organisation, roles in logins:
+            self.stdout.write(f"  {username.ljust(width)}  {roles}  ({organisation})")
+        self.stdout.write(f"Password for every demo user: {password}")

@@ -1,0 +1,75 @@
+"""Roles and permissions: permissions are an enum, each role lists the permissions it holds.
+
+A user holds roles within their organisation (`pdao.accounts.models.RoleGrant`); what a user may
+do is the union of their roles' permissions. Views and API handlers declare the one permission
+they need with `pdao.core.access.requires`; templates ask `perms.<app>.<action>` (the role
+backend answers Django's `has_perm`).
+
+Later pillars add their permissions here and grant them to roles in `ROLE_PERMISSIONS`.
+"""
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """角色 — the roles of DESIGN.md, each scoped to the holder's organisation."""
+
+    BUREAU_ADMIN = "bureau_admin", _("数据局管理员")
+    SUPERVISOR = "supervisor", _("安全监管员")
+    PROVIDER = "provider", _("数据提供单位")
+    OPERATOR = "operator", _("数据运营单位")
+    CONSUMER = "consumer", _("数据使用方")
+    FINANCE = "finance", _("财政部门")
+    INDUSTRY_LEAD = "industry_lead", _("行业主管部门")
+    REVIEWER = "reviewer", _("评审专家")
+    TASKFORCE = "taskforce", _("工作专班")
+
+
+class Perm(StrEnum):
+    """One permission a view, endpoint or service checks. Values are `<app>.<action>`."""
+
+    ORGANISATIONS_VIEW = "accounts.view_organisations"
+    """See organisations: everyone sees their own; see-all widens it to the whole platform."""
+    ORGANISATIONS_VIEW_ALL = "accounts.view_all_organisations"
+    ORGANISATIONS_MANAGE = "accounts.manage_organisations"
+    USERS_MANAGE = "accounts.manage_users"
+    AUDIT_VIEW = "audit.view_events"
+    AUDIT_EXPORT = "audit.export_events"
+
+    @property
+    def app_label(self) -> str:
+        return self.value.split(".", 1)[0]
+
+
+_EVERY_ROLE = frozenset({Perm.ORGANISATIONS_VIEW})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.BUREAU_ADMIN: _EVERY_ROLE
+    | {
+        Perm.ORGANISATIONS_VIEW_ALL,
+        Perm.ORGANISATIONS_MANAGE,
+        Perm.USERS_MANAGE,
+        Perm.AUDIT_VIEW,
+        Perm.AUDIT_EXPORT,
+    },
+    Role.SUPERVISOR: _EVERY_ROLE
+    | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT},
+    Role.PROVIDER: _EVERY_ROLE,
+    Role.OPERATOR: _EVERY_ROLE,
+    Role.CONSUMER: _EVERY_ROLE,
+    Role.FINANCE: _EVERY_ROLE,
+    Role.INDUSTRY_LEAD: _EVERY_ROLE,
+    Role.REVIEWER: _EVERY_ROLE,
+    Role.TASKFORCE: _EVERY_ROLE | {Perm.ORGANISATIONS_VIEW_ALL},
+}
+
+
+def permissions_of(roles) -> frozenset[Perm]:
+    """The union of the permissions of `roles` (Role members or their string values)."""
+    held: set[Perm] = set()
+    for role in roles:
+        held |= ROLE_PERMISSIONS[Role(role)]
+    return frozenset(held)

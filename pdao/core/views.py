@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.i18n import set_language as django_set_language
+
+from pdao.accounts.choices import OrganisationType
+from pdao.accounts.models import Organisation
+from pdao.core.access import public, requires_login
+from pdao.core.permissions import Role
+from pdao.core.workbench import work_for
+
+set_language = public(methods=("POST",))(django_set_language)
+
+
+@public()
+def home(request):
+    """The public portal: what the programme is, who takes part; no data, only public facts."""
+    counts = dict(
+        Organisation.objects.filter(is_active=True, verified_at__isnull=False)
+        .values_list("type")
+        .annotate(n=Count("id"))
+        .values_list("type", "n")
+    )
+    participants = [
+        (label, counts.get(value, 0))
+        for value, label in OrganisationType.choices
+        if value
+        in (OrganisationType.PROVIDER, OrganisationType.OPERATOR, OrganisationType.CONSUMER)
+    ]
+    return render(request, "core/home.html", {"participants": participants})
+
+
+@requires_login()
+def workbench(request):
+    user = request.user
+    sections = [
+        {"role": role, "items": work_for(user, role)} for role in Role if role in user.roles
+    ]
+    return render(request, "core/workbench.html", {"sections": sections})
+
+
+@public()
+def healthz(request):
+    """Liveness and database reachability for the load balancer; no details to outsiders."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "demo": settings.DEMO})

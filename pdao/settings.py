@@ -1,0 +1,246 @@
+"""Settings for pdao: every value comes from the environment, documented in `.env.example`.
+
+A `.env` file beside `manage.py` is read when present (`make demo` writes one with a generated
+secret). Required values fail loudly with a hint rather than falling back to something unsafe.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _required(name: str, hint: str) -> str:
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(f"{name} is not set. {hint} See .env.example.")
+    return value
+
+
+DEBUG = env.bool("PDAO_DEBUG", default=False)
+# Demo mode shows a banner on every page and allows `seed_demo`; never on in production.
+DEMO = env.bool("PDAO_DEMO", default=False)
+# The password `seed_demo` gives every demo user (make demo generates one into .env).
+DEMO_PASSWORD = env.str("PDAO_DEMO_PASSWORD", default="")
+# Behind TLS (production): secure cookies, HSTS, redirect to https. Off only for local http.
+HTTPS = env.bool("PDAO_HTTPS", default=not DEBUG)
+
+SECRET_KEY = _required(
+    "PDAO_SECRET_KEY",
+    "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'.",
+)
+ALLOWED_HOSTS = env.list("PDAO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("PDAO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# Where dataset versions (Parquet) and uploaded documents live. Never served by any URL.
+DATA_DIR = Path(env.str("PDAO_DATA_DIR", default=str(BASE_DIR / "var" / "data")))
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",
+    "ninja",
+    "pdao.core",
+    "pdao.accounts",
+    "pdao.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "pdao.core.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Must stay last: it turns a lockout raised during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "pdao.urls"
+WSGI_APPLICATION = "pdao.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "pdao" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "pdao.core.context_processors.platform",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'pdao.sqlite3'}")
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server and a worker read while one writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache_url("PDAO_CACHE_URL", default="locmemcache://pdao")}
+
+# --- Authentication -----------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Axes first: it refuses a locked-out username/address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    # Answers has_perm() from the user's roles (pdao.core.permissions).
+    "pdao.accounts.backends.RolePermissionBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "pdao.accounts.validators.CharacterClassPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:workbench"
+LOGOUT_REDIRECT_URL = "core:home"
+
+# Lockout after repeated failures (django-axes): per username and address together, so one
+# attacker cannot lock a user out from everywhere, and the bureau can unlock early.
+AXES_FAILURE_LIMIT = env.int("PDAO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PDAO_LOGIN_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "pdao.core.context.client_ip"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False
+
+# Single sign-on (OIDC) is off unless an issuer is configured; see docs/operations.md.
+OIDC_ENABLED = bool(env.str("PDAO_OIDC_CLIENT_ID", default=""))
+if OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.insert(1, "pdao.accounts.backends.OIDCBackend")
+    OIDC_RP_CLIENT_ID = env.str("PDAO_OIDC_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = _required("PDAO_OIDC_CLIENT_SECRET", "Set it with the client id.")
+    OIDC_RP_SIGN_ALGO = env.str("PDAO_OIDC_SIGN_ALGO", default="RS256")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _required("PDAO_OIDC_AUTHORIZATION_ENDPOINT", "")
+    OIDC_OP_TOKEN_ENDPOINT = _required("PDAO_OIDC_TOKEN_ENDPOINT", "")
+    OIDC_OP_USER_ENDPOINT = _required("PDAO_OIDC_USER_ENDPOINT", "")
+    OIDC_OP_JWKS_ENDPOINT = env.str("PDAO_OIDC_JWKS_ENDPOINT", default="")
+    OIDC_RP_SCOPES = env.str("PDAO_OIDC_SCOPES", default="openid profile email")
+    # The claim that carries the platform username (matched, never created: roles come from
+    # the bureau, not from the identity provider).
+    OIDC_USERNAME_CLAIM = env.str("PDAO_OIDC_USERNAME_CLAIM", default="preferred_username")
+    OIDC_CREATE_USER = False
+
+# --- Sessions, cookies and transport security -------------------------------------------------
+SESSION_COOKIE_AGE = env.int("PDAO_SESSION_SECONDS", default=8 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env.int("PDAO_HSTS_SECONDS", default=31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = env.bool("PDAO_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env.bool("PDAO_BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Addresses of reverse proxies whose X-Forwarded-For we believe (pdao.core.context.client_ip).
+TRUSTED_PROXIES = env.list("PDAO_TRUSTED_PROXIES", default=[])
+
+# --- Language and time --------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "pdao" / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+# --- Static files (served by WhiteNoise; every asset is local, no CDN) --------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "pdao" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Mail (Django 6.1 MAILERS) ---------------------------------------------------------------
+_EMAIL_BACKEND = env.str(
+    "PDAO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND}}
+if _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env.str("PDAO_SMTP_HOST", default="localhost"),
+        "port": env.int("PDAO_SMTP_PORT", default=587),
+        "username": env.str("PDAO_SMTP_USER", default=""),
+        "password": env.str("PDAO_SMTP_PASSWORD", default=""),
+        "use_tls": env.bool("PDAO_SMTP_TLS", default=True),
+        "timeout": 10,
+    }
+DEFAULT_FROM_EMAIL = env.str("PDAO_DEFAULT_FROM_EMAIL", default="pdao@localhost")
+
+# --- Logging: structured enough to grep, never a dataset row -------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "filters": {"request_id": {"()": "pdao.core.context.RequestIdLogFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env.str("PDAO_LOG_LEVEL", default="INFO")},
+    # django-axes logs every reset at INFO; lockouts reach the audit log instead.
+    "loggers": {"axes": {"level": "WARNING"}},
+}
+
+# The city this installation serves, in Chinese and in English (shown in the platform's name).
+CITY_NAME = env.str("PDAO_CITY_NAME", default="柳州市")
+CITY_NAME_EN = env.str("PDAO_CITY_NAME_EN", default="Liuzhou")
+# 6-digit administrative division code (GB/T 2260) of the city; 450200 is 柳州市.
+CITY_DIVISION_CODE = env.str("PDAO_CITY_DIVISION_CODE", default="450200")

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.urls import include, path
+
+from pdao.api import api
+
+urlpatterns = [
+    path("", include("pdao.core.urls")),
+    path("accounts/", include("pdao.accounts.urls")),
+    path("audit/", include("pdao.audit.urls")),
+    path("api/v1/", api.urls),
+]
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+
+handler400 = "pdao.core.errors.bad_request"
+handler403 = "pdao.core.errors.permission_denied"
+handler404 = "pdao.core.errors.page_not_found"
+handler500 = "pdao.core.errors.server_error"

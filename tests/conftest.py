@@ -1,0 +1,29 @@
+import pytest
+from django.test import Client
+
+from pdao.core.permissions import Role
+from tests.factories import user_with_role
+
+AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@pytest.fixture
+def client_for():
+    """client_for(user) -> a test Client signed in as `user`."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user, backend=AUTH_BACKEND)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def bureau_admin(db):
+    return user_with_role(Role.BUREAU_ADMIN)
+
+
+@pytest.fixture
+def supervisor(db):
+    return user_with_role(Role.SUPERVISOR)

@@ -1,0 +1,256 @@
+"""Every URL, requested as every role and as an anonymous visitor.
+
+The URL list is read from the URL configuration and the API's routers, so a new view is in this
+suite the day it lands. Each view declares its rule (pdao.core.access); the expected outcome is
+derived from that rule and the role's permissions:
+
+    allowed    the view answers (status < 400, not a trip to the login page)
+    hidden     allowed, but the example object is not the user's to see: 404
+    forbidden  signed in without the permission: 403
+    login      anonymous on a non-public page: redirect to login (HTML) or 401 (API)
+
+A URL with parameters needs an entry in EXAMPLES saying which object to request; the suite
+fails for a URL without one, or for a view without an access rule.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from pdao.accounts.choices import OrganisationType
+from pdao.api import api
+from pdao.core.permissions import Perm, Role
+from tests.conftest import AUTH_BACKEND
+from tests.factories import OrganisationFactory, user_with_role
+
+ANONYMOUS = None
+ACTORS = [*Role, ANONYMOUS]
+# ninja's own root route: it exists only so ninja can compute paths, and always answers 404.
+NOT_VIEWS = {"api:api-root"}
+
+
+@dataclass
+class World:
+    users: dict[Role, object]
+    subject_organisation: object
+    subject_user: object
+
+
+@dataclass(frozen=True)
+class Example:
+    kwargs: Callable[[World], dict]
+    # Whether the example object is visible to `user` (given the view's rule allows them).
+    visible: Callable[[object, World], bool] = lambda user, world: True
+    data: dict = field(default_factory=dict)
+
+
+def _sees_all_organisations(user, world) -> bool:
+    return user.has_perm(Perm.ORGANISATIONS_VIEW_ALL) or (
+        user.organisation_id == world.subject_organisation.pk
+    )
+
+
+_org = Example(kwargs=lambda w: {"pk": w.subject_organisation.pk})
+_user = Example(kwargs=lambda w: {"pk": w.subject_user.pk})
+
+EXAMPLES: dict[str, Example] = {
+    "accounts:organisation_detail": Example(
+        kwargs=lambda w: {"pk": w.subject_organisation.pk}, visible=_sees_all_organisations
+    ),
+    "accounts:organisation_edit": _org,
+    "accounts:organisation_verify": _org,
+    "accounts:organisation_set_active": _org,
+    "accounts:user_detail": _user,
+    "accounts:user_grant_role": _user,
+    "accounts:user_revoke_role": _user,
+    "accounts:user_set_active": _user,
+    "accounts:user_unlock": _user,
+    "accounts:user_set_password": _user,
+    "api:get_organisation": Example(
+        kwargs=lambda w: {"organisation_id": w.subject_organisation.pk},
+        visible=_sees_all_organisations,
+    ),
+}
+
+
+def _walk(patterns, namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = ":".join(x for x in (namespace, p.namespace) if x)
+            yield from _walk(p.url_patterns, inner)
+        elif isinstance(p, URLPattern):
+            yield (f"{namespace}:{p.name}" if namespace else p.name), p
+
+
+def _api_operations():
+    """(url name, operation) for every ninja operation: their URL callbacks are ninja's own
+    dispatchers, so the rule is read from the handler each operation wraps."""
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                yield f"api:{operation.view_func.__name__}", operation
+
+
+API_NAMES = {name for name, _ in _api_operations()}
+HTML_VIEWS = sorted(
+    (name, p) for name, p in _walk(get_resolver().url_patterns) if name not in API_NAMES
+)
+
+
+def test_every_view_declares_an_access_rule():
+    missing = [
+        name
+        for name, p in HTML_VIEWS
+        if name not in NOT_VIEWS and not hasattr(p.callback, "access_rule")
+    ]
+    missing += [name for name, op in _api_operations() if not hasattr(op.view_func, "access_rule")]
+    assert missing == [], f"views without pdao.core.access rule: {missing}"
+
+
+def test_every_parameterised_url_has_an_example():
+    parameterised = [name for name, p in HTML_VIEWS if p.pattern.converters]
+    parameterised += [name for name, op in _api_operations() if "{" in op.path]
+    missing = [name for name in parameterised if name not in EXAMPLES]
+    assert missing == [], f"add these to EXAMPLES in {__file__}: {missing}"
+
+
+@pytest.fixture
+def world(db) -> World:
+    users = {role: user_with_role(role) for role in Role}
+    subject_organisation = OrganisationFactory(name="被查看的单位", type=OrganisationType.PROVIDER)
+    subject_user = user_with_role(Role.PROVIDER, organisation=subject_organisation)
+    return World(users, subject_organisation, subject_user)
+
+
+def _expected(rule, actor, example: Example | None, world: World) -> str:
+    if rule.kind == "public":
+        return "allowed"
+    if actor is ANONYMOUS:
+        return "login"
+    user = world.users[actor]
+    if not rule.allows(user):
+        return "forbidden"
+    if example is not None and not example.visible(user, world):
+        return "hidden"
+    return "allowed"
+
+
+def _outcome(response, *, api_call: bool) -> str:
+    status = response.status_code
+    if status >= 500:
+        return f"server error {status}"
+    if status == 401 and api_call:
+        return "login"
+    if status == 302 and reverse("accounts:login") in response.get("Location", ""):
+        return "login"
+    return {403: "forbidden", 404: "hidden"}.get(status, "allowed" if status < 400 else str(status))
+
+
+def _client(actor, world) -> Client:
+    client = Client()
+    if actor is not ANONYMOUS:
+        client.force_login(world.users[actor], backend=AUTH_BACKEND)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [n for n, _ in HTML_VIEWS if n not in NOT_VIEWS])
+def test_view_answers_each_role_by_its_permissions(name, world):
+    pattern = dict(HTML_VIEWS)[name]
+    rule = pattern.callback.access_rule
+    example = EXAMPLES.get(name)
+    url = reverse(name, kwargs=example.kwargs(world) if example else None)
+    wrong = []
+    for actor in ACTORS:
+        client = _client(actor, world)
+        if "GET" in rule.methods:
+            response = client.get(url)
+        else:
+            response = client.post(url, example.data if example else {})
+        expected = _expected(rule, actor, example, world)
+        got = _outcome(response, api_call=False)
+        if got != expected:
+            wrong.append(f"{actor or 'anonymous'}: expected {expected}, got {got}")
+    assert wrong == [], f"{name} ({url}): " + "; ".join(wrong)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(API_NAMES))
+def test_api_answers_each_role_by_its_permissions(name, world):
+    operation = dict(_api_operations())[name]
+    rule = operation.view_func.access_rule
+    example = EXAMPLES.get(name)
+    url = reverse(name, kwargs=example.kwargs(world) if example else None)
+    wrong = []
+    for actor in ACTORS:
+        client = _client(actor, world)
+        method = operation.methods[0].lower()
+        response = getattr(client, method)(url)
+        expected = _expected(rule, actor, example, world)
+        got = _outcome(response, api_call=True)
+        if got != expected:
+            wrong.append(f"{actor or 'anonymous'}: expected {expected}, got {got}")
+    assert wrong == [], f"{name} ({url}): " + "; ".join(wrong)
+
+
+@pytest.mark.django_db
+def test_organisation_list_shows_only_visible_organisations(world, client_for):
+    operator = world.users[Role.OPERATOR]
+    response = client_for(operator).get(reverse("accounts:organisation_list"))
+    shown = {o.pk for o in response.context["page"]}
+    assert shown == {operator.organisation_id}
+
+    bureau = world.users[Role.BUREAU_ADMIN]
+    response = client_for(bureau).get(reverse("accounts:organisation_list") + "?type=provider")
+    shown = {o.pk for o in response.context["page"]}
+    assert world.subject_organisation.pk in shown
+    assert operator.organisation_id not in shown
+
+
+@pytest.mark.django_db
+def test_api_organisations_filtered_to_caller(world, client_for):
+    operator = world.users[Role.OPERATOR]
+    body = client_for(operator).get("/api/v1/accounts/organisations").json()
+    assert [o["id"] for o in body] == [operator.organisation_id]
+
+
+POLICY_FILE = __file__.rsplit("/", 1)[0] + "/access_policy.txt"
+
+
+def _policy_lines() -> list[str]:
+    rules = [(n, p.callback.access_rule) for n, p in HTML_VIEWS if n not in NOT_VIEWS]
+    rules += [(n, op.view_func.access_rule) for n, op in _api_operations()]
+    lines = []
+    for name, rule in sorted(rules):
+        if rule.kind == "permission":
+            roles = ",".join(r.value for r in Role if rule.permission in _role_perms(r)) or "-"
+            needs = f"{rule.permission.value} [{roles}]"
+        else:
+            needs = rule.kind
+        lines.append(f"{name:<36} {'/'.join(m for m in rule.methods if m != 'HEAD'):<9} {needs}")
+    return lines
+
+
+def _role_perms(role):
+    from pdao.core.permissions import ROLE_PERMISSIONS
+
+    return ROLE_PERMISSIONS[role]
+
+
+def test_access_policy_matches_the_reviewed_snapshot():
+    """Who may open what, as one reviewed file: a change to any view's rule or any role's
+    permissions shows up in tests/access_policy.txt in the same diff. Regenerate it with
+    PDAO_UPDATE_POLICY=1 make test, then read the diff."""
+    import os
+    from pathlib import Path
+
+    current = "\n".join(_policy_lines()) + "\n"
+    path = Path(POLICY_FILE)
+    if os.environ.get("PDAO_UPDATE_POLICY") == "1":
+        path.write_text(current, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == current, (
+        "the access policy changed; regenerate with PDAO_UPDATE_POLICY=1 and review the diff"
+    )
