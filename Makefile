@@ -43,7 +43,7 @@ format: $(STAMP)
 
 # Recompile the English catalogue after editing pdao/locale/en/LC_MESSAGES/django.po.
 messages: $(STAMP)
-	cd pdao && PDAO_SECRET_KEY=messages-only ../$(BIN)/python ../manage.py makemessages -l en --no-obsolete
+	cd pdao && PDAO_SECRET_KEY=messages-only ../$(BIN)/python ../manage.py makemessages -l en --no-obsolete --no-location
 	cd pdao && PDAO_SECRET_KEY=messages-only ../$(BIN)/python ../manage.py compilemessages -l en
 
 # Refresh constraints.txt after changing pyproject.toml.

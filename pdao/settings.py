@@ -4,6 +4,7 @@ A `.env` file beside `manage.py` is read when present (`make demo` writes one wi
 secret). Required values fail loudly with a hint rather than falling back to something unsafe.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env", overwrite=False)
+# An empty value means "not set" (so `PDAO_HSTS_SECONDS=` takes the default, not a crash).
+for _name in [k for k, v in os.environ.items() if v == "" and k.startswith(("PDAO_", "DATABASE_"))]:
+    del os.environ[_name]
 
 
 def _required(name: str, hint: str) -> str:
@@ -61,7 +65,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "pdao.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "pdao.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

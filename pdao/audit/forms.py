@@ -23,6 +23,7 @@ class EventFilterForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [("", _("全部")), *actions.choices()]
 
@@ -34,30 +35,28 @@ class EventFilterForm(forms.Form):
         return cleaned
 
     def filter(self, events):
-        """Narrow `events` to the valid filters; an invalid form filters nothing further."""
-        if not self.is_valid():
+        """Narrow `events` by every filter that is valid; invalid ones show their error."""
+        if not self.is_bound:
             return events
+        self.is_valid()
         data = self.cleaned_data
-        if data["q"]:
-            events = events.filter(summary__icontains=data["q"])
-        if data["action"]:
-            events = events.filter(action=data["action"])
-        if data["actor"]:
-            events = events.filter(actor_username__icontains=data["actor"])
-        if data["organisation"]:
-            events = events.filter(organisation_name__icontains=data["organisation"])
-        if data["object_type"]:
-            events = events.filter(object_type=data["object_type"])
-        if data["object_id"]:
-            events = events.filter(object_id=data["object_id"])
-        if data["ip"]:
+        exact = {"action": "action", "object_type": "object_type", "object_id": "object_id"}
+        contains = {
+            "q": "summary__icontains",
+            "actor": "actor_username__icontains",
+            "organisation": "organisation_name__icontains",
+        }
+        for name, lookup in (exact | contains).items():
+            if data.get(name):
+                events = events.filter(**{lookup: data[name]})
+        if data.get("ip"):
             events = events.filter(ip=data["ip"])
         tz = timezone.get_current_timezone()
-        if data["date_from"]:
+        if data.get("date_from"):
             events = events.filter(
                 occurred_at__gte=datetime.combine(data["date_from"], time.min, tz)
             )
-        if data["date_to"]:
+        if data.get("date_to"):
             events = events.filter(occurred_at__lte=datetime.combine(data["date_to"], time.max, tz))
         return events
 

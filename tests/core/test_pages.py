@@ -1,0 +1,104 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from pdao.accounts.models import Organisation
+from pdao.core.permissions import Role
+from tests.factories import OrganisationFactory, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_is_public_and_chinese_by_default():
+    body = Client().get("/").content.decode()
+    assert "公共数据授权运营平台" in body
+    assert "原始数据不出域" in body
+    assert 'lang="zh-CN"' in body
+
+
+def test_home_counts_only_verified_active_participants(bureau_admin):
+    OrganisationFactory(type="operator")  # unverified: not counted
+    verified = OrganisationFactory(type="operator")
+    from pdao.accounts import services
+
+    services.verify_organisation(verified, by=bureau_admin)
+    response = Client().get("/")
+    assert ("数据运营单位", 1) in [(str(label), n) for label, n in response.context["participants"]]
+
+
+def test_browser_language_does_not_override_chinese_default():
+    body = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").get("/").content.decode()
+    assert 'lang="zh-CN"' in body
+
+
+def test_switching_to_english_changes_the_interface():
+    client = Client()
+    response = client.post(reverse("core:set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    body = client.get("/").content.decode()
+    assert 'lang="en"' in body
+    assert "Liuzhou Public Data Authorized Operation Platform" in body
+    assert "Sign in" in body
+
+
+def test_workbench_shows_pending_verification_to_the_bureau(bureau_admin, client_for):
+    OrganisationFactory(name="待核验公司")
+    response = client_for(bureau_admin).get(reverse("core:workbench"))
+    [section] = response.context["sections"]
+    titles = {str(item.title): item.count for item in section["items"]}
+    # the admin's own organisation (unverified in this test) and the new one
+    assert titles["待核验的组织"] == Organisation.objects.filter(verified_at=None).count()
+
+
+def test_workbench_has_one_section_per_role_held(client_for):
+    user = user_with_role(Role.PROVIDER)
+    from pdao.accounts import services
+
+    services.grant_role(user, Role.INDUSTRY_LEAD, by=None)
+    response = client_for(user).get(reverse("core:workbench"))
+    assert [s["role"] for s in response.context["sections"]] == [Role.PROVIDER, Role.INDUSTRY_LEAD]
+
+
+def test_workbench_tells_a_user_without_roles_what_to_do(client_for):
+    from tests.factories import UserFactory
+
+    response = client_for(UserFactory()).get(reverse("core:workbench"))
+    assert "尚未被授予任何角色" in response.content.decode()
+
+
+def test_menu_lists_only_what_the_role_may_open(client_for):
+    operator_body = client_for(user_with_role(Role.OPERATOR)).get("/workbench/").content.decode()
+    supervisor_body = (
+        client_for(user_with_role(Role.SUPERVISOR)).get("/workbench/").content.decode()
+    )
+    assert reverse("audit:event_list") not in operator_body
+    assert reverse("audit:event_list") in supervisor_body
+
+
+def test_healthz_reports_ok():
+    assert Client().get("/healthz").json()["status"] == "ok"
+
+
+def test_every_response_carries_a_request_id():
+    assert len(Client().get("/").headers["X-Request-ID"]) == 32
+
+
+def test_unknown_page_is_a_chinese_404():
+    response = Client().get("/no-such-page/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
+
+
+def test_security_headers_are_set():
+    response = Client().get("/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_no_asset_is_loaded_from_another_host():
+    import re
+
+    body = Client().get("/").content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', body)
+    assert sources and all(not s.startswith(("http:", "https:", "//")) for s in sources)
