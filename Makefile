@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-browser lint format lock serve migrate clean messages openapi
+.PHONY: demo test browser-deps lint format lock migrate clean messages
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), "pdao needs Python 3.12 (see .python-version; pyenv install 3.12)"'
@@ -29,13 +29,25 @@ demo: migrate
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
 	$(BIN)/gunicorn pdao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --log-level warning
 
-test: $(STAMP)
+# The browser suite needs Debian's Chromium and a CJK font; installed here when run as root.
+CHROMIUM := /usr/lib/chromium/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null); \
+	  else \
+	    echo "The browser tests need: sudo apt-get install chromium fonts-wqy-microhei"; exit 1; \
+	  fi; \
+	fi
+
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	PDAO_SECRET_KEY=lint-only $(BIN)/python manage.py makemigrations --check --dry-run
+	PDAO_SECRET_KEY=lint-only DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

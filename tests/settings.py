@@ -24,3 +24,6 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # Fast hashing for the hundreds of users tests create; tests/accounts/test_login.py checks the
 # real settings hash with Argon2 and signs in through it.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# No collectstatic either: WhiteNoise serves from the finders and an empty root of its own.
+STATIC_ROOT = tempfile.mkdtemp(prefix="pdao-test-static-")
+WHITENOISE_USE_FINDERS = True
