@@ -254,3 +254,12 @@ def test_access_policy_matches_the_reviewed_snapshot():
     assert path.read_text(encoding="utf-8") == current, (
         "the access policy changed; regenerate with PDAO_UPDATE_POLICY=1 and review the diff"
     )
+
+
+@pytest.mark.django_db
+def test_organisation_list_puts_government_bodies_first(world, client_for):
+    bureau = world.users[Role.BUREAU_ADMIN]
+    page = client_for(bureau).get(reverse("accounts:organisation_list")).context["page"]
+    types = [o.type for o in page]
+    assert types[0] == OrganisationType.DATA_BUREAU
+    assert types == sorted(types, key=list(OrganisationType.values).index)

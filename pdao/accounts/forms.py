@@ -28,6 +28,10 @@ class OrganisationForm(forms.ModelForm):
 
 
 class OrganisationFilterForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     q = forms.CharField(label=_("名称或信用代码"), required=False)
     type = forms.ChoiceField(
         label=_("类型"), required=False, choices=[("", _("全部")), *OrganisationType.choices]

@@ -75,9 +75,9 @@ def organisation_list(request):
     facets = [
         (value, label, type_counts.get(value, 0)) for value, label in OrganisationType.choices
     ]
-    page = Paginator(
-        shown.annotate(member_count=Count("users")).order_by("type", "name"), 25
-    ).get_page(request.GET.get("page"))
+    page = Paginator(shown.annotate(member_count=Count("users")).in_display_order(), 25).get_page(
+        request.GET.get("page")
+    )
     template = (
         "accounts/_organisation_rows.html"
         if is_htmx(request)

@@ -22,6 +22,14 @@ def validate_division_code(value: str) -> None:
 
 
 class OrganisationQuerySet(models.QuerySet):
+    def in_display_order(self) -> "OrganisationQuerySet":
+        """Government bodies first, in the order OrganisationType lists them, then by name."""
+        rank = models.Case(
+            *[models.When(type=t, then=i) for i, t in enumerate(OrganisationType.values)],
+            output_field=models.IntegerField(),
+        )
+        return self.order_by(rank, "name")
+
     def visible_to(self, user) -> "OrganisationQuerySet":
         """What `user` may see: every organisation with see-all, otherwise only their own."""
         if not (user.is_authenticated and user.is_active):
