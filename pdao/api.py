@@ -12,6 +12,8 @@ from ninja.security import django_auth
 from pdao.accounts.api import router as accounts_router
 from pdao.audit.api import router as audit_router
 from pdao.core.access import public
+from pdao.core.apierrors import ApiError
+from pdao.ledger.api import router as ledger_router
 
 api = NinjaAPI(
     title="pdao API",
@@ -32,5 +34,13 @@ def _forbidden(request, exc):
     )
 
 
+@api.exception_handler(ApiError)
+def _api_error(request, exc):
+    return api.create_response(
+        request, {"code": exc.code, "message": exc.message}, status=exc.status
+    )
+
+
 api.add_router("/accounts", accounts_router)
 api.add_router("/audit", audit_router)
+api.add_router("/ledger", ledger_router)

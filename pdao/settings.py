@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "pdao.core",
     "pdao.accounts",
     "pdao.audit",
+    "pdao.ledger",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +109,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("PDAO_CACHE_URL", default="locmemcache://pdao")}
+
+# --- Ledger (区块链存证) ---------------------------------------------------------------------
+# The log's name in its checkpoints and signing key (a schema-less URL, per C2SP).
+LEDGER_ORIGIN = env.str("PDAO_LEDGER_ORIGIN", default="pdao.liuzhou/ledger")
+# Witnesses that cosign each checkpoint: "key-name=holder" pairs, comma-separated.
+LEDGER_WITNESSES = [
+    tuple(pair.split("=", 1))
+    for pair in env.list(
+        "PDAO_LEDGER_WITNESSES",
+        default=[
+            "pdao.liuzhou/witness/information-centre=柳州市信息中心",
+            "pdao.liuzhou/witness/finance-bureau=柳州市财政局",
+        ],
+    )
+]
+# A new checkpoint is published after writes when the last is older than this (and on demand).
+LEDGER_CHECKPOINT_SECONDS = env.int("PDAO_LEDGER_CHECKPOINT_SECONDS", default=60)
+# The external anchor: an append-only file of checkpoints; put it on another host or mount.
+LEDGER_MIRROR_PATH = Path(
+    env.str("PDAO_LEDGER_MIRROR_PATH", default=str(DATA_DIR / "ledger" / "checkpoints.jsonl"))
+)
+# Encrypts the signing keys at rest (HKDF-derived passphrase); defaults to the SECRET_KEY.
+KEY_ENCRYPTION_SECRET = env.str("PDAO_KEY_ENCRYPTION_SECRET", default=SECRET_KEY)
 
 # --- Authentication -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

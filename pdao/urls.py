@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("pdao.core.urls")),
     path("accounts/", include("pdao.accounts.urls")),
     path("audit/", include("pdao.audit.urls")),
+    path("ledger/", include("pdao.ledger.urls")),
     path("api/v1/", api.urls),
 ]
 if settings.OIDC_ENABLED:

@@ -27,3 +27,10 @@ def bureau_admin(db):
 @pytest.fixture
 def supervisor(db):
     return user_with_role(Role.SUPERVISOR)
+
+
+@pytest.fixture(autouse=True)
+def _ledger_mirror_per_test(settings, tmp_path):
+    """The ledger's external anchor is a file outside the database, so it would outlive each
+    test's rollback: every test gets its own."""
+    settings.LEDGER_MIRROR_PATH = tmp_path / "anchor" / "checkpoints.jsonl"

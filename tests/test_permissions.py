@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from pdao.accounts.choices import OrganisationType
 from pdao.api import api
 from pdao.core.permissions import Perm, Role
+from pdao.ledger import services as ledger
 from tests.conftest import AUTH_BACKEND
 from tests.factories import OrganisationFactory, user_with_role
 
@@ -37,6 +38,7 @@ class World:
     users: dict[Role, object]
     subject_organisation: object
     subject_user: object
+    ledger_position: int
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Example:
     # Whether the example object is visible to `user` (given the view's rule allows them).
     visible: Callable[[object, World], bool] = lambda user, world: True
     data: dict = field(default_factory=dict)
+    query: Callable[[World], str] = lambda world: ""
 
 
 def _sees_all_organisations(user, world) -> bool:
@@ -69,6 +72,12 @@ EXAMPLES: dict[str, Example] = {
     "accounts:user_set_active": _user,
     "accounts:user_unlock": _user,
     "accounts:user_set_password": _user,
+    "ledger:entry_detail": Example(kwargs=lambda w: {"position": w.ledger_position}),
+    "ledger:entry_receipt": Example(kwargs=lambda w: {"position": w.ledger_position}),
+    "api:get_entry": Example(kwargs=lambda w: {"index": w.ledger_position}),
+    "api:get_receipt": Example(kwargs=lambda w: {"index": w.ledger_position}),
+    "api:inclusion": Example(kwargs=lambda w: None, query=lambda w: "index=0&tree_size=1"),
+    "api:consistency": Example(kwargs=lambda w: None, query=lambda w: "old_size=1&new_size=1"),
     "api:get_organisation": Example(
         kwargs=lambda w: {"organisation_id": w.subject_organisation.pk},
         visible=_sees_all_organisations,
@@ -122,7 +131,12 @@ def world(db) -> World:
     users = {role: user_with_role(role) for role in Role}
     subject_organisation = OrganisationFactory(name="被查看的单位", type=OrganisationType.PROVIDER)
     subject_user = user_with_role(Role.PROVIDER, organisation=subject_organisation)
-    return World(users, subject_organisation, subject_user)
+    anchored = ledger.anchor(
+        "test.fact", target=subject_organisation, content_hash="0" * 64, by=None
+    )
+    ledger.publish_checkpoint()
+    anchored.refresh_from_db()
+    return World(users, subject_organisation, subject_user, anchored.position)
 
 
 def _expected(rule, actor, example: Example | None, world: World) -> str:
@@ -184,6 +198,8 @@ def test_api_answers_each_role_by_its_permissions(name, world):
     rule = operation.view_func.access_rule
     example = EXAMPLES.get(name)
     url = reverse(name, kwargs=example.kwargs(world) if example else None)
+    if example and example.query(world):
+        url += "?" + example.query(world)
     wrong = []
     for actor in ACTORS:
         client = _client(actor, world)

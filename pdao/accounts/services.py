@@ -6,6 +6,8 @@ protect invariants no form can see (roles allowed for an organisation type, not 
 out).
 """
 
+import hashlib
+
 from axes.utils import reset as axes_reset
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
@@ -18,6 +20,8 @@ from pdao.accounts.models import Organisation, RoleGrant, User
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.permissions import Role
+from pdao.ledger import services as ledger
+from pdao.ledger.entry import canonical
 
 ORGANISATION_CREATE = actions.define("organisation.create", gettext_lazy("登记组织"))
 ORGANISATION_UPDATE = actions.define("organisation.update", gettext_lazy("修改组织信息"))
@@ -103,13 +107,21 @@ def update_organisation(organisation: Organisation, *, by: User, **fields) -> Or
 
 @transaction.atomic
 def verify_organisation(organisation: Organisation, *, by: User) -> Organisation:
-    """The bureau confirms the organisation's identity (licence and credit code checked)."""
+    """The bureau confirms the organisation's identity (licence and credit code checked).
+
+    The decision is anchored on the ledger: every authorization later rests on it."""
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if organisation.verified_at:
         raise RuleViolation(_("该组织已核验。"))
     organisation.verified_at = timezone.now()
     organisation.verified_by = by
     organisation.save(update_fields=["verified_at", "verified_by"])
+    ledger.anchor(
+        "organisation.verify",
+        target=organisation,
+        content_hash=_identity_hash(organisation),
+        by=by,
+    )
     record(
         ORGANISATION_VERIFY,
         by=by,
@@ -118,6 +130,17 @@ def verify_organisation(organisation: Organisation, *, by: User) -> Organisation
         % {"name": organisation.name, "code": organisation.credit_code},
     )
     return organisation
+
+
+def _identity_hash(organisation: Organisation) -> str:
+    """SHA-256 of the verified identity: name, type and credit code, in canonical JSON."""
+    facts = {
+        "name": organisation.name,
+        "type": organisation.type,
+        "credit_code": organisation.credit_code,
+        "verified_at": organisation.verified_at.isoformat(),
+    }
+    return hashlib.sha256(canonical(facts)).hexdigest()
 
 
 @transaction.atomic

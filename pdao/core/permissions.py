@@ -38,13 +38,17 @@ class Perm(StrEnum):
     USERS_MANAGE = "accounts.manage_users"
     AUDIT_VIEW = "audit.view_events"
     AUDIT_EXPORT = "audit.export_events"
+    LEDGER_VIEW = "ledger.view_entries"
+    """Read ledger entries, proofs and receipts: every participant may audit the ledger."""
+    LEDGER_MANAGE = "ledger.manage"
+    """Publish a checkpoint on demand and run a full verification."""
 
     @property
     def app_label(self) -> str:
         return self.value.split(".", 1)[0]
 
 
-_EVERY_ROLE = frozenset({Perm.ORGANISATIONS_VIEW})
+_EVERY_ROLE = frozenset({Perm.ORGANISATIONS_VIEW, Perm.LEDGER_VIEW})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.BUREAU_ADMIN: _EVERY_ROLE
@@ -54,9 +58,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.USERS_MANAGE,
         Perm.AUDIT_VIEW,
         Perm.AUDIT_EXPORT,
+        Perm.LEDGER_MANAGE,
     },
     Role.SUPERVISOR: _EVERY_ROLE
-    | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT},
+    | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.LEDGER_MANAGE},
     Role.PROVIDER: _EVERY_ROLE,
     Role.OPERATOR: _EVERY_ROLE,
     Role.CONSUMER: _EVERY_ROLE,

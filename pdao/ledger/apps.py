@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LedgerConfig(AppConfig):
+    name = "pdao.ledger"
+    label = "ledger"
+    verbose_name = _("区块链存证")
+
+    def ready(self):
+        from pdao.ledger import navigation, workbench  # noqa: F401
