@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test browser-deps lint format lock migrate clean messages
+.PHONY: demo test browser-deps lint format lock migrate clean messages bench
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), "pdao needs Python 3.12 (see .python-version; pyenv install 3.12)"'
@@ -43,6 +43,11 @@ browser-deps:
 
 test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest
+
+# Benchmarks against named peers, in the same run; figures go into the README.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python bench/ledger.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -241,12 +241,15 @@ class Tree:
 
     def extend(self, leaves: Iterable[bytes]) -> list[int]:
         """Append leaf hashes in order, storing all new nodes in one `put`."""
-        pending: dict[tuple[int, int], bytes] = {}
+        # The left siblings an append can need are the roots of the complete subtrees that
+        # make up the tree now (its frontier): one read, however many leaves follow.
+        pending: dict[tuple[int, int], bytes] = (
+            dict(self.store.get(self._keys(0, self.size))) if self.size else {}
+        )
+        stored = set(pending)
 
         def read(level: int, index: int) -> bytes:
-            if (level, index) in pending:
-                return pending[(level, index)]
-            return self.store.get([(level, index)])[(level, index)]
+            return pending[(level, index)]
 
         indices = []
         for leaf in leaves:
@@ -255,7 +258,7 @@ class Tree:
             pending.update(new_nodes(self.size, leaf, read))
             indices.append(self.size)
             self.size += 1
-        self.store.put(pending)
+        self.store.put({k: v for k, v in pending.items() if k not in stored})
         return indices
 
     def _keys(self, start: int, end: int) -> list[tuple[int, int]]:

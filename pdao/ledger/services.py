@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -67,6 +67,16 @@ def tree(size: int | None = None) -> Tree:
 # --- Anchoring --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Fact:
+    """One thing to anchor: see `anchor` for the fields."""
+
+    type: str
+    content_hash: str
+    target: models.Model | None = None
+    subject: dict[str, str] | None = None
+
+
 def anchor(
     type: str,
     *,
@@ -87,26 +97,50 @@ def anchor(
     The entry is sequenced and a checkpoint published after commit; use `receipt_for` to
     get its proof.
     """
-    subject = dict(subject or {})
-    object_type = object_id = ""
-    if target is not None:
-        object_type = f"{target._meta.app_label}.{target._meta.model_name}"
-        object_id = str(target.pk)
-        subject[object_type] = object_id
+    return anchor_many([Fact(type, content_hash, target, subject)], by=by)[0]
+
+
+def anchor_many(facts: list[Fact], *, by) -> list[LedgerEntry]:
+    """Anchor several facts in one statement, in the caller's transaction, in order."""
     actor = by.username if (by is not None and by.is_authenticated) else ""
-    data = entries.make(
-        type=type, subject=subject, content_hash=content_hash, actor=actor, time=timezone.now()
-    )
-    row = LedgerEntry.objects.create(
-        entry=data,
-        leaf_hash=leaf_hash(data),
-        type=type,
-        object_type=object_type,
-        object_id=object_id,
-        content_hash=content_hash,
-    )
-    transaction.on_commit(_after_commit, robust=True)
-    return row
+    now = timezone.now()
+    rows = []
+    for fact in facts:
+        subject = dict(fact.subject or {})
+        object_type = object_id = ""
+        if fact.target is not None:
+            meta = fact.target._meta
+            object_type, object_id = f"{meta.app_label}.{meta.model_name}", str(fact.target.pk)
+            subject[object_type] = object_id
+        data = entries.make(
+            type=fact.type, subject=subject, content_hash=fact.content_hash, actor=actor, time=now
+        )
+        rows.append(
+            LedgerEntry(
+                entry=data,
+                leaf_hash=leaf_hash(data),
+                type=fact.type,
+                object_type=object_type,
+                object_id=object_id,
+                content_hash=fact.content_hash,
+            )
+        )
+    rows = LedgerEntry.objects.bulk_create(rows, batch_size=1000)
+    _schedule_after_commit()
+    return rows
+
+
+def _schedule_after_commit() -> None:
+    """One sequencing run per transaction, however many entries it anchors. A registration
+    counts only while every savepoint it belongs to is still open (a rolled-back savepoint
+    drops its callbacks, and then this entry needs its own)."""
+    conn = transaction.get_connection()
+    open_savepoints = set(conn.savepoint_ids)
+    if not any(
+        func is _after_commit and sids <= open_savepoints
+        for sids, func, _robust in conn.run_on_commit
+    ):
+        transaction.on_commit(_after_commit, robust=True)
 
 
 def _after_commit() -> None:
@@ -146,13 +180,29 @@ def sequence_pending(limit: int = 10_000) -> int:
             return 0
         log_tree = Tree(DatabaseNodeStore(), state.size)
         positions = log_tree.extend(bytes(e.leaf_hash) for e in pending)
-        now = timezone.now()
-        for row, position in zip(pending, positions, strict=True):
-            row.position, row.sequenced_at = position, now
-        LedgerEntry.objects.bulk_update(pending, ["position", "sequenced_at"], batch_size=1000)
+        _assign_positions([(row.id, p) for row, p in zip(pending, positions, strict=True)])
         state.size = log_tree.size
         state.save(update_fields=["size"])
     return len(pending)
+
+
+def _assign_positions(pairs: list[tuple[int, int]]) -> None:
+    """UPDATE … FROM (VALUES (id, position), …): one statement per 5,000 entries, naming
+    exactly the ids the tree was extended with. Django's bulk_update builds a CASE WHEN per
+    row instead, which took 6 s for 5,000 entries here. PostgreSQL and SQLite ≥ 3.33 both
+    accept this form and name the VALUES columns column1, column2."""
+    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), 5000):
+            chunk = pairs[start : start + 5000]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            cast = "::bigint" if connection.vendor == "postgresql" else ""
+            cursor.execute(
+                f"UPDATE {table} SET position = v.column2{cast}, sequenced_at = %s "  # noqa: S608
+                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1{cast}",
+                [now, *(x for pair in chunk for x in pair)],
+            )
 
 
 # --- Checkpoints and witnesses -----------------------------------------------------------------

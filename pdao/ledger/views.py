@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from pdao.audit import actions
 from pdao.core.access import public, requires
 from pdao.core.permissions import Perm
 from pdao.ledger import anchors, entry, note, services
@@ -21,7 +22,10 @@ def overview(request):
     if kind:
         rows = rows.filter(type=kind)
     page = Paginator(rows.defer("entry"), 50).get_page(request.GET.get("page"))
-    types = LedgerEntry.objects.values_list("type", flat=True).distinct().order_by("type")
+    for row in page:
+        row.type_label = actions.label(row.type)  # ledger types share the audit action codes
+    codes = LedgerEntry.objects.values_list("type", flat=True).distinct().order_by("type")
+    types = [(code, actions.label(code)) for code in codes]
     return render(
         request,
         "ledger/overview.html",

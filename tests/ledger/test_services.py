@@ -48,6 +48,17 @@ def test_anchor_commits_with_the_business_change_and_is_sequenced(
     assert checkpoint.cosignatures.count() == 2
 
 
+def test_one_transaction_of_many_entries_schedules_one_sequencing_run(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        for i in range(20):
+            services.anchor("test.fact", content_hash=_hash(str(i)), by=None)
+        services.anchor_many([services.Fact("test.fact", _hash("x"))], by=None)
+    assert len(callbacks) == 1
+    assert sorted(LedgerEntry.objects.values_list("position", flat=True)) == list(range(21))
+
+
 def test_anchor_rolls_back_with_the_business_change(django_capture_on_commit_callbacks):
     with (
         django_capture_on_commit_callbacks(execute=True),
