@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "pdao.accounts",
     "pdao.audit",
     "pdao.ledger",
+    "pdao.catalogue",
 ]
 
 MIDDLEWARE = [

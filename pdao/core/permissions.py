@@ -38,6 +38,10 @@ class Perm(StrEnum):
     USERS_MANAGE = "accounts.manage_users"
     AUDIT_VIEW = "audit.view_events"
     AUDIT_EXPORT = "audit.export_events"
+    CATALOGUE_VIEW = "catalogue.view_resources"
+    """Read the catalogue's metadata (never data)."""
+    CATALOGUE_SUPPLY = "catalogue.supply"
+    """Register own department's resources and upload their versions (谁提供谁负责)."""
     LEDGER_VIEW = "ledger.view_entries"
     """Read ledger entries, proofs and receipts: every participant may audit the ledger."""
     LEDGER_MANAGE = "ledger.manage"
@@ -48,7 +52,7 @@ class Perm(StrEnum):
         return self.value.split(".", 1)[0]
 
 
-_EVERY_ROLE = frozenset({Perm.ORGANISATIONS_VIEW, Perm.LEDGER_VIEW})
+_EVERY_ROLE = frozenset({Perm.ORGANISATIONS_VIEW, Perm.LEDGER_VIEW, Perm.CATALOGUE_VIEW})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.BUREAU_ADMIN: _EVERY_ROLE
@@ -62,7 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     },
     Role.SUPERVISOR: _EVERY_ROLE
     | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.LEDGER_MANAGE},
-    Role.PROVIDER: _EVERY_ROLE,
+    Role.PROVIDER: _EVERY_ROLE | {Perm.CATALOGUE_SUPPLY},
     Role.OPERATOR: _EVERY_ROLE,
     Role.CONSUMER: _EVERY_ROLE,
     Role.FINANCE: _EVERY_ROLE,

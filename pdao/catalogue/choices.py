@@ -1,0 +1,90 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Domain(models.TextChoices):
+    """领域 — the nine domains of the plan, where typical scenarios are built."""
+
+    INDUSTRY = "industry", _("工业制造")
+    AGRICULTURE = "agriculture", _("农业生产")
+    COMMERCE = "commerce", _("商贸流通")
+    TRANSPORT = "transport", _("交通运输")
+    FINANCE = "finance", _("金融服务")
+    SCIENCE = "science", _("科技创新")
+    TOURISM = "tourism", _("文化旅游")
+    HEALTH = "health", _("医疗健康")
+    GOVERNANCE = "governance", _("城市治理")
+
+
+class Sharing(models.TextChoices):
+    UNCONDITIONAL = "unconditional", _("无条件共享")
+    CONDITIONAL = "conditional", _("有条件共享")
+    NONE = "none", _("不予共享")
+
+
+class Opening(models.TextChoices):
+    UNCONDITIONAL = "unconditional", _("无条件开放")
+    CONDITIONAL = "conditional", _("有条件开放")
+    NONE = "none", _("不予开放")
+
+
+class Frequency(models.TextChoices):
+    REALTIME = "realtime", _("实时")
+    DAILY = "daily", _("每日")
+    WEEKLY = "weekly", _("每周")
+    MONTHLY = "monthly", _("每月")
+    QUARTERLY = "quarterly", _("每季度")
+    YEARLY = "yearly", _("每年")
+    IRREGULAR = "irregular", _("不定期")
+
+
+class Grade(models.TextChoices):
+    """分级 (GB/T 43697-2024): core data is never authorizable."""
+
+    CORE = "core", _("核心数据")
+    IMPORTANT = "important", _("重要数据")
+    GENERAL_4 = "general_4", _("一般数据(4级)")
+    GENERAL_3 = "general_3", _("一般数据(3级)")
+    GENERAL_2 = "general_2", _("一般数据(2级)")
+    GENERAL_1 = "general_1", _("一般数据(1级)")
+
+
+class FieldType(models.TextChoices):
+    STRING = "string", _("文本")
+    INTEGER = "integer", _("整数")
+    DECIMAL = "decimal", _("小数")
+    DATE = "date", _("日期")
+    DATETIME = "datetime", _("日期时间")
+    BOOLEAN = "boolean", _("布尔")
+
+
+class PIKind(models.TextChoices):
+    """个人信息类型 — what a field holds, once the provider has tagged it."""
+
+    NONE = "none", _("非个人信息")
+    RESIDENT_ID = "resident_id", _("身份证号")
+    MOBILE = "mobile", _("手机号")
+    PERSON_NAME = "person_name", _("姓名")
+    ADDRESS = "address", _("地址")
+    BANK_CARD = "bank_card", _("银行卡号")
+    LICENCE_PLATE = "licence_plate", _("车牌号")
+    CREDIT_CODE = "credit_code", _("统一社会信用代码")
+    OTHER = "other", _("其他个人信息")
+
+
+class Sensitivity(models.TextChoices):
+    PUBLIC = "public", _("公开")
+    INTERNAL = "internal", _("内部")
+    SENSITIVE = "sensitive", _("敏感")
+    SENSITIVE_PI = "sensitive_pi", _("敏感个人信息")
+
+
+class VersionStatus(models.TextChoices):
+    READY = "ready", _("待启用")
+    ACTIVE = "active", _("当前版本")
+    SUPERSEDED = "superseded", _("已被替代")
+
+
+class UpdateMode(models.TextChoices):
+    REPLACE = "replace", _("全量替换")
+    APPEND = "append", _("增量追加")

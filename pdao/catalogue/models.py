@@ -1,0 +1,150 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pdao.catalogue.choices import (
+    Domain,
+    FieldType,
+    Frequency,
+    Grade,
+    Opening,
+    PIKind,
+    Sensitivity,
+    Sharing,
+    UpdateMode,
+    VersionStatus,
+)
+from pdao.core.permissions import Perm
+
+
+class ResourceQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ResourceQuerySet":
+        """The catalogue's metadata is shared among participants; never any data."""
+        if user.is_authenticated and user.has_perm(Perm.CATALOGUE_VIEW):
+            return self
+        return self.none()
+
+    def supplied_by(self, user) -> "ResourceQuerySet":
+        """Resources whose versions `user` may upload: their own department's."""
+        if not (user.is_authenticated and user.has_perm(Perm.CATALOGUE_SUPPLY)):
+            return self.none()
+        return self.filter(provider_id=user.organisation_id)
+
+
+class Resource(models.Model):
+    """数据资源 — a catalogue entry of one provider's dataset (谁提供谁负责)."""
+
+    code = models.CharField(_("目录编码"), max_length=32, unique=True)
+    name = models.CharField(_("资源名称"), max_length=200)
+    description = models.TextField(_("资源摘要"), blank=True)
+    provider = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("提供单位"),
+        on_delete=models.PROTECT,
+        related_name="resources",
+    )
+    responsible_unit = models.CharField(_("责任处室"), max_length=100, blank=True)
+    responsible_person = models.CharField(_("责任人"), max_length=50, blank=True)
+    domain = models.CharField(_("领域"), max_length=20, choices=Domain.choices)
+    theme = models.CharField(_("主题"), max_length=100, blank=True)
+    sharing = models.CharField(_("共享属性"), max_length=20, choices=Sharing.choices)
+    opening = models.CharField(_("开放属性"), max_length=20, choices=Opening.choices)
+    frequency = models.CharField(_("更新频率"), max_length=20, choices=Frequency.choices)
+    grade = models.CharField(_("分级"), max_length=20, choices=Grade.choices)
+    harm_objects = models.JSONField(_("影响对象"), default=list, blank=True)
+    tags = models.JSONField(_("标签"), default=list, blank=True)
+    is_synthetic = models.BooleanField(_("合成数据"), default=False)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    objects = ResourceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("数据资源")
+        verbose_name_plural = _("数据资源")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def active_version(self):
+        return self.versions.filter(status=VersionStatus.ACTIVE).first()
+
+
+class Field(models.Model):
+    """字段 — one column of a resource, with its rules and sensitivity tags."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="fields")
+    position = models.PositiveIntegerField(_("顺序"))
+    name = models.CharField(_("字段名"), max_length=64)
+    label = models.CharField(_("中文名称"), max_length=100, blank=True)
+    type = models.CharField(_("类型"), max_length=20, choices=FieldType.choices)
+    unit = models.CharField(_("单位"), max_length=20, blank=True)
+    description = models.CharField(_("说明"), max_length=300, blank=True)
+    required = models.BooleanField(_("必填"), default=False)
+    choices = models.JSONField(_("枚举值"), default=list, blank=True)
+    pattern = models.CharField(_("格式(正则)"), max_length=200, blank=True)
+    sensitivity = models.CharField(
+        _("敏感级别"), max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL
+    )
+    pi_kind = models.CharField(
+        _("个人信息类型"),
+        max_length=20,
+        choices=PIKind.choices,
+        blank=True,
+        help_text=_("空表示尚未标注"),
+    )
+    is_privacy_unit = models.BooleanField(_("隐私主体键"), default=False)
+    is_quasi_identifier = models.BooleanField(_("准标识符"), default=False)
+
+    class Meta:
+        verbose_name = _("字段")
+        verbose_name_plural = _("字段")
+        ordering = ["resource", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "name"], name="%(app_label)s_%(class)s_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Version(models.Model):
+    """数据版本 — one immutable ingested copy of a resource (Parquet, SHA-256, on the ledger)."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("版本号"))
+    mode = models.CharField(_("更新方式"), max_length=20, choices=UpdateMode.choices)
+    status = models.CharField(_("状态"), max_length=20, choices=VersionStatus.choices)
+    path = models.CharField(_("存储路径"), max_length=300)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    rows = models.BigIntegerField(_("行数"))
+    bytes = models.BigIntegerField(_("大小"))
+    source_format = models.CharField(_("来源格式"), max_length=10)
+    encoding = models.CharField(_("编码"), max_length=20)
+    pi_findings = models.JSONField(_("个人信息扫描结果"), default=list)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("归集时间"), auto_now_add=True)
+    activated_at = models.DateTimeField(_("启用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("数据版本")
+        verbose_name_plural = _("数据版本")
+        ordering = ["resource", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "number"], name="%(app_label)s_%(class)s_number"
+            ),
+            models.UniqueConstraint(
+                fields=["resource"],
+                condition=Q(status="active"),
+                name="%(app_label)s_%(class)s_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource.code} v{self.number}"

@@ -1,0 +1,254 @@
+"""State changes of the catalogue. Views and commands call these, never `.save()`."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from pdao.accounts.models import Organisation
+from pdao.accounts.services import RuleViolation
+from pdao.audit import actions
+from pdao.audit.services import record
+from pdao.catalogue import ingest
+from pdao.catalogue.choices import PIKind, UpdateMode, VersionStatus
+from pdao.catalogue.models import Field, Resource, Version
+from pdao.core.permissions import Perm
+from pdao.ledger import services as ledger
+
+RESOURCE_REGISTER = actions.define("dataset.register", gettext_lazy("登记数据资源"))
+VERSION_INGEST = actions.define("dataset.version", gettext_lazy("归集数据版本"))
+VERSION_REJECTED = actions.define("dataset.version_rejected", gettext_lazy("数据版本校验未通过"))
+VERSION_ACTIVATE = actions.define("dataset.activate", gettext_lazy("启用数据版本"))
+FIELD_TAG = actions.define("dataset.tag_field", gettext_lazy("标注字段"))
+
+RESOURCE_ATTRIBUTES = (
+    "name",
+    "description",
+    "responsible_unit",
+    "responsible_person",
+    "domain",
+    "theme",
+    "sharing",
+    "opening",
+    "frequency",
+    "grade",
+    "harm_objects",
+    "tags",
+    "is_synthetic",
+)
+FIELD_ATTRIBUTES = (
+    "name",
+    "label",
+    "type",
+    "unit",
+    "description",
+    "required",
+    "choices",
+    "pattern",
+    "sensitivity",
+    "pi_kind",
+    "is_privacy_unit",
+    "is_quasi_identifier",
+)
+
+
+def versions_dir() -> Path:
+    """Where version files live: under PDAO_DATA_DIR, never under a served path."""
+    return Path(settings.DATA_DIR) / "versions"
+
+
+def next_code(provider: Organisation) -> str:
+    """目录编码: <6-digit division code>-<3-digit provider number>-<5-digit sequence>,
+    e.g. 450200-004-00012 — the department, then its resources in registration order."""
+    prefix = f"{provider.division_code}-{provider.pk:03d}-"
+    taken = Resource.objects.filter(code__startswith=prefix).count()
+    return f"{prefix}{taken + 1:05d}"
+
+
+@transaction.atomic
+def register_resource(*, by, provider: Organisation, fields: list[dict], **attributes) -> Resource:
+    """Register a resource of `provider` with its fields (each a dict of FIELD_ATTRIBUTES)."""
+    if (
+        by is not None
+        and by.organisation_id != provider.pk
+        and not by.has_perm(Perm.ORGANISATIONS_MANAGE)
+    ):
+        raise RuleViolation(_("只能登记本单位的数据资源。"))
+    if not fields:
+        raise RuleViolation(_("数据资源至少需要一个字段。"))
+    resource = Resource(
+        code=next_code(provider),
+        provider=provider,
+        **{k: attributes[k] for k in RESOURCE_ATTRIBUTES if k in attributes},
+    )
+    resource.full_clean()
+    resource.save()
+    for position, spec in enumerate(fields, 1):
+        field = Field(
+            resource=resource,
+            position=position,
+            **{k: spec[k] for k in FIELD_ATTRIBUTES if k in spec},
+        )
+        field.full_clean(exclude=["resource"])
+        field.save()
+    record(
+        RESOURCE_REGISTER,
+        by=by,
+        target=resource,
+        summary=_("登记数据资源 %(code)s「%(name)s」,%(n)d 个字段")
+        % {"code": resource.code, "name": resource.name, "n": len(fields)},
+    )
+    return resource
+
+
+def column_specs(resource: Resource) -> list[ingest.Column]:
+    return [
+        ingest.Column(
+            name=f.name,
+            type=f.type,
+            required=f.required,
+            choices=tuple(f.choices),
+            pattern=f.pattern,
+            label=f.label,
+        )
+        for f in resource.fields.order_by("position")
+    ]
+
+
+def ingest_version(
+    resource: Resource,
+    source: Path,
+    *,
+    by,
+    declared_format: str | None = None,
+    mode: str = UpdateMode.REPLACE,
+    progress: ingest.Progress = ingest._no_progress,
+) -> Version:
+    """归集: validate and store `source` as the next version of `resource` (not yet active).
+
+    On bad input raises ingest.IngestError after recording the refusal (no values, only rows,
+    columns and kinds); the active version is untouched either way.
+    """
+    if by is not None and not Resource.objects.supplied_by(by).filter(pk=resource.pk).exists():
+        raise RuleViolation(_("只有该资源的提供单位可以归集其数据版本。"))
+    try:
+        result = ingest.ingest(
+            Path(source),
+            columns=column_specs(resource),
+            dest_dir=versions_dir(),
+            declared_format=declared_format,
+            progress=progress,
+        )
+    except ingest.IngestError as error:
+        with transaction.atomic():
+            record(
+                VERSION_REJECTED,
+                by=by,
+                target=resource,
+                changes={"problems": [str(p) for p in error.problems[:20]]},
+                summary=_("%(code)s 的新版本未通过校验:%(first)s")
+                % {"code": resource.code, "first": error.problems[0]},
+            )
+        raise
+    path, sha256, rows, size = result.path, result.sha256, result.rows, result.bytes
+    if mode == UpdateMode.APPEND:
+        current = resource.active_version
+        if current is None:
+            raise RuleViolation(_("尚无当前版本,不能追加;请先全量归集。"))
+        path, sha256, rows, size = ingest.concatenate(
+            versions_dir() / current.path, result.path, dest_dir=versions_dir()
+        )
+    with transaction.atomic():
+        number = (resource.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = Version.objects.create(
+            resource=resource,
+            number=number,
+            mode=mode,
+            status=VersionStatus.READY,
+            path=path.name,
+            sha256=sha256,
+            rows=rows,
+            bytes=size,
+            source_format=result.format,
+            encoding=result.encoding,
+            pi_findings=[f.__dict__ for f in result.pi],
+            created_by=by if (by is not None and by.is_authenticated) else None,
+        )
+        ledger.anchor(
+            "dataset.version",
+            target=version,
+            content_hash=sha256,
+            by=by,
+            subject={"catalogue.resource": resource.code},
+        )
+        record(
+            VERSION_INGEST,
+            by=by,
+            target=version,
+            changes={"sha256": sha256, "rows": rows, "pi": [f.column for f in result.pi]},
+            summary=_("归集 %(code)s 第 %(n)d 版:%(rows)d 行,SHA-256 %(sha)s")
+            % {"code": resource.code, "n": number, "rows": rows, "sha": sha256[:16]},
+        )
+    return version
+
+
+def untagged_personal_information(version: Version) -> list[str]:
+    """Columns the scan found personal information in whose fields are not tagged yet."""
+    tags = dict(version.resource.fields.values_list("name", "pi_kind"))
+    return [f["column"] for f in version.pi_findings if not tags.get(f["column"])]
+
+
+@transaction.atomic
+def activate_version(version: Version, *, by) -> Version:
+    """Make `version` the one the zone reads. Refused while personal information found in it
+    is untagged (the provider must say what each such field is first)."""
+    version = Version.objects.select_for_update().get(pk=version.pk)
+    untagged = untagged_personal_information(version)
+    if untagged:
+        raise RuleViolation(
+            _("以下字段含有个人信息但尚未标注,不能启用:%(cols)s") % {"cols": "、".join(untagged)}
+        )
+    if version.status == VersionStatus.ACTIVE:
+        return version
+    Version.objects.filter(resource=version.resource, status=VersionStatus.ACTIVE).update(
+        status=VersionStatus.SUPERSEDED
+    )
+    version.status = VersionStatus.ACTIVE
+    version.activated_at = timezone.now()
+    version.save(update_fields=["status", "activated_at"])
+    record(
+        VERSION_ACTIVATE,
+        by=by,
+        target=version,
+        summary=_("启用 %(code)s 第 %(n)d 版")
+        % {"code": version.resource.code, "n": version.number},
+    )
+    return version
+
+
+@transaction.atomic
+def tag_field(field: Field, *, by, pi_kind: str, sensitivity: str | None = None) -> Field:
+    """The provider says what a field holds (谁提供谁负责)."""
+    if by is not None and by.organisation_id != field.resource.provider_id:
+        raise RuleViolation(_("只有该资源的提供单位可以标注字段。"))
+    PIKind(pi_kind)
+    changes = {"pi_kind": [field.pi_kind, pi_kind]}
+    field.pi_kind = pi_kind
+    if sensitivity:
+        changes["sensitivity"] = [field.sensitivity, sensitivity]
+        field.sensitivity = sensitivity
+    field.full_clean(exclude=["resource"])
+    field.save(update_fields=["pi_kind", "sensitivity"])
+    record(
+        FIELD_TAG,
+        by=by,
+        target=field.resource,
+        changes={field.name: changes},
+        summary=_("标注 %(code)s 的字段「%(f)s」为 %(kind)s")
+        % {"code": field.resource.code, "f": field.name, "kind": PIKind(pi_kind).label},
+    )
+    return field

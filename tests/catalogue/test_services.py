@@ -1,0 +1,141 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from pdao.accounts.choices import OrganisationType
+from pdao.accounts.services import RuleViolation
+from pdao.audit.models import AuditEvent
+from pdao.catalogue import ingest, services
+from pdao.catalogue.choices import PIKind, VersionStatus
+from pdao.catalogue.models import Version
+from pdao.core.permissions import Role
+from pdao.ledger.models import LedgerEntry
+from tests.catalogue.test_ingest import COLUMNS, people, write_csv
+from tests.factories import OrganisationFactory, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+
+
+@pytest.fixture
+def provider():
+    return user_with_role(
+        Role.PROVIDER, organisation=OrganisationFactory(type=OrganisationType.PROVIDER)
+    )
+
+
+@pytest.fixture
+def resource(provider):
+    fields = [
+        {
+            "name": c.name,
+            "type": c.type,
+            "required": c.required,
+            "choices": list(c.choices),
+            "label": c.label,
+        }
+        for c in COLUMNS
+    ]
+    return services.register_resource(
+        by=provider, provider=provider.organisation, fields=fields, name="社保参保人员(合成)",
+        domain="governance", sharing="conditional", opening="none", frequency="monthly",
+        grade="general_3", is_synthetic=True,
+    )  # fmt: skip
+
+
+def _tag_all(resource, provider):
+    kinds = {"姓名": PIKind.PERSON_NAME, "身份证号": PIKind.RESIDENT_ID, "手机号": PIKind.MOBILE}
+    for field in resource.fields.all():
+        services.tag_field(field, by=provider, pi_kind=kinds.get(field.name, PIKind.NONE))
+
+
+def test_register_gives_a_documented_code_and_audits(resource, provider):
+    org = provider.organisation
+    assert resource.code == f"{org.division_code}-{org.pk:03d}-00001"
+    assert resource.fields.count() == len(COLUMNS)
+    assert AuditEvent.objects.filter(action="dataset.register", object_id=str(resource.pk)).exists()
+
+
+def test_ingest_records_version_on_the_ledger(
+    resource, provider, tmp_path, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        version = services.ingest_version(
+            resource, write_csv(tmp_path / "a.csv", people(100)), by=provider
+        )
+    assert (version.number, version.rows, version.status) == (1, 100, VersionStatus.READY)
+    entry = LedgerEntry.objects.get(object_type="catalogue.version", object_id=str(version.pk))
+    assert entry.content_hash == version.sha256 and entry.position is not None
+
+
+def test_untagged_personal_information_blocks_activation_until_tagged(resource, provider, tmp_path):
+    version = services.ingest_version(
+        resource, write_csv(tmp_path / "a.csv", people(200)), by=provider
+    )
+    with pytest.raises(RuleViolation, match="身份证号"):
+        services.activate_version(version, by=provider)
+    _tag_all(resource, provider)
+    services.activate_version(version, by=provider)
+    assert resource.active_version == version
+
+
+@pytest.mark.parametrize(
+    "case", ["empty", "ragged", "type", "wrong encoding", "long line", "not a csv"]
+)
+def test_bad_input_leaves_the_active_version_served(resource, provider, tmp_path, case):
+    from tests.catalogue.test_ingest import BAD
+
+    _tag_all(resource, provider)
+    good = services.ingest_version(resource, write_csv(tmp_path / "a.csv", people(50)), by=provider)
+    services.activate_version(good, by=provider)
+    bad = tmp_path / "bad.csv"
+    BAD[case][0](bad)
+    with pytest.raises(ingest.IngestError):
+        services.ingest_version(resource, bad, by=provider, declared_format="csv")
+    assert resource.active_version == good
+    assert Version.objects.filter(resource=resource).count() == 1
+    assert (services.versions_dir() / good.path).exists()
+    event = AuditEvent.objects.get(action="dataset.version_rejected")
+    assert event.changes["problems"]
+
+
+def test_append_adds_rows_to_the_active_version(resource, provider, tmp_path):
+    _tag_all(resource, provider)
+    first = services.ingest_version(
+        resource, write_csv(tmp_path / "a.csv", people(30, seed=1)), by=provider
+    )
+    services.activate_version(first, by=provider)
+    second = services.ingest_version(
+        resource, write_csv(tmp_path / "b.csv", people(20, seed=2)), by=provider, mode="append"
+    )
+    assert second.rows == 50
+    services.activate_version(second, by=provider)
+    first.refresh_from_db()
+    assert first.status == VersionStatus.SUPERSEDED
+
+
+def test_a_provider_cannot_change_another_providers_resource(resource, tmp_path):
+    other = user_with_role(
+        Role.PROVIDER, organisation=OrganisationFactory(type=OrganisationType.PROVIDER)
+    )
+    with pytest.raises(RuleViolation):
+        services.ingest_version(resource, write_csv(tmp_path / "a.csv", people(5)), by=other)
+    with pytest.raises(RuleViolation):
+        services.tag_field(resource.fields.first(), by=other, pi_kind=PIKind.NONE)
+    assert not Version.objects.exists()
+
+
+def test_ingest_command_succeeds_and_fails_with_the_report(resource, provider, tmp_path, capsys):
+    _tag_all(resource, provider)
+    good = write_csv(tmp_path / "a.csv", people(20))
+    call_command("ingest", resource.code, str(good), "--as-user", provider.username, "--activate")
+    out = capsys.readouterr().out
+    assert f"{resource.code} v1: 20 rows" in out and "activated" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text(",".join(c.name for c in COLUMNS) + "\n张三,1,2\n")
+    with pytest.raises(CommandError, match="was refused"):
+        call_command("ingest", resource.code, str(bad), "--as-user", provider.username)
+    assert "列数少于表头" in capsys.readouterr().err
