@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("pdao.accounts.urls")),
     path("audit/", include("pdao.audit.urls")),
     path("ledger/", include("pdao.ledger.urls")),
+    path("catalogue/", include("pdao.catalogue.urls")),
     path("api/v1/", api.urls),
 ]
 if settings.OIDC_ENABLED:

@@ -22,6 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pdao.accounts.choices import OrganisationType
 from pdao.api import api
+from pdao.catalogue import services as catalogue
+from pdao.catalogue.models import Version
 from pdao.core.permissions import Perm, Role
 from pdao.ledger import services as ledger
 from tests.conftest import AUTH_BACKEND
@@ -39,6 +41,8 @@ class World:
     subject_organisation: object
     subject_user: object
     ledger_position: int
+    resource: object = None
+    version: object = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,11 @@ def _sees_all_organisations(user, world) -> bool:
     return user.has_perm(Perm.ORGANISATIONS_VIEW_ALL) or (
         user.organisation_id == world.subject_organisation.pk
     )
+
+
+def _supplies(user, world) -> bool:
+    """Only the providing department may upload, tag and activate (谁提供谁负责)."""
+    return user.organisation_id == world.subject_organisation.pk
 
 
 _org = Example(kwargs=lambda w: {"pk": w.subject_organisation.pk})
@@ -78,6 +87,14 @@ EXAMPLES: dict[str, Example] = {
     "api:get_receipt": Example(kwargs=lambda w: {"index": w.ledger_position}),
     "api:inclusion": Example(kwargs=lambda w: None, query=lambda w: "index=0&tree_size=1"),
     "api:consistency": Example(kwargs=lambda w: None, query=lambda w: "old_size=1&new_size=1"),
+    "catalogue:resource_detail": Example(kwargs=lambda w: {"pk": w.resource.pk}),
+    "catalogue:version_upload": Example(kwargs=lambda w: {"pk": w.resource.pk}, visible=_supplies),
+    "catalogue:version_activate": Example(kwargs=lambda w: {"pk": w.version.pk}, visible=_supplies),
+    "catalogue:field_tag": Example(
+        kwargs=lambda w: {"pk": w.resource.fields.first().pk},
+        visible=_supplies,
+        data={"pi_kind": "none", "sensitivity": "internal"},
+    ),
     "api:get_organisation": Example(
         kwargs=lambda w: {"organisation_id": w.subject_organisation.pk},
         visible=_sees_all_organisations,
@@ -136,7 +153,22 @@ def world(db) -> World:
     )
     ledger.publish_checkpoint()
     anchored.refresh_from_db()
-    return World(users, subject_organisation, subject_user, anchored.position)
+    resource = catalogue.register_resource(
+        by=subject_user,
+        provider=subject_organisation,
+        fields=[{"name": "企业名称", "type": "string", "label": "企业名称"}],
+        name="企业登记信息",
+        domain="commerce",
+        sharing="conditional",
+        opening="conditional",
+        frequency="daily",
+        grade="general_2",
+    )
+    version = Version.objects.create(
+        resource=resource, number=1, mode="replace", status="ready", path="x.parquet",
+        sha256="0" * 64, rows=1, bytes=1, source_format="csv", encoding="utf-8",
+    )  # fmt: skip
+    return World(users, subject_organisation, subject_user, anchored.position, resource, version)
 
 
 def _expected(rule, actor, example: Example | None, world: World) -> str:

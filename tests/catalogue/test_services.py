@@ -15,37 +15,6 @@ from tests.factories import OrganisationFactory, user_with_role
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-
-
-@pytest.fixture
-def provider():
-    return user_with_role(
-        Role.PROVIDER, organisation=OrganisationFactory(type=OrganisationType.PROVIDER)
-    )
-
-
-@pytest.fixture
-def resource(provider):
-    fields = [
-        {
-            "name": c.name,
-            "type": c.type,
-            "required": c.required,
-            "choices": list(c.choices),
-            "label": c.label,
-        }
-        for c in COLUMNS
-    ]
-    return services.register_resource(
-        by=provider, provider=provider.organisation, fields=fields, name="社保参保人员(合成)",
-        domain="governance", sharing="conditional", opening="none", frequency="monthly",
-        grade="general_3", is_synthetic=True,
-    )  # fmt: skip
-
-
 def _tag_all(resource, provider):
     kinds = {"姓名": PIKind.PERSON_NAME, "身份证号": PIKind.RESIDENT_ID, "手机号": PIKind.MOBILE}
     for field in resource.fields.all():

@@ -1,0 +1,85 @@
+from django import forms
+from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
+
+from pdao.catalogue.choices import (
+    Domain,
+    FieldType,
+    Frequency,
+    Grade,
+    Opening,
+    PIKind,
+    Sensitivity,
+    Sharing,
+    UpdateMode,
+)
+from pdao.catalogue.models import Resource
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("关键词"), required=False, max_length=100)
+    domain = forms.ChoiceField(
+        label=_("领域"), required=False, choices=[("", _("全部")), *Domain.choices]
+    )
+    grade = forms.ChoiceField(
+        label=_("分级"), required=False, choices=[("", _("全部")), *Grade.choices]
+    )
+    sharing = forms.ChoiceField(
+        label=_("共享属性"), required=False, choices=[("", _("全部")), *Sharing.choices]
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ResourceForm(forms.ModelForm):
+    class Meta:
+        model = Resource
+        fields = [
+            "name", "description", "responsible_unit", "responsible_person", "domain", "theme",
+            "sharing", "opening", "frequency", "grade",
+        ]  # fmt: skip
+
+
+class FieldForm(forms.Form):
+    name = forms.CharField(label=_("字段名"), max_length=64)
+    label = forms.CharField(label=_("中文名称"), max_length=100, required=False)
+    type = forms.ChoiceField(label=_("类型"), choices=FieldType.choices)
+    required = forms.BooleanField(label=_("必填"), required=False)
+    pi_kind = forms.ChoiceField(
+        label=_("个人信息类型"), required=False, choices=[("", _("未标注")), *PIKind.choices]
+    )
+    is_privacy_unit = forms.BooleanField(label=_("隐私主体键"), required=False)
+
+
+FieldFormSet = formset_factory(FieldForm, extra=4, min_num=1, validate_min=True)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("数据文件(CSV、Excel .xlsx 或 Parquet)"))
+    mode = forms.ChoiceField(label=_("更新方式"), choices=UpdateMode.choices)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        suffix = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if suffix not in ("csv", "xlsx", "parquet"):
+            raise forms.ValidationError(_("只接受 .csv、.xlsx 或 .parquet 文件。"))
+        upload.declared_format = suffix
+        return upload
+
+
+class TagForm(forms.Form):
+    pi_kind = forms.ChoiceField(label=_("个人信息类型"), choices=PIKind.choices)
+    sensitivity = forms.ChoiceField(label=_("敏感级别"), choices=Sensitivity.choices)
+
+
+__all__ = [
+    "FieldFormSet",
+    "Frequency",
+    "Opening",
+    "ResourceForm",
+    "SearchForm",
+    "TagForm",
+    "UploadForm",
+]

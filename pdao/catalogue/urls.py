@@ -1,0 +1,15 @@
+from django.urls import path
+
+from pdao.catalogue import views
+
+app_name = "catalogue"
+
+urlpatterns = [
+    path("", views.resource_list, name="resource_list"),
+    path("open/", views.open_catalogue, name="open_catalogue"),
+    path("new/", views.resource_create, name="resource_create"),
+    path("<int:pk>/", views.resource_detail, name="resource_detail"),
+    path("<int:pk>/upload/", views.version_upload, name="version_upload"),
+    path("versions/<int:pk>/activate/", views.version_activate, name="version_activate"),
+    path("fields/<int:pk>/tag/", views.field_tag, name="field_tag"),
+]

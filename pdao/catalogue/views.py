@@ -1,0 +1,209 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from pdao.accounts.services import RuleViolation
+from pdao.catalogue import forms, ingest, services
+from pdao.catalogue.choices import Domain, Grade, Opening, PIKind
+from pdao.catalogue.models import Field, Resource, Version
+from pdao.core.access import public, requires
+from pdao.core.htmx import is_htmx
+from pdao.core.permissions import Perm
+
+GET_POST = ("GET", "HEAD", "POST")
+
+
+def search(resources, q: str):
+    """Chinese-aware search: a term matches names, summaries, codes, tags, and the names and
+    labels of fields (searching 企业 finds 企业登记信息 and resources with a 企业名称 field)."""
+    for term in q.split():
+        resources = resources.filter(
+            Q(name__icontains=term)
+            | Q(description__icontains=term)
+            | Q(code__icontains=term)
+            | Q(theme__icontains=term)
+            | Q(fields__label__icontains=term)
+            | Q(fields__name__icontains=term)
+        )
+    return resources.distinct()
+
+
+def _facets(resources, field: str, choices) -> list[tuple[str, str, int]]:
+    counts = dict(resources.values_list(field).annotate(n=Count("id", distinct=True)).order_by())
+    return [(value, label, counts[value]) for value, label in choices if counts.get(value)]
+
+
+@requires(Perm.CATALOGUE_VIEW)
+def resource_list(request):
+    form = forms.SearchForm(request.GET or None)
+    resources = Resource.objects.visible_to(request.user).select_related("provider")
+    facets_base = resources
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            resources = search(resources, data["q"])
+            facets_base = resources
+        for name in ("domain", "grade", "sharing"):
+            if data[name]:
+                resources = resources.filter(**{name: data[name]})
+    page = Paginator(resources.order_by("code"), 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "facets": {
+            "domain": _facets(facets_base, "domain", Domain.choices),
+            "grade": _facets(facets_base, "grade", Grade.choices),
+        },
+        "can_supply": request.user.has_perm(Perm.CATALOGUE_SUPPLY),
+    }
+    template = (
+        "catalogue/_resource_rows.html" if is_htmx(request) else "catalogue/resource_list.html"
+    )
+    return render(request, template, context)
+
+
+@requires(Perm.CATALOGUE_VIEW)
+def resource_detail(request, pk: int):
+    resource = get_object_or_404(
+        Resource.objects.visible_to(request.user)
+        .select_related("provider")
+        .prefetch_related(Prefetch("versions", queryset=Version.objects.order_by("-number"))),
+        pk=pk,
+    )
+    is_supplier = Resource.objects.supplied_by(request.user).filter(pk=pk).exists()
+    versions = list(resource.versions.all())
+    untagged = {
+        v.pk: services.untagged_personal_information(v) for v in versions if v.status == "ready"
+    }
+    return render(
+        request,
+        "catalogue/resource_detail.html",
+        {
+            "resource": resource,
+            "fields": resource.fields.order_by("position"),
+            "versions": versions,
+            "untagged": untagged,
+            "is_supplier": is_supplier,
+            "tag_form": forms.TagForm(),
+        },
+    )
+
+
+@requires(Perm.CATALOGUE_SUPPLY, methods=GET_POST)
+def resource_create(request):
+    form = forms.ResourceForm(request.POST or None)
+    fieldset = forms.FieldFormSet(request.POST or None, prefix="fields")
+    if request.method == "POST" and form.is_valid() and fieldset.is_valid():
+        specs = [f for f in fieldset.cleaned_data if f and f.get("name")]
+        try:
+            resource = services.register_resource(
+                by=request.user,
+                provider=request.user.organisation,
+                fields=specs,
+                **form.cleaned_data,
+            )
+        except (RuleViolation, ValidationError) as error:
+            messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, _("已登记数据资源 %(code)s。") % {"code": resource.code})
+            return redirect("catalogue:resource_detail", pk=resource.pk)
+    return render(request, "catalogue/resource_form.html", {"form": form, "fieldset": fieldset})
+
+
+@requires(Perm.CATALOGUE_SUPPLY, methods=GET_POST)
+def version_upload(request, pk: int):
+    resource = get_object_or_404(Resource.objects.supplied_by(request.user), pk=pk)
+    form = forms.UploadForm(request.POST or None, request.FILES or None)
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            version = services.ingest_version(
+                resource,
+                _on_disk(upload),
+                by=request.user,
+                declared_format=upload.declared_format,
+                mode=form.cleaned_data["mode"],
+            )
+        except ingest.IngestError as error:
+            problems = error.problems
+            messages.error(request, _("文件未通过校验,当前版本保持不变。"))
+        except RuleViolation as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("已归集第 %(n)d 版:%(rows)d 行。") % {"n": version.number, "rows": version.rows},
+            )
+            return redirect("catalogue:resource_detail", pk=pk)
+    return render(
+        request,
+        "catalogue/version_upload.html",
+        {"resource": resource, "form": form, "problems": problems},
+    )
+
+
+def _on_disk(upload):
+    """The uploaded file's path: Django streams large uploads to a temporary file already."""
+    from pathlib import Path
+
+    if hasattr(upload, "temporary_file_path"):
+        return Path(upload.temporary_file_path())
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(delete=False, suffix="." + upload.declared_format) as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    return Path(handle.name)
+
+
+@requires(Perm.CATALOGUE_SUPPLY, methods=("POST",))
+def version_activate(request, pk: int):
+    version = get_object_or_404(
+        Version.objects.filter(resource__in=Resource.objects.supplied_by(request.user)), pk=pk
+    )
+    try:
+        services.activate_version(version, by=request.user)
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已启用第 %(n)d 版。") % {"n": version.number})
+    return redirect("catalogue:resource_detail", pk=version.resource_id)
+
+
+@requires(Perm.CATALOGUE_SUPPLY, methods=("POST",))
+def field_tag(request, pk: int):
+    field = get_object_or_404(
+        Field.objects.filter(resource__in=Resource.objects.supplied_by(request.user)), pk=pk
+    )
+    form = forms.TagForm(request.POST)
+    if form.is_valid():
+        services.tag_field(field, by=request.user, **form.cleaned_data)
+        messages.success(request, _("已标注字段「%(f)s」。") % {"f": field.name})
+    else:
+        messages.error(request, _("请选择个人信息类型和敏感级别。"))
+    return redirect("catalogue:resource_detail", pk=field.resource_id)
+
+
+@public()
+def open_catalogue(request):
+    """The public catalogue: metadata of resources whose opening attribute allows it."""
+    resources = Resource.objects.exclude(opening=Opening.NONE).select_related("provider")
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        resources = search(resources, q)
+    page = Paginator(resources.order_by("code"), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalogue/open_catalogue.html",
+        {"page": page, "q": q, "query": f"q={q}" if q else ""},
+    )
+
+
+__all__ = ["PIKind"]
