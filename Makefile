@@ -48,6 +48,7 @@ test: $(STAMP) browser-deps
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/ingest.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

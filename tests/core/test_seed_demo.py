@@ -13,7 +13,7 @@ PASSWORD = "Demo-Str0ng-pass"
 @pytest.fixture
 def demo(settings):
     settings.DEMO = True
-    call_command("seed_demo", password=PASSWORD, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", password=PASSWORD, scale=0.001, stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def test_seed_demo_refused_outside_demo_mode(settings):
@@ -43,5 +43,5 @@ def test_seed_demo_gives_every_role_a_user_who_can_sign_in(demo):
 
 def test_seed_demo_is_idempotent(demo):
     counts = (Organisation.objects.count(), User.objects.count())
-    call_command("seed_demo", password=PASSWORD, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", password=PASSWORD, scale=0.001, stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert (Organisation.objects.count(), User.objects.count()) == counts

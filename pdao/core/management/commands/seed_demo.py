@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from pdao.accounts import demo as accounts_demo
+from pdao.catalogue import demo as catalogue_demo
 
 
 class Command(BaseCommand):
@@ -13,8 +14,14 @@ class Command(BaseCommand):
             default=None,
             help="Password for every demo user (default: PDAO_DEMO_PASSWORD from the environment).",
         )
+        parser.add_argument(
+            "--scale",
+            type=float,
+            default=1.0,
+            help="Multiply the demo datasets' sizes (1: up to 5 million rows; 0.01: a quick try).",
+        )
 
-    def handle(self, *args, password=None, **options):
+    def handle(self, *args, password=None, scale=1.0, **options):
         if not settings.DEMO:
             raise CommandError(
                 "seed_demo creates accounts with a shared password and is refused unless "
@@ -24,6 +31,9 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("Give --password or set PDAO_DEMO_PASSWORD (make demo does).")
         logins = accounts_demo.seed(password=password)
+        self.stdout.write("Demo catalogue (synthetic data, generated and ingested):")
+        for name, rows in catalogue_demo.seed(scale=scale, stdout=self.stdout):
+            self.stdout.write(f"  {name}: {rows:,} rows, active")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))
         width = max(len(u) for u, _, _ in logins)
         for username, organisation, roles in logins:
