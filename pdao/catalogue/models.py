@@ -130,6 +130,8 @@ class Version(models.Model):
     )
     created_at = models.DateTimeField(_("归集时间"), auto_now_add=True)
     activated_at = models.DateTimeField(_("启用时间"), null=True, blank=True)
+    quality_score = models.FloatField(_("质量得分"), null=True, blank=True)
+    quality_report = models.JSONField(_("质量报告"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("数据版本")
@@ -148,3 +150,35 @@ class Version(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource.code} v{self.number}"
+
+
+class QualityRule(models.Model):
+    """质量规则 — a check every new version of a resource must pass (see catalogue.quality)."""
+
+    class Kind(models.TextChoices):
+        COMPLETENESS = "completeness", _("完整性")
+        UNIQUENESS = "uniqueness", _("唯一性")
+        VALIDITY = "validity", _("有效性")
+        RANGE = "range", _("值域")
+        REFERENTIAL = "referential", _("参照一致性")
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="quality_rules")
+    kind = models.CharField(_("规则类型"), max_length=20, choices=Kind.choices)
+    columns = models.JSONField(_("字段"))
+    threshold = models.FloatField(_("合格阈值"), default=1.0)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    name = models.CharField(_("规则名称"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("质量规则")
+        verbose_name_plural = _("质量规则")
+        ordering = ["resource", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__gte=0) & Q(threshold__lte=1),
+                name="%(app_label)s_%(class)s_threshold_share",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.kind}({', '.join(self.columns)})"

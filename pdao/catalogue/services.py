@@ -13,9 +13,9 @@ from pdao.accounts.models import Organisation
 from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
-from pdao.catalogue import ingest
+from pdao.catalogue import ingest, quality
 from pdao.catalogue.choices import PIKind, UpdateMode, VersionStatus
-from pdao.catalogue.models import Field, Resource, Version
+from pdao.catalogue.models import Field, QualityRule, Resource, Version
 from pdao.core.permissions import Perm
 from pdao.ledger import services as ledger
 
@@ -24,6 +24,8 @@ VERSION_INGEST = actions.define("dataset.version", gettext_lazy("归集数据版
 VERSION_REJECTED = actions.define("dataset.version_rejected", gettext_lazy("数据版本校验未通过"))
 VERSION_ACTIVATE = actions.define("dataset.activate", gettext_lazy("启用数据版本"))
 FIELD_TAG = actions.define("dataset.tag_field", gettext_lazy("标注字段"))
+QUALITY_RULE_ADD = actions.define("dataset.quality_rule", gettext_lazy("设置质量规则"))
+QUALITY_FAILED = actions.define("dataset.quality_failed", gettext_lazy("数据质量未达标"))
 
 RESOURCE_ATTRIBUTES = (
     "name",
@@ -162,6 +164,8 @@ def ingest_version(
         path, sha256, rows, size = ingest.concatenate(
             versions_dir() / current.path, result.path, dest_dir=versions_dir()
         )
+    score, outcomes = quality.evaluate(path, quality_rules(resource))
+    failed_rules = [o for o in outcomes if not o.passed]
     with transaction.atomic():
         number = (resource.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         version = Version.objects.create(
@@ -176,6 +180,8 @@ def ingest_version(
             source_format=result.format,
             encoding=result.encoding,
             pi_findings=[f.__dict__ for f in result.pi],
+            quality_score=score,
+            quality_report=[o.as_dict() for o in outcomes],
             created_by=by if (by is not None and by.is_authenticated) else None,
         )
         ledger.anchor(
@@ -193,7 +199,72 @@ def ingest_version(
             summary=_("归集 %(code)s 第 %(n)d 版:%(rows)d 行,SHA-256 %(sha)s")
             % {"code": resource.code, "n": number, "rows": rows, "sha": sha256[:16]},
         )
+        if failed_rules:
+            # The provider is told through its workbench and this event (谁提供谁负责).
+            record(
+                QUALITY_FAILED,
+                by=by,
+                target=version,
+                changes={"failed": [o.rule for o in failed_rules], "score": score},
+                summary=_("%(code)s 第 %(n)d 版有 %(k)d 条质量规则未达标,得分 %(s).1f")
+                % {"code": resource.code, "n": number, "k": len(failed_rules), "s": score},
+            )
     return version
+
+
+def quality_rules(resource: Resource) -> list[quality.Rule]:
+    """The resource's rules, with referential ones pointed at the referenced active version."""
+    rules = []
+    for rule in resource.quality_rules.all():
+        params = dict(rule.params)
+        if rule.kind == QualityRule.Kind.REFERENTIAL:
+            target = Resource.objects.get(code=params["resource_code"]).active_version
+            if target is None:
+                continue  # nothing to refer to yet: the rule applies once the target has data
+            params["reference"] = str(versions_dir() / target.path)
+        rules.append(
+            quality.Rule(rule.kind, tuple(rule.columns), rule.threshold, params, str(rule))
+        )
+    return rules
+
+
+@transaction.atomic
+def add_quality_rule(
+    resource: Resource,
+    *,
+    by,
+    kind: str,
+    columns: list[str],
+    threshold: float = 1.0,
+    params: dict | None = None,
+    name: str = "",
+) -> QualityRule:
+    """Declare a quality rule; it runs on every later version."""
+    if by is not None and by.organisation_id != resource.provider_id:
+        raise RuleViolation(_("只有该资源的提供单位可以设置质量规则。"))
+    known = set(resource.fields.values_list("name", flat=True))
+    unknown = [c for c in columns if c not in known]
+    if not columns or unknown:
+        raise RuleViolation(_("质量规则引用了不存在的字段:%(c)s") % {"c": "、".join(unknown)})
+    params = params or {}
+    if (
+        kind == QualityRule.Kind.REFERENTIAL
+        and not Resource.objects.filter(code=params.get("resource_code")).exists()
+    ):
+        raise RuleViolation(_("参照的数据资源不存在。"))
+    rule = QualityRule(
+        resource=resource, kind=kind, columns=columns, threshold=threshold, params=params, name=name
+    )
+    rule.full_clean()
+    rule.save()
+    record(
+        QUALITY_RULE_ADD,
+        by=by,
+        target=resource,
+        changes={"rule": {"kind": kind, "columns": columns, "threshold": threshold}},
+        summary=_("为 %(code)s 设置质量规则 %(r)s") % {"code": resource.code, "r": rule},
+    )
+    return rule
 
 
 def untagged_personal_information(version: Version) -> list[str]:

@@ -3,10 +3,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pdao.accounts.services import RuleViolation
-from pdao.catalogue import forms, ingest, services
+from pdao.catalogue import forms, ingest, quality, services
 from pdao.catalogue.choices import Domain, Grade, Opening, PIKind
 from pdao.catalogue.models import Field, Resource, Version
 from pdao.core.access import public, requires
@@ -81,6 +82,10 @@ def resource_detail(request, pk: int):
     untagged = {
         v.pk: services.untagged_personal_information(v) for v in versions if v.status == "ready"
     }
+    active = next((v for v in versions if v.status == "active"), None)
+    on_time, days = quality.timeliness(
+        resource.frequency, active.created_at if active else None, timezone.now()
+    )
     return render(
         request,
         "catalogue/resource_detail.html",
@@ -91,6 +96,8 @@ def resource_detail(request, pk: int):
             "untagged": untagged,
             "is_supplier": is_supplier,
             "tag_form": forms.TagForm(),
+            "rules": resource.quality_rules.all(),
+            "timeliness": {"on_time": on_time, "days": days},
         },
     )
 

@@ -19,3 +19,24 @@ def versions_waiting(user):
         reverse("catalogue:resource_list"),
         hint=_("含个人信息的版本需先标注字段"),
     )
+
+
+@pending_work(Role.PROVIDER)
+def quality_failures(user):
+    """The provider's versions of the last 90 days whose quality rules did not all pass."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    since = timezone.now() - timedelta(days=90)
+    recent = Version.objects.filter(
+        resource__provider_id=user.organisation_id, created_at__gte=since
+    ).values_list("quality_report", flat=True)
+    count = sum(1 for report in recent if any(not r["passed"] for r in report))
+    yield WorkItem(
+        _("质量未达标的数据版本"),
+        count,
+        reverse("catalogue:resource_list"),
+        hint=_("近 90 天归集的版本中有规则未达标"),
+        urgent=count > 0,
+    )

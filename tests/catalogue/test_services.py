@@ -108,3 +108,46 @@ def test_ingest_command_succeeds_and_fails_with_the_report(resource, provider, t
     with pytest.raises(CommandError, match="was refused"):
         call_command("ingest", resource.code, str(bad), "--as-user", provider.username)
     assert "列数少于表头" in capsys.readouterr().err
+
+
+def test_quality_rules_score_each_version_and_failures_are_reported(resource, provider, tmp_path):
+    services.add_quality_rule(resource, by=provider, kind="uniqueness", columns=["身份证号"])
+    services.add_quality_rule(
+        resource, by=provider, kind="range", columns=["年龄"], params={"min": 18, "max": 60}
+    )
+    version = services.ingest_version(
+        resource, write_csv(tmp_path / "a.csv", people(200)), by=provider
+    )
+    report = {r["kind"]: r for r in version.quality_report}
+    assert report["uniqueness"]["passed"]
+    assert not report["range"]["passed"] and report["range"]["failed"] > 0
+    assert 50 < version.quality_score < 100
+    event = AuditEvent.objects.get(action="dataset.quality_failed")
+    assert event.changes["failed"] == ["range(年龄)"]
+
+
+def test_referential_rule_checks_against_another_resources_active_version(
+    resource, provider, tmp_path
+):
+    districts = services.register_resource(
+        by=provider, provider=provider.organisation, fields=[{"name": "区县", "type": "string"}],
+        name="区县代码表", domain="governance", sharing="unconditional", opening="unconditional",
+        frequency="yearly", grade="general_1",
+    )  # fmt: skip
+    table = tmp_path / "d.csv"
+    table.write_text("区县\n城中区\n鱼峰区\n")
+    services.activate_version(services.ingest_version(districts, table, by=provider), by=provider)
+    services.add_quality_rule(
+        resource, by=provider, kind="referential", columns=["区县"],
+        params={"resource_code": districts.code, "ref_column": "区县"},
+    )  # fmt: skip
+    version = services.ingest_version(
+        resource, write_csv(tmp_path / "a.csv", people(100)), by=provider
+    )
+    [outcome] = version.quality_report
+    assert 0 < outcome["failed"] < 100  # only 城中区 and 鱼峰区 of the five districts exist
+
+
+def test_quality_rule_on_an_unknown_field_is_refused(resource, provider):
+    with pytest.raises(RuleViolation, match="不存在的字段"):
+        services.add_quality_rule(resource, by=provider, kind="completeness", columns=["无此字段"])
