@@ -17,9 +17,13 @@ from pdao.catalogue.synthetic import RESOURCES, pools, write_csv
 
 def seed(*, scale: float = 1.0, stdout=None) -> list[tuple[str, int]]:
     """Register and ingest what is missing; leave what exists. Returns (name, rows)."""
-    done = []
     providers = {o.short_name: o for o in Organisation.objects.all()}
-    work = Path(tempfile.mkdtemp(prefix="pdao-demo-"))
+    with tempfile.TemporaryDirectory(prefix="pdao-demo-") as work:
+        return _seed(Path(work), providers, scale, stdout)
+
+
+def _seed(work: Path, providers, scale: float, stdout) -> list[tuple[str, int]]:
+    done = []
     con = duckdb.connect()
     pools(con)
     for short, attributes, rows, fields in RESOURCES:
@@ -51,5 +55,4 @@ def seed(*, scale: float = 1.0, stdout=None) -> list[tuple[str, int]]:
         path.unlink()
         done.append((resource.name, version.rows))
     con.close()
-    work.rmdir()
     return done

@@ -463,11 +463,7 @@ def ingest(
             "(FORMAT PARQUET, COMPRESSION ZSTD)"
         )
         con.close()
-        digest = _sha256(staged)
-        final = dest_dir / f"{digest}.parquet"
-        if not final.exists():
-            os.replace(staged, final)
-        final.chmod(0o444)
+        final, digest = _store(staged, dest_dir)
         progress("done", rows, rows)
         return Result(final, digest, rows, final.stat().st_size, actual, encoding, findings)
 
@@ -501,6 +497,17 @@ def _read_parquet(con, source: Path, columns: list[Column]) -> None:
         raise IngestError(problems[:MAX_PROBLEMS])
 
 
+def _store(staged: Path, dest_dir: Path) -> tuple[Path, str]:
+    """Move a finished Parquet file to `dest_dir/<sha256>.parquet`, read-only. The same content
+    twice is one file (content-addressed), so a re-upload never rewrites a version."""
+    digest = _sha256(staged)
+    final = dest_dir / f"{digest}.parquet"
+    if not final.exists():
+        os.replace(staged, final)
+    final.chmod(0o444)
+    return final, digest
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -524,9 +531,5 @@ def concatenate(first: Path, second: Path, *, dest_dir: Path) -> tuple[Path, str
             f"SELECT count(*) FROM read_parquet({_sql_string(str(staged))})"
         ).fetchone()[0]
         con.close()
-        digest = _sha256(staged)
-        final = dest_dir / f"{digest}.parquet"
-        if not final.exists():
-            os.replace(staged, final)
-        final.chmod(0o444)
+        final, digest = _store(staged, dest_dir)
         return final, digest, rows, final.stat().st_size

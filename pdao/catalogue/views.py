@@ -1,3 +1,7 @@
+import contextlib
+import tempfile
+from pathlib import Path
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -131,13 +135,14 @@ def version_upload(request, pk: int):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            version = services.ingest_version(
-                resource,
-                _on_disk(upload),
-                by=request.user,
-                declared_format=upload.declared_format,
-                mode=form.cleaned_data["mode"],
-            )
+            with _on_disk(upload) as path:
+                version = services.ingest_version(
+                    resource,
+                    path,
+                    by=request.user,
+                    declared_format=upload.declared_format,
+                    mode=form.cleaned_data["mode"],
+                )
         except ingest.IngestError as error:
             problems = error.problems
             messages.error(request, _("文件未通过校验,当前版本保持不变。"))
@@ -156,18 +161,21 @@ def version_upload(request, pk: int):
     )
 
 
+@contextlib.contextmanager
 def _on_disk(upload):
-    """The uploaded file's path: Django streams large uploads to a temporary file already."""
-    from pathlib import Path
-
+    """The uploaded file as a path. Large uploads are already on disk (Django deletes them after
+    the request); a small one is written into the zone's data directory and deleted here, so no
+    copy of raw data is left behind anywhere."""
     if hasattr(upload, "temporary_file_path"):
-        return Path(upload.temporary_file_path())
-    import tempfile
-
-    with tempfile.NamedTemporaryFile(delete=False, suffix="." + upload.declared_format) as handle:
+        yield Path(upload.temporary_file_path())
+        return
+    staging = services.versions_dir() / ".uploads"
+    staging.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=staging, suffix="." + upload.declared_format) as handle:
         for chunk in upload.chunks():
             handle.write(chunk)
-    return Path(handle.name)
+        handle.flush()
+        yield Path(handle.name)
 
 
 @requires(Perm.CATALOGUE_SUPPLY, methods=("POST",))

@@ -92,3 +92,17 @@ def test_upload_of_an_unsupported_extension_is_refused(resource, provider, clien
             {"file": handle, "mode": "replace"},
         )
     assert "只接受" in response.content.decode()
+
+
+def test_small_upload_leaves_no_copy_behind(resource, provider, client_for, tmp_path):
+    from pdao.catalogue.services import versions_dir
+
+    path = write_csv(tmp_path / "a.csv", people(10))
+    with path.open("rb") as handle:
+        client_for(provider).post(
+            reverse("catalogue:version_upload", args=[resource.pk]),
+            {"file": handle, "mode": "replace"},
+        )
+    staged = list((versions_dir() / ".uploads").iterdir())
+    assert staged == []
+    assert Version.objects.filter(resource=resource).count() == 1

@@ -130,16 +130,22 @@ def test_edit_with_recomputed_hashes_is_caught_by_signed_checkpoints(
     the log key and witnesses signed."""
     _anchor_many(8, django_capture_on_commit_callbacks)
     services.publish_checkpoint()
-    row = LedgerEntry.objects.get(position=2)
-    forged = bytes(row.entry).replace(_hash("2").encode(), _hash("x").encode())
+    _rewrite_history(2)
+    report = services.verify_ledger()
+    assert any("检查点 8 的根哈希与重算结果不符" in p for p in report.problems), report.problems
+    assert any("外部锚定" in p for p in report.problems), report.problems
+
+
+def _rewrite_history(position: int) -> None:
+    """What an operator with database access would do: change entry `position`, its leaf hash
+    and every tree node, so the stored tree is self-consistent again."""
+    row = LedgerEntry.objects.get(position=position)
+    forged = bytes(row.entry).replace(_hash(str(position)).encode(), _hash("x").encode())
     _raw(
         f"UPDATE {_table()} SET entry = %s, leaf_hash = %s WHERE id = %s",
         [forged, leaf_hash(forged), row.pk],
     )
     _rebuild_nodes()
-    report = services.verify_ledger()
-    assert any("检查点 8 的根哈希与重算结果不符" in p for p in report.problems), report.problems
-    assert any("外部锚定" in p for p in report.problems), report.problems
 
 
 def _rebuild_nodes():
@@ -196,13 +202,7 @@ def test_client_with_an_older_checkpoint_detects_rewritten_history(
     old = services.publish_checkpoint()
     old_size, old_root = old.size, bytes(old.root_hash)
     # The operator rewrites entry 2 and every hash, then grows the log.
-    row = LedgerEntry.objects.get(position=2)
-    forged = bytes(row.entry).replace(_hash("2").encode(), _hash("x").encode())
-    _raw(
-        f"UPDATE {_table()} SET entry = %s, leaf_hash = %s WHERE id = %s",
-        [forged, leaf_hash(forged), row.pk],
-    )
-    _rebuild_nodes()
+    _rewrite_history(2)
     _anchor_many(3, lambda **kw: django_capture_on_commit_callbacks(execute=False), start=5)
     services.sequence_pending()
     current = services.tree()
@@ -213,13 +213,7 @@ def test_client_with_an_older_checkpoint_detects_rewritten_history(
 def test_witness_refuses_an_inconsistent_checkpoint_loudly(django_capture_on_commit_callbacks):
     _anchor_many(5, django_capture_on_commit_callbacks)
     services.publish_checkpoint()
-    row = LedgerEntry.objects.get(position=1)
-    forged = bytes(row.entry).replace(_hash("1").encode(), _hash("x").encode())
-    _raw(
-        f"UPDATE {_table()} SET entry = %s, leaf_hash = %s WHERE id = %s",
-        [forged, leaf_hash(forged), row.pk],
-    )
-    _rebuild_nodes()
+    _rewrite_history(1)
     _anchor_many(2, lambda **kw: django_capture_on_commit_callbacks(execute=False), start=5)
     count = Checkpoint.objects.count()
     with pytest.raises(note.WitnessRefusal, match="refusing to cosign"):
