@@ -88,6 +88,10 @@ EXAMPLES: dict[str, Example] = {
     "api:inclusion": Example(kwargs=lambda w: None, query=lambda w: "index=0&tree_size=1"),
     "api:consistency": Example(kwargs=lambda w: None, query=lambda w: "old_size=1&new_size=1"),
     "catalogue:resource_detail": Example(kwargs=lambda w: {"pk": w.resource.pk}),
+    "catalogue:grading_review": Example(
+        kwargs=lambda w: {"pk": w.resource.pk},
+        data={"grade": "general_2", "approve": "yes", "harm_objects": ["individuals"]},
+    ),
     "catalogue:version_upload": Example(kwargs=lambda w: {"pk": w.resource.pk}, visible=_supplies),
     "catalogue:version_activate": Example(kwargs=lambda w: {"pk": w.version.pk}, visible=_supplies),
     "catalogue:field_tag": Example(

@@ -88,3 +88,20 @@ class VersionStatus(models.TextChoices):
 class UpdateMode(models.TextChoices):
     REPLACE = "replace", _("全量替换")
     APPEND = "append", _("增量追加")
+
+
+class GradingStatus(models.TextChoices):
+    PENDING = "pending", _("待审定")
+    APPROVED = "approved", _("已审定")
+    RETURNED = "returned", _("退回修改")
+
+
+class HarmObject(models.TextChoices):
+    """The six objects of harm of GB/T 43697-2024 a leak could hit."""
+
+    NATIONAL_SECURITY = "national_security", _("国家安全")
+    ECONOMY = "economy", _("经济运行")
+    SOCIAL_ORDER = "social_order", _("社会秩序")
+    PUBLIC_INTEREST = "public_interest", _("公共利益")
+    ORGANISATIONS = "organisations", _("组织权益")
+    INDIVIDUALS = "individuals", _("个人权益")

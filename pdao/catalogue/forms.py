@@ -7,6 +7,7 @@ from pdao.catalogue.choices import (
     FieldType,
     Frequency,
     Grade,
+    HarmObject,
     Opening,
     PIKind,
     Sensitivity,
@@ -26,6 +27,11 @@ class SearchForm(forms.Form):
     )
     sharing = forms.ChoiceField(
         label=_("共享属性"), required=False, choices=[("", _("全部")), *Sharing.choices]
+    )
+    grading = forms.ChoiceField(
+        label=_("分级审定"),
+        required=False,
+        choices=[("", _("全部")), ("pending", _("待审定")), ("due", _("复审到期"))],
     )
 
     def __init__(self, *args, **kwargs):
@@ -83,3 +89,16 @@ __all__ = [
     "TagForm",
     "UploadForm",
 ]
+
+
+class GradingForm(forms.Form):
+    grade = forms.ChoiceField(label=_("分级"), choices=Grade.choices)
+    harm_objects = forms.MultipleChoiceField(
+        label=_("影响对象"), choices=HarmObject.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    approve = forms.TypedChoiceField(
+        label=_("审定结论"), coerce=lambda v: v == "yes",
+        choices=[("yes", _("审定通过")), ("no", _("退回修改"))],
+    )  # fmt: skip
+    note = forms.CharField(label=_("审定意见"), max_length=500, required=False)

@@ -7,6 +7,7 @@ from pdao.catalogue.choices import (
     FieldType,
     Frequency,
     Grade,
+    GradingStatus,
     Opening,
     PIKind,
     Sensitivity,
@@ -55,6 +56,15 @@ class Resource(models.Model):
     tags = models.JSONField(_("标签"), default=list, blank=True)
     is_synthetic = models.BooleanField(_("合成数据"), default=False)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    grading_status = models.CharField(
+        _("分级审定"), max_length=20, choices=GradingStatus.choices, default=GradingStatus.PENDING
+    )
+    grading_note = models.CharField(_("审定意见"), max_length=500, blank=True)
+    grading_reviewed_at = models.DateTimeField(_("审定时间"), null=True, blank=True)
+    grading_reviewed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    grading_review_due = models.DateField(_("下次复审日期"), null=True, blank=True)
 
     objects = ResourceQuerySet.as_manager()
 
@@ -65,6 +75,11 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def is_authorizable(self) -> bool:
+        """Core data never is; anything else only once the bureau approved its grade."""
+        return self.grading_status == GradingStatus.APPROVED and self.grade != Grade.CORE
 
     @property
     def active_version(self):

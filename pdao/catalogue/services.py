@@ -1,5 +1,6 @@
 """State changes of the catalogue. Views and commands call these, never `.save()`."""
 
+import hashlib
 from pathlib import Path
 
 from django.conf import settings
@@ -14,16 +15,25 @@ from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.catalogue import ingest, quality
-from pdao.catalogue.choices import PIKind, UpdateMode, VersionStatus
+from pdao.catalogue.choices import (
+    Grade,
+    GradingStatus,
+    HarmObject,
+    PIKind,
+    UpdateMode,
+    VersionStatus,
+)
 from pdao.catalogue.models import Field, QualityRule, Resource, Version
 from pdao.core.permissions import Perm
 from pdao.ledger import services as ledger
+from pdao.ledger.entry import canonical
 
 RESOURCE_REGISTER = actions.define("dataset.register", gettext_lazy("登记数据资源"))
 VERSION_INGEST = actions.define("dataset.version", gettext_lazy("归集数据版本"))
 VERSION_REJECTED = actions.define("dataset.version_rejected", gettext_lazy("数据版本校验未通过"))
 VERSION_ACTIVATE = actions.define("dataset.activate", gettext_lazy("启用数据版本"))
 FIELD_TAG = actions.define("dataset.tag_field", gettext_lazy("标注字段"))
+GRADING_REVIEW = actions.define("dataset.grading", gettext_lazy("审定数据分级"))
 QUALITY_RULE_ADD = actions.define("dataset.quality_rule", gettext_lazy("设置质量规则"))
 QUALITY_FAILED = actions.define("dataset.quality_failed", gettext_lazy("数据质量未达标"))
 
@@ -323,3 +333,61 @@ def tag_field(field: Field, *, by, pi_kind: str, sensitivity: str | None = None)
         % {"code": field.resource.code, "f": field.name, "kind": PIKind(pi_kind).label},
     )
     return field
+
+
+REVIEW_INTERVAL_DAYS = 365
+
+
+@transaction.atomic
+def review_grading(
+    resource: Resource, *, by, approve: bool, grade: str, harm_objects: list[str], note: str = ""
+) -> Resource:
+    """The bureau approves a resource's grade and objects of harm (it may set a higher grade:
+    就高从严), or returns it with a note. Approval is anchored on the ledger and due for
+    re-review a year later (动态更新)."""
+    from datetime import timedelta
+
+    if not by.has_perm(Perm.CATALOGUE_GRADE):
+        raise RuleViolation(_("只有市数据局可以审定数据分级。"))
+    Grade(grade)
+    for harm in harm_objects:
+        HarmObject(harm)
+    if not approve and not note:
+        raise RuleViolation(_("退回时请说明理由。"))
+    resource = Resource.objects.select_for_update().get(pk=resource.pk)
+    changes = {}
+    if resource.grade != grade:
+        changes["grade"] = [resource.grade, grade]
+    if sorted(resource.harm_objects) != sorted(harm_objects):
+        changes["harm_objects"] = [resource.harm_objects, sorted(harm_objects)]
+    resource.grade, resource.harm_objects = grade, sorted(harm_objects)
+    resource.grading_status = GradingStatus.APPROVED if approve else GradingStatus.RETURNED
+    resource.grading_note = note
+    resource.grading_reviewed_at = timezone.now()
+    resource.grading_reviewed_by = by
+    resource.grading_review_due = (
+        (timezone.localdate() + timedelta(days=REVIEW_INTERVAL_DAYS)) if approve else None
+    )
+    resource.save()
+    if approve:
+        decision = {"code": resource.code, "grade": grade, "harm_objects": resource.harm_objects}
+        ledger.anchor(
+            "dataset.grading",
+            target=resource,
+            content_hash=hashlib.sha256(canonical(decision)).hexdigest(),
+            by=by,
+        )
+    record(
+        GRADING_REVIEW,
+        by=by,
+        target=resource,
+        changes=changes | {"status": resource.grading_status},
+        summary=_("%(verb)s %(code)s 的分级:%(grade)s%(core)s")
+        % {
+            "verb": _("审定通过") if approve else _("退回"),
+            "code": resource.code,
+            "grade": Grade(grade).label,
+            "core": _("(核心数据,不予授权)") if grade == Grade.CORE else "",
+        },
+    )
+    return resource

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/upload/", views.version_upload, name="version_upload"),
     path("versions/<int:pk>/activate/", views.version_activate, name="version_activate"),
     path("fields/<int:pk>/tag/", views.field_tag, name="field_tag"),
+    path("<int:pk>/grading/", views.grading_review, name="grading_review"),
 ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from pdao.accounts.services import RuleViolation
 from pdao.catalogue import forms, ingest, quality, services
-from pdao.catalogue.choices import Domain, Grade, Opening, PIKind
+from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening, PIKind
 from pdao.catalogue.models import Field, Resource, Version
 from pdao.core.access import public, requires
 from pdao.core.htmx import is_htmx
@@ -54,6 +54,12 @@ def resource_list(request):
         for name in ("domain", "grade", "sharing"):
             if data[name]:
                 resources = resources.filter(**{name: data[name]})
+        if data["grading"] == "pending":
+            resources = resources.filter(grading_status=GradingStatus.PENDING)
+        elif data["grading"] == "due":
+            resources = resources.filter(
+                grading_status=GradingStatus.APPROVED, grading_review_due__lte=timezone.localdate()
+            )
     page = Paginator(resources.order_by("code"), 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -101,6 +107,9 @@ def resource_detail(request, pk: int):
             "is_supplier": is_supplier,
             "tag_form": forms.TagForm(),
             "rules": resource.quality_rules.all(),
+            "grading_form": forms.GradingForm(
+                initial={"grade": resource.grade, "harm_objects": resource.harm_objects}
+            ),
             "timeliness": {"on_time": on_time, "days": days},
         },
     )
@@ -204,6 +213,22 @@ def field_tag(request, pk: int):
     else:
         messages.error(request, _("请选择个人信息类型和敏感级别。"))
     return redirect("catalogue:resource_detail", pk=field.resource_id)
+
+
+@requires(Perm.CATALOGUE_GRADE, methods=("POST",))
+def grading_review(request, pk: int):
+    resource = get_object_or_404(Resource, pk=pk)
+    form = forms.GradingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("审定信息不完整。"))
+    else:
+        try:
+            services.review_grading(resource, by=request.user, **form.cleaned_data)
+        except RuleViolation as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("分级审定已记录。"))
+    return redirect("catalogue:resource_detail", pk=pk)
 
 
 @public()

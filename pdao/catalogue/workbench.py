@@ -40,3 +40,25 @@ def quality_failures(user):
         hint=_("近 90 天归集的版本中有规则未达标"),
         urgent=count > 0,
     )
+
+
+@pending_work(Role.BUREAU_ADMIN)
+def gradings_to_review(user):
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from pdao.catalogue.choices import GradingStatus
+    from pdao.catalogue.models import Resource
+
+    pending = Resource.objects.filter(grading_status=GradingStatus.PENDING).count()
+    due = Resource.objects.filter(
+        Q(grading_review_due__lte=timezone.localdate()), grading_status=GradingStatus.APPROVED
+    ).count()
+    yield WorkItem(
+        _("待审定分级的数据资源"), pending, reverse("catalogue:resource_list") + "?grading=pending",
+        hint=_("核心数据不予授权;重要数据仅限聚合或差分隐私输出"),
+    )  # fmt: skip
+    yield WorkItem(
+        _("分级复审到期"), due, reverse("catalogue:resource_list") + "?grading=due",
+        hint=_("就高从严、动态更新:每年复审一次"), urgent=due > 0,
+    )  # fmt: skip

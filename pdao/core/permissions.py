@@ -42,6 +42,8 @@ class Perm(StrEnum):
     """Read the catalogue's metadata (never data)."""
     CATALOGUE_SUPPLY = "catalogue.supply"
     """Register own department's resources and upload their versions (谁提供谁负责)."""
+    CATALOGUE_GRADE = "catalogue.review_grading"
+    """Approve or return a resource's classification and grade (the data bureau)."""
     LEDGER_VIEW = "ledger.view_entries"
     """Read ledger entries, proofs and receipts: every participant may audit the ledger."""
     LEDGER_MANAGE = "ledger.manage"
@@ -63,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.AUDIT_VIEW,
         Perm.AUDIT_EXPORT,
         Perm.LEDGER_MANAGE,
+        Perm.CATALOGUE_GRADE,
     },
     Role.SUPERVISOR: _EVERY_ROLE
     | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.LEDGER_MANAGE},

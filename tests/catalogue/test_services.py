@@ -151,3 +151,53 @@ def test_referential_rule_checks_against_another_resources_active_version(
 def test_quality_rule_on_an_unknown_field_is_refused(resource, provider):
     with pytest.raises(RuleViolation, match="不存在的字段"):
         services.add_quality_rule(resource, by=provider, kind="completeness", columns=["无此字段"])
+
+
+def test_bureau_approves_grading_anchored_and_due_for_re_review(resource, bureau_admin):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    services.review_grading(
+        resource, by=bureau_admin, approve=True, grade="important", harm_objects=["individuals"]
+    )
+    resource.refresh_from_db()
+    assert (resource.grade, resource.grading_status) == ("important", "approved")
+    assert resource.is_authorizable
+    assert resource.grading_review_due == timezone.localdate() + timedelta(days=365)
+    assert LedgerEntry.objects.filter(type="dataset.grading", object_id=str(resource.pk)).exists()
+    event = AuditEvent.objects.get(action="dataset.grading")
+    assert event.changes["grade"] == ["general_3", "important"]
+
+
+def test_core_data_is_never_authorizable(resource, bureau_admin):
+    services.review_grading(resource, by=bureau_admin, approve=True, grade="core", harm_objects=[])
+    resource.refresh_from_db()
+    assert not resource.is_authorizable
+
+
+def test_only_the_bureau_grades_and_a_return_needs_a_reason(resource, provider, bureau_admin):
+    with pytest.raises(RuleViolation, match="市数据局"):
+        services.review_grading(resource, by=provider, approve=True, grade="core", harm_objects=[])
+    with pytest.raises(RuleViolation, match="理由"):
+        services.review_grading(
+            resource, by=bureau_admin, approve=False, grade="core", harm_objects=[]
+        )
+    resource.refresh_from_db()
+    assert (resource.grading_status, resource.is_authorizable) == ("pending", False)
+
+
+def test_re_review_due_shows_on_the_bureau_workbench(resource, bureau_admin, client_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    services.review_grading(
+        resource, by=bureau_admin, approve=True, grade="general_3", harm_objects=[]
+    )
+    resource.__class__.objects.filter(pk=resource.pk).update(
+        grading_review_due=timezone.localdate() - timedelta(days=1)
+    )
+    response = client_for(bureau_admin).get("/workbench/")
+    items = {str(i.title): i.count for s in response.context["sections"] for i in s["items"]}
+    assert items["分级复审到期"] == 1
