@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pdao.accounts.services import RuleViolation
-from pdao.catalogue import forms, ingest, quality, services
+from pdao.catalogue import excel, forms, ingest, quality, services
 from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening, PIKind
 from pdao.catalogue.models import Field, Resource, Version
 from pdao.core.access import public, requires
@@ -247,3 +248,50 @@ def open_catalogue(request):
 
 
 __all__ = ["PIKind"]
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@requires(Perm.CATALOGUE_SUPPLY)
+def catalogue_template(request):
+    """The empty workbook departments fill in, with drop-down lists for the choice columns."""
+    return _xlsx(excel.template(), "pdao-catalogue-template.xlsx")
+
+
+@requires(Perm.CATALOGUE_VIEW)
+def catalogue_export(request):
+    resources = (
+        Resource.objects.visible_to(request.user).prefetch_related("fields").order_by("code")
+    )
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(excel.export_csv(resources), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="pdao-catalogue.csv"'
+        return response
+    return _xlsx(excel.export(resources), "pdao-catalogue.xlsx")
+
+
+@requires(Perm.CATALOGUE_SUPPLY, methods=GET_POST)
+def catalogue_import(request):
+    problems = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None or not upload.name.lower().endswith(".xlsx"):
+            messages.error(request, _("请上传填好的 .xlsx 目录模板。"))
+        else:
+            upload.declared_format = "xlsx"
+            try:
+                with _on_disk(upload) as path:
+                    created = services.import_catalogue(path, by=request.user)
+            except excel.WorkbookProblems as error:
+                problems = error.problems
+                messages.error(request, _("导入未完成:工作簿中有问题,未登记任何资源。"))
+            else:
+                messages.success(request, _("已导入 %(n)d 个数据资源。") % {"n": len(created)})
+                return redirect("catalogue:resource_list")
+    return render(request, "catalogue/import.html", {"problems": problems})
