@@ -43,6 +43,8 @@ class World:
     ledger_position: int
     resource: object = None
     version: object = None
+    registration: object = None
+    objection: object = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,17 @@ EXAMPLES: dict[str, Example] = {
     "api:inclusion": Example(kwargs=lambda w: None, query=lambda w: "index=0&tree_size=1"),
     "api:consistency": Example(kwargs=lambda w: None, query=lambda w: "old_size=1&new_size=1"),
     "catalogue:resource_detail": Example(kwargs=lambda w: {"pk": w.resource.pk}),
+    "catalogue:registration_submit": Example(
+        kwargs=lambda w: {"pk": w.resource.pk},
+        visible=_supplies,
+        data={"kind": "change", "commitment_signed_by": "测试"},
+    ),
+    "catalogue:registration_detail": Example(kwargs=lambda w: {"pk": w.registration.pk}),
+    "catalogue:registration_notice": Example(kwargs=lambda w: {"pk": w.registration.pk}),
+    "catalogue:registration_decide": Example(kwargs=lambda w: {"pk": w.registration.pk}),
+    "catalogue:objection_answer": Example(
+        kwargs=lambda w: {"pk": w.objection.pk}, data={"response": "已核实", "upheld": ""}
+    ),
     "catalogue:grading_review": Example(
         kwargs=lambda w: {"pk": w.resource.pk},
         data={"grade": "general_2", "approve": "yes", "harm_objects": ["individuals"]},
@@ -172,7 +185,15 @@ def world(db) -> World:
         resource=resource, number=1, mode="replace", status="ready", path="x.parquet",
         sha256="0" * 64, rows=1, bytes=1, source_format="csv", encoding="utf-8",
     )  # fmt: skip
-    return World(users, subject_organisation, subject_user, anchored.position, resource, version)
+    from pdao.catalogue import registration as reg
+
+    record = reg.submit(resource, by=subject_user, kind="initial", commitment_signed_by="测试")
+    reg.open_notice(record, by=users[Role.BUREAU_ADMIN])
+    objection = reg.raise_objection(record, name="某", contact="x", text="异议")
+    return World(
+        users, subject_organisation, subject_user, anchored.position, resource, version, record,
+        objection,
+    )  # fmt: skip
 
 
 def _expected(rule, actor, example: Example | None, world: World) -> str:

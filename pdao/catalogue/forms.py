@@ -102,3 +102,11 @@ class GradingForm(forms.Form):
         choices=[("yes", _("审定通过")), ("no", _("退回修改"))],
     )  # fmt: skip
     note = forms.CharField(label=_("审定意见"), max_length=500, required=False)
+
+
+class ObjectionForm(forms.Form):
+    name = forms.CharField(label=_("异议人(单位或个人)"), max_length=100)
+    contact = forms.CharField(label=_("联系方式"), max_length=100)
+    text = forms.CharField(
+        label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

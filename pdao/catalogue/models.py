@@ -197,3 +197,81 @@ class QualityRule(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"{self.kind}({', '.join(self.columns)})"
+
+
+class Registration(models.Model):
+    """登记 — a national registration record of a resource (公共数据资源登记管理暂行办法, 2025).
+
+    submitted by the provider with a signed commitment → public notice (公示) for a number of
+    working days, in which anyone may object → confirmed by the bureau with a registration
+    code (登记查询码) once every objection is answered and none upheld, or rejected.
+    """
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", _("首次登记")
+        CHANGE = "change", _("变更登记")
+        CORRECTION = "correction", _("更正登记")
+        CANCELLATION = "cancellation", _("注销登记")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("已提交")
+        NOTICE = "notice", _("公示中")
+        CONFIRMED = "confirmed", _("已确认")
+        REJECTED = "rejected", _("未通过")
+
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="registrations")
+    kind = models.CharField(_("登记类型"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices)
+    snapshot = models.JSONField(_("登记内容"))
+    commitment_signed_by = models.CharField(_("承诺书签署人"), max_length=50)
+    commitment_signed_at = models.DateTimeField(_("承诺书签署时间"))
+    submitted_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    notice_start = models.DateField(_("公示开始"), null=True, blank=True)
+    notice_end = models.DateField(_("公示截止"), null=True, blank=True)
+    code = models.CharField(_("登记查询码"), max_length=40, unique=True, null=True, blank=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_note = models.CharField(_("决定说明"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("登记")
+        verbose_name_plural = _("登记")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="confirmed", code__isnull=False)
+                | (~Q(status="confirmed") & Q(code__isnull=True)),
+                name="%(app_label)s_%(class)s_code_iff_confirmed",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.resource.code}"
+
+
+class Objection(models.Model):
+    """异议 — raised by anyone during a registration's public notice, answered by the bureau."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="objections"
+    )
+    raised_by_name = models.CharField(_("异议人"), max_length=100)
+    contact = models.CharField(_("联系方式"), max_length=100)
+    text = models.TextField(_("异议内容"), max_length=2000)
+    raised_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+    response = models.TextField(_("答复"), blank=True)
+    upheld = models.BooleanField(_("异议成立"), null=True)
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
+        ordering = ["raised_at"]
+
+    def __str__(self) -> str:
+        return f"{self.registration} · {self.raised_by_name}"

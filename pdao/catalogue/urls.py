@@ -16,4 +16,11 @@ urlpatterns = [
     path("versions/<int:pk>/activate/", views.version_activate, name="version_activate"),
     path("fields/<int:pk>/tag/", views.field_tag, name="field_tag"),
     path("<int:pk>/grading/", views.grading_review, name="grading_review"),
+    path("<int:pk>/register/", views.registration_submit, name="registration_submit"),
+    path("registrations/<int:pk>/", views.registration_detail, name="registration_detail"),
+    path("registrations/<int:pk>/notice/", views.registration_notice, name="registration_notice"),
+    path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),
+    path("objections/<int:pk>/answer/", views.objection_answer, name="objection_answer"),
+    path("registrations/export/", views.registrations_export, name="registrations_export"),
+    path("notices/", views.notices, name="notices"),
 ]

@@ -1,4 +1,5 @@
 import contextlib
+import io
 import tempfile
 from pathlib import Path
 
@@ -6,15 +7,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pdao.accounts.services import RuleViolation
-from pdao.catalogue import excel, forms, ingest, quality, services
+from pdao.catalogue import excel, forms, ingest, quality, registration, services
 from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening, PIKind
-from pdao.catalogue.models import Field, Resource, Version
+from pdao.catalogue.models import Field, Objection, Registration, Resource, Version
 from pdao.core.access import public, requires
 from pdao.core.htmx import is_htmx
 from pdao.core.permissions import Perm
@@ -112,6 +113,8 @@ def resource_detail(request, pk: int):
                 initial={"grade": resource.grade, "harm_objects": resource.harm_objects}
             ),
             "timeliness": {"on_time": on_time, "days": days},
+            "registrations": resource.registrations.all(),
+            "registration_kinds": Registration.Kind.choices,
         },
     )
 
@@ -295,3 +298,130 @@ def catalogue_import(request):
                 messages.success(request, _("已导入 %(n)d 个数据资源。") % {"n": len(created)})
                 return redirect("catalogue:resource_list")
     return render(request, "catalogue/import.html", {"problems": problems})
+
+
+# --- Registration (登记) -----------------------------------------------------------------------
+
+
+def _registration_error(request, error):
+    messages.error(request, str(error))
+
+
+@requires(Perm.CATALOGUE_SUPPLY, methods=("POST",))
+def registration_submit(request, pk: int):
+    resource = get_object_or_404(Resource.objects.supplied_by(request.user), pk=pk)
+    try:
+        record = registration.submit(
+            resource,
+            by=request.user,
+            kind=request.POST.get("kind", ""),
+            commitment_signed_by=request.POST.get("commitment_signed_by", ""),
+        )
+    except (RuleViolation, ValueError) as error:
+        _registration_error(request, error)
+        return redirect("catalogue:resource_detail", pk=pk)
+    messages.success(request, _("登记已提交,待市数据局公示。"))
+    return redirect("catalogue:registration_detail", pk=record.pk)
+
+
+@requires(Perm.CATALOGUE_VIEW)
+def registration_detail(request, pk: int):
+    record = get_object_or_404(Registration.objects.select_related("resource"), pk=pk)
+    return render(
+        request,
+        "catalogue/registration_detail.html",
+        {"record": record, "objections": record.objections.all()},
+    )
+
+
+@requires(Perm.REGISTRATION_DECIDE, methods=("POST",))
+def registration_notice(request, pk: int):
+    record = get_object_or_404(Registration, pk=pk)
+    try:
+        registration.open_notice(record, by=request.user)
+    except RuleViolation as error:
+        _registration_error(request, error)
+    else:
+        messages.success(request, _("已开始公示。"))
+    return redirect("catalogue:registration_detail", pk=pk)
+
+
+@requires(Perm.REGISTRATION_DECIDE, methods=("POST",))
+def registration_decide(request, pk: int):
+    record = get_object_or_404(Registration, pk=pk)
+    try:
+        registration.decide(
+            record,
+            by=request.user,
+            confirm=request.POST.get("confirm") == "yes",
+            note=request.POST.get("note", ""),
+        )
+    except RuleViolation as error:
+        _registration_error(request, error)
+    else:
+        messages.success(request, _("登记决定已记录。"))
+    return redirect("catalogue:registration_detail", pk=pk)
+
+
+@requires(Perm.REGISTRATION_DECIDE, methods=("POST",))
+def objection_answer(request, pk: int):
+    objection = get_object_or_404(Objection, pk=pk)
+    try:
+        registration.answer_objection(
+            objection,
+            by=request.user,
+            response=request.POST.get("response", ""),
+            upheld=request.POST.get("upheld") == "yes",
+        )
+    except RuleViolation as error:
+        _registration_error(request, error)
+    else:
+        messages.success(request, _("异议已答复。"))
+    return redirect("catalogue:registration_detail", pk=objection.registration_id)
+
+
+@public(methods=("GET", "HEAD", "POST"))
+def notices(request):
+    """Registrations under public notice, and the form anyone may use to object."""
+    if request.method == "POST":
+        form = forms.ObjectionForm(request.POST)
+        record = Registration.objects.filter(pk=request.POST.get("registration")).first()
+        if record is None or not form.is_valid():
+            messages.error(request, _("请完整填写异议人、联系方式和异议内容。"))
+        else:
+            try:
+                registration.raise_objection(record, **form.cleaned_data)
+            except RuleViolation as error:
+                _registration_error(request, error)
+            else:
+                messages.success(request, _("异议已提交,市数据局将在公示结束前答复。"))
+        return redirect("catalogue:notices")
+    records = Registration.objects.filter(status=Registration.Status.NOTICE).select_related(
+        "resource"
+    )
+    return render(
+        request, "catalogue/notices.html", {"records": records, "form": forms.ObjectionForm()}
+    )
+
+
+@requires(Perm.CATALOGUE_VIEW)
+def registrations_export(request):
+    """Confirmed registrations in the national platform's fields (JSON or Excel)."""
+    records = Registration.objects.filter(status=Registration.Status.CONFIRMED).order_by("code")
+    rows = [registration.national_record(r) for r in records]
+    if request.GET.get("format") == "json":
+        return JsonResponse({"registrations": rows}, json_dumps_params={"ensure_ascii": False})
+    from openpyxl import Workbook
+
+    from pdao.audit.export import safe_cell
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "数据资源登记"
+    headers = list(rows[0]) if rows else ["登记类型", "资源名称", "资源代码", "登记查询码"]
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([safe_cell("、".join(v) if isinstance(v, list) else v) for v in row.values()])
+    out = io.BytesIO()
+    workbook.save(out)
+    return _xlsx(out.getvalue(), "pdao-registrations.xlsx")

@@ -62,3 +62,26 @@ def gradings_to_review(user):
         _("分级复审到期"), due, reverse("catalogue:resource_list") + "?grading=due",
         hint=_("就高从严、动态更新:每年复审一次"), urgent=due > 0,
     )  # fmt: skip
+
+
+@pending_work(Role.BUREAU_ADMIN)
+def registrations_to_handle(user):
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from pdao.catalogue.models import Registration
+
+    waiting = Registration.objects.filter(
+        Q(status=Registration.Status.SUBMITTED)
+        | Q(status=Registration.Status.NOTICE, notice_end__lt=timezone.localdate())
+        | Q(status=Registration.Status.NOTICE, objections__answered_at__isnull=True)
+    ).distinct()
+    first = waiting.first()
+    yield WorkItem(
+        _("待办理的数据资源登记"),
+        waiting.count(),
+        reverse("catalogue:registration_detail", args=[first.pk])
+        if first
+        else reverse("catalogue:notices"),
+        hint=_("待公示、待答复异议或公示期满待确认"),
+    )

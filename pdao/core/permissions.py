@@ -44,6 +44,8 @@ class Perm(StrEnum):
     """Register own department's resources and upload their versions (谁提供谁负责)."""
     CATALOGUE_GRADE = "catalogue.review_grading"
     """Approve or return a resource's classification and grade (the data bureau)."""
+    REGISTRATION_DECIDE = "catalogue.decide_registrations"
+    """Publish registrations, answer objections, confirm or reject (the data bureau)."""
     LEDGER_VIEW = "ledger.view_entries"
     """Read ledger entries, proofs and receipts: every participant may audit the ledger."""
     LEDGER_MANAGE = "ledger.manage"
@@ -66,6 +68,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.AUDIT_EXPORT,
         Perm.LEDGER_MANAGE,
         Perm.CATALOGUE_GRADE,
+        Perm.REGISTRATION_DECIDE,
     },
     Role.SUPERVISOR: _EVERY_ROLE
     | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.LEDGER_MANAGE},
