@@ -45,6 +45,8 @@ class World:
     version: object = None
     registration: object = None
     objection: object = None
+    demand: object = None
+    task: object = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ class Example:
     visible: Callable[[object, World], bool] = lambda user, world: True
     data: dict = field(default_factory=dict)
     query: Callable[[World], str] = lambda world: ""
+    data_fn: Callable[[World], dict] | None = None
+
+    def payload(self, world) -> dict:
+        return self.data_fn(world) if self.data_fn else self.data
 
 
 def _sees_all_organisations(user, world) -> bool:
@@ -100,6 +106,16 @@ EXAMPLES: dict[str, Example] = {
     "catalogue:registration_decide": Example(kwargs=lambda w: {"pk": w.registration.pk}),
     "catalogue:objection_answer": Example(
         kwargs=lambda w: {"pk": w.objection.pk}, data={"response": "已核实", "upheld": ""}
+    ),
+    "catalogue:demand_detail": Example(kwargs=lambda w: {"pk": w.demand.pk}),
+    "catalogue:demand_schedule": Example(kwargs=lambda w: {"pk": w.demand.pk}),
+    "catalogue:demand_meet": Example(
+        kwargs=lambda w: {"pk": w.demand.pk}, data_fn=lambda w: {"resource": w.resource.pk}
+    ),
+    "catalogue:task_complete": Example(
+        kwargs=lambda w: {"pk": w.task.pk},
+        visible=_supplies,
+        data_fn=lambda w: {"resource": w.resource.pk},
     ),
     "catalogue:grading_review": Example(
         kwargs=lambda w: {"pk": w.resource.pk},
@@ -190,9 +206,23 @@ def world(db) -> World:
     record = reg.submit(resource, by=subject_user, kind="initial", commitment_signed_by="测试")
     reg.open_notice(record, by=users[Role.BUREAU_ADMIN])
     objection = reg.raise_objection(record, name="某", contact="x", text="异议")
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pdao.catalogue import demands
+
+    demand = demands.post_demand(by=None, name="某", contact="x", title="企业数据", description="d")
+    task = demands.schedule(
+        demand,
+        by=users[Role.BUREAU_ADMIN],
+        provider=subject_organisation,
+        deadline=timezone.localdate() + timedelta(days=7),
+        instructions="x",
+    )
     return World(
         users, subject_organisation, subject_user, anchored.position, resource, version, record,
-        objection,
+        objection, demand, task,
     )  # fmt: skip
 
 
@@ -240,7 +270,7 @@ def test_view_answers_each_role_by_its_permissions(name, world):
         if "GET" in rule.methods:
             response = client.get(url)
         else:
-            response = client.post(url, example.data if example else {})
+            response = client.post(url, example.payload(world) if example else {})
         expected = _expected(rule, actor, example, world)
         got = _outcome(response, api_call=False)
         if got != expected:

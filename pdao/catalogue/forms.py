@@ -110,3 +110,28 @@ class ObjectionForm(forms.Form):
     text = forms.CharField(
         label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class DemandForm(forms.Form):
+    title = forms.CharField(label=_("需求名称"), max_length=200)
+    description = forms.CharField(
+        label=_("需求说明(所需数据项、用途、频率)"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    domain = forms.ChoiceField(
+        label=_("领域"), required=False, choices=[("", _("不限")), *Domain.choices]
+    )
+    name = forms.CharField(label=_("提出人(单位或个人)"), max_length=100, required=False)
+    contact = forms.CharField(label=_("联系方式(不公开)"), max_length=100)
+
+
+class ScheduleForm(forms.Form):
+    provider = forms.ModelChoiceField(
+        label=_("提供单位"),
+        queryset=__import__(
+            "pdao.accounts.models", fromlist=["Organisation"]
+        ).Organisation.objects.filter(type__in=["provider", "industry"]),
+    )
+    deadline = forms.DateField(label=_("完成时限"), widget=forms.DateInput(attrs={"type": "date"}))
+    instructions = forms.CharField(label=_("调度要求"), max_length=2000)

@@ -275,3 +275,69 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration} · {self.raised_by_name}"
+
+
+class Demand(models.Model):
+    """数据需求 — a wish for data, posted by an operator or anyone from the public."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        SCHEDULED = "scheduled", _("已调度")
+        MET = "met", _("已满足")
+        CLOSED = "closed", _("已关闭")
+
+    title = models.CharField(_("需求名称"), max_length=200)
+    description = models.TextField(_("需求说明"), max_length=4000)
+    domain = models.CharField(_("领域"), max_length=20, choices=Domain.choices, blank=True)
+    raised_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_by_name = models.CharField(_("提出人"), max_length=100)
+    contact = models.CharField(_("联系方式"), max_length=100)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    met_by = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.SET_NULL, related_name="demands_met"
+    )
+    created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("数据需求")
+        verbose_name_plural = _("数据需求")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SchedulingTask(models.Model):
+    """调度任务 — the bureau's order to a provider to supply data for a demand, by a deadline."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="tasks")
+    provider = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="scheduling_tasks"
+    )
+    instructions = models.TextField(_("调度要求"), max_length=2000)
+    deadline = models.DateField(_("完成时限"))
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("下达时间"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    resource = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    completion_note = models.CharField(_("完成说明"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("调度任务")
+        verbose_name_plural = _("调度任务")
+        ordering = ["deadline"]
+
+    def __str__(self) -> str:
+        return f"{self.demand} → {self.provider}"
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.completed_at is None and self.deadline < timezone.localdate()

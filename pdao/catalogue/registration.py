@@ -84,8 +84,7 @@ def submit(resource: Resource, *, by, kind: str, commitment_signed_by: str) -> R
         commitment_signed_at=timezone.now(),
         submitted_by=by,
     )
-    record(SUBMIT, by=by, target=registration,
-           summary=_("提交 %(r)s") % {"r": registration})  # fmt: skip
+    record(SUBMIT, by=by, target=registration, summary=_("提交 %(r)s") % {"r": registration})
     return registration
 
 
@@ -115,8 +114,13 @@ def raise_objection(registration: Registration, *, name: str, contact: str, text
     objection = Objection.objects.create(
         registration=registration, raised_by_name=name, contact=contact, text=text
     )
-    record(OBJECT, by=None, username=name[:150], target=registration,
-           summary=_("%(n)s 对 %(r)s 提出异议") % {"n": name, "r": registration})  # fmt: skip
+    record(
+        OBJECT,
+        by=None,
+        username=name[:150],
+        target=registration,
+        summary=_("%(n)s 对 %(r)s 提出异议") % {"n": name, "r": registration},
+    )
     return objection
 
 
@@ -127,10 +131,14 @@ def answer_objection(objection: Objection, *, by, response: str, upheld: bool) -
         raise RuleViolation(_("请填写答复内容。"))
     objection.response, objection.upheld, objection.answered_at = response, upheld, timezone.now()
     objection.save()
-    record(ANSWER, by=by, target=objection.registration,
-           changes={"objection": objection.pk, "upheld": upheld},
-           summary=_("答复对 %(r)s 的异议(%(v)s)")
-           % {"r": objection.registration, "v": _("成立") if upheld else _("不成立")})  # fmt: skip
+    record(
+        ANSWER,
+        by=by,
+        target=objection.registration,
+        changes={"objection": objection.pk, "upheld": upheld},
+        summary=_("答复对 %(r)s 的异议(%(v)s)")
+        % {"r": objection.registration, "v": _("成立") if upheld else _("不成立")},
+    )
     return objection
 
 
@@ -167,9 +175,12 @@ def decide(registration: Registration, *, by, confirm: bool, note: str = "") -> 
             ).hexdigest(),
             by=by,
         )
-    record(CONFIRM if confirm else REJECT, by=by, target=registration,
-           summary=_("%(r)s:%(v)s") % {"r": registration,
-                                        "v": registration.code if confirm else note})  # fmt: skip
+    record(
+        CONFIRM if confirm else REJECT,
+        by=by,
+        target=registration,
+        summary=_("%(r)s:%(v)s") % {"r": registration, "v": registration.code if confirm else note},
+    )
     return registration
 
 

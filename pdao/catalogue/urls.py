@@ -23,4 +23,9 @@ urlpatterns = [
     path("objections/<int:pk>/answer/", views.objection_answer, name="objection_answer"),
     path("registrations/export/", views.registrations_export, name="registrations_export"),
     path("notices/", views.notices, name="notices"),
+    path("demands/", views.demand_list, name="demands"),
+    path("demands/<int:pk>/", views.demand_detail, name="demand_detail"),
+    path("demands/<int:pk>/schedule/", views.demand_schedule, name="demand_schedule"),
+    path("demands/<int:pk>/meet/", views.demand_meet, name="demand_meet"),
+    path("tasks/<int:pk>/complete/", views.task_complete, name="task_complete"),
 ]

@@ -12,10 +12,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pdao.accounts.models import Organisation
 from pdao.accounts.services import RuleViolation
-from pdao.catalogue import excel, forms, ingest, quality, registration, services
+from pdao.catalogue import demands, excel, forms, ingest, quality, registration, services
 from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening, PIKind
-from pdao.catalogue.models import Field, Objection, Registration, Resource, Version
+from pdao.catalogue.models import (
+    Demand,
+    Field,
+    Objection,
+    Registration,
+    Resource,
+    SchedulingTask,
+    Version,
+)
 from pdao.core.access import public, requires
 from pdao.core.htmx import is_htmx
 from pdao.core.permissions import Perm
@@ -425,3 +434,91 @@ def registrations_export(request):
     out = io.BytesIO()
     workbook.save(out)
     return _xlsx(out.getvalue(), "pdao-registrations.xlsx")
+
+
+# --- Demands and scheduling (供需对接, 调度) ---------------------------------------------------
+
+
+@public(methods=GET_POST)
+def demand_list(request):
+    """Anyone may post a demand; the list shows titles and status, never contacts."""
+    form = forms.DemandForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            demand = demands.post_demand(by=request.user, **form.cleaned_data)
+            messages.success(request, _("需求已提交,市数据局将对接处理。"))
+            if request.user.is_authenticated and request.user.has_perm(Perm.CATALOGUE_VIEW):
+                return redirect("catalogue:demand_detail", pk=demand.pk)
+            return redirect("catalogue:demands")
+        messages.error(request, _("请完整填写需求。"))
+    page = Paginator(Demand.objects.all(), 25).get_page(request.GET.get("page"))
+    return render(request, "catalogue/demand_list.html", {"form": form, "page": page})
+
+
+@requires(Perm.CATALOGUE_VIEW)
+def demand_detail(request, pk: int):
+    demand = get_object_or_404(Demand, pk=pk)
+    can_schedule = request.user.has_perm(Perm.DEMAND_SCHEDULE)
+    tasks = demand.tasks.select_related("provider", "resource")
+    own_resources = Resource.objects.supplied_by(request.user)
+    return render(
+        request,
+        "catalogue/demand_detail.html",
+        {
+            "demand": demand,
+            "tasks": tasks,
+            "suggestions": demands.suggestions(demand) if can_schedule else [],
+            "can_schedule": can_schedule,
+            "providers": Organisation.objects.filter(
+                type__in=["provider", "industry"], is_active=True
+            ),
+            "own_resources": own_resources,
+        },
+    )
+
+
+@requires(Perm.DEMAND_SCHEDULE, methods=("POST",))
+def demand_schedule(request, pk: int):
+    demand = get_object_or_404(Demand, pk=pk)
+    form = forms.ScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择提供单位、完成时限并填写调度要求。"))
+    else:
+        try:
+            demands.schedule(demand, by=request.user, **form.cleaned_data)
+        except RuleViolation as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("调度任务已下达。"))
+    return redirect("catalogue:demand_detail", pk=pk)
+
+
+@requires(Perm.DEMAND_SCHEDULE, methods=("POST",))
+def demand_meet(request, pk: int):
+    demand = get_object_or_404(Demand, pk=pk)
+    resource = get_object_or_404(Resource, pk=request.POST.get("resource"))
+    demands.meet_with(demand, by=request.user, resource=resource)
+    messages.success(request, _("需求已由现有资源满足。"))
+    return redirect("catalogue:demand_detail", pk=pk)
+
+
+@requires(Perm.CATALOGUE_SUPPLY, methods=("POST",))
+def task_complete(request, pk: int):
+    task = get_object_or_404(
+        SchedulingTask.objects.filter(provider_id=request.user.organisation_id), pk=pk
+    )
+    resource = (
+        Resource.objects.supplied_by(request.user).filter(pk=request.POST.get("resource")).first()
+    )
+    if resource is None:
+        messages.error(request, _("请选择本单位提供数据的资源。"))
+    else:
+        try:
+            demands.complete_task(
+                task, by=request.user, resource=resource, note=request.POST.get("note", "")
+            )
+        except RuleViolation as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("调度任务已完成。"))
+    return redirect("catalogue:demand_detail", pk=task.demand_id)

@@ -85,3 +85,38 @@ def registrations_to_handle(user):
         else reverse("catalogue:notices"),
         hint=_("待公示、待答复异议或公示期满待确认"),
     )
+
+
+@pending_work(Role.BUREAU_ADMIN)
+def demands_and_overdue_tasks(user):
+    from django.utils import timezone
+
+    from pdao.catalogue.models import Demand, SchedulingTask
+
+    open_demands = Demand.objects.filter(status=Demand.Status.OPEN).count()
+    overdue = SchedulingTask.objects.filter(
+        completed_at__isnull=True, deadline__lt=timezone.localdate()
+    ).count()
+    yield WorkItem(_("待处理的数据需求"), open_demands, reverse("catalogue:demands"),
+                   hint=_("先看目录中已有资源能否满足,否则向提供单位下达调度"))  # fmt: skip
+    yield WorkItem(_("逾期的调度任务"), overdue, reverse("catalogue:demands"),
+                   hint=_("超过完成时限仍未完成"), urgent=overdue > 0)  # fmt: skip
+
+
+@pending_work(Role.PROVIDER)
+def tasks_to_complete(user):
+    from pdao.catalogue.models import SchedulingTask
+
+    tasks = SchedulingTask.objects.filter(
+        provider_id=user.organisation_id, completed_at__isnull=True
+    )
+    first = tasks.first()
+    yield WorkItem(
+        _("待完成的调度任务"),
+        tasks.count(),
+        reverse("catalogue:demand_detail", args=[first.demand_id])
+        if first
+        else reverse("catalogue:demands"),
+        hint=_("市数据局下达的数据调度,按时限完成"),
+        urgent=any(t.is_overdue for t in tasks),
+    )

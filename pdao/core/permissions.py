@@ -46,6 +46,8 @@ class Perm(StrEnum):
     """Approve or return a resource's classification and grade (the data bureau)."""
     REGISTRATION_DECIDE = "catalogue.decide_registrations"
     """Publish registrations, answer objections, confirm or reject (the data bureau)."""
+    DEMAND_SCHEDULE = "catalogue.schedule_demands"
+    """Schedule providers to meet data demands, and close demands (the data bureau)."""
     LEDGER_VIEW = "ledger.view_entries"
     """Read ledger entries, proofs and receipts: every participant may audit the ledger."""
     LEDGER_MANAGE = "ledger.manage"
@@ -69,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.LEDGER_MANAGE,
         Perm.CATALOGUE_GRADE,
         Perm.REGISTRATION_DECIDE,
+        Perm.DEMAND_SCHEDULE,
     },
     Role.SUPERVISOR: _EVERY_ROLE
     | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.LEDGER_MANAGE},
