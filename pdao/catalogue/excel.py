@@ -240,3 +240,45 @@ def read(path: Path) -> list[dict]:
     if problems:
         raise WorkbookProblems(sorted(problems, key=lambda p: (p.sheet != RESOURCES, p.row)))
     return [{k: v for k, v in s.items() if k != "_row"} for s in by_name.values()]
+
+
+def read_csv(path: Path) -> list[dict]:
+    """The same specifications from the flat CSV `export_csv` writes (one row per field, its
+    resource's attributes repeated; UTF-8, with or without BOM, or GB18030), checked like the
+    workbook: rows are regrouped into the two sheets' shapes and parsed by the same rules."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise WorkbookProblems([Problem("CSV", 0, "", "文件编码无法识别")])
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise WorkbookProblems([Problem("CSV", 1, "", "文件为空")])
+    header = [h.strip() for h in rows[0]]
+    resource_headers = [h for h, *_ in RESOURCE_COLUMNS]
+    field_headers = [h for h, *_ in FIELD_COLUMNS]
+    missing = [h for h in resource_headers + field_headers[1:] if h not in header]
+    if missing:
+        raise WorkbookProblems([Problem("CSV", 1, "、".join(missing), "缺少该列")])
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    resources_sheet = workbook.create_sheet(RESOURCES)
+    fields_sheet = workbook.create_sheet(FIELDS)
+    resources_sheet.append(resource_headers)
+    fields_sheet.append(field_headers)
+    seen = set()
+    for row in rows[1:]:
+        values = dict(zip(header, row, strict=False))
+        name = values.get("资源名称", "").strip()
+        if name not in seen:
+            seen.add(name)
+            resources_sheet.append([values.get(h, "") for h in resource_headers])
+        fields_sheet.append([name] + [values.get(h, "") for h in field_headers[1:]])
+    staged = io.BytesIO()
+    workbook.save(staged)
+    staged.seek(0)
+    return read(staged)

@@ -402,7 +402,7 @@ def import_catalogue(path: Path, *, by) -> list[Resource]:
     all of them, or none when any row has a problem (excel.WorkbookProblems)."""
     from pdao.catalogue import excel
 
-    specs = excel.read(path)
+    specs = excel.read_csv(path) if Path(path).suffix.lower() == ".csv" else excel.read(path)
     provider = by.organisation
     existing = set(Resource.objects.filter(provider=provider).values_list("name", flat=True))
     clashes = [s["name"] for s in specs if s["name"] in existing]

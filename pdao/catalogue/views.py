@@ -293,10 +293,11 @@ def catalogue_import(request):
     problems = []
     if request.method == "POST":
         upload = request.FILES.get("file")
-        if upload is None or not upload.name.lower().endswith(".xlsx"):
-            messages.error(request, _("请上传填好的 .xlsx 目录模板。"))
+        suffix = upload.name.rsplit(".", 1)[-1].lower() if upload and "." in upload.name else ""
+        if suffix not in ("xlsx", "csv"):
+            messages.error(request, _("请上传填好的 .xlsx 目录模板或导出格式的 .csv 文件。"))
         else:
-            upload.declared_format = "xlsx"
+            upload.declared_format = suffix
             try:
                 with _on_disk(upload) as path:
                     created = services.import_catalogue(path, by=request.user)

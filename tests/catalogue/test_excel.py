@@ -123,3 +123,26 @@ def test_import_page_shows_problems(provider, client_for, tmp_path):
         response = client_for(provider).post(reverse("catalogue:import"), {"file": handle})
     assert "未登记任何资源" in response.content.decode()
     assert "没有字段" in response.content.decode()
+
+
+def test_csv_export_then_import_round_trips(resource, provider, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(excel.export_csv([resource]), encoding="utf-8")
+    other = user_with_role(
+        Role.PROVIDER, organisation=OrganisationFactory(type=OrganisationType.PROVIDER)
+    )
+    [copy] = services.import_catalogue(path, by=other)
+    assert copy.name == resource.name
+    assert copy.fields.count() == resource.fields.count()
+
+
+def test_csv_import_reports_problems_by_row_and_column(provider, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        excel.export_csv([])
+        + "X,企业,摘要,火星,主题,有条件共享,不予开放,每月,一般数据(2级),科,人,f,字段,文本,是,,否\n"
+    )
+    with pytest.raises(excel.WorkbookProblems) as raised:
+        services.import_catalogue(path, by=provider)
+    assert any("「领域」:不是可选值" in str(p) for p in raised.value.problems)
+    assert not Resource.objects.exists()
