@@ -34,3 +34,11 @@ def _ledger_mirror_per_test(settings, tmp_path):
     """The ledger's external anchor is a file outside the database, so it would outlive each
     test's rollback: every test gets its own."""
     settings.LEDGER_MIRROR_PATH = tmp_path / "anchor" / "checkpoints.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache, which outlives each test's database rollback."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -25,7 +25,7 @@ from pdao.catalogue.models import (
     SchedulingTask,
     Version,
 )
-from pdao.core.access import public, requires
+from pdao.core.access import public, rate_limited, requires
 from pdao.core.htmx import is_htmx
 from pdao.core.permissions import Perm
 
@@ -391,6 +391,7 @@ def objection_answer(request, pk: int):
 
 
 @public(methods=("GET", "HEAD", "POST"))
+@rate_limited("10/h")
 def notices(request):
     """Registrations under public notice, and the form anyone may use to object."""
     if request.method == "POST":
@@ -441,6 +442,7 @@ def registrations_export(request):
 
 
 @public(methods=GET_POST)
+@rate_limited("10/h")
 def demand_list(request):
     """Anyone may post a demand; the list shows titles and status, never contacts."""
     form = forms.DemandForm(request.POST or None)

@@ -20,6 +20,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 
+from pdao.core.context import client_ip
 from pdao.core.permissions import Perm
 
 Kind = Literal["public", "login", "permission"]
@@ -80,3 +81,29 @@ def api_requires(permission: Perm):
 
 def api_requires_login():
     return _decorate(AccessRule("login", None), enforce_methods=False)
+
+
+def rate_limited(rate: str, *, methods: tuple[str, ...] = ("POST",)):
+    """Limit anonymous-capable submissions per client address (django-ratelimit), keyed by the
+    same `client_ip` as audit events and lockouts. Over the limit the view is not called: the
+    visitor gets 429 with a message, and nothing is saved."""
+    from django.shortcuts import render
+    from django_ratelimit.core import is_ratelimited
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method in methods and is_ratelimited(
+                request,
+                group=f"{view.__module__}.{view.__name__}",
+                key=lambda _group, req: client_ip(req) or "unknown",
+                rate=rate,
+                method=list(methods),
+                increment=True,
+            ):
+                return render(request, "errors/429.html", status=429)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -143,3 +143,20 @@ def test_confirmed_registrations_export_in_national_fields(
     ).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "登记类型" and rows[1][0] == "首次登记"
+
+
+def test_public_forms_are_rate_limited_per_address_and_save_nothing_over_the_limit():
+    from django.test import Client
+    from django.urls import reverse
+
+    from pdao.catalogue.models import Demand
+
+    data = {"title": "需求", "description": "说明", "contact": "邮箱", "name": "某"}
+    spammer = Client(REMOTE_ADDR="203.0.113.50")
+    statuses = [spammer.post(reverse("catalogue:demands"), data).status_code for _ in range(11)]
+    assert statuses[:10] == [302] * 10 and statuses[10] == 429
+    assert Demand.objects.count() == 10
+    assert (
+        Client(REMOTE_ADDR="198.51.100.9").post(reverse("catalogue:demands"), data).status_code
+        == 302
+    )
