@@ -5,10 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from pdao.catalogue.choices import (
     Domain,
     FieldType,
-    Frequency,
     Grade,
     HarmObject,
-    Opening,
     PIKind,
     Sensitivity,
     Sharing,
@@ -78,17 +76,6 @@ class UploadForm(forms.Form):
 class TagForm(forms.Form):
     pi_kind = forms.ChoiceField(label=_("个人信息类型"), choices=PIKind.choices)
     sensitivity = forms.ChoiceField(label=_("敏感级别"), choices=Sensitivity.choices)
-
-
-__all__ = [
-    "FieldFormSet",
-    "Frequency",
-    "Opening",
-    "ResourceForm",
-    "SearchForm",
-    "TagForm",
-    "UploadForm",
-]
 
 
 class GradingForm(forms.Form):

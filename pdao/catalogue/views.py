@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from pdao.accounts.models import Organisation
 from pdao.accounts.services import RuleViolation
 from pdao.catalogue import demands, excel, forms, ingest, quality, registration, services
-from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening, PIKind
+from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening
 from pdao.catalogue.models import (
     Demand,
     Field,
@@ -257,9 +257,6 @@ def open_catalogue(request):
         "catalogue/open_catalogue.html",
         {"page": page, "q": q, "query": f"q={q}" if q else ""},
     )
-
-
-__all__ = ["PIKind"]
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:

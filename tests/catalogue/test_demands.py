@@ -28,6 +28,18 @@ def _resource(provider, name, labels):
     )
 
 
+def _scheduled_task(bureau_admin, provider):
+    """A public demand the bureau scheduled to `provider`, due in three days."""
+    demand = demands.post_demand(by=None, name="某", contact="x", title="t", description="d")
+    return demands.schedule(
+        demand,
+        by=bureau_admin,
+        provider=provider.organisation,
+        deadline=timezone.localdate() + timedelta(days=3),
+        instructions="x",
+    )
+
+
 def test_bigram_matching_ranks_the_resource_that_holds_what_is_asked():
     docs = {
         "fund": "公积金缴存记录 职工账号 缴存基数 月缴存额",
@@ -100,14 +112,7 @@ def test_another_provider_cannot_complete_the_task(provider, bureau_admin):
     other = user_with_role(
         Role.PROVIDER, organisation=OrganisationFactory(type=OrganisationType.PROVIDER)
     )
-    demand = demands.post_demand(by=None, name="某", contact="x", title="t", description="d")
-    task = demands.schedule(
-        demand,
-        by=bureau_admin,
-        provider=provider.organisation,
-        deadline=timezone.localdate() + timedelta(days=3),
-        instructions="x",
-    )
+    task = _scheduled_task(bureau_admin, provider)
     with pytest.raises(RuleViolation):
         demands.complete_task(task, by=other, resource=_resource(other, "别家资源", ["a"]))
     task.refresh_from_db()
@@ -115,14 +120,7 @@ def test_another_provider_cannot_complete_the_task(provider, bureau_admin):
 
 
 def test_overdue_tasks_surface_on_the_bureau_workbench(provider, bureau_admin, client_for):
-    demand = demands.post_demand(by=None, name="某", contact="x", title="t", description="d")
-    task = demands.schedule(
-        demand,
-        by=bureau_admin,
-        provider=provider.organisation,
-        deadline=timezone.localdate() + timedelta(days=3),
-        instructions="x",
-    )
+    task = _scheduled_task(bureau_admin, provider)
     type(task).objects.filter(pk=task.pk).update(deadline=timezone.localdate() - timedelta(days=1))
     task.refresh_from_db()
     assert task.is_overdue

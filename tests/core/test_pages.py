@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from pdao.accounts.models import Organisation
+from pdao.accounts import services
 from pdao.core.permissions import Role
 from tests.factories import OrganisationFactory, user_with_role
 
@@ -19,8 +19,6 @@ def test_home_is_public_and_chinese_by_default():
 def test_home_counts_only_verified_active_participants(bureau_admin):
     OrganisationFactory(type="operator")  # unverified: not counted
     verified = OrganisationFactory(type="operator")
-    from pdao.accounts import services
-
     services.verify_organisation(verified, by=bureau_admin)
     response = Client().get("/")
     assert ("数据运营单位", 1) in [(str(label), n) for label, n in response.context["participants"]]
@@ -47,13 +45,15 @@ def test_workbench_shows_pending_verification_to_the_bureau(bureau_admin, client
     [section] = response.context["sections"]
     titles = {str(item.title): item.count for item in section["items"]}
     # the admin's own organisation (unverified in this test) and the new one
-    assert titles["待核验的组织"] == Organisation.objects.filter(verified_at=None).count()
+    assert titles["待核验的组织"] == 2
+    services.verify_organisation(bureau_admin.organisation, by=bureau_admin)
+    response = client_for(bureau_admin).get(reverse("core:workbench"))
+    [section] = response.context["sections"]
+    assert {str(i.title): i.count for i in section["items"]}["待核验的组织"] == 1
 
 
 def test_workbench_has_one_section_per_role_held(client_for):
     user = user_with_role(Role.PROVIDER)
-    from pdao.accounts import services
-
     services.grant_role(user, Role.INDUSTRY_LEAD, by=None)
     response = client_for(user).get(reverse("core:workbench"))
     assert [s["role"] for s in response.context["sections"]] == [Role.PROVIDER, Role.INDUSTRY_LEAD]
