@@ -26,8 +26,10 @@ migrate: $(STAMP) .env
 demo: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
-	$(BIN)/gunicorn pdao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --log-level warning
+	@echo "Serving on http://127.0.0.1:$(PORT)/ with a task worker beside it  (Ctrl-C stops both)"
+	$(BIN)/python manage.py db_worker --no-startup-delay --verbosity 0 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn pdao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --log-level warning
 
 # The browser suite needs Debian's Chromium and a CJK font; installed here when run as root.
 CHROMIUM := /usr/lib/chromium/chromium
@@ -49,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest.py --rows 11000000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "pdao.audit",
     "pdao.ledger",
     "pdao.catalogue",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +111,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("PDAO_CACHE_URL", default="locmemcache://pdao")}
+
+# --- Background work -----------------------------------------------------------------------------
+# Django's tasks framework on the database (django-tasks-db): no broker to run; `manage.py
+# db_worker` executes queued tasks (make demo starts one beside the web server).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("PDAO_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# Uploads larger than memory are spooled inside the data directory, not the system's /tmp, so
+# raw data never sits outside the zone's storage (the catalogue app creates the directory).
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "incoming" / ".uploads")
 
 # --- Ledger (区块链存证) ---------------------------------------------------------------------
 # The log's name in its checkpoints and signing key (a schema-less URL, per C2SP).

@@ -47,6 +47,7 @@ class World:
     objection: object = None
     demand: object = None
     task: object = None
+    ingest_job: object = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ EXAMPLES: dict[str, Example] = {
         data={"grade": "general_2", "approve": "yes", "harm_objects": ["individuals"]},
     ),
     "catalogue:version_upload": Example(kwargs=lambda w: {"pk": w.resource.pk}, visible=_supplies),
+    "catalogue:ingest_job": Example(kwargs=lambda w: {"pk": w.ingest_job.pk}, visible=_supplies),
     "catalogue:version_activate": Example(kwargs=lambda w: {"pk": w.version.pk}, visible=_supplies),
     "catalogue:field_tag": Example(
         kwargs=lambda w: {"pk": w.resource.fields.first().pk},
@@ -220,9 +222,15 @@ def world(db) -> World:
         deadline=timezone.localdate() + timedelta(days=7),
         instructions="x",
     )
+    from pdao.catalogue.models import IngestJob
+
+    job = IngestJob.objects.create(
+        resource=resource, requested_by=subject_user, mode="replace", declared_format="csv",
+        filename="x.csv", staged="x.csv", bytes=1,
+    )  # fmt: skip
     return World(
         users, subject_organisation, subject_user, anchored.position, resource, version, record,
-        objection, demand, task,
+        objection, demand, task, job,
     )  # fmt: skip
 
 

@@ -1,4 +1,7 @@
+from pathlib import Path
+
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,3 +12,5 @@ class CatalogueConfig(AppConfig):
 
     def ready(self):
         from pdao.catalogue import navigation, workbench  # noqa: F401
+
+        Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,10 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +67,9 @@ class Problem:
             where.append(f"「{self.column}」列")
         return ("".join(where) + ":" if where else "") + self.message
 
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message, "row": self.row, "column": self.column}
+
 
 class IngestError(Exception):
     """The file cannot become a version. `problems` lists the first ones found."""
@@ -100,6 +105,38 @@ Progress = Callable[[str, int, int], None]
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
+
+
+class _QueryProgress:
+    """Reports DuckDB's own progress of the running query as `progress(stage, permille, 1000)`
+    from a watcher thread, twice a second; `stage` names what the main thread runs now.
+    DuckDB's `query_progress()` is meant to be called from another thread while a query runs."""
+
+    def __init__(self, con, progress: Progress):
+        self.con, self.progress, self.stage = con, progress, ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="ingest-progress", daemon=True)
+
+    def enter(self, stage: str) -> None:
+        self.stage = stage
+        self.progress(stage, 0, 1000)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            share = self.con.query_progress()
+            if share >= 0:
+                self.progress(self.stage, int(share * 10), 1000)
+
+    @contextmanager
+    def running(self) -> Iterator[_QueryProgress]:
+        self.con.execute("SET enable_progress_bar=true")
+        self.con.execute("SET enable_progress_bar_print=false")
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join()
 
 
 # --- Format and encoding -------------------------------------------------------------------------
@@ -440,28 +477,32 @@ def ingest(
         con.execute(f"SET memory_limit={_sql_string(memory_limit)}")
         con.execute("SET preserve_insertion_order=true")
         encoding = "binary"
-        if actual == "parquet":
-            _read_parquet(con, source, columns)
-        else:
-            if actual == "xlsx":
-                csv_path, encoding = _xlsx_to_csv(source, work_dir, progress), "xlsx"
+        with _QueryProgress(con, progress).running() as watch:
+            if actual == "parquet":
+                watch.enter("read")
+                _read_parquet(con, source, columns)
             else:
-                csv_path, encoding = _to_utf8(source, work_dir, progress)
-            _check_header(_header(csv_path), columns)
-            progress("validate", 0, 0)
-            _read_csv(con, csv_path, columns)
-        rows = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
-        if rows == 0:
-            raise IngestError([Problem("empty", "文件只有表头,没有数据行")])
-        _validate(con, columns)
-        progress("personal-information", 0, 0)
-        findings = scan_personal_information(con, columns)
-        staged = work_dir / "version.parquet"
-        select = ", ".join(_ident(c.name) for c in columns)
-        con.execute(
-            f"COPY (SELECT {select} FROM incoming ORDER BY __line) TO {_sql_string(str(staged))} "
-            "(FORMAT PARQUET, COMPRESSION ZSTD)"
-        )
+                if actual == "xlsx":
+                    csv_path, encoding = _xlsx_to_csv(source, work_dir, progress), "xlsx"
+                else:
+                    csv_path, encoding = _to_utf8(source, work_dir, progress)
+                _check_header(_header(csv_path), columns)
+                watch.enter("read")
+                _read_csv(con, csv_path, columns)
+            rows = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+            if rows == 0:
+                raise IngestError([Problem("empty", "文件只有表头,没有数据行")])
+            watch.enter("validate")
+            _validate(con, columns)
+            watch.enter("personal-information")
+            findings = scan_personal_information(con, columns)
+            watch.enter("write")
+            staged = work_dir / "version.parquet"
+            select = ", ".join(_ident(c.name) for c in columns)
+            con.execute(
+                f"COPY (SELECT {select} FROM incoming ORDER BY __line) "
+                f"TO {_sql_string(str(staged))} (FORMAT PARQUET, COMPRESSION ZSTD)"
+            )
         con.close()
         final, digest = _store(staged, dest_dir)
         progress("done", rows, rows)

@@ -341,3 +341,49 @@ class SchedulingTask(models.Model):
         from django.utils import timezone
 
         return self.completed_at is None and self.deadline < timezone.localdate()
+
+
+class IngestJob(models.Model):
+    """归集任务 — an uploaded file waiting for, or being turned into, a version by the task
+    worker, with its progress for the page. The staged file lives under PDAO_DATA_DIR/incoming
+    and is deleted when the job ends, whatever the outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("处理中")
+        SUCCEEDED = "succeeded", _("已完成")
+        FAILED = "failed", _("未通过")
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="ingest_jobs")
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mode = models.CharField(_("更新方式"), max_length=20, choices=UpdateMode.choices)
+    declared_format = models.CharField(_("文件类型"), max_length=10)
+    filename = models.CharField(_("文件名"), max_length=255)
+    staged = models.CharField(max_length=100)
+    bytes = models.BigIntegerField(_("大小"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    stage = models.CharField(_("阶段"), max_length=40, blank=True)
+    percent = models.FloatField(_("进度"), default=0)
+    problems = models.JSONField(_("问题"), default=list, blank=True)
+    version = models.ForeignKey(
+        Version, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("归集任务")
+        verbose_name_plural = _("归集任务")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.resource.code} ← {self.filename}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

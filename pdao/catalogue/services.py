@@ -1,10 +1,16 @@
 """State changes of the catalogue. Views and commands call these, never `.save()`."""
 
 import hashlib
+import logging
+import threading
+import time
+import traceback
+import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.core.files.move import file_move_safe
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +29,7 @@ from pdao.catalogue.choices import (
     UpdateMode,
     VersionStatus,
 )
-from pdao.catalogue.models import Field, QualityRule, Resource, Version
+from pdao.catalogue.models import Field, IngestJob, QualityRule, Resource, Version
 from pdao.core.permissions import Perm
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
@@ -32,6 +38,7 @@ RESOURCE_REGISTER = actions.define("dataset.register", gettext_lazy("登记数�
 VERSION_INGEST = actions.define("dataset.version", gettext_lazy("归集数据版本"))
 VERSION_REJECTED = actions.define("dataset.version_rejected", gettext_lazy("数据版本校验未通过"))
 VERSION_ACTIVATE = actions.define("dataset.activate", gettext_lazy("启用数据版本"))
+INGEST_QUEUED = actions.define("dataset.ingest_queued", gettext_lazy("提交归集任务"))
 FIELD_TAG = actions.define("dataset.tag_field", gettext_lazy("标注字段"))
 GRADING_REVIEW = actions.define("dataset.grading", gettext_lazy("审定数据分级"))
 QUALITY_RULE_ADD = actions.define("dataset.quality_rule", gettext_lazy("设置质量规则"))
@@ -71,6 +78,12 @@ FIELD_ATTRIBUTES = (
 def versions_dir() -> Path:
     """Where version files live: under PDAO_DATA_DIR, never under a served path."""
     return Path(settings.DATA_DIR) / "versions"
+
+
+def incoming_dir() -> Path:
+    """Where uploads wait for the worker: under PDAO_DATA_DIR too (raw data stays in the zone's
+    storage from the first byte; Django's upload temp files are put here by the settings)."""
+    return Path(settings.DATA_DIR) / "incoming"
 
 
 def next_code(provider: Organisation) -> str:
@@ -174,6 +187,7 @@ def ingest_version(
         path, sha256, rows, size = ingest.concatenate(
             versions_dir() / current.path, result.path, dest_dir=versions_dir()
         )
+    progress("quality", 0, 0)
     score, outcomes = quality.evaluate(path, quality_rules(resource))
     failed_rules = [o for o in outcomes if not o.passed]
     with transaction.atomic():
@@ -420,3 +434,147 @@ def import_catalogue(path: Path, *, by) -> list[Resource]:
         summary=_("从 Excel 导入 %(n)d 个数据资源") % {"n": len(created)},
     )
     return created
+
+
+# --- Ingest in the task worker -----------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+# Where each stage of a job starts and ends on the page's bar (percent); the read stage, where
+# DuckDB parses and types every row, is most of the time for a large CSV.
+INGEST_STAGES = {
+    "queued": (0, 0),
+    "encoding": (0, 15),
+    "excel": (0, 15),
+    "read": (15, 65),
+    "validate": (65, 75),
+    "personal-information": (75, 80),
+    "write": (80, 92),
+    "quality": (92, 98),
+    "done": (98, 98),
+}
+INGEST_STAGE_LABELS = {
+    "queued": gettext_lazy("排队等待处理"),
+    "encoding": gettext_lazy("检测编码"),
+    "excel": gettext_lazy("读取 Excel 工作表"),
+    "read": gettext_lazy("读取并校验类型"),
+    "validate": gettext_lazy("校验必填、枚举和格式"),
+    "personal-information": gettext_lazy("扫描个人信息"),
+    "write": gettext_lazy("写入 Parquet"),
+    "quality": gettext_lazy("质量检查"),
+    "done": gettext_lazy("登记版本并上链"),
+}
+
+
+def queue_ingest(resource: Resource, upload, *, by, mode: str, declared_format: str) -> IngestJob:
+    """Stage an uploaded file under PDAO_DATA_DIR/incoming and queue its ingest for the task
+    worker; the page follows the job's progress. The file is moved, not copied, when Django
+    already holds it on disk (same file system: the upload temp dir is under PDAO_DATA_DIR)."""
+    from pdao.catalogue.tasks import run_ingest
+
+    if not Resource.objects.supplied_by(by).filter(pk=resource.pk).exists():
+        raise RuleViolation(_("只有该资源的提供单位可以归集其数据版本。"))
+    if mode == UpdateMode.APPEND and resource.active_version is None:
+        raise RuleViolation(_("尚无当前版本,不能追加;请先全量归集。"))
+    incoming_dir().mkdir(parents=True, exist_ok=True)
+    staged = incoming_dir() / f"{uuid.uuid4().hex}.{declared_format}"
+    if hasattr(upload, "temporary_file_path"):
+        file_move_safe(upload.temporary_file_path(), str(staged))
+    else:
+        with staged.open("wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+    try:
+        with transaction.atomic():
+            job = IngestJob.objects.create(
+                resource=resource,
+                requested_by=by,
+                mode=mode,
+                declared_format=declared_format,
+                filename=Path(upload.name).name[:255],
+                staged=staged.name,
+                bytes=staged.stat().st_size,
+                stage="queued",
+            )
+            record(
+                INGEST_QUEUED,
+                by=by,
+                target=resource,
+                changes={"job": job.pk, "bytes": job.bytes, "mode": mode},
+                summary=_("提交 %(code)s 的归集任务(%(size)s 字节)")
+                % {"code": resource.code, "size": f"{job.bytes:,}"},
+            )
+            transaction.on_commit(lambda: run_ingest.enqueue(job.pk))
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return job
+
+
+class _JobProgress:
+    """Writes a job's stage and percent to its row, at most twice a second (and on every stage
+    change). Called from the worker's thread and from ingest's DuckDB watcher thread, which
+    uses, and closes, its own connection; progress is advisory, so a failed write is logged."""
+
+    def __init__(self, job_id: int):
+        self.job_id, self.stage, self.written = job_id, "", 0.0
+        self.owner = threading.current_thread()
+        self.lock = threading.Lock()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        start, end = INGEST_STAGES.get(stage, (0, 0))
+        percent = start + (end - start) * (done / total if total else 0)
+        with self.lock:
+            now = time.monotonic()
+            if stage == self.stage and now - self.written < 0.5:
+                return
+            self.stage, self.written = stage, now
+        try:
+            IngestJob.objects.filter(pk=self.job_id).update(stage=stage, percent=percent)
+        except DatabaseError:
+            logger.warning("ingest job %s: progress not recorded", self.job_id, exc_info=True)
+        finally:
+            if threading.current_thread() is not self.owner:
+                connections.close_all()
+
+
+def run_ingest_job(job_id: int) -> IngestJob:
+    """The worker's side of `queue_ingest`: ingest the staged file, record the outcome on the
+    job, delete the staged file. A refused file leaves the active version untouched."""
+    job = IngestJob.objects.select_related("resource", "requested_by").get(pk=job_id)
+    if job.finished:
+        return job
+    staged = incoming_dir() / job.staged
+    IngestJob.objects.filter(pk=job.pk).update(
+        status=IngestJob.Status.RUNNING, started_at=timezone.now()
+    )
+    outcome = {"status": IngestJob.Status.FAILED, "stage": "done", "percent": 100.0}
+    try:
+        version = ingest_version(
+            job.resource,
+            staged,
+            by=job.requested_by,
+            declared_format=job.declared_format,
+            mode=job.mode,
+            progress=_JobProgress(job.pk),
+        )
+    except ingest.IngestError as error:
+        outcome["problems"] = [p.as_dict() for p in error.problems]
+    except RuleViolation as error:
+        outcome["problems"] = [{"kind": "rule", "message": str(error)}]
+    except Exception as error:
+        # The traceback without the message: a DuckDB message can quote a raw line.
+        logger.error(
+            "ingest job %s failed: %s\n%s",
+            job.pk,
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        outcome["problems"] = [{"kind": "internal", "message": _("处理出错,请联系平台运维。")}]
+    else:
+        outcome.update(status=IngestJob.Status.SUCCEEDED, version=version)
+    finally:
+        staged.unlink(missing_ok=True)
+    IngestJob.objects.filter(pk=job.pk).update(finished_at=timezone.now(), **outcome)
+    job.refresh_from_db()
+    return job

@@ -19,6 +19,7 @@ from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening
 from pdao.catalogue.models import (
     Demand,
     Field,
+    IngestJob,
     Objection,
     Registration,
     Resource,
@@ -151,36 +152,49 @@ def resource_create(request):
 
 @requires(Perm.CATALOGUE_SUPPLY, methods=GET_POST)
 def version_upload(request, pk: int):
+    """The file is received here and handed to the task worker; the job page follows it."""
     resource = get_object_or_404(Resource.objects.supplied_by(request.user), pk=pk)
     form = forms.UploadForm(request.POST or None, request.FILES or None)
-    problems = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            with _on_disk(upload) as path:
-                version = services.ingest_version(
-                    resource,
-                    path,
-                    by=request.user,
-                    declared_format=upload.declared_format,
-                    mode=form.cleaned_data["mode"],
-                )
-        except ingest.IngestError as error:
-            problems = error.problems
-            messages.error(request, _("文件未通过校验,当前版本保持不变。"))
+            job = services.queue_ingest(
+                resource,
+                upload,
+                by=request.user,
+                mode=form.cleaned_data["mode"],
+                declared_format=upload.declared_format,
+            )
         except RuleViolation as error:
             messages.error(request, str(error))
         else:
-            messages.success(
-                request,
-                _("已归集第 %(n)d 版:%(rows)d 行。") % {"n": version.number, "rows": version.rows},
-            )
-            return redirect("catalogue:resource_detail", pk=pk)
+            return redirect("catalogue:ingest_job", pk=job.pk)
+    jobs = resource.ingest_jobs.all()[:10]
     return render(
         request,
         "catalogue/version_upload.html",
-        {"resource": resource, "form": form, "problems": problems},
+        {"resource": resource, "form": form, "jobs": jobs},
     )
+
+
+@requires(Perm.CATALOGUE_SUPPLY)
+def ingest_job(request, pk: int):
+    """归集任务: progress while the worker runs (the fragment polls itself), then the outcome."""
+    job = get_object_or_404(
+        IngestJob.objects.select_related("resource", "version").filter(
+            resource__in=Resource.objects.supplied_by(request.user)
+        ),
+        pk=pk,
+    )
+    context = {
+        "job": job,
+        "resource": job.resource,
+        "stage_label": services.INGEST_STAGE_LABELS.get(job.stage, ""),
+        "problems": [ingest.Problem(**p) for p in job.problems],
+    }
+    if is_htmx(request):
+        return render(request, "catalogue/_ingest_progress.html", context)
+    return render(request, "catalogue/ingest_job.html", context)
 
 
 @contextlib.contextmanager
@@ -191,7 +205,7 @@ def _on_disk(upload):
     if hasattr(upload, "temporary_file_path"):
         yield Path(upload.temporary_file_path())
         return
-    staging = services.versions_dir() / ".uploads"
+    staging = services.incoming_dir()
     staging.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=staging, suffix="." + upload.declared_format) as handle:
         for chunk in upload.chunks():

@@ -182,3 +182,16 @@ def test_check_digit_rules():
     assert is_bank_card("4111111111111111")  # the card networks' published Luhn-valid test numbers
     assert is_bank_card("6011111111111117")
     assert not is_bank_card("4111111111111112")
+
+
+def test_progress_goes_through_every_stage_and_reaches_the_end(tmp_path):
+    calls = []
+    path = write_csv(tmp_path / "p.csv", people(2_000), encoding="gbk")
+    result = ingest(
+        path, columns=COLUMNS, dest_dir=tmp_path / "v", progress=lambda *call: calls.append(call)
+    )
+    stages = list(dict.fromkeys(stage for stage, _d, _t in calls))
+    assert stages == ["encoding", "read", "validate", "personal-information", "write", "done"]
+    assert calls[-1] == ("done", result.rows, result.rows)
+    encoding = [done for stage, done, _t in calls if stage == "encoding"]
+    assert encoding == sorted(encoding) and encoding[-1] == path.stat().st_size

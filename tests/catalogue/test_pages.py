@@ -1,9 +1,13 @@
+from pathlib import Path
+
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from pdao.catalogue import services
-from pdao.catalogue.models import Version
+from pdao.catalogue.models import IngestJob, Version
 from pdao.core.permissions import Role
 from tests.catalogue.test_ingest import people, write_csv
 from tests.factories import user_with_role
@@ -42,17 +46,27 @@ def test_public_catalogue_shows_only_open_metadata(provider):
     assert "公开资源" in body and "不予开放资源" not in body
 
 
+def _upload(client, resource, path, capture, mode="replace"):
+    """POST the file as the upload page does, then let the task worker run what it queued."""
+    with capture(execute=True), path.open("rb") as handle:
+        response = client.post(
+            reverse("catalogue:version_upload", args=[resource.pk]),
+            {"file": handle, "mode": mode},
+        )
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    return response
+
+
 def test_provider_uploads_a_file_and_activates_after_tagging(
-    resource, provider, client_for, tmp_path
+    resource, provider, client_for, tmp_path, django_capture_on_commit_callbacks
 ):
     client = client_for(provider)
     path = write_csv(tmp_path / "a.csv", people(100))
-    with path.open("rb") as handle:
-        response = client.post(
-            reverse("catalogue:version_upload", args=[resource.pk]),
-            {"file": handle, "mode": "replace"},
-        )
-    assert response.status_code == 302
+    response = _upload(client, resource, path, django_capture_on_commit_callbacks)
+    job = IngestJob.objects.get(resource=resource)
+    assert response["Location"] == reverse("catalogue:ingest_job", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-status="succeeded"' in page and "已归集第 1 版:100 行" in page
     version = Version.objects.get(resource=resource)
     response = client.post(reverse("catalogue:version_activate", args=[version.pk]), follow=True)
     assert "尚未标注" in response.content.decode()
@@ -69,18 +83,47 @@ def test_provider_uploads_a_file_and_activates_after_tagging(
     assert version.status == "active"
 
 
-def test_bad_upload_shows_the_problems_and_keeps_the_page(resource, provider, client_for, tmp_path):
-    path = tmp_path / "bad.csv"
-    path.write_text("姓名,身份证号\n张三\n")
-    with path.open("rb") as handle:
-        response = client_for(provider).post(
+def test_job_page_polls_until_the_worker_has_run(
+    resource, provider, client_for, tmp_path, django_capture_on_commit_callbacks
+):
+    client = client_for(provider)
+    path = write_csv(tmp_path / "a.csv", people(10))
+    with django_capture_on_commit_callbacks(execute=True), path.open("rb") as handle:
+        response = client.post(
             reverse("catalogue:version_upload", args=[resource.pk]),
             {"file": handle, "mode": "replace"},
         )
-    body = response.content.decode()
-    assert response.status_code == 200
+    queued = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
+    assert 'data-status="queued"' in queued and 'hx-trigger="every 1s"' in queued
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    done = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
+    assert 'data-status="succeeded"' in done and "hx-trigger" not in done
+
+
+def test_bad_upload_shows_the_problems_and_keeps_the_active_version(
+    resource, provider, client_for, tmp_path, django_capture_on_commit_callbacks
+):
+    client = client_for(provider)
+    _upload(client, resource, write_csv(tmp_path / "a.csv", people(20)),
+            django_capture_on_commit_callbacks)  # fmt: skip
+    first = Version.objects.get(resource=resource)
+    path = tmp_path / "bad.csv"
+    path.write_text("姓名,身份证号\n张三\n")
+    response = _upload(client, resource, path, django_capture_on_commit_callbacks)
+    body = client.get(response["Location"]).content.decode()
+    assert 'data-status="failed"' in body
     assert "当前版本保持不变" in body and "缺少声明的列" in body
-    assert not Version.objects.exists()
+    assert list(Version.objects.filter(resource=resource)) == [first]
+    assert [p for p in services.incoming_dir().iterdir() if p.is_file()] == []
+
+
+def test_another_provider_cannot_follow_the_job(
+    resource, provider, client_for, tmp_path, django_capture_on_commit_callbacks
+):
+    response = _upload(client_for(provider), resource, write_csv(tmp_path / "a.csv", people(5)),
+                       django_capture_on_commit_callbacks)  # fmt: skip
+    other = user_with_role(Role.PROVIDER)
+    assert client_for(other).get(response["Location"]).status_code == 404
 
 
 def test_upload_of_an_unsupported_extension_is_refused(resource, provider, client_for, tmp_path):
@@ -94,15 +137,11 @@ def test_upload_of_an_unsupported_extension_is_refused(resource, provider, clien
     assert "只接受" in response.content.decode()
 
 
-def test_small_upload_leaves_no_copy_behind(resource, provider, client_for, tmp_path):
-    from pdao.catalogue.services import versions_dir
-
+def test_upload_leaves_no_copy_behind(
+    resource, provider, client_for, tmp_path, django_capture_on_commit_callbacks
+):
     path = write_csv(tmp_path / "a.csv", people(10))
-    with path.open("rb") as handle:
-        client_for(provider).post(
-            reverse("catalogue:version_upload", args=[resource.pk]),
-            {"file": handle, "mode": "replace"},
-        )
-    staged = list((versions_dir() / ".uploads").iterdir())
-    assert staged == []
+    _upload(client_for(provider), resource, path, django_capture_on_commit_callbacks)
+    assert [p for p in services.incoming_dir().rglob("*") if p.is_file()] == []
+    assert [p for p in Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir() if p.is_file()] == []
     assert Version.objects.filter(resource=resource).count() == 1
