@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "pdao.audit",
     "pdao.ledger",
     "pdao.catalogue",
+    "pdao.notifications",
+    "pdao.authorization",
     "django_tasks_db",
 ]
 
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pdao.core.context_processors.platform",
+                "pdao.notifications.context_processors.unread",
             ],
         },
     },
@@ -121,6 +124,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# The platform's public address, for links in e-mails.
+SITE_URL = env.str("PDAO_SITE_URL", default="http://127.0.0.1:8000")
+# 公示: how many working days an application's public notice runs.
+AUTHZ_NOTICE_DAYS = env.int("PDAO_AUTHZ_NOTICE_DAYS", default=7)
 # Uploads larger than memory are spooled inside the data directory, not the system's /tmp, so
 # raw data never sits outside the zone's storage (the catalogue app creates the directory).
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "incoming" / ".uploads")

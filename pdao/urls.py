@@ -9,6 +9,8 @@ urlpatterns = [
     path("audit/", include("pdao.audit.urls")),
     path("ledger/", include("pdao.ledger.urls")),
     path("catalogue/", include("pdao.catalogue.urls")),
+    path("authorization/", include("pdao.authorization.urls")),
+    path("notifications/", include("pdao.notifications.urls")),
     path("api/v1/", api.urls),
 ]
 if settings.OIDC_ENABLED:

@@ -48,6 +48,7 @@ class World:
     demand: object = None
     task: object = None
     ingest_job: object = None
+    authz: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,25 @@ def _supplies(user, world) -> bool:
 
 _org = Example(kwargs=lambda w: {"pk": w.subject_organisation.pk})
 _user = Example(kwargs=lambda w: {"pk": w.subject_user.pk})
+
+
+def _sees_all_applications(user, world) -> bool:
+    return user.has_perm(Perm.AUTHZ_VIEW_ALL)
+
+
+def _never(user, world) -> bool:
+    """Only the owning operator may: it is not among the actors."""
+    return False
+
+
+def _app(visible=lambda user, world: True, **kw) -> Example:
+    return Example(kwargs=lambda w: {"pk": w.authz["application"].pk}, visible=visible, **kw)
+
+
+def _authz(visible=_sees_all_applications) -> Example:
+    return Example(kwargs=lambda w: {"pk": w.authz["authorization"].pk}, visible=visible,
+                   data={"reason": "测试"})  # fmt: skip
+
 
 EXAMPLES: dict[str, Example] = {
     "accounts:organisation_detail": Example(
@@ -123,6 +143,46 @@ EXAMPLES: dict[str, Example] = {
         data={"grade": "general_2", "approve": "yes", "harm_objects": ["individuals"]},
     ),
     "catalogue:version_upload": Example(kwargs=lambda w: {"pk": w.resource.pk}, visible=_supplies),
+    "authorization:application_detail": _app(_sees_all_applications),
+    "authorization:application_edit": _app(_never),
+    "authorization:item_edit": _app(_never),
+    "authorization:item_remove": Example(
+        kwargs=lambda w: {"pk": w.authz["application"].pk, "item": w.authz["item"].pk},
+        visible=_never,
+    ),
+    "authorization:application_submit": _app(_never),
+    "authorization:application_withdraw": _app(_never),
+    "authorization:application_accept": _app(),
+    "authorization:application_return": _app(data={"reason": "测试"}),
+    "authorization:application_assess": _app(),
+    "authorization:close_scoring": _app(),
+    "authorization:close_notice": _app(),
+    "authorization:application_decide": _app(data={"approve": "no", "reason": "测试"}),
+    "authorization:application_opinion": _app(_sees_all_applications),
+    "authorization:application_score": _app(_sees_all_applications),
+    "authorization:objection_answer": Example(
+        kwargs=lambda w: {"pk": w.authz["objection"].pk}, data={"response": "已核实"}
+    ),
+    "authorization:agreement_detail": Example(
+        kwargs=lambda w: {"pk": w.authz["agreement"].pk}, visible=_sees_all_applications
+    ),
+    "authorization:agreement_sign": Example(
+        kwargs=lambda w: {"pk": w.authz["agreement"].pk}, visible=_sees_all_applications
+    ),
+    "authorization:agreement_download": Example(
+        kwargs=lambda w: {"pk": w.authz["agreement"].pk, "fmt": "docx"},
+        visible=_sees_all_applications,
+    ),
+    "authorization:authorization_detail": _authz(),
+    "authorization:authorization_suspend": _authz(),
+    "authorization:authorization_resume": _authz(),
+    "authorization:authorization_revoke": _authz(),
+    "authorization:authorization_renew": _authz(_never),
+    "authorization:qualification_review": Example(kwargs=lambda w: {"pk": w.authz["profile"].pk}),
+    "authorization:document_download": Example(
+        kwargs=lambda w: {"pk": w.authz["document"].pk},
+        visible=lambda user, world: user.has_perm(Perm.AUTHZ_DECIDE),
+    ),
     "catalogue:ingest_job": Example(kwargs=lambda w: {"pk": w.ingest_job.pk}, visible=_supplies),
     "catalogue:version_activate": Example(kwargs=lambda w: {"pk": w.version.pk}, visible=_supplies),
     "catalogue:field_tag": Example(
@@ -230,8 +290,54 @@ def world(db) -> World:
     )  # fmt: skip
     return World(
         users, subject_organisation, subject_user, anchored.position, resource, version, record,
-        objection, demand, task, job,
+        objection, demand, task, job, _authorization_world(users, resource),
     )  # fmt: skip
+
+
+def _authorization_world(users, resource) -> dict:
+    """An operator outside the actors, with a verified profile, a document, and an active
+    authorization (built directly: the review itself is tested in tests/authorization)."""
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from pdao.authorization import services as authz
+    from pdao.authorization.models import (
+        Application,
+        Authorization,
+        DemandField,
+        DemandItem,
+        NoticeObjection,
+        Qualification,
+    )  # fmt: skip
+
+    owner = user_with_role(Role.OPERATOR, organisation=OrganisationFactory(name="持证运营单位"))
+    profile = authz.save_qualification(owner.organisation, by=owner, submit=True, dengbao_level=3,
+                                       dengbao_expires=timezone.localdate() + timedelta(days=99),
+                                       no_dishonesty=True)  # fmt: skip
+    document = authz.add_document(profile, SimpleUploadedFile("l.png", b"\x89PNG\r\n\x1a\n0"),
+                                  kind="licence", by=owner)  # fmt: skip
+    application = authz.create_application(
+        by=owner, scenario="场景", domain="commerce", purpose="industry", description="d",
+        beneficiaries="b", outcomes="o", security_plan="s",
+    )  # fmt: skip
+    item = DemandItem.objects.create(application=application, resource=resource,
+                                     output_forms=["aggregate"], frequency="每日")  # fmt: skip
+    DemandField.objects.create(item=item, field=resource.fields.first(), purpose="统计")
+    Application.objects.filter(pk=application.pk).update(status="active")
+    agreement = authz._make_agreement(application, by=users[Role.BUREAU_ADMIN], limits={})
+    authorization = Authorization.objects.create(
+        code="LZ-AU-TEST-0001", application=application, agreement=agreement,
+        operator=owner.organisation, starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + timedelta(days=30),
+    )  # fmt: skip
+    objection = NoticeObjection.objects.create(application=application, name="某", contact="x",
+                                               text="异议")  # fmt: skip
+    assert Qualification.objects.filter(pk=profile.pk).exists()
+    return {"application": application, "item": item, "agreement": agreement,
+            "authorization": authorization, "objection": objection, "profile": profile,
+            "document": document}  # fmt: skip
 
 
 def _expected(rule, actor, example: Example | None, world: World) -> str:

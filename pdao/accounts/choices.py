@@ -36,7 +36,9 @@ ROLES_BY_ORGANISATION_TYPE: dict[str, frozenset[Role]] = {
     OrganisationType.PROVIDER: frozenset({Role.PROVIDER, Role.INDUSTRY_LEAD, Role.TASKFORCE}),
     OrganisationType.INDUSTRY: frozenset({Role.INDUSTRY_LEAD, Role.PROVIDER, Role.TASKFORCE}),
     OrganisationType.FINANCE_BUREAU: frozenset({Role.FINANCE, Role.TASKFORCE}),
-    OrganisationType.OPERATOR: frozenset({Role.OPERATOR}),
+    # A data service firm may also be a third-party assessor whose staff review applications;
+    # the review then excludes its own organisation's (conflict of interest).
+    OrganisationType.OPERATOR: frozenset({Role.OPERATOR, Role.REVIEWER}),
     OrganisationType.CONSUMER: frozenset({Role.CONSUMER}),
     OrganisationType.REVIEWER_BODY: frozenset({Role.REVIEWER}),
 }

@@ -48,6 +48,19 @@ class Perm(StrEnum):
     """Publish registrations, answer objections, confirm or reject (the data bureau)."""
     DEMAND_SCHEDULE = "catalogue.schedule_demands"
     """Schedule providers to meet data demands, and close demands (the data bureau)."""
+    AUTHZ_APPLY = "authorization.apply"
+    """Keep the own organisation's qualification profile and file applications (operators)."""
+    AUTHZ_VIEW_ALL = "authorization.view_all"
+    """See every application, agreement and authorization (bureau, supervisor, taskforce)."""
+    AUTHZ_DECIDE = "authorization.decide"
+    """Accept, assess, open notice, decide, sign for the city, verify qualifications, set caps
+    and qualification rules, lift suspensions (the data bureau, 实施机构)."""
+    AUTHZ_OPINE = "authorization.give_opinion"
+    """Give the providing department's opinion on applications that request its data."""
+    AUTHZ_SCORE = "authorization.score"
+    """Score applications as an expert (never one's own organisation's)."""
+    AUTHZ_SUSPEND = "authorization.suspend"
+    """Suspend an authorization at once (bureau, and the supervisor in an emergency)."""
     LEDGER_VIEW = "ledger.view_entries"
     """Read ledger entries, proofs and receipts: every participant may audit the ledger."""
     LEDGER_MANAGE = "ledger.manage"
@@ -72,16 +85,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.CATALOGUE_GRADE,
         Perm.REGISTRATION_DECIDE,
         Perm.DEMAND_SCHEDULE,
+        Perm.AUTHZ_VIEW_ALL,
+        Perm.AUTHZ_DECIDE,
+        Perm.AUTHZ_SUSPEND,
     },
     Role.SUPERVISOR: _EVERY_ROLE
-    | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.LEDGER_MANAGE},
-    Role.PROVIDER: _EVERY_ROLE | {Perm.CATALOGUE_SUPPLY},
-    Role.OPERATOR: _EVERY_ROLE,
+    | {
+        Perm.ORGANISATIONS_VIEW_ALL,
+        Perm.AUDIT_VIEW,
+        Perm.AUDIT_EXPORT,
+        Perm.LEDGER_MANAGE,
+        Perm.AUTHZ_VIEW_ALL,
+        Perm.AUTHZ_SUSPEND,
+    },
+    Role.PROVIDER: _EVERY_ROLE | {Perm.CATALOGUE_SUPPLY, Perm.AUTHZ_OPINE},
+    Role.OPERATOR: _EVERY_ROLE | {Perm.AUTHZ_APPLY},
     Role.CONSUMER: _EVERY_ROLE,
     Role.FINANCE: _EVERY_ROLE,
     Role.INDUSTRY_LEAD: _EVERY_ROLE,
-    Role.REVIEWER: _EVERY_ROLE,
-    Role.TASKFORCE: _EVERY_ROLE | {Perm.ORGANISATIONS_VIEW_ALL},
+    Role.REVIEWER: _EVERY_ROLE | {Perm.AUTHZ_SCORE},
+    Role.TASKFORCE: _EVERY_ROLE | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUTHZ_VIEW_ALL},
 }
 
 

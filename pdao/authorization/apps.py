@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuthorizationConfig(AppConfig):
+    name = "pdao.authorization"
+    label = "authorization"
+    verbose_name = _("数据授权")
+
+    def ready(self):
+        from pdao.authorization import navigation, workbench  # noqa: F401

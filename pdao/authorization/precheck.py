@@ -1,0 +1,235 @@
+"""合规预检 — the automatic compliance pre-check run on submission (and again before a
+decision). Each rule gives a finding with its severity and the rule behind it, so applicant
+and reviewers read the same reasons. An error blocks submission; a warning is for the bureau.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from pdao.authorization.choices import AGGREGATE_FORMS, AuthorizationStatus, CapScope, OutputForm
+from pdao.authorization.models import (
+    Application,
+    Authorization,
+    Cap,
+    Qualification,
+    QualificationRule,
+)
+from pdao.catalogue.choices import Grade, GradingStatus, Opening, Sensitivity, Sharing
+
+# From least to most demanding; core data is never authorizable at all.
+GRADE_ORDER = [Grade.GENERAL_1, Grade.GENERAL_2, Grade.GENERAL_3, Grade.GENERAL_4, Grade.IMPORTANT]
+LIVE = (AuthorizationStatus.ACTIVE, AuthorizationStatus.SUSPENDED)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # stable code, e.g. "grade.no_core"
+    severity: str  # "error" | "warning" | "pass"
+    message: str
+    basis: str  # the rule behind it, shown beside the finding
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+BASIS = {
+    "scope.nonempty": gettext_lazy(
+        "“一场景一授权,无场景不授权”:申请须列明数据需求清单(资源、字段、用途)"
+    ),
+    "grade.reviewed": gettext_lazy("《实施方案》合规审查:数据分类分级须经市数据局审定(就高从严)"),
+    "grade.no_core": gettext_lazy(
+        "GB/T 43697-2024《数据安全技术 数据分类分级规则》:核心数据不予授权运营"
+    ),
+    "grade.important_outputs": gettext_lazy(
+        "重要数据仅可以聚合统计或差分隐私形式输出,不得输出记录级数据或模型"
+    ),
+    "pi.sensitive": gettext_lazy(
+        "《个人信息保护法》第二十八、二十九条:敏感个人信息须说明充分必要性并去标识化处理"
+    ),
+    "qualification.valid": gettext_lazy(
+        "《实施方案》:对数据运营单位资质进行合规性审查;近三年无失信记录"
+    ),
+    "qualification.sufficient": gettext_lazy(
+        "资质要求表(市数据局配置):按申请数据的最高分级确定等保、DSMM 等要求"
+    ),
+    "attributes.sharing": gettext_lazy("数据资源目录共享、开放属性:不予共享的数据不纳入授权运营"),
+    "cap.quota": gettext_lazy("“总量控制、公平竞争”:每个数据资源、每个领域的有效授权数量设有上限"),
+    "version.active": gettext_lazy("授权范围内的资源须有已启用的数据版本,专区才能提供使用"),
+}
+
+
+def _finding(rule: str, severity: str, message: str) -> Finding:
+    return Finding(rule, severity, str(message), str(BASIS[rule]))
+
+
+def highest_grade(grades) -> str | None:
+    ranked = [g for g in GRADE_ORDER if g in set(grades)]
+    return ranked[-1] if ranked else None
+
+
+def live_count(*, resource=None, domain: str | None = None, excluding=None) -> int:
+    """Live (active or suspended) authorizations on a resource or in a domain."""
+    live = Authorization.objects.filter(status__in=LIVE)
+    if resource is not None:
+        live = live.filter(application__items__resource=resource)
+    if domain is not None:
+        live = live.filter(application__domain=domain)
+    if excluding is not None:
+        live = live.exclude(application=excluding)
+    return live.distinct().count()
+
+
+def run(application: Application) -> list[Finding]:
+    items = list(
+        application.items.select_related("resource").prefetch_related("fields__field").all()
+    )
+    findings: list[Finding] = []
+    if not items or any(not item.fields.all() for item in items):
+        findings.append(
+            _finding("scope.nonempty", "error", _("数据需求清单为空,或有资源未选择任何字段"))
+        )
+    for item in items:
+        r = item.resource
+        if r.grade == Grade.CORE:
+            findings.append(
+                _finding(
+                    "grade.no_core", "error", _("「%(r)s」为核心数据,不予授权") % {"r": r.name}
+                )
+            )
+        elif r.grading_status != GradingStatus.APPROVED:
+            findings.append(
+                _finding(
+                    "grade.reviewed",
+                    "error",
+                    _("「%(r)s」的分级尚未经市数据局审定") % {"r": r.name},
+                )
+            )
+        if r.grade == Grade.IMPORTANT and not set(item.output_forms) <= AGGREGATE_FORMS:
+            findings.append(
+                _finding(
+                    "grade.important_outputs",
+                    "error",
+                    _("「%(r)s」为重要数据,只能申请聚合统计或差分隐私输出") % {"r": r.name},
+                )
+            )
+        for demand in item.fields.all():
+            f = demand.field
+            if f.sensitivity != Sensitivity.SENSITIVE_PI:
+                continue
+            if not demand.justification.strip():
+                findings.append(
+                    _finding(
+                        "pi.sensitive",
+                        "error",
+                        _("「%(r)s」的敏感个人信息字段「%(f)s」未说明使用理由")
+                        % {"r": r.name, "f": f.label or f.name},
+                    )
+                )
+            if OutputForm.MODEL in item.output_forms:
+                findings.append(
+                    _finding(
+                        "pi.sensitive",
+                        "error",
+                        _(
+                            "「%(r)s」含敏感个人信息字段「%(f)s」,输出须经聚合、差分隐私或"
+                            "去标识化处理,不能申请模型输出"
+                        )
+                        % {"r": r.name, "f": f.label or f.name},
+                    )
+                )
+        if r.sharing == Sharing.NONE:
+            findings.append(
+                _finding(
+                    "attributes.sharing",
+                    "error",
+                    _("「%(r)s」的共享属性为不予共享") % {"r": r.name},
+                )
+            )
+        elif r.opening == Opening.UNCONDITIONAL:
+            findings.append(
+                _finding(
+                    "attributes.sharing",
+                    "warning",
+                    _("「%(r)s」无条件开放,可从开放目录直接获取,请说明授权必要性") % {"r": r.name},
+                )
+            )
+        cap = Cap.objects.filter(scope=CapScope.RESOURCE, resource=r).first()
+        if cap is not None:
+            used = live_count(resource=r, excluding=application)
+            if used >= cap.max_active:
+                findings.append(
+                    _finding(
+                        "cap.quota",
+                        "error",
+                        _("「%(r)s」的有效授权已达上限 %(n)d 个")
+                        % {"r": r.name, "n": cap.max_active},
+                    )
+                )
+        if r.active_version is None:
+            findings.append(
+                _finding(
+                    "version.active", "warning", _("「%(r)s」尚无已启用的数据版本") % {"r": r.name}
+                )
+            )
+    domain_cap = Cap.objects.filter(scope=CapScope.DOMAIN, domain=application.domain).first()
+    if domain_cap is not None:
+        used = live_count(domain=application.domain, excluding=application)
+        if used >= domain_cap.max_active:
+            findings.append(
+                _finding(
+                    "cap.quota",
+                    "error",
+                    _("「%(d)s」领域的有效授权已达上限 %(n)d 个")
+                    % {"d": application.get_domain_display(), "n": domain_cap.max_active},
+                )
+            )
+    findings += _qualification(application, [i.resource.grade for i in items])
+    return _with_passes(findings)
+
+
+def _qualification(application: Application, grades) -> list[Finding]:
+    qualification = Qualification.objects.filter(organisation_id=application.operator_id).first()
+    if qualification is None:
+        return [_finding("qualification.valid", "error", _("尚未建立资质档案"))]
+    found = [_finding("qualification.valid", "error", p) for p in qualification.problems()]
+    grade = highest_grade(grades)
+    rule = QualificationRule.objects.filter(grade=grade).first() if grade else None
+    if rule is None:
+        return found
+    held = qualification
+    missing = []
+    if held.dengbao_level < rule.min_dengbao:
+        missing.append(_("等保 %(n)d 级") % {"n": rule.min_dengbao})
+    if held.dsmm_level < rule.min_dsmm:
+        missing.append(_("DSMM %(n)d 级") % {"n": rule.min_dsmm})
+    if held.dcmm_level < rule.min_dcmm:
+        missing.append(_("DCMM %(n)d 级") % {"n": rule.min_dcmm})
+    if rule.needs_iso27001 and not held.iso27001:
+        missing.append(_("ISO/IEC 27001 认证"))
+    if missing:
+        found.append(
+            _finding(
+                "qualification.sufficient",
+                "error",
+                _("申请数据最高为%(g)s,要求%(m)s")
+                % {"g": Grade(grade).label, "m": "、".join(str(m) for m in missing)},
+            )
+        )
+    return found
+
+
+def _with_passes(findings: list[Finding]) -> list[Finding]:
+    """Every rule appears: those without a finding as a pass, so the list shows what was
+    checked, not only what failed."""
+    flagged = {f.rule for f in findings}
+    passes = [
+        Finding(rule, "pass", _("通过"), str(basis))
+        for rule, basis in BASIS.items()
+        if rule not in flagged
+    ]
+    order = {"error": 0, "warning": 1, "pass": 2}
+    return sorted(findings, key=lambda f: order[f.severity]) + passes
