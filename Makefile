@@ -37,7 +37,7 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 browser-deps:
 	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null); \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 >/dev/null); \
 	  else \
 	    echo "The browser tests need: sudo apt-get install chromium fonts-wqy-microhei"; exit 1; \
 	  fi; \
@@ -50,6 +50,7 @@ test: $(STAMP) browser-deps
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/access.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/ingest.py --rows 11000000
 

@@ -286,7 +286,12 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("PDAO_LOG_LEVEL", default="INFO")},
     # django-axes logs every reset at INFO; lockouts reach the audit log instead.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # WeasyPrint narrates every step of a PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # The city this installation serves, in Chinese and in English (shown in the platform's name).

@@ -41,4 +41,16 @@ def _fresh_cache():
     """Rate-limit counters live in the cache, which outlives each test's database rollback."""
     from django.core.cache import cache
 
+    from pdao.authorization import access
+
     cache.clear()
+    access._scope.cache_clear()  # keyed by (id, revision), which a rolled-back test may reuse
+
+
+def run_worker() -> None:
+    """Run every task that is due, as `manage.py db_worker` does, then return. The worker
+    closes connections between tasks (close_old_connections), which ends a test's wrapping
+    transaction on PostgreSQL: tests that call this use django_db(transaction=True)."""
+    from django.core.management import call_command
+
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)

@@ -58,6 +58,7 @@ USERS = [
     ("consumer2", "张伟", "汽配产业服务", [R.CONSUMER]),
     ("consumer3", "赵敏", "康宁健康", [R.CONSUMER]),
     ("reviewer", "孙立群", "信安评估", [R.REVIEWER]),
+    ("reviewer2", "何嘉欣", "信安评估", [R.REVIEWER]),
 ]
 
 

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -13,6 +12,7 @@ from pdao.authorization.choices import ApplicationStatus, AuthorizationStatus
 from pdao.authorization.models import Authorization, Cap
 from pdao.ledger.models import LedgerEntry
 from tests.authorization.conftest import verified_operator
+from tests.conftest import run_worker
 
 
 @pytest.fixture
@@ -77,24 +77,22 @@ def test_supervisor_may_suspend_but_only_the_bureau_lifts(city, live, supervisor
         services.suspend(live, by=city.operator, reason="x")
 
 
-def test_expiry_is_scheduled_at_activation_and_run_by_the_worker(
-    city, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_expiry_is_scheduled_at_activation_and_run_by_the_worker(city):
     application = city.to_decision(city.draft((city.social, ["aggregate"])))
-    with django_capture_on_commit_callbacks(execute=True):
-        authorization = city.activate(application)
+    authorization = city.activate(application)
     task = DBTaskResult.objects.get(task_path="pdao.authorization.tasks.expire_authorization")
     assert task.args_kwargs["args"] == [authorization.pk]
     assert task.run_after > timezone.now() + timedelta(days=300)
     # Not due: the worker leaves it queued.
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    run_worker()
     assert DBTaskResult.objects.get(pk=task.pk).status == "READY"
     # The term ends: the task, once due, expires it.
     Authorization.objects.filter(pk=authorization.pk).update(
         ends_on=timezone.localdate() - timedelta(days=1)
     )
     DBTaskResult.objects.filter(pk=task.pk).update(run_after=timezone.now())
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    run_worker()
     authorization.refresh_from_db()
     assert authorization.status == AuthorizationStatus.EXPIRED
     assert _ask(city, authorization).code == "expired"

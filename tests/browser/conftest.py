@@ -55,3 +55,7 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# The authorization tests' small city (bureau, operator, providers, experts) for the UI walk.
+from tests.authorization.conftest import _data_dir, city  # noqa: E402, F401

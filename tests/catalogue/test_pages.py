@@ -2,7 +2,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -10,6 +9,7 @@ from pdao.catalogue import services
 from pdao.catalogue.models import IngestJob, Version
 from pdao.core.permissions import Role
 from tests.catalogue.test_ingest import people, write_csv
+from tests.conftest import run_worker
 from tests.factories import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -17,9 +17,16 @@ pytestmark = pytest.mark.django_db
 
 def _register(provider, name, fields, opening="none"):
     return services.register_resource(
-        by=provider, provider=provider.organisation, fields=fields, name=name, domain="commerce",
-        sharing="conditional", opening=opening, frequency="daily", grade="general_2",
-    )  # fmt: skip
+        by=provider,
+        provider=provider.organisation,
+        fields=fields,
+        name=name,
+        domain="commerce",
+        sharing="conditional",
+        opening=opening,
+        frequency="daily",
+        grade="general_2",
+    )
 
 
 def test_chinese_search_finds_names_and_field_labels(provider, client_for):
@@ -46,23 +53,24 @@ def test_public_catalogue_shows_only_open_metadata(provider):
     assert "公开资源" in body and "不予开放资源" not in body
 
 
-def _upload(client, resource, path, capture, mode="replace"):
+def _upload(client, resource, path, mode="replace"):
     """POST the file as the upload page does, then let the task worker run what it queued."""
-    with capture(execute=True), path.open("rb") as handle:
+    with path.open("rb") as handle:
         response = client.post(
             reverse("catalogue:version_upload", args=[resource.pk]),
             {"file": handle, "mode": mode},
         )
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    run_worker()
     return response
 
 
+@pytest.mark.django_db(transaction=True)
 def test_provider_uploads_a_file_and_activates_after_tagging(
-    resource, provider, client_for, tmp_path, django_capture_on_commit_callbacks
+    resource, provider, client_for, tmp_path
 ):
     client = client_for(provider)
     path = write_csv(tmp_path / "a.csv", people(100))
-    response = _upload(client, resource, path, django_capture_on_commit_callbacks)
+    response = _upload(client, resource, path)
     job = IngestJob.objects.get(resource=resource)
     assert response["Location"] == reverse("catalogue:ingest_job", args=[job.pk])
     page = client.get(response["Location"]).content.decode()
@@ -83,33 +91,32 @@ def test_provider_uploads_a_file_and_activates_after_tagging(
     assert version.status == "active"
 
 
-def test_job_page_polls_until_the_worker_has_run(
-    resource, provider, client_for, tmp_path, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_job_page_polls_until_the_worker_has_run(resource, provider, client_for, tmp_path):
     client = client_for(provider)
     path = write_csv(tmp_path / "a.csv", people(10))
-    with django_capture_on_commit_callbacks(execute=True), path.open("rb") as handle:
+    with path.open("rb") as handle:
         response = client.post(
             reverse("catalogue:version_upload", args=[resource.pk]),
             {"file": handle, "mode": "replace"},
         )
     queued = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
     assert 'data-status="queued"' in queued and 'hx-trigger="every 1s"' in queued
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    run_worker()
     done = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
     assert 'data-status="succeeded"' in done and "hx-trigger" not in done
 
 
+@pytest.mark.django_db(transaction=True)
 def test_bad_upload_shows_the_problems_and_keeps_the_active_version(
-    resource, provider, client_for, tmp_path, django_capture_on_commit_callbacks
+    resource, provider, client_for, tmp_path
 ):
     client = client_for(provider)
-    _upload(client, resource, write_csv(tmp_path / "a.csv", people(20)),
-            django_capture_on_commit_callbacks)  # fmt: skip
+    _upload(client, resource, write_csv(tmp_path / "a.csv", people(20)))
     first = Version.objects.get(resource=resource)
     path = tmp_path / "bad.csv"
     path.write_text("姓名,身份证号\n张三\n")
-    response = _upload(client, resource, path, django_capture_on_commit_callbacks)
+    response = _upload(client, resource, path)
     body = client.get(response["Location"]).content.decode()
     assert 'data-status="failed"' in body
     assert "当前版本保持不变" in body and "缺少声明的列" in body
@@ -117,11 +124,9 @@ def test_bad_upload_shows_the_problems_and_keeps_the_active_version(
     assert [p for p in services.incoming_dir().iterdir() if p.is_file()] == []
 
 
-def test_another_provider_cannot_follow_the_job(
-    resource, provider, client_for, tmp_path, django_capture_on_commit_callbacks
-):
-    response = _upload(client_for(provider), resource, write_csv(tmp_path / "a.csv", people(5)),
-                       django_capture_on_commit_callbacks)  # fmt: skip
+@pytest.mark.django_db(transaction=True)
+def test_another_provider_cannot_follow_the_job(resource, provider, client_for, tmp_path):
+    response = _upload(client_for(provider), resource, write_csv(tmp_path / "a.csv", people(5)))
     other = user_with_role(Role.PROVIDER)
     assert client_for(other).get(response["Location"]).status_code == 404
 
@@ -137,11 +142,10 @@ def test_upload_of_an_unsupported_extension_is_refused(resource, provider, clien
     assert "只接受" in response.content.decode()
 
 
-def test_upload_leaves_no_copy_behind(
-    resource, provider, client_for, tmp_path, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_upload_leaves_no_copy_behind(resource, provider, client_for, tmp_path):
     path = write_csv(tmp_path / "a.csv", people(10))
-    _upload(client_for(provider), resource, path, django_capture_on_commit_callbacks)
+    _upload(client_for(provider), resource, path)
     assert [p for p in services.incoming_dir().rglob("*") if p.is_file()] == []
     assert [p for p in Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir() if p.is_file()] == []
     assert Version.objects.filter(resource=resource).count() == 1

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from pdao.accounts import demo as accounts_demo
+from pdao.authorization import demo as authorization_demo
 from pdao.catalogue import demo as catalogue_demo
 
 
@@ -34,6 +35,9 @@ class Command(BaseCommand):
         self.stdout.write("Demo catalogue (synthetic data, generated and ingested):")
         for name, rows in catalogue_demo.seed(scale=scale, stdout=self.stdout):
             self.stdout.write(f"  {name}: {rows:,} rows, active")
+        self.stdout.write("Demo authorizations (reviewed, signed by both parties, active):")
+        for line in authorization_demo.seed():
+            self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))
         width = max(len(u) for u, _, _ in logins)
         for username, organisation, roles in logins:

@@ -1,0 +1,44 @@
+import pytest
+from django.core.management import call_command
+
+from pdao.authorization import access, agreements
+from pdao.authorization.choices import ApplicationStatus
+from pdao.authorization.models import Application, Authorization
+from pdao.catalogue.models import Resource
+
+
+@pytest.mark.django_db
+def test_demo_authorizations_are_reviewed_signed_and_answer_by_output_form(settings, capsys):
+    settings.DEMO = True
+    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
+    capsys.readouterr()
+    forms = {"DEMO-AGG": "aggregate", "DEMO-DP": "dp", "DEMO-DEID": "deidentified"}
+    for code, form in forms.items():
+        authorization = Authorization.objects.get(code=code)
+        assert authorization.status == "active"
+        assert agreements.verify(authorization.agreement)[0]
+        scope = access.grant(code)
+        assert isinstance(scope, access.Grant)
+        ((resource, fields),) = scope.scope.items()
+        assert Resource.objects.get(code=resource).active_version is not None
+        assert all(form in allowed for allowed in fields.values())
+        others = set(forms.values()) - {form} - {"aggregate"}
+        field = next(iter(fields))
+        for other in others:
+            decision = access.decide(
+                operator=authorization.operator,
+                authorization=code,
+                resource=resource,
+                field=field,
+                output_form=other,
+            )
+            assert decision.code == "output_form_not_allowed"
+    stages = set(Application.objects.values_list("status", flat=True))
+    assert {
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.SCORING,
+        ApplicationStatus.NOTICE,
+        ApplicationStatus.ACTIVE,
+    } <= stages
+    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
+    assert Application.objects.count() == 6 and Authorization.objects.count() == 3
