@@ -1,0 +1,125 @@
+"""Synthetic data for the zone engine, generated at test time (nothing real is committed):
+社保 — 5,001 people × 12 monthly rows, one person alone in 北部生态新区; 企业 — 200
+enterprises, one of which dominates 采矿业's revenue."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pdao.zone import engine
+
+DISTRICTS = ("城中区", "鱼峰区", "柳南区", "柳北区", "柳江区")
+KINDS = ("养老", "医疗", "失业", "工伤")
+INDUSTRIES = ("制造业", "批发和零售业", "建筑业", "交通运输业", "信息技术服务业", "采矿业")
+ALL = frozenset(engine.FORMS)
+AGG = frozenset({"aggregate", "dp"})
+
+SS_TYPES = {
+    "个人编号": "VARCHAR",
+    "身份证号": "VARCHAR",
+    "区县": "VARCHAR",
+    "险种": "VARCHAR",
+    "缴费基数": "DOUBLE",
+    "缴费月份": "DATE",
+    "单位代码": "VARCHAR",
+    "年龄": "BIGINT",
+}
+ENT_TYPES = {
+    "信用代码": "VARCHAR",
+    "企业名称": "VARCHAR",
+    "行业": "VARCHAR",
+    "区县": "VARCHAR",
+    "营业收入": "DOUBLE",
+    "员工数": "BIGINT",
+}
+
+
+def build(directory: Path) -> dict[str, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    ss, ent = directory / "ss.parquet", directory / "ent.parquet"
+    con = duckdb.connect()
+    con.execute(f"""
+        COPY (
+          SELECT 'P' || lpad(p::VARCHAR, 6, '0') AS 个人编号,
+                 '4502' || lpad(((p * 7919) % 99999999)::VARCHAR, 14, '0') AS 身份证号,
+                 CASE WHEN p = 5000 THEN '北部生态新区'
+                      ELSE {list(DISTRICTS)}[1 + p % 5] END AS 区县,
+                 {list(KINDS)}[1 + (p + m) % 4] AS 险种,
+                 (3000 + (p * 37) % 20000)::DOUBLE AS 缴费基数,
+                 DATE '2024-01-01' + INTERVAL (m) MONTH AS 缴费月份,
+                 'E' || lpad((p % 200)::VARCHAR, 4, '0') AS 单位代码,
+                 (20 + p % 45)::BIGINT AS 年龄
+          FROM range(5001) a(p), range(12) b(m)
+        ) TO '{ss}' (FORMAT PARQUET)""")
+    con.execute(f"""
+        COPY (
+          SELECT 'E' || lpad(e::VARCHAR, 4, '0') AS 信用代码,
+                 '柳州合成企业' || e AS 企业名称,
+                 {list(INDUSTRIES)}[1 + e % 6] AS 行业,
+                 {list(DISTRICTS)}[1 + (e // 6) % 5] AS 区县,
+                 CASE WHEN e = 5 THEN 1e9 ELSE 1e5 + e * 1000 END::DOUBLE AS 营业收入,
+                 (10 + e % 90)::BIGINT AS 员工数
+          FROM range(200) t(e)
+        ) TO '{ent}' (FORMAT PARQUET)""")
+    con.close()
+    return {"ss": ss, "ent": ent}
+
+
+def policy(paths: dict[str, Path], **overrides) -> engine.Policy:
+    ss = engine.TablePolicy(
+        path=str(paths["ss"]),
+        columns={
+            "个人编号": ALL,
+            "区县": ALL,
+            "险种": ALL,
+            "缴费基数": ALL,
+            "缴费月份": ALL,
+            "单位代码": AGG,
+            "年龄": ALL,
+        },
+        types={k: v for k, v in SS_TYPES.items() if k != "身份证号"},
+        privacy_unit="个人编号",
+        identifiers=frozenset({"个人编号"}),
+        quasi_identifiers=frozenset({"区县", "缴费月份", "年龄"}),
+        bounds={"缴费基数": (0.0, 30_000.0), "年龄": (16.0, 80.0)},
+        categories={"区县": (*DISTRICTS, "北部生态新区"), "险种": KINDS},
+    )
+    ent = engine.TablePolicy(
+        path=str(paths["ent"]),
+        columns={"信用代码": AGG, "行业": ALL, "区县": ALL, "营业收入": AGG, "员工数": AGG},
+        types={k: v for k, v in ENT_TYPES.items() if k != "企业名称"},
+        privacy_unit="信用代码",
+        categories={"行业": INDUSTRIES, "区县": DISTRICTS},
+        bounds={"营业收入": (0.0, 1e7), "员工数": (0.0, 100.0)},
+    )
+    values = {
+        "tables": {"社保": ss, "企业": ent},
+        "k": 10,
+        "epsilon_left": 10.0,
+        "epsilon_per_query": 1.0,
+        "pseudonym_key": b"test-key-" * 4,
+        "timeout_seconds": 5.0,
+    }
+    return engine.Policy(**(values | overrides))
+
+
+@pytest.fixture(scope="session")
+def zone_data(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("zone"))
+
+
+@pytest.fixture
+def zone_policy(zone_data):
+    return policy(zone_data)
+
+
+def plain(paths: dict[str, Path], sql: str) -> list[tuple]:
+    """The same SQL in plain DuckDB over the same files: the reference result."""
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW 社保 AS SELECT * FROM read_parquet('{paths['ss']}')")
+    con.execute(f"CREATE VIEW 企业 AS SELECT * FROM read_parquet('{paths['ent']}')")
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -1,0 +1,127 @@
+"""Disclosure control in detail: what is suppressed and why, what cannot be recovered, the
+budget, the lock-down of DuckDB itself, and de-identification."""
+
+import dataclasses
+
+import duckdb
+import pytest
+
+from pdao.zone import engine
+from tests.zone.conftest import plain
+
+
+def _run(policy, sql, form="aggregate"):
+    result = engine.run(sql, policy, form=form)
+    assert isinstance(result, engine.Released), result
+    return result
+
+
+def test_a_suppressed_group_cannot_be_recovered_from_the_total(zone_policy, zone_data):
+    by_district = _run(zone_policy, "SELECT 区县, SUM(缴费基数) AS s FROM 社保 GROUP BY 区县")
+    total = _run(zone_policy, "SELECT SUM(缴费基数) AS s FROM 社保").rows[0][0]
+    rare = plain(zone_data, "SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '北部生态新区'")[0][0]
+    released = sum(row[1] for row in by_district.rows)
+    assert "北部生态新区" not in [row[0] for row in by_district.rows]
+    assert any("次级抑制" in reason for reason in by_district.suppression)
+    # total − released covers the rare person and a whole district: not the person alone.
+    assert total - released != pytest.approx(rare)
+    assert total - released > 1000 * 3000
+
+
+def test_two_dimensional_margins_are_protected(zone_policy):
+    result = _run(zone_policy, "SELECT 险种, 区县, COUNT(*) FROM 社保 GROUP BY 险种, 区县")
+    for kind in ("养老", "医疗", "失业", "工伤"):
+        shown = [row for row in result.rows if row[0] == kind]
+        assert len(shown) <= 4, kind  # the rare district and at least one more are hidden
+
+
+def test_cells_rest_on_k_units_counted_by_the_engine(zone_policy):
+    result = _run(zone_policy, "SELECT 年龄, 区县, COUNT(*) FROM 社保 GROUP BY 年龄, 区县")
+    counts = _run(zone_policy, "SELECT COUNT(DISTINCT 个人编号) FROM 社保").rows[0][0]
+    assert counts == 5001
+    assert result.rows and all(row[2] >= 12 * 10 for row in result.rows)
+
+
+def test_differencing_against_released_history_is_refused(zone_policy):
+    first = _run(zone_policy, "SELECT 区县, COUNT(*) FROM 社保 WHERE 年龄 >= 30 GROUP BY 区县")
+    history = {}
+    for table, measure, key, units in first.cells:
+        history.setdefault((table, measure, key), []).append(units)
+    policy = dataclasses.replace(zone_policy, history=history)
+    pair = engine.run(
+        "SELECT 区县, COUNT(*) FROM 社保 WHERE 年龄 >= 30 AND 个人编号 <> 'P000035' GROUP BY 区县",
+        policy, form="aggregate",
+    )  # fmt: skip
+    assert isinstance(pair, engine.Refused) and pair.rule == "differencing.history"
+    # A genuinely different question (a whole age band apart) is still answered.
+    _run(policy, "SELECT 区县, COUNT(*) FROM 社保 WHERE 年龄 >= 40 GROUP BY 区县")
+
+
+def test_dp_spends_the_budget_and_refuses_when_it_is_gone(zone_policy):
+    result = _run(
+        zone_policy, "SELECT 区县, COUNT(DISTINCT 个人编号) FROM 社保 GROUP BY 区县", "dp"
+    )
+    assert result.epsilon_spent == 1.0 and result.epsilon_left == 9.0
+    assert len(result.rows) == 6  # every declared district, the empty or tiny ones too
+    poor = dataclasses.replace(zone_policy, epsilon_left=0.4)
+    refused = engine.run("SELECT COUNT(DISTINCT 个人编号) FROM 社保", poor, form="dp")
+    assert isinstance(refused, engine.Refused) and refused.rule == "dp.budget"
+    assert "0.4" in refused.message
+
+
+def test_dp_answers_vary_but_centre_on_the_truth(zone_policy):
+    answers = [
+        _run(zone_policy, "SELECT COUNT(DISTINCT 个人编号) FROM 社保 WHERE 年龄 >= 40", "dp").rows[
+            0
+        ][0]
+        for _ in range(20)
+    ]
+    truth = 25 * 5001 // 45  # ages 40..64 of 20..64, about
+    assert len(set(answers)) > 1
+    assert abs(sum(answers) / len(answers) - truth) < 60
+
+
+def test_the_connection_itself_refuses_files_and_settings(zone_policy):
+    con = engine._connect(zone_policy, {"社保"})
+    try:
+        for sql in (
+            "SELECT * FROM read_csv('/etc/passwd')",
+            "SET threads = 8",
+            "ATTACH '/tmp/pdao-zone-test.duckdb'",
+            "COPY (SELECT 1) TO '/tmp/x.csv'",
+        ):
+            with pytest.raises(duckdb.Error):
+                con.execute(sql)
+        assert con.execute("SELECT COUNT(*) FROM 社保").fetchone()[0] == 5001 * 12
+        # The view exposes authorized columns only.
+        columns = [d[0] for d in con.execute("SELECT * FROM 社保 LIMIT 0").description]
+        assert "身份证号" not in columns
+    finally:
+        con.close()
+
+
+def test_execution_errors_never_quote_values(zone_policy):
+    result = engine.run("SELECT COUNT(*) FROM 社保 WHERE CAST(个人编号 AS INTEGER) > 0",
+                        zone_policy, form="aggregate")  # fmt: skip
+    assert isinstance(result, engine.Refused) and result.rule == "sql.execution"
+    assert "P0" not in result.message and "Conversion" in result.message
+
+
+def test_star_expands_to_authorized_columns_only(zone_policy):
+    result = _run(zone_policy, "SELECT * FROM 社保 LIMIT 50", "deidentified")
+    assert "身份证号" not in result.columns
+
+
+def test_deidentified_records_are_pseudonymised_generalised_and_k_anonymous(zone_policy):
+    sql = "SELECT 个人编号, 区县, 缴费月份, 年龄, 险种 FROM 社保 WHERE 缴费月份 = DATE '2024-03-01'"
+    result = _run(zone_policy, sql, "deidentified")
+    ids = {row[0] for row in result.rows}
+    assert ids and all(len(i) == 16 and not i.startswith("P0") for i in ids)
+    assert {row[2] for row in result.rows} == {"2024-03"}
+    assert all("–" in row[3] for row in result.rows)  # ages as bands of ten
+    assert "北部生态新区" not in {row[1] for row in result.rows}  # a class of one, dropped
+    assert any("k-匿名" in reason for reason in result.suppression)
+    other_key = dataclasses.replace(zone_policy, pseudonym_key=b"another-authorization")
+    again = _run(other_key, sql, "deidentified")
+    assert ids.isdisjoint({row[0] for row in again.rows})
+    assert ids == {row[0] for row in _run(zone_policy, sql, "deidentified").rows}
