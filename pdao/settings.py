@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "pdao.catalogue",
     "pdao.notifications",
     "pdao.authorization",
+    "pdao.zone",
     "django_tasks_db",
 ]
 

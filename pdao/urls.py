@@ -10,6 +10,7 @@ urlpatterns = [
     path("ledger/", include("pdao.ledger.urls")),
     path("catalogue/", include("pdao.catalogue.urls")),
     path("authorization/", include("pdao.authorization.urls")),
+    path("zone/", include("pdao.zone.urls")),
     path("notifications/", include("pdao.notifications.urls")),
     path("api/v1/", api.urls),
 ]

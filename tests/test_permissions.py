@@ -183,6 +183,19 @@ EXAMPLES: dict[str, Example] = {
         kwargs=lambda w: {"pk": w.authz["document"].pk},
         visible=lambda user, world: user.has_perm(Perm.AUTHZ_DECIDE),
     ),
+    "zone:workspace": Example(
+        kwargs=lambda w: {"code": w.authz["authorization"].code}, visible=_never
+    ),
+    "zone:sample": Example(
+        kwargs=lambda w: {"code": w.authz["authorization"].code, "table": "企业登记信息"},
+        visible=_never,
+    ),
+    "zone:query_detail": Example(
+        kwargs=lambda w: {"pk": w.authz["zone_query"].pk}, visible=_sees_all_applications
+    ),
+    "zone:query_download": Example(
+        kwargs=lambda w: {"pk": w.authz["zone_query"].pk, "fmt": "csv"}, visible=_never
+    ),
     "catalogue:ingest_job": Example(kwargs=lambda w: {"pk": w.ingest_job.pk}, visible=_supplies),
     "catalogue:version_activate": Example(kwargs=lambda w: {"pk": w.version.pk}, visible=_supplies),
     "catalogue:field_tag": Example(
@@ -335,7 +348,14 @@ def _authorization_world(users, resource) -> dict:
     objection = NoticeObjection.objects.create(application=application, name="某", contact="x",
                                                text="异议")  # fmt: skip
     assert Qualification.objects.filter(pk=profile.pk).exists()
-    return {"application": application, "item": item, "agreement": agreement,
+    from pdao.zone.models import ZoneQuery
+
+    zone_query = ZoneQuery.objects.create(
+        authorization=authorization, sql="SELECT COUNT(*) FROM t", form="aggregate",
+        decision="released", result={"columns": ["n"], "rows": [[42]]},
+    )  # fmt: skip
+    return {"zone_query": zone_query, "application": application, "item": item,
+            "agreement": agreement,
             "authorization": authorization, "objection": objection, "profile": profile,
             "document": document}  # fmt: skip
 

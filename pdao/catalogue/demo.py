@@ -3,6 +3,8 @@ providers, ingested through the real pipeline, tagged and activated. Idempotent.
 
 from __future__ import annotations
 
+import ast
+import re
 import tempfile
 from pathlib import Path
 
@@ -22,6 +24,26 @@ def seed(*, scale: float = 1.0, stdout=None) -> list[tuple[str, int]]:
         return _seed(Path(work), providers, scale, stdout)
 
 
+_PICK = re.compile(r"^list_element\((\[.*\]), \(hash")
+_MONEY = re.compile(r"^round\((\d+) \+ \(hash\(i, '[^']*'\) % (\d+)\)::DOUBLE / 100, 2\)$")
+_INT = re.compile(r"^\((\d+) \+ \(hash\(i, '[^']*'\) % (\d+)\)::BIGINT\)$")
+
+
+def declared(field_type: str, sql: str) -> dict:
+    """What a provider would declare of a generated column: the category set of a string
+    picked from a list, the value range of an amount or a count (from the generator's spec,
+    never from the data)."""
+    if field_type == "string" and (m := _PICK.match(sql)):
+        return {"choices": list(dict.fromkeys(str(v) for v in ast.literal_eval(m.group(1))))}
+    if m := _MONEY.match(sql):
+        low = int(m.group(1))
+        return {"bound_low": float(low), "bound_high": low + int(m.group(2)) / 100}
+    if m := _INT.match(sql):
+        low = int(m.group(1))
+        return {"bound_low": float(low), "bound_high": float(low + int(m.group(2)) - 1)}
+    return {}
+
+
 def _seed(work: Path, providers, scale: float, stdout) -> list[tuple[str, int]]:
     done = []
     con = duckdb.connect()
@@ -30,6 +52,7 @@ def _seed(work: Path, providers, scale: float, stdout) -> list[tuple[str, int]]:
         provider = providers[short]
         existing = Resource.objects.filter(provider=provider, name=attributes["name"]).first()
         if existing is not None and existing.active_version is not None:
+            _declare(existing, fields)
             done.append((existing.name, existing.active_version.rows))
             continue
         resource = existing or services.register_resource(
@@ -38,8 +61,9 @@ def _seed(work: Path, providers, scale: float, stdout) -> list[tuple[str, int]]:
             fields=[
                 {"name": n, "label": label, "type": t, "pi_kind": pi, "is_privacy_unit": unit,
                  "is_quasi_identifier": quasi,
-                 "sensitivity": "sensitive_pi" if pi == PIKind.RESIDENT_ID else "internal"}
-                for n, label, t, pi, unit, quasi, _sql in fields
+                 "sensitivity": "sensitive_pi" if pi == PIKind.RESIDENT_ID else "internal",
+                 **declared(t, sql)}
+                for n, label, t, pi, unit, quasi, sql in fields
             ],
             is_synthetic=True,
             responsible_unit="数据管理科",
@@ -56,3 +80,11 @@ def _seed(work: Path, providers, scale: float, stdout) -> list[tuple[str, int]]:
         done.append((resource.name, version.rows))
     con.close()
     return done
+
+
+def _declare(resource: Resource, fields) -> None:
+    """Bring a demo resource seeded by an earlier release up to today's declarations."""
+    for name, _label, field_type, *_rest, sql in fields:
+        values = declared(field_type, sql)
+        if values:
+            resource.fields.filter(name=name, bound_low__isnull=True, choices=[]).update(**values)

@@ -111,6 +111,10 @@ class Field(models.Model):
     )
     is_privacy_unit = models.BooleanField(_("隐私主体键"), default=False)
     is_quasi_identifier = models.BooleanField(_("准标识符"), default=False)
+    # Declared value range (not measured: bounds read from the data would leak its extremes);
+    # differential privacy clamps to it.
+    bound_low = models.FloatField(_("取值下限"), null=True, blank=True)
+    bound_high = models.FloatField(_("取值上限"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("字段")

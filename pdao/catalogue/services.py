@@ -72,6 +72,8 @@ FIELD_ATTRIBUTES = (
     "pi_kind",
     "is_privacy_unit",
     "is_quasi_identifier",
+    "bound_low",
+    "bound_high",
 )
 
 

@@ -320,7 +320,11 @@ def _connect(policy: Policy, tables: set[str]) -> duckdb.DuckDBPyConnection:
     directories = set()
     for name in sorted(tables):
         table = policy.tables[name]
-        columns = ", ".join(_ident(c) for c in table.columns)
+        # The privacy unit is always in the view (the engine counts it), even when the
+        # authorization does not let the query name it: the schema the query is resolved
+        # against decides what it may name.
+        visible = list(dict.fromkeys([*table.columns, table.privacy_unit]))
+        columns = ", ".join(_ident(c) for c in visible)
         source = f"read_parquet({_literal(table.path)})"
         con.execute(f"CREATE VIEW {_ident(name)} AS SELECT {columns} FROM {source}")
         directories.add(str(Path(table.path).parent) + "/")

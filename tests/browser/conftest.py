@@ -59,3 +59,4 @@ def screenshot(page, name: str) -> Path:
 
 # The authorization tests' small city (bureau, operator, providers, experts) for the UI walk.
 from tests.authorization.conftest import _data_dir, city  # noqa: E402, F401
+from tests.zone.conftest import live  # noqa: E402, F401

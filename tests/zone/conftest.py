@@ -123,3 +123,28 @@ def plain(paths: dict[str, Path], sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+# The platform side: the authorization tests' city, with 社保缴纳记录 ingested and authorized.
+from pdao.catalogue import services as catalogue  # noqa: E402
+from tests.authorization.conftest import _data_dir, city  # noqa: E402, F401
+
+DISTRICTS_SS = ["城中区", "鱼峰区", "柳南区", "柳北区", "柳江区"]
+
+
+@pytest.fixture
+def live(city, tmp_path):  # noqa: F811 (the imported fixture, requested)
+    """An active authorization over 社保缴纳记录 with 3,000 people × 4 months ingested."""
+    path = tmp_path / "ss.csv"
+    duckdb.connect().execute(f"""
+        COPY (SELECT '450202' || lpad((p * 7919 % 99999999)::VARCHAR, 12, '0') AS 身份证号,
+                     CAST(DATE '2024-01-01' + INTERVAL (m) MONTH AS DATE) AS 参保月份,
+                     (3000 + p % 9000)::DOUBLE AS 缴费金额,
+                     {DISTRICTS_SS}[1 + p % 5] AS 区县
+              FROM range(3000) a(p), range(4) b(m)) TO '{path}' (HEADER)""")
+    version = catalogue.ingest_version(city.social, path, by=city.provider, declared_format="csv")
+    catalogue.activate_version(version, by=city.provider)
+    city.social.fields.filter(name="缴费金额").update(bound_low=0, bound_high=20000)
+    city.social.fields.filter(name="区县").update(choices=DISTRICTS_SS)
+    application = city.to_decision(city.draft((city.social, ["aggregate", "dp"])))
+    return city.activate(application)

@@ -125,3 +125,20 @@ def test_deidentified_records_are_pseudonymised_generalised_and_k_anonymous(zone
     again = _run(other_key, sql, "deidentified")
     assert ids.isdisjoint({row[0] for row in again.rows})
     assert ids == {row[0] for row in _run(zone_policy, sql, "deidentified").rows}
+
+
+def test_synthetic_sample_has_the_shape_but_no_real_value(zone_policy, zone_data):
+    from pdao.zone import sample
+
+    table = zone_policy.tables["社保"]
+    columns = list(table.columns)
+    fake = sample.rows(table, columns, count=1000, seed=7)
+    assert len(fake) == 1000 and all(len(r) == len(columns) for r in fake)
+    real_ids = {r[0] for r in plain(zone_data, "SELECT DISTINCT 个人编号 FROM 社保")}
+    ids = {r[columns.index("个人编号")] for r in fake}
+    assert ids.isdisjoint(real_ids)
+    assert {r[columns.index("区县")] for r in fake} <= set(table.categories["区县"])
+    bases = [r[columns.index("缴费基数")] for r in fake]
+    assert min(bases) >= 0 and max(bases) <= 30_000
+    real_rows = {tuple(map(str, r)) for r in plain(zone_data, "SELECT 个人编号, 区县 FROM 社保")}
+    assert not {(str(r[0]), str(r[1])) for r in fake} & real_rows

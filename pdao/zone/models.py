@@ -1,0 +1,41 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ZoneQuery(models.Model):
+    """专区查询 — every query run in the zone, released or refused, with what it used and what
+    disclosure control did. `result` holds only what was released (after disclosure control)."""
+
+    class Decision(models.TextChoices):
+        RELEASED = "released", _("已输出")
+        REFUSED = "refused", _("已拒绝")
+
+    authorization = models.ForeignKey(
+        "authorization.Authorization", on_delete=models.PROTECT, related_name="zone_queries"
+    )
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sql = models.TextField(_("SQL"))
+    form = models.CharField(_("输出形式"), max_length=20)
+    decision = models.CharField(_("结果"), max_length=20, choices=Decision.choices)
+    rule = models.CharField(_("规则"), max_length=60, blank=True)
+    message = models.CharField(_("说明"), max_length=500, blank=True)
+    tables = models.JSONField(_("数据表"), default=list)
+    columns = models.JSONField(_("使用的列"), default=list)
+    rows_released = models.PositiveIntegerField(_("输出行数"), default=0)
+    suppressed_cells = models.PositiveIntegerField(_("抑制单元格"), default=0)
+    epsilon_spent = models.FloatField(_("消耗 ε"), default=0)
+    seconds = models.FloatField(_("耗时(秒)"), default=0)
+    result = models.JSONField(_("输出结果"), default=dict, blank=True)
+    cells = models.JSONField(default=list, blank=True)  # released cell signatures (differencing)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("专区查询")
+        verbose_name_plural = _("专区查询")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["authorization", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.authorization_id} {self.decision} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,124 @@
+"""Queries in the zone: the authorization is asked first (access.grant), the engine decides
+what leaves, and every query — released or refused — is recorded and audited."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from pdao.accounts.services import RuleViolation
+from pdao.audit import actions
+from pdao.audit.services import record
+from pdao.authorization import access
+from pdao.authorization.models import Authorization
+from pdao.core.permissions import Perm
+from pdao.zone import engine, policy
+from pdao.zone.models import ZoneQuery
+
+ZONE_QUERY = actions.define("zone.query", gettext_lazy("专区查询"))
+DEFAULT_EPSILON = 0.5
+
+
+def may_use(authorization: Authorization, user) -> bool:
+    """The operator's own people work in its workspace; the CLI (user None) acts for audits."""
+    return user is None or (
+        user.has_perm(Perm.AUTHZ_APPLY) and user.organisation_id == authorization.operator_id
+    )
+
+
+def run_query(
+    authorization: Authorization, *, by, sql: str, form: str, epsilon: float = DEFAULT_EPSILON
+) -> ZoneQuery:
+    """Run `sql` in the authorization's workspace as `form` and record what happened."""
+    if not may_use(authorization, by):
+        raise RuleViolation(_("只有被授权的运营单位可以在该专区工作空间查询。"))
+    with transaction.atomic():
+        # One query at a time per authorization: the privacy budget and the differencing
+        # history are read and written under this lock.
+        locked = Authorization.objects.select_for_update().get(pk=authorization.pk)
+        grant = access.grant(locked, operator=None)
+        if isinstance(grant, access.Decision):
+            result = engine.Refused(f"authorization.{grant.code}", grant.message)
+        else:
+            built = policy.build(locked, grant, epsilon_per_query=epsilon)
+            result = engine.run(sql, built, form=form)
+        released = isinstance(result, engine.Released)
+        query = ZoneQuery.objects.create(
+            authorization=locked,
+            user=by,
+            sql=sql[: engine.MAX_SQL_CHARS],
+            form=form,
+            decision=result.decision,
+            rule="" if released else result.rule,
+            message="" if released else result.message[:500],
+            tables=result.tables,
+            columns=result.columns_used,
+            rows_released=len(result.rows) if released else 0,
+            suppressed_cells=result.suppressed_cells if released else 0,
+            epsilon_spent=result.epsilon_spent if released else 0.0,
+            seconds=result.seconds,
+            result={
+                "columns": result.columns,
+                "rows": result.rows,
+                "suppression": result.suppression[:200],
+                "epsilon_left": result.epsilon_left,
+            }
+            if released
+            else {},
+            cells=[[c[0], c[1], list(c[2]), c[3]] for c in result.cells] if released else [],
+        )
+        record(
+            ZONE_QUERY,
+            by=by,
+            target=query,
+            changes={
+                "authorization": locked.code,
+                "form": form,
+                "decision": result.decision,
+                "rule": query.rule,
+                "tables": result.tables,
+                "columns": result.columns_used,
+                "suppressed_cells": query.suppressed_cells,
+                "epsilon_spent": query.epsilon_spent,
+            },
+            summary=_("专区查询(%(code)s,%(form)s):%(d)s")
+            % {"code": locked.code, "form": form, "d": query.get_decision_display()},
+        )
+    return query
+
+
+def epsilon_left(authorization: Authorization) -> float:
+    from django.db.models import Sum
+
+    spent = authorization.zone_queries.aggregate(s=Sum("epsilon_spent"))["s"] or 0.0
+    return max(0.0, authorization.epsilon_total - spent)
+
+
+def describe(authorization: Authorization) -> dict:
+    """Tables, columns with their output forms, privacy unit and quasi-identifiers the
+    authorization sees (the authorized fields only)."""
+    grant = access.grant(authorization)
+    if isinstance(grant, access.Decision):
+        return {
+            "authorization": authorization.code,
+            "decision": "refused",
+            "rule": grant.code,
+            "message": grant.message,
+        }
+    built = policy.build(authorization, grant)
+    tables = engine.describe(built)
+    for table in tables.values():
+        authorized = set(table["columns"])
+        table["types"] = {c: t for c, t in table["types"].items() if c in authorized}
+        table["quasi_identifiers"] = [c for c in table["quasi_identifiers"] if c in authorized]
+        table["identifiers"] = [c for c in table["identifiers"] if c in authorized]
+        if table["privacy_unit"] not in authorized:
+            table["privacy_unit_hidden"] = True
+    return {
+        "authorization": authorization.code,
+        "epsilon_total": authorization.epsilon_total,
+        "epsilon_left": epsilon_left(authorization),
+        "k": built.k,
+        "tables": tables,
+    }

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from pdao.zone import views
+
+app_name = "zone"
+
+urlpatterns = [
+    path("", views.workspaces, name="workspaces"),
+    path("queries/", views.queries, name="queries"),
+    path("<str:code>/", views.workspace, name="workspace"),
+    path("<str:code>/sample/<str:table>.csv", views.sample_download, name="sample"),
+    path("queries/<int:pk>/", views.query_detail, name="query_detail"),
+    path("queries/<int:pk>/result.<str:fmt>", views.query_download, name="query_download"),
+]

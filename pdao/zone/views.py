@@ -1,0 +1,147 @@
+"""专区工作空间: an operator's place to query its authorized data; what leaves is only what
+the engine released. Supervisors see every query's record."""
+
+import csv
+import io
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from pdao.accounts.services import RuleViolation
+from pdao.authorization.models import Authorization
+from pdao.core.access import requires
+from pdao.core.permissions import Perm
+from pdao.zone import engine, services
+from pdao.zone.models import ZoneQuery
+
+GET_POST = ("GET", "HEAD", "POST")
+
+
+@requires(Perm.AUTHZ_APPLY)
+def workspaces(request):
+    authorizations = Authorization.objects.filter(
+        operator_id=request.user.organisation_id
+    ).select_related("application")
+    return render(request, "zone/workspaces.html", {"authorizations": authorizations})
+
+
+@requires(Perm.AUTHZ_APPLY, methods=GET_POST)
+def workspace(request, code: str):
+    authorization = get_object_or_404(
+        Authorization.objects.filter(operator_id=request.user.organisation_id), code=code
+    )
+    query = None
+    if request.method == "POST":
+        sql = request.POST.get("sql", "").strip()
+        form = request.POST.get("form", "aggregate")
+        if not sql or form not in engine.FORMS:
+            messages.error(request, _("请输入 SQL 并选择输出形式。"))
+        else:
+            try:
+                query = services.run_query(authorization, by=request.user, sql=sql, form=form)
+            except RuleViolation as error:
+                messages.error(request, str(error))
+            else:
+                return redirect(f"{request.path}?query={query.pk}")
+    if request.GET.get("query"):
+        query = ZoneQuery.objects.filter(
+            authorization=authorization, pk=request.GET["query"]
+        ).first()
+    recent = authorization.zone_queries.all()[:20]
+    return render(
+        request,
+        "zone/workspace.html",
+        {
+            "authorization": authorization,
+            "schema": services.describe(authorization),
+            "query": query,
+            "recent": recent,
+            "forms": engine.FORMS,
+            "shapes": engine.SHAPES,
+            "last_sql": query.sql if query else request.POST.get("sql", ""),
+            "last_form": query.form if query else request.POST.get("form", "aggregate"),
+        },
+    )
+
+
+def _visible_queries(user):
+    if user.has_perm(Perm.AUTHZ_VIEW_ALL):
+        return ZoneQuery.objects.all()
+    return ZoneQuery.objects.filter(authorization__operator_id=user.organisation_id)
+
+
+@requires(Perm.AUTHZ_VIEW_ALL)
+def queries(request):
+    rows = ZoneQuery.objects.select_related("authorization", "user")
+    if request.GET.get("decision") in ("released", "refused"):
+        rows = rows.filter(decision=request.GET["decision"])
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "zone/queries.html", {"page": page})
+
+
+@requires(Perm.CATALOGUE_VIEW)
+def query_detail(request, pk: int):
+    if not (request.user.has_perm(Perm.AUTHZ_VIEW_ALL) or request.user.has_perm(Perm.AUTHZ_APPLY)):
+        raise Http404
+    query = get_object_or_404(_visible_queries(request.user).select_related("authorization"), pk=pk)
+    return render(request, "zone/query_detail.html", {"query": query})
+
+
+@requires(Perm.AUTHZ_APPLY)
+def query_download(request, pk: int, fmt: str):
+    """A released result as CSV or Excel: only what disclosure control let out."""
+    query = get_object_or_404(_visible_queries(request.user), pk=pk, decision="released")
+    columns, rows = query.result["columns"], query.result["rows"]
+    name = f"zone-query-{query.pk}"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    elif fmt == "xlsx":
+        from openpyxl import Workbook
+
+        from pdao.audit.export import safe_cell
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(columns)
+        for row in rows:
+            sheet.append([safe_cell(v) for v in row])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@requires(Perm.AUTHZ_APPLY)
+def sample_download(request, code: str, table: str):
+    """A synthetic sample (1,000 rows, fake values) of one authorized table, to develop
+    against outside the zone; its columns are the authorized fields only."""
+    from pdao.authorization import access
+    from pdao.zone import policy, sample
+
+    authorization = get_object_or_404(
+        Authorization.objects.filter(operator_id=request.user.organisation_id), code=code
+    )
+    grant = access.grant(authorization)
+    if isinstance(grant, access.Decision):
+        raise Http404
+    built = policy.build(authorization, grant)
+    if table not in built.tables:
+        raise Http404
+    spec = built.tables[table]
+    body = sample.as_csv(spec, list(spec.columns), seed=authorization.pk)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sample.csv"'
+    return response

@@ -1,0 +1,115 @@
+"""The zone inside the platform: queries asked of the access decision, recorded and audited,
+the budget debited, suspension effective at the next query, and the command line."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from pdao.accounts.services import RuleViolation
+from pdao.audit.models import AuditEvent
+from pdao.authorization import services as authz
+from pdao.zone import services
+from pdao.zone.models import ZoneQuery
+from tests.authorization.conftest import verified_operator
+from tests.zone.conftest import DISTRICTS_SS as DISTRICTS
+
+SQL = (
+    "SELECT 区县, COUNT(DISTINCT 身份证号) AS 人数, SUM(缴费金额) AS 金额 "
+    "FROM 社保缴纳记录 GROUP BY 区县"
+)
+
+
+def test_released_query_is_recorded_and_audited(city, live):
+    query = services.run_query(live, by=city.operator, sql=SQL, form="aggregate")
+    assert query.decision == "released" and query.rows_released == 5
+    assert sorted(r[0] for r in query.result["rows"]) == sorted(DISTRICTS)
+    assert all(r[1] == 600 for r in query.result["rows"])
+    event = AuditEvent.objects.get(action="zone.query", object_id=str(query.pk))
+    assert event.changes["decision"] == "released" and event.changes["tables"] == ["社保缴纳记录"]
+
+
+def test_refusal_is_recorded_without_values(city, live):
+    query = services.run_query(live, by=city.operator, form="aggregate",
+                               sql="SELECT 身份证号 FROM 社保缴纳记录")  # fmt: skip
+    assert query.decision == "refused" and query.rule == "shape.ungrouped"
+    assert "450202" not in query.message and query.result == {}
+
+
+def test_suspension_stops_the_very_next_query_and_resuming_restores_it(city, live):
+    assert services.run_query(live, by=city.operator, sql=SQL, form="aggregate").decision == (
+        "released"
+    )
+    authz.suspend(live, by=city.bureau, reason="应急处置")
+    stopped = services.run_query(live, by=city.operator, sql=SQL, form="aggregate")
+    assert (stopped.decision, stopped.rule) == ("refused", "authorization.suspended")
+    authz.resume(live, by=city.bureau, reason="核查完毕")
+    assert services.run_query(live, by=city.operator, sql=SQL, form="aggregate").decision == (
+        "released"
+    )
+
+
+def test_dp_budget_is_debited_across_queries(city, live):
+    sql = "SELECT 区县, COUNT(DISTINCT 身份证号) FROM 社保缴纳记录 GROUP BY 区县"
+    live.epsilon_total = 1.0
+    live.save(update_fields=["epsilon_total"])
+    first = services.run_query(live, by=city.operator, sql=sql, form="dp", epsilon=0.6)
+    assert first.decision == "released" and first.epsilon_spent == 0.6
+    second = services.run_query(live, by=city.operator, sql=sql, form="dp", epsilon=0.6)
+    assert (second.decision, second.rule) == ("refused", "dp.budget")
+    assert services.epsilon_left(live) == pytest.approx(0.4)
+
+
+def test_differencing_across_recorded_queries_is_refused(city, live):
+    base = "SELECT 区县, COUNT(*) FROM 社保缴纳记录 WHERE 缴费金额 >= 5000 GROUP BY 区县"
+    assert services.run_query(live, by=city.operator, sql=base, form="aggregate").decision == (
+        "released"
+    )
+    pair = base.replace("WHERE", "WHERE 身份证号 <> '450202000015845919' AND")
+    query = services.run_query(live, by=city.operator, sql=pair, form="aggregate")
+    assert (query.decision, query.rule) == ("refused", "differencing.history")
+
+
+def test_only_the_authorized_operator_works_in_the_workspace(city, live, client_for):
+    rival = verified_operator(city.bureau)
+    with pytest.raises(RuleViolation):
+        services.run_query(live, by=rival, sql=SQL, form="aggregate")
+    url = reverse("zone:workspace", args=[live.code])
+    assert client_for(rival).get(url).status_code == 404
+    page = client_for(city.operator).post(url, {"sql": SQL, "form": "aggregate"}, follow=True)
+    body = page.content.decode()
+    assert 'data-testid="released"' in body and "柳江区" in body
+    query = ZoneQuery.objects.latest("pk")
+    csv = client_for(city.operator).get(reverse("zone:query_download", args=[query.pk, "csv"]))
+    assert csv.content.decode("utf-8-sig").splitlines()[0] == "区县,人数,金额"
+    assert (
+        client_for(rival).get(reverse("zone:query_download", args=[query.pk, "csv"])).status_code
+        == 404
+    )
+
+
+def test_command_line_prints_one_json_object(city, live, capsys):
+    call_command("zone_query", authorization=live.code, describe=True, json=True)
+    described = json.loads(capsys.readouterr().out)
+    assert set(described["tables"]["社保缴纳记录"]["columns"]) == {
+        "身份证号",
+        "参保月份",
+        "缴费金额",
+        "区县",
+    }
+    call_command("zone_query", authorization=live.code, sql=SQL, json=True)
+    out = json.loads(capsys.readouterr().out)
+    assert out["decision"] == "released" and out["columns"] == ["区县", "人数", "金额"]
+    assert {"rule", "rows", "suppressed_cells", "epsilon_spent", "epsilon_left"} <= set(out)
+    with pytest.raises(SystemExit):
+        call_command("zone_query", authorization=live.code, sql="SELECT 1; SELECT 2", json=True)
+    refused = json.loads(capsys.readouterr().out)
+    assert (refused["decision"], refused["rule"]) == ("refused", "sql.one_statement")
+
+
+def test_sample_download_has_authorized_columns_and_no_real_identifier(city, live, client_for):
+    url = reverse("zone:sample", args=[live.code, "社保缴纳记录"])
+    body = client_for(city.operator).get(url).content.decode("utf-8-sig").splitlines()
+    assert body[0] == "身份证号,参保月份,缴费金额,区县" and len(body) == 1001
+    assert not any("450202" in line for line in body)
