@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/access.py
+	$(BIN)/python bench/zone.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/ingest.py --rows 11000000
 

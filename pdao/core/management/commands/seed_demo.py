@@ -1,9 +1,13 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from pdao.accounts import demo as accounts_demo
 from pdao.authorization import demo as authorization_demo
 from pdao.catalogue import demo as catalogue_demo
+
+
+_NO_MAIL = "django.core.mail.backends.dummy.EmailBackend"
 
 
 class Command(BaseCommand):
@@ -36,7 +40,11 @@ class Command(BaseCommand):
         for name, rows in catalogue_demo.seed(scale=scale, stdout=self.stdout):
             self.stdout.write(f"  {name}: {rows:,} rows, active")
         self.stdout.write("Demo authorizations (reviewed, signed by both parties, active):")
-        for line in authorization_demo.seed():
+        # The review notifies people at every step; nobody is e-mailed about demo data (the
+        # in-app messages are kept, so each role's inbox shows what happened).
+        with override_settings(MAILERS={"default": {"BACKEND": _NO_MAIL}}):
+            lines = authorization_demo.seed()
+        for line in lines:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))
         width = max(len(u) for u, _, _ in logins)
