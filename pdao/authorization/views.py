@@ -87,6 +87,7 @@ def application_edit(request, pk: int):
     application = get_object_or_404(
         Application.objects.filter(operator_id=request.user.organisation_id), pk=pk
     )
+    # The form validates a copy: the service compares the old values with the new to audit them.
     form = forms.ApplicationForm(request.POST or None, instance=Application.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         try:

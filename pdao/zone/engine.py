@@ -568,35 +568,37 @@ def _complement_check(con, shape: _Shape, policy: Policy) -> None:
 
 def _dominance(con, shape: _Shape, policy: Policy) -> dict:
     """(output, aggregate, group key) → reason, for each SUM/AVG failing the (n, k) dominance
-    rule or the p-ratio rule, computed on per-unit contributions."""
+    rule or the p-ratio rule, computed on per-unit contributions: one pass that sums every
+    such aggregate per (group, unit), then each group's total and its n largest units."""
     found = {}
+    sums = [(i, j, agg) for i, j, agg in shape.measures if type(agg) in (exp.Sum, exp.Avg)]
+    if not sums:
+        return found
     keys = shape.keys
-    key_cols = ", ".join(f"__k{n}" for n in range(len(keys)))
-    partition = f"PARTITION BY {key_cols}" if keys else ""
-    group_by = f"GROUP BY {key_cols}" if keys else ""
-    for i, j, agg in shape.measures:
-        if type(agg) not in (exp.Sum, exp.Avg):
-            continue
-        per = shape.select.copy()
-        per.set("expressions", [*[exp.alias_(k.copy(), f"__k{n}") for n, k in enumerate(keys)],
-                                exp.alias_(exp.Sum(this=agg.this.copy()), "__s")])  # fmt: skip
-        per.set("group", exp.Group(expressions=[*[k.copy() for k in keys], shape.unit.copy()]))
-        for clause in ("having", "order", "limit", "offset"):
-            per.set(clause, None)
-        sql = (
-            f"WITH per AS ({_sql(per)}), ranked AS (SELECT *, row_number() OVER ({partition} "
-            f"ORDER BY abs(__s) DESC) AS __rn FROM per) SELECT {key_cols + ', ' if keys else ''}"
-            "sum(abs(__s)), sum(CASE WHEN __rn = 1 THEN abs(__s) ELSE 0 END), "
-            f"sum(CASE WHEN __rn <= {int(policy.dominance_n)} THEN abs(__s) ELSE 0 END) "
-            f"FROM ranked {group_by}"
-        )
-        _, rows = _execute(con, sql, policy)
-        for row in rows:
-            key, (total, top1, top_n) = tuple(row[: len(keys)]), row[len(keys) :]
+    n = int(policy.dominance_n)
+    per = shape.select.copy()
+    per_unit = [
+        exp.alias_(exp.Sum(this=a.this.copy()), f"__s{m}") for m, (_i, _j, a) in enumerate(sums)
+    ]
+    keyed = [exp.alias_(k.copy(), f"__k{x}") for x, k in enumerate(keys)]
+    per.set("expressions", [*keyed, *per_unit])
+    per.set("group", exp.Group(expressions=[*[k.copy() for k in keys], shape.unit.copy()]))
+    for clause in ("having", "order", "limit", "offset"):
+        per.set(clause, None)
+    key_cols = [f"__k{x}" for x in range(len(keys))]
+    measures = [f"sum(abs(__s{m})), max(abs(__s{m}), {n})" for m in range(len(sums))]
+    group_by = f" GROUP BY {', '.join(key_cols)}" if keys else ""
+    sql = f"SELECT {', '.join([*key_cols, *measures])} FROM ({_sql(per)}) AS per{group_by}"
+    _, rows = _execute(con, sql, policy)
+    for row in rows:
+        key = tuple(row[: len(keys)])
+        for m, (i, j, _agg) in enumerate(sums):
+            total, top = row[len(keys) + 2 * m], row[len(keys) + 2 * m + 1] or []
             if not total:
                 continue
+            top1, top_n = (top[0] if top else 0), sum(top)
             if top_n / total > policy.dominance_k:
-                found[(i, j, key)] = (f"前 {policy.dominance_n} 个单元占合计 "
+                found[(i, j, key)] = (f"前 {n} 个单元占合计 "
                                       f"{policy.dominance_k:.0%} 以上(优势规则)")  # fmt: skip
             elif total - top_n < policy.p_ratio * top1:
                 found[(i, j, key)] = f"其余单元合计不足最大单元的 {policy.p_ratio:.0%}(p% 规则)"
