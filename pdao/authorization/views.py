@@ -42,6 +42,13 @@ def _act(request, action, success: str, to):
     return redirect(*to) if isinstance(to, tuple) else redirect(to)
 
 
+def _own_application(request, pk: int) -> Application:
+    """One of the signed-in operator's own organisation's applications, or 404."""
+    return get_object_or_404(
+        Application.objects.filter(operator_id=request.user.organisation_id), pk=pk
+    )
+
+
 def _visible_application(request, pk: int) -> Application:
     return get_object_or_404(Application.objects.visible_to(request.user), pk=pk)
 
@@ -84,9 +91,7 @@ def application_create(request):
 
 @requires(Perm.AUTHZ_APPLY, methods=GET_POST)
 def application_edit(request, pk: int):
-    application = get_object_or_404(
-        Application.objects.filter(operator_id=request.user.organisation_id), pk=pk
-    )
+    application = _own_application(request, pk)
     # The form validates a copy: the service compares the old values with the new to audit them.
     form = forms.ApplicationForm(request.POST or None, instance=Application.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
@@ -151,9 +156,7 @@ def application_detail(request, pk: int):
 @requires(Perm.AUTHZ_APPLY, methods=GET_POST)
 def item_edit(request, pk: int):
     """A demand line: choose a resource, then its fields with the purpose of each."""
-    application = get_object_or_404(
-        Application.objects.filter(operator_id=request.user.organisation_id), pk=pk
-    )
+    application = _own_application(request, pk)
     resources = (
         Resource.objects.visible_to(request.user).select_related("provider").order_by("code")
     )
@@ -206,9 +209,7 @@ def item_edit(request, pk: int):
 
 @requires(Perm.AUTHZ_APPLY, methods=POST)
 def item_remove(request, pk: int, item: int):
-    application = get_object_or_404(
-        Application.objects.filter(operator_id=request.user.organisation_id), pk=pk
-    )
+    application = _own_application(request, pk)
     line = get_object_or_404(application.items, pk=item)
     return _act(
         request,
@@ -220,9 +221,7 @@ def item_remove(request, pk: int, item: int):
 
 @requires(Perm.AUTHZ_APPLY, methods=POST)
 def application_submit(request, pk: int):
-    application = get_object_or_404(
-        Application.objects.filter(operator_id=request.user.organisation_id), pk=pk
-    )
+    application = _own_application(request, pk)
     try:
         findings = services.submit(application, by=request.user)
     except RuleViolation as error:
@@ -237,9 +236,7 @@ def application_submit(request, pk: int):
 
 @requires(Perm.AUTHZ_APPLY, methods=POST)
 def application_withdraw(request, pk: int):
-    application = get_object_or_404(
-        Application.objects.filter(operator_id=request.user.organisation_id), pk=pk
-    )
+    application = _own_application(request, pk)
     return _act(
         request,
         lambda: services.withdraw(
