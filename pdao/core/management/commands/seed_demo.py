@@ -6,7 +6,6 @@ from pdao.accounts import demo as accounts_demo
 from pdao.authorization import demo as authorization_demo
 from pdao.catalogue import demo as catalogue_demo
 
-
 _NO_MAIL = "django.core.mail.backends.dummy.EmailBackend"
 
 
