@@ -14,6 +14,7 @@ from pdao.audit.api import router as audit_router
 from pdao.core.access import public
 from pdao.core.apierrors import ApiError
 from pdao.ledger.api import router as ledger_router
+from pdao.zone.api import router as zone_router
 
 api = NinjaAPI(
     title="pdao API",
@@ -44,3 +45,4 @@ def _api_error(request, exc):
 api.add_router("/accounts", accounts_router)
 api.add_router("/audit", audit_router)
 api.add_router("/ledger", ledger_router)
+api.add_router("/zone", zone_router)

@@ -31,8 +31,9 @@ def test_released_query_is_recorded_and_audited(city, live):
 
 
 def test_refusal_is_recorded_without_values(city, live):
-    query = services.run_query(live, by=city.operator, form="aggregate",
-                               sql="SELECT 身份证号 FROM 社保缴纳记录")  # fmt: skip
+    query = services.run_query(
+        live, by=city.operator, form="aggregate", sql="SELECT 身份证号 FROM 社保缴纳记录"
+    )
     assert query.decision == "refused" and query.rule == "shape.ungrouped"
     assert "450202" not in query.message and query.result == {}
 
@@ -113,3 +114,22 @@ def test_sample_download_has_authorized_columns_and_no_real_identifier(city, liv
     body = client_for(city.operator).get(url).content.decode("utf-8-sig").splitlines()
     assert body[0] == "身份证号,参保月份,缴费金额,区县" and len(body) == 1001
     assert not any("450202" in line for line in body)
+
+
+def test_the_json_api_runs_the_same_pipeline(city, live, client_for):
+    client = client_for(city.operator)
+    url = f"/api/v1/zone/{live.code}/queries"
+    body = client.post(url, json.dumps({"sql": SQL}), content_type="application/json").json()
+    assert body["decision"] == "released" and body["columns"] == ["区县", "人数", "金额"]
+    refused = client.post(
+        url,
+        json.dumps({"sql": "SELECT * FROM read_csv('/etc/passwd')"}),
+        content_type="application/json",
+    ).json()
+    assert (refused["decision"], refused["rule"]) == ("refused", "table.not_allowed")
+    assert ZoneQuery.objects.filter(authorization=live).count() == 2
+    described = client.get(f"/api/v1/zone/{live.code}/describe").json()
+    assert "社保缴纳记录" in described["tables"]
+    rival = client_for(verified_operator(city.bureau))
+    missing = rival.post(url, json.dumps({"sql": SQL}), content_type="application/json")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"

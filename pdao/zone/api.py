@@ -1,0 +1,66 @@
+"""The zone over the JSON API: the same pipeline, records and audit as the workspace page."""
+
+from ninja import Router, Schema
+
+from pdao.authorization.models import Authorization
+from pdao.core.access import api_requires
+from pdao.core.apierrors import ApiError
+from pdao.core.permissions import Perm
+from pdao.zone import engine, services
+
+router = Router(tags=["zone"])
+
+
+class QueryIn(Schema):
+    sql: str
+    form: str = "aggregate"
+    epsilon: float = services.DEFAULT_EPSILON
+
+
+class QueryOut(Schema):
+    id: int
+    decision: str
+    rule: str | None
+    message: str | None
+    columns: list[str]
+    rows: list[list]
+    suppressed_cells: int
+    epsilon_spent: float
+    epsilon_left: float
+
+
+def _own(request, code: str) -> Authorization:
+    found = Authorization.objects.filter(
+        code=code, operator_id=request.user.organisation_id
+    ).first()
+    if found is None:
+        raise ApiError(404, "not_found", "没有该授权的工作空间", "No such workspace")
+    return found
+
+
+@router.get("/{code}/describe", summary="What an authorization's workspace sees")
+@api_requires(Perm.AUTHZ_APPLY)
+def describe(request, code: str) -> dict:
+    return services.describe(_own(request, code))
+
+
+@router.post("/{code}/queries", response=QueryOut, summary="Run a query in the zone")
+@api_requires(Perm.AUTHZ_APPLY)
+def run_query(request, code: str, payload: QueryIn):
+    if payload.form not in engine.FORMS:
+        raise ApiError(400, "bad_form", "未知的输出形式", "Unknown output form")
+    authorization = _own(request, code)
+    query = services.run_query(
+        authorization, by=request.user, sql=payload.sql, form=payload.form, epsilon=payload.epsilon
+    )
+    return {
+        "id": query.pk,
+        "decision": query.decision,
+        "rule": query.rule or None,
+        "message": query.message or None,
+        "columns": query.result.get("columns", []),
+        "rows": query.result.get("rows", []),
+        "suppressed_cells": query.suppressed_cells,
+        "epsilon_spent": query.epsilon_spent,
+        "epsilon_left": services.epsilon_left(authorization),
+    }
