@@ -49,6 +49,9 @@ test: $(STAMP) browser-deps
 # Benchmarks against named peers, in the same run; figures go into the README.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	# SmartNoise SQL pins an older OpenDP and pandas: the zone benchmark's peer lives apart.
+	test -x bench/.venv-smartnoise/bin/python || $(PYTHON) -m venv bench/.venv-smartnoise
+	bench/.venv-smartnoise/bin/python -m pip install --quiet smartnoise-sql==1.0.10
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/access.py
 	$(BIN)/python bench/zone.py

@@ -10,8 +10,13 @@ validation, a fresh locked connection, the engine's own unit counts per cell, th
 check for WHERE clauses, dominance on per-unit sums and secondary suppression. Plain DuckDB
 runs the bare SQL on a view of the same file: the floor.
 
-Still to come here: DP queries against SmartNoise SQL (in its own virtual environment, since
-it pins an older OpenDP), with time and mean absolute error at the same ε.
+Then differential privacy against SmartNoise SQL 1.0.10 on the first --dp-rows rows (its
+pandas reader copies the frame into SQLite, so the full table would mostly time that copy):
+the same three queries at the same ε, each unit contributing one row on both sides, the same
+clamping bounds and no partition selection; median seconds per query and the mean absolute
+error against the true answer over --dp-repeats runs. SmartNoise pins opendp<0.15 and
+pandas<3, so it runs in its own virtual environment (`make bench` creates
+bench/.venv-smartnoise); without it that part is skipped with a note.
 """
 
 from __future__ import annotations
@@ -66,6 +71,110 @@ def generate(rows: int, work: Path) -> tuple[Path, dict]:
     return parquet, columns
 
 
+DP_QUERIES = [  # (engine SQL, SmartNoise SQL)
+    (
+        "SELECT 区县, COUNT(*) AS n FROM 社保 GROUP BY 区县",
+        "SELECT district, COUNT(*) AS n FROM ss.ss GROUP BY district",
+    ),
+    (
+        "SELECT 险种, SUM(缴费基数) AS s FROM 社保 GROUP BY 险种",
+        "SELECT kind, SUM(base) AS s FROM ss.ss GROUP BY kind",
+    ),
+    (
+        "SELECT 区县, AVG(缴费基数) AS a FROM 社保 GROUP BY 区县",
+        "SELECT district, AVG(base) AS a FROM ss.ss GROUP BY district",
+    ),
+]
+SMARTNOISE = ROOT / "bench" / ".venv-smartnoise" / "bin" / "python"
+
+
+def dp_comparison(parquet: Path, work: Path, rows: int, repeats: int, epsilon: float) -> dict:
+    import subprocess
+
+    import duckdb
+
+    from pdao.catalogue import synthetic
+    from pdao.zone import engine
+
+    con = duckdb.connect()
+    sample = work / "dp.parquet"
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet('{parquet}') LIMIT {rows}) TO '{sample}' "
+        "(FORMAT PARQUET)"
+    )
+    csv_path = work / "dp.csv"
+    con.execute(
+        f"COPY (SELECT 个人编号 AS pid, 区县 AS district, 险种 AS kind, 缴费基数 AS base "
+        f"FROM read_parquet('{sample}')) TO '{csv_path}' (HEADER)"
+    )
+    districts = tuple(eval(synthetic.DISTRICTS))  # noqa: S307 (our own literal list)
+    kinds = ("养老保险", "医疗保险", "失业保险", "工伤保险")
+    table = engine.TablePolicy(
+        path=str(sample),
+        columns={c: frozenset({"dp"}) for c in ("区县", "险种", "缴费基数")},
+        types={"个人编号": "VARCHAR", "区县": "VARCHAR", "险种": "VARCHAR", "缴费基数": "DOUBLE"},
+        privacy_unit="个人编号",
+        bounds={"缴费基数": (3000.0, 30000.0)},
+        categories={"区县": districts, "险种": kinds},
+    )
+    policy = engine.Policy(
+        tables={"社保": table},
+        epsilon_left=1e9,
+        epsilon_per_query=epsilon,
+        contributions=1,
+        timeout_seconds=300,
+    )
+    truths = []
+    for ours, _theirs in DP_QUERIES:
+        plain_sql = ours.replace("社保", f"read_parquet('{sample}')")
+        truths.append({str(k): float(v) for k, v in con.execute(plain_sql).fetchall()})
+    results = {"rows": rows, "epsilon": epsilon, "repeats": repeats, "queries": []}
+    for (ours, theirs), truth in zip(DP_QUERIES, truths, strict=True):
+        answers, times = [], []
+        for _ in range(repeats):
+            begin = time.perf_counter()
+            released = engine.run(ours, policy, form="dp")
+            times.append(time.perf_counter() - begin)
+            answers.append({str(r[0]): float(r[1]) for r in released.rows})
+        results["queries"].append(
+            {
+                "sql": ours,
+                "pdao_s": statistics.median(times),
+                "pdao_mae": _mae(answers, truth),
+                "smartnoise_sql": theirs,
+            }
+        )
+    if not SMARTNOISE.exists():
+        results["smartnoise"] = "skipped: bench/.venv-smartnoise missing (make bench creates it)"
+        return results
+    queries_file = work / "dp-queries.json"
+    queries_file.write_text(json.dumps([t for _o, t in DP_QUERIES]), encoding="utf-8")
+    peer = subprocess.run(
+        [
+            str(SMARTNOISE),
+            str(ROOT / "bench" / "peers" / "smartnoise_dp.py"),
+            str(csv_path),
+            str(queries_file),
+            str(epsilon),
+            str(repeats),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    theirs = json.loads(peer.stdout.strip().splitlines()[-1])
+    results["smartnoise_setup_s"] = theirs["setup_s"]
+    for mine, peer_q, truth in zip(results["queries"], theirs["queries"], truths, strict=True):
+        mine["smartnoise_s"] = peer_q["seconds"]
+        mine["smartnoise_mae"] = _mae(peer_q["answers"], truth)
+    return results
+
+
+def _mae(answers: list[dict], truth: dict) -> float:
+    errors = [abs(a.get(k, 0.0) - v) for a in answers for k, v in truth.items()]
+    return statistics.mean(errors)
+
+
 def median_seconds(fn, repeat: int = 3) -> float:
     fn()
     times = []
@@ -83,6 +192,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--dp-rows", type=int, default=1_000_000)
+    parser.add_argument("--dp-repeats", type=int, default=5)
+    parser.add_argument("--epsilon", type=float, default=1.0)
     args = parser.parse_args()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     with tempfile.TemporaryDirectory(prefix="pdao-bench-zone-") as work:
@@ -122,12 +234,31 @@ def main() -> None:
             )
             print(f"{sql[:62]:<64}{floor:>10.3f}{ours:>10.3f}{ours / floor:>7.1f}")
         ratios = [r["engine_s"] / r["duckdb_s"] for r in results]
+        dp = dp_comparison(
+            parquet, Path(work), min(args.dp_rows, args.rows), args.dp_repeats, args.epsilon
+        )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"median ratio engine / DuckDB: {statistics.median(ratios):.1f}×; "
             f"median engine {statistics.median(r['engine_s'] for r in results):.3f} s; "
             f"peak memory {peak:,.0f} MiB"
         )
+    print(
+        f"differential privacy, {dp['rows']:,} rows, ε = {dp['epsilon']} per query, "
+        f"{dp['repeats']} runs: seconds and mean absolute error"
+    )
+    print(f"{'query':<52}{'pdao s':>9}{'MAE':>12}{'SmartNoise s':>14}{'MAE':>12}")
+    for q in dp["queries"]:
+        peer = (
+            f"{q['smartnoise_s']:>14.3f}{q['smartnoise_mae']:>12.1f}"
+            if "smartnoise_s" in q
+            else f"{'—':>14}{'—':>12}"
+        )
+        print(f"{q['sql'][:50]:<52}{q['pdao_s']:>9.3f}{q['pdao_mae']:>12.1f}{peer}")
+    if "smartnoise" in dp:
+        print(dp["smartnoise"])
+    else:
+        print(f"SmartNoise reader setup (copy into SQLite): {dp['smartnoise_setup_s']:.1f} s")
     out = ROOT / "bench" / "results" / "zone.json"
     out.write_text(
         json.dumps(
@@ -137,6 +268,7 @@ def main() -> None:
                 "queries": results,
                 "median_ratio": statistics.median(ratios),
                 "peak_mib": peak,
+                "dp": dp,
             },
             ensure_ascii=False,
             indent=2,
