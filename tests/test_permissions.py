@@ -199,6 +199,11 @@ EXAMPLES: dict[str, Example] = {
         kwargs=lambda w: {"code": w.authz["authorization"].code, "table": "企业登记信息"},
         visible=_never,
     ),
+    "zone:derive": Example(
+        kwargs=lambda w: {"code": w.authz["authorization"].code},
+        visible=_never,
+        data={"name": "x", "sql": "SELECT 1"},
+    ),
     "zone:query_detail": Example(
         kwargs=lambda w: {"pk": w.authz["zone_query"].pk}, visible=_sees_all_applications
     ),

@@ -40,6 +40,7 @@ Supported shapes are listed in `SHAPES`; anything else is refused with that list
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import math
@@ -145,33 +146,120 @@ class Refusal(Exception):
 
 # Node types a query may contain at all (structure, not functions).
 _NODES = (
-    exp.Select, exp.Union, exp.From, exp.Join, exp.Where, exp.Group, exp.Having, exp.Order,
-    exp.Ordered, exp.Limit, exp.Offset, exp.Column, exp.Identifier, exp.Table, exp.TableAlias,
-    exp.Alias, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Star, exp.With, exp.CTE,
-    exp.Subquery, exp.Distinct, exp.DataType, exp.Var, exp.Tuple, exp.Interval,
-    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not, exp.Is,
-    exp.In, exp.Between, exp.Like, exp.ILike, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod,
-    exp.Neg, exp.DPipe, exp.IntDiv,
-)  # fmt: skip
+    exp.Select,
+    exp.Union,
+    exp.From,
+    exp.Join,
+    exp.Where,
+    exp.Group,
+    exp.Having,
+    exp.Order,
+    exp.Ordered,
+    exp.Limit,
+    exp.Offset,
+    exp.Column,
+    exp.Identifier,
+    exp.Table,
+    exp.TableAlias,
+    exp.Alias,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.Star,
+    exp.With,
+    exp.CTE,
+    exp.Subquery,
+    exp.Distinct,
+    exp.DataType,
+    exp.Var,
+    exp.Tuple,
+    exp.Interval,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.Neg,
+    exp.DPipe,
+    exp.IntDiv,
+)
 _AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg"}
 _SCALARS = (
-    exp.Case, exp.If, exp.Cast, exp.TryCast, exp.Coalesce, exp.Abs, exp.Round, exp.Floor,
-    exp.Ceil, exp.Lower, exp.Upper, exp.Substring, exp.Length, exp.Trim, exp.Concat, exp.Year,
-    exp.Month, exp.Day,
-    exp.Quarter, exp.DateTrunc, exp.TimestampTrunc, exp.Extract, exp.Least, exp.Greatest,
-    exp.StrToDate, exp.TimeToStr, exp.DayOfWeek, exp.Hour, exp.Left, exp.Right, exp.Nullif,
-    exp.Sqrt, exp.Ln, exp.Log, exp.Pow, exp.DateDiff, exp.DateAdd, exp.DateSub, exp.CurrentDate,
-    exp.Sign, exp.StrPosition, exp.Replace,
-)  # fmt: skip
+    exp.Case,
+    exp.If,
+    exp.Cast,
+    exp.TryCast,
+    exp.Coalesce,
+    exp.Abs,
+    exp.Round,
+    exp.Floor,
+    exp.Ceil,
+    exp.Lower,
+    exp.Upper,
+    exp.Substring,
+    exp.Length,
+    exp.Trim,
+    exp.Concat,
+    exp.Year,
+    exp.Month,
+    exp.Day,
+    exp.Quarter,
+    exp.DateTrunc,
+    exp.TimestampTrunc,
+    exp.Extract,
+    exp.Least,
+    exp.Greatest,
+    exp.StrToDate,
+    exp.TimeToStr,
+    exp.DayOfWeek,
+    exp.Hour,
+    exp.Left,
+    exp.Right,
+    exp.Nullif,
+    exp.Sqrt,
+    exp.Ln,
+    exp.Log,
+    exp.Pow,
+    exp.DateDiff,
+    exp.DateAdd,
+    exp.DateSub,
+    exp.CurrentDate,
+    exp.Sign,
+    exp.StrPosition,
+    exp.Replace,
+)
 _ANONYMOUS = {"strftime", "date_part", "datepart", "date_trunc", "hour", "dayofweek", "isodow"}
 _DENIED_HINT = {
-    "min": "MIN/MAX 会输出个体的真实取值", "max": "MIN/MAX 会输出个体的真实取值",
-    "string_agg": "拼接个体取值", "list": "输出个体取值列表", "array_agg": "输出个体取值列表",
-    "any_value": "输出个体的真实取值", "first": "输出个体的真实取值", "last": "输出个体的真实取值",
-    "arbitrary": "输出个体的真实取值", "group_concat": "拼接个体取值", "histogram": "输出个体取值",
-    "mode": "输出个体的真实取值", "median": "中位数是个体的真实取值",
+    "min": "MIN/MAX 会输出个体的真实取值",
+    "max": "MIN/MAX 会输出个体的真实取值",
+    "string_agg": "拼接个体取值",
+    "list": "输出个体取值列表",
+    "array_agg": "输出个体取值列表",
+    "any_value": "输出个体的真实取值",
+    "first": "输出个体的真实取值",
+    "last": "输出个体的真实取值",
+    "arbitrary": "输出个体的真实取值",
+    "group_concat": "拼接个体取值",
+    "histogram": "输出个体取值",
+    "mode": "输出个体的真实取值",
+    "median": "中位数是个体的真实取值",
     "quantile": "分位数是个体的真实取值",
-}  # fmt: skip
+}
 
 
 def _refuse(rule: str, message: str):
@@ -203,8 +291,13 @@ def _check_nodes(tree: exp.Expression, form: str) -> None:
     # Windows first, then functions, so the most telling rule is named (ROW_NUMBER() OVER …
     # is a window; ANY_VALUE(x) IGNORE NULLS a denied function).
     def rank(node) -> int:
-        return 0 if isinstance(node, exp.Window | exp.Lateral) else 1 if isinstance(
-            node, exp.Func) else 2  # fmt: skip
+        return (
+            0
+            if isinstance(node, exp.Window | exp.Lateral)
+            else 1
+            if isinstance(node, exp.Func)
+            else 2
+        )
 
     for node in sorted(tree.walk(), key=rank):
         if isinstance(node, exp.Window):
@@ -258,9 +351,12 @@ def _qualified(tree: exp.Expression, policy: Policy, form: str) -> exp.Expressio
         _refuse("table.unauthorized", "不在授权范围内的数据表:" + "、".join(unknown))
     try:
         return qualify(
-            tree, schema=_schema(policy, form), dialect="duckdb", validate_qualify_columns=True,
+            tree,
+            schema=_schema(policy, form),
+            dialect="duckdb",
+            validate_qualify_columns=True,
             quote_identifiers=True,
-        )  # fmt: skip
+        )
     except OptimizeError as error:
         column = re.search(r"[Cc]olumn:? '?([^'\s.]+(?:\.[^'\s]+)?)'?", str(error))
         if column:
@@ -315,8 +411,9 @@ def _literal(value: str) -> str:
 
 def _connect(policy: Policy, tables: set[str]) -> duckdb.DuckDBPyConnection:
     """A connection that can read only the authorized columns of the tables in use."""
-    con = duckdb.connect(config={"autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": False})  # fmt: skip
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
     directories = set()
     for name in sorted(tables):
         table = policy.tables[name]
@@ -388,13 +485,111 @@ def run(sql: str, policy: Policy, *, form: str) -> Released | Refused:
         handler = {"aggregate": _aggregate, "dp": _dp, "deidentified": _deidentified}[form]
         result = handler(tree, policy, use)
     except Refusal as refusal:
-        return Refused(refusal.rule, refusal.message, sorted(use.tables),
-                       sorted(c for _t, c in use.columns), time.perf_counter() - start)  # fmt: skip
+        return Refused(
+            refusal.rule,
+            refusal.message,
+            sorted(use.tables),
+            sorted(c for _t, c in use.columns),
+            time.perf_counter() - start,
+        )
     return Released(
-        **{**result, "tables": sorted(use.tables),
-           "columns_used": sorted(c for _t, c in use.columns),
-           "seconds": time.perf_counter() - start, "form": form},
-    )  # fmt: skip
+        **{
+            **result,
+            "tables": sorted(use.tables),
+            "columns_used": sorted(c for _t, c in use.columns),
+            "seconds": time.perf_counter() - start,
+            "form": form,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A dataset made in the zone (数据治理), written as Parquet that stays in the zone."""
+
+    path: str
+    sha256: str
+    rows: int
+    columns: dict[str, str]  # name → DuckDB type
+    sources: dict[str, list[str]]  # output column → the base columns it was computed from
+    tables: list[str]
+    decision: str = "derived"
+
+
+def materialise(sql: str, policy: Policy, *, dest_dir: Path, max_rows: int = 20_000_000):
+    """Run `sql` (any authorized column, joins and aggregates allowed: it is governance inside
+    the zone, nothing is released) and write the result as read-only Parquet under
+    `dest_dir`, named by its SHA-256. The result must keep a privacy-unit column, so that
+    disclosure control still counts people when the derived dataset is queried."""
+    import pyarrow.parquet as pq
+
+    use = _Use()
+    try:
+        tree = _parse(sql)
+        _check_nodes(tree, "aggregate")
+        everything = {n: t for n, t in policy.tables.items()}
+        tree = _qualified(
+            tree,
+            dataclasses.replace(
+                policy,
+                tables={
+                    n: dataclasses.replace(t, columns={c: frozenset({"derive"}) for c in t.columns})
+                    for n, t in everything.items()
+                },
+            ),
+            "derive",
+        )
+        use = _base_columns(tree, policy)
+        units = {policy.tables[t].privacy_unit for t in use.tables}
+        outputs = [p.alias_or_name for p in tree.expressions]
+        if not units & set(outputs):
+            _refuse(
+                "derive.unit",
+                "衍生数据须保留隐私单元列(" + "、".join(sorted(units)) + "),以便继续计数",
+            )
+        sources = {}
+        for projection in tree.expressions:
+            sources[projection.alias_or_name] = sorted(
+                {c.name for c in projection.find_all(exp.Column)}
+            )
+        con = _connect(policy, use.tables)
+        timer = threading.Timer(policy.timeout_seconds, con.interrupt)
+        timer.start()
+        try:
+            table = con.sql(_sql(tree)).to_arrow_table()
+        except duckdb.InterruptException:
+            _refuse("limits.timeout", f"查询超过 {policy.timeout_seconds:g} 秒,已中断")
+        except duckdb.Error as error:
+            _refuse("sql.execution", f"查询执行失败({type(error).__name__})")
+        finally:
+            timer.cancel()
+            con.close()
+        if table.num_rows > max_rows:
+            _refuse("limits.rows", f"衍生数据超过 {max_rows} 行")
+    except Refusal as refusal:
+        return Refused(
+            refusal.rule, refusal.message, sorted(use.tables), sorted(c for _t, c in use.columns)
+        )
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    staged = dest_dir / f".derive-{threading.get_ident()}-{time.monotonic_ns()}.parquet"
+    pq.write_table(table, staged, compression="zstd")
+    digest = hashlib.sha256(staged.read_bytes()).hexdigest()
+    final = dest_dir / f"{digest}.parquet"
+    if final.exists():
+        staged.unlink()
+    else:
+        staged.rename(final)
+        final.chmod(0o444)
+    types = {}
+    con = duckdb.connect()
+    try:
+        for name, kind, *_rest in con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({_literal(str(final))})"
+        ).fetchall():
+            types[name] = kind
+    finally:
+        con.close()
+    return Derived(str(final), digest, table.num_rows, types, sources, sorted(use.tables))
 
 
 def describe(policy: Policy) -> dict:
@@ -454,8 +649,10 @@ def _aggregate_shape(tree: exp.Expression, policy: Policy, use: _Use, form: str)
             _refuse("shape.ungrouped", f"输出列须是分组列或聚合结果。支持:{SHAPES[form]}")
         for agg in aggregates:
             if agg.find(exp.Case, exp.If, exp.Predicate, exp.Connector, exp.Not, exp.Coalesce):
-                _refuse("aggregate.conditional",
-                        "聚合函数的参数不能含条件或比较(条件请写在 WHERE 或分组中)")  # fmt: skip
+                _refuse(
+                    "aggregate.conditional",
+                    "聚合函数的参数不能含条件或比较(条件请写在 WHERE 或分组中)",
+                )
             if any(a is not agg for a in agg.find_all(*_AGGREGATES)):
                 _refuse("shape.unsupported", unsupported)
         if form == "dp" and aggregates and (len(aggregates) != 1 or aggregates[0] is not inner):
@@ -473,8 +670,10 @@ def _contributing(agg: exp.Expression, unit: exp.Column) -> exp.Expression:
         argument = argument.expressions[0]
     if argument is None or isinstance(argument, exp.Star):
         return exp.Count(this=exp.Distinct(expressions=[unit.copy()]))
-    case = exp.Case(ifs=[exp.If(this=exp.Is(this=argument.copy(), expression=exp.Null()),
-                                true=exp.Null())], default=unit.copy())  # fmt: skip
+    case = exp.Case(
+        ifs=[exp.If(this=exp.Is(this=argument.copy(), expression=exp.Null()), true=exp.Null())],
+        default=unit.copy(),
+    )
     return exp.Count(this=exp.Distinct(expressions=[case]))
 
 
@@ -486,8 +685,9 @@ def _aggregate(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
     n_out = len(shape.outputs)
     measures = shape.measures
     extra = [exp.alias_(_contributing(a, shape.unit), f"__units_{i}_{j}") for i, j, a in measures]
-    extra.append(exp.alias_(exp.Count(this=exp.Distinct(expressions=[shape.unit.copy()])),
-                            "__units"))  # fmt: skip
+    extra.append(
+        exp.alias_(exp.Count(this=exp.Distinct(expressions=[shape.unit.copy()])), "__units")
+    )
     select.set("expressions", [*select.expressions, *extra])
     con = _connect(policy, use.tables)
     try:
@@ -549,8 +749,9 @@ def _complement_check(con, shape: _Shape, policy: Policy) -> None:
     where = shape.select.args.get("where")
     if where is None:
         return
-    negated = exp.Not(this=exp.Coalesce(this=exp.Paren(this=where.this.copy()),
-                                        expressions=[exp.false()]))  # fmt: skip
+    negated = exp.Not(
+        this=exp.Coalesce(this=exp.Paren(this=where.this.copy()), expressions=[exp.false()])
+    )
     query = exp.select(exp.Count(this=exp.Distinct(expressions=[shape.unit.copy()]))).from_(
         _from(shape.select).this.copy()
     )
@@ -598,8 +799,7 @@ def _dominance(con, shape: _Shape, policy: Policy) -> dict:
                 continue
             top1, top_n = (top[0] if top else 0), sum(top)
             if top_n / total > policy.dominance_k:
-                found[(i, j, key)] = (f"前 {n} 个单元占合计 "
-                                      f"{policy.dominance_k:.0%} 以上(优势规则)")  # fmt: skip
+                found[(i, j, key)] = f"前 {n} 个单元占合计 {policy.dominance_k:.0%} 以上(优势规则)"
             elif total - top_n < policy.p_ratio * top1:
                 found[(i, j, key)] = f"其余单元合计不足最大单元的 {policy.p_ratio:.0%}(p% 规则)"
     return found
@@ -676,8 +876,10 @@ def _order_and_limit(shape: _Shape, kept: list[tuple[int, list]]) -> list[tuple[
                 _refuse("shape.order", "ORDER BY 只能使用输出列")
             if not 0 <= index < len(names):
                 _refuse("shape.order", "ORDER BY 只能使用输出列")
-            kept.sort(key=lambda rv, i=index: (rv[1][i] is None, _sortable(rv[1][i])),
-                      reverse=bool(ordered.args.get("desc")))  # fmt: skip
+            kept.sort(
+                key=lambda rv, i=index: (rv[1][i] is None, _sortable(rv[1][i])),
+                reverse=bool(ordered.args.get("desc")),
+            )
     limit = shape.select.args.get("limit")
     if limit is not None:
         try:
@@ -708,8 +910,11 @@ def _dp(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
     if len(use.tables) != 1 or shape.select.args.get("joins") or shape.select.args.get("having"):
         _refuse("shape.unsupported", f"不支持的查询结构。支持:{SHAPES['dp']}")
     table = policy.tables[shape.table]
-    aggs = [(i, o.aggregates[0], _AGGREGATES[type(o.aggregates[0])])
-            for i, o in enumerate(shape.outputs) if o.aggregates]  # fmt: skip
+    aggs = [
+        (i, o.aggregates[0], _AGGREGATES[type(o.aggregates[0])])
+        for i, o in enumerate(shape.outputs)
+        if o.aggregates
+    ]
     if not aggs:
         _refuse("shape.unsupported", f"至少需要一个聚合。支持:{SHAPES['dp']}")
     epsilon = policy.epsilon_per_query
@@ -751,9 +956,11 @@ def _dp(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
     alias = _ident(_from(shape.select).this.alias_or_name)
     # Contribution bounding: at most c rows per privacy unit, chosen by a hash (no randomness
     # an attacker could average away by repeating the query).
-    sample = (f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {unit} ORDER BY "
-              f"hash({unit}, {', '.join(_ident(col) for col in table.columns)})) AS __rn "
-              f"FROM {_ident(shape.table)} AS {alias} {where_sql}) WHERE __rn <= {c}")  # fmt: skip
+    sample = (
+        f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {unit} ORDER BY "
+        f"hash({unit}, {', '.join(_ident(col) for col in table.columns)})) AS __rn "
+        f"FROM {_ident(shape.table)} AS {alias} {where_sql}) WHERE __rn <= {c}"
+    )
     selects = []
     for j, (kind, column) in enumerate(measures):
         if kind == "count":
@@ -803,8 +1010,9 @@ def _dp(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
         if kind == "sum":
             per_measure[j] = sums
             continue
-        counts = noisy([float((found.get(combo) or {}).get(f"n{j}") or 0) for combo in combos],
-                       float(c))  # fmt: skip
+        counts = noisy(
+            [float((found.get(combo) or {}).get(f"n{j}") or 0) for combo in combos], float(c)
+        )
         per_measure[j] = [
             min(hi, max(lo, s / n)) if n >= 1 else None for s, n in zip(sums, counts, strict=True)
         ]
@@ -882,8 +1090,11 @@ def _deidentified(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
             if source in table.identifiers or source == table.privacy_unit:
                 out.append(pseudonym(value, policy.pseudonym_key))
             elif source in table.quasi_identifiers:
-                out.append(generalise(value, table.types.get(source, ""),
-                                      tuple(table.categories.get(source, ()))))  # fmt: skip
+                out.append(
+                    generalise(
+                        value, table.types.get(source, ""), tuple(table.categories.get(source, ()))
+                    )
+                )
             else:
                 out.append(value)
         treated.append(out)

@@ -39,3 +39,40 @@ class ZoneQuery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.authorization_id} {self.decision} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DerivedDataset(models.Model):
+    """衍生数据 — a dataset made in the zone from an authorization's data (cleaning, joining,
+    aggregating). It stays in the zone (Parquet under PDAO_DATA_DIR/derived), is queried like
+    any authorized table under the same disclosure control, and is graded at least as high as
+    its highest source."""
+
+    authorization = models.ForeignKey(
+        "authorization.Authorization", on_delete=models.PROTECT, related_name="derived_datasets"
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    sql = models.TextField(_("生成 SQL"))
+    path = models.CharField(max_length=100)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    rows = models.BigIntegerField(_("行数"))
+    columns = models.JSONField(_("字段"))  # name → {"type", "forms", "sources"}
+    privacy_unit = models.CharField(_("隐私单元"), max_length=64)
+    grade = models.CharField(_("分级"), max_length=20)
+    lineage = models.JSONField(_("血缘"))  # [{"resource", "name", "version_sha256"}]
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("衍生数据")
+        verbose_name_plural = _("衍生数据")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authorization", "name"], name="%(app_label)s_derived_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,6 +4,7 @@ and the catalogue (active versions, field types, privacy units, declared ranges 
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -68,6 +69,26 @@ def build(authorization, grant: access.Grant, *, epsilon_per_query: float = 0.5)
             categories={f.name: tuple(f.choices) for f in fields if f.choices},
         )
         k = max(k, K_BY_GRADE.get(resource.grade, 10))
+    for derived in authorization.derived_datasets.all():
+        cols = derived.columns
+        source = tables.get(
+            next((s.split(".")[0] for c in cols.values() for s in c["sources"]), "")
+        )
+        tables[derived.name] = engine.TablePolicy(
+            path=str(Path(settings.DATA_DIR) / "derived" / derived.path),
+            columns={c: frozenset(v["forms"]) for c, v in cols.items() if v["forms"]},
+            types={c: v["type"] for c, v in cols.items()},
+            privacy_unit=derived.privacy_unit,
+            identifiers=frozenset(source.identifiers & set(cols)) if source else frozenset(),
+            quasi_identifiers=frozenset(source.quasi_identifiers & set(cols))
+            if source
+            else frozenset(),
+            bounds={c: b for c, b in (source.bounds.items() if source else []) if c in cols},
+            categories={
+                c: v for c, v in (source.categories.items() if source else []) if c in cols
+            },
+        )
+        k = max(k, K_BY_GRADE.get(derived.grade, 10))
     spent = authorization.zone_queries.aggregate(s=Sum("epsilon_spent"))["s"] or 0.0
     history = defaultdict(list)
     for cells in authorization.zone_queries.filter(decision="released").values_list(

@@ -145,3 +145,27 @@ def sample_download(request, code: str, table: str):
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="sample.csv"'
     return response
+
+
+@requires(Perm.AUTHZ_APPLY, methods=("POST",))
+def derive(request, code: str):
+    """Keep a query's result as a derived dataset in the zone (nothing leaves it)."""
+    authorization = get_object_or_404(
+        Authorization.objects.filter(operator_id=request.user.organisation_id), code=code
+    )
+    try:
+        dataset = services.save_derived(
+            authorization,
+            by=request.user,
+            name=request.POST.get("name", ""),
+            sql=request.POST.get("sql", ""),
+        )
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("已生成衍生数据「%(n)s」:%(rows)d 行,留在专区内,可像其他数据表一样查询。")
+            % {"n": dataset.name, "rows": dataset.rows},
+        )
+    return redirect("zone:workspace", code=code)

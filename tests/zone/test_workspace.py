@@ -133,3 +133,50 @@ def test_the_json_api_runs_the_same_pipeline(city, live, client_for):
     rival = client_for(verified_operator(city.bureau))
     missing = rival.post(url, json.dumps({"sql": SQL}), content_type="application/json")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+def test_a_derived_dataset_stays_in_the_zone_and_is_queried_under_the_same_control(
+    city, live, client_for
+):
+    from pdao.ledger.models import LedgerEntry
+    from pdao.zone.models import DerivedDataset
+
+    derived = services.save_derived(
+        live,
+        by=city.operator,
+        name="月均缴费",
+        sql="SELECT 身份证号, 区县, AVG(缴费金额) AS 月均缴费 FROM 社保缴纳记录 "
+        "GROUP BY 身份证号, 区县",
+    )
+    assert derived.rows == 3000 and derived.privacy_unit == "身份证号"
+    assert derived.grade == city.social.grade
+    assert derived.lineage[0]["resource"] == city.social.code
+    assert derived.columns["月均缴费"]["sources"] == ["社保缴纳记录.缴费金额"]
+    assert LedgerEntry.objects.filter(type="dataset.derived", object_id=str(derived.pk)).exists()
+    # Queried like any authorized table; k still counts people.
+    query = services.run_query(
+        live,
+        by=city.operator,
+        form="aggregate",
+        sql="SELECT 区县, AVG(月均缴费) AS a FROM 月均缴费 GROUP BY 区县",
+    )
+    assert query.decision == "released" and len(query.result["rows"]) == 5
+    rows = services.run_query(
+        live,
+        by=city.operator,
+        form="aggregate",
+        sql="SELECT 身份证号, SUM(月均缴费) FROM 月均缴费 GROUP BY 身份证号",
+    )
+    assert rows.decision == "released" and rows.result["rows"] == []
+    # Without a privacy-unit column a derived dataset could not be counted: refused.
+    with pytest.raises(RuleViolation, match="隐私单元"):
+        services.save_derived(
+            live,
+            by=city.operator,
+            name="无单元",
+            sql="SELECT 区县, COUNT(*) AS n FROM 社保缴纳记录 GROUP BY 区县",
+        )
+    rival = verified_operator(city.bureau)
+    with pytest.raises(RuleViolation):
+        services.save_derived(live, by=rival, name="x", sql="SELECT 身份证号 FROM 社保缴纳记录")
+    assert DerivedDataset.objects.count() == 1
