@@ -64,8 +64,8 @@ FORMS = ("aggregate", "dp", "deidentified")
 SHAPES = {
     "aggregate": "SELECT 分组列…, COUNT/SUM/AVG(列) FROM 表 [JOIN 表 ON …] [WHERE …] "
     "GROUP BY 分组列… [HAVING …] [ORDER BY …] [LIMIT n];聚合函数的参数只能是列或列的算术表达式",
-    "dp": "SELECT 分组列…, COUNT(*)/COUNT(DISTINCT 隐私单元)/SUM(列)/AVG(列) FROM 表 [WHERE …] "
-    "GROUP BY 分组列…(分组列须有声明的取值集合)",
+    "dp": "SELECT 分组列…, COUNT(*)/COUNT(DISTINCT 隐私单元)/SUM(列)/AVG(列)/MEDIAN(列)/"
+    "QUANTILE_CONT(列, q) FROM 表 [WHERE …] GROUP BY 分组列…(分组列须有声明的取值集合)",
     "deidentified": "SELECT 列, 列… FROM 表 [WHERE …] [LIMIT n](仅列本身,不含表达式)",
 }
 MAX_SQL_CHARS = 20_000
@@ -199,6 +199,9 @@ _NODES = (
     exp.IntDiv,
 )
 _AGGREGATES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg"}
+# Quantiles name an individual's value: only the DP form answers them (with OpenDP).
+_DP_QUANTILES = {exp.Median: "quantile", exp.PercentileCont: "quantile", exp.Quantile: "quantile"}
+QUANTILE_CANDIDATES = 200  # evenly spaced over the declared range
 _SCALARS = (
     exp.Case,
     exp.If,
@@ -314,6 +317,8 @@ def _check_nodes(tree: exp.Expression, form: str) -> None:
             continue
         if isinstance(node, exp.Join) and (node.args.get("kind") or "").upper() == "CROSS":
             _refuse("sql.cross_join", "不支持 CROSS JOIN")
+        if form == "dp" and type(node) in _DP_QUANTILES:
+            continue
         if type(node) in _AGGREGATES:
             if form == "deidentified":
                 _refuse("function.aggregate", "去标识化记录不含聚合函数")
@@ -492,6 +497,7 @@ def run(sql: str, policy: Policy, *, form: str) -> Released | Refused:
             sorted(c for _t, c in use.columns),
             time.perf_counter() - start,
         )
+    result["rows_scanned"] = _rows_in(policy, use.tables)
     return Released(
         **{
             **result,
@@ -592,6 +598,14 @@ def materialise(sql: str, policy: Policy, *, dest_dir: Path, max_rows: int = 20_
     return Derived(str(final), digest, table.num_rows, types, sources, sorted(use.tables))
 
 
+def _rows_in(policy: Policy, tables: set[str]) -> int:
+    """Rows of the tables a query read (from the Parquet footers: every query scans whole
+    versions; DuckDB prunes columns, not rows)."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(policy.tables[t].path).metadata.num_rows for t in tables)
+
+
 def describe(policy: Policy) -> dict:
     """What the policy exposes: tables, columns with their forms, privacy unit, QIs."""
     return {
@@ -644,7 +658,8 @@ def _aggregate_shape(tree: exp.Expression, policy: Policy, use: _Use, form: str)
     outputs = []
     for projection in tree.expressions:
         inner = projection.this if isinstance(projection, exp.Alias) else projection
-        aggregates = list(inner.find_all(*_AGGREGATES))
+        kinds = {**_AGGREGATES, **_DP_QUANTILES} if form == "dp" else _AGGREGATES
+        aggregates = list(inner.find_all(*kinds))
         if not aggregates and _sql(inner) not in key_sql:
             _refuse("shape.ungrouped", f"输出列须是分组列或聚合结果。支持:{SHAPES[form]}")
         for agg in aggregates:
@@ -653,7 +668,7 @@ def _aggregate_shape(tree: exp.Expression, policy: Policy, use: _Use, form: str)
                     "aggregate.conditional",
                     "聚合函数的参数不能含条件或比较(条件请写在 WHERE 或分组中)",
                 )
-            if any(a is not agg for a in agg.find_all(*_AGGREGATES)):
+            if any(a is not agg for a in agg.find_all(*kinds)):
                 _refuse("shape.unsupported", unsupported)
         if form == "dp" and aggregates and (len(aggregates) != 1 or aggregates[0] is not inner):
             _refuse("shape.unsupported", f"每个输出列只能是一个聚合函数。支持:{SHAPES[form]}")
@@ -910,8 +925,9 @@ def _dp(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
     if len(use.tables) != 1 or shape.select.args.get("joins") or shape.select.args.get("having"):
         _refuse("shape.unsupported", f"不支持的查询结构。支持:{SHAPES['dp']}")
     table = policy.tables[shape.table]
+    kinds = {**_AGGREGATES, **_DP_QUANTILES}
     aggs = [
-        (i, o.aggregates[0], _AGGREGATES[type(o.aggregates[0])])
+        (i, o.aggregates[0], kinds[type(o.aggregates[0])])
         for i, o in enumerate(shape.outputs)
         if o.aggregates
     ]
@@ -942,11 +958,12 @@ def _dp(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
             measures.append(("count_units" if distinct else "count", None))
             continue
         if not isinstance(argument, exp.Column) or argument.name not in table.bounds:
-            _refuse("dp.bounds", "差分隐私下 SUM/AVG 只能作用于声明了取值范围的数值列")
+            _refuse("dp.bounds", "差分隐私下 SUM/AVG/分位数只能作用于声明了取值范围的数值列")
+        if kind == "quantile":
+            measures.append((kind, argument.name, _quantile_alpha(agg)))
+            continue
         measures.append((kind, argument.name))
-    cost = len([m for m in measures if m[0] != "avg"]) + 2 * len(
-        [m for m in measures if m[0] == "avg"]
-    )
+    cost = sum(2 if m[0] == "avg" else 1 for m in measures)
     share = epsilon / cost
     c = max(1, int(policy.contributions))
     unit = _ident(table.privacy_unit)
@@ -962,8 +979,13 @@ def _dp(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
         f"FROM {_ident(shape.table)} AS {alias} {where_sql}) WHERE __rn <= {c}"
     )
     selects = []
-    for j, (kind, column) in enumerate(measures):
-        if kind == "count":
+    for j, (kind, column, *_alpha) in enumerate(measures):
+        if kind == "quantile":
+            lo, hi = table.bounds[column]
+            clamped = f"least(greatest(CAST({_ident(column)} AS DOUBLE), {lo!r}), {hi!r})"
+            # The values stay inside the engine: the mechanism scores candidates against them.
+            selects.append(f"list({clamped}) FILTER (WHERE {_ident(column)} IS NOT NULL) AS m{j}")
+        elif kind == "count":
             selects.append(f"count(*) AS m{j}")
         elif kind == "count_units":
             selects.append(f"count(DISTINCT {unit}) AS m{j}")
@@ -998,7 +1020,29 @@ def _dp(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
 
     columns_out, released = [o.name for o in shape.outputs], []
     per_measure = {}
-    for j, (kind, column) in enumerate(measures):
+    for j, (kind, column, *alpha) in enumerate(measures):
+        if kind == "quantile":
+            lo, hi = table.bounds[column]
+            step = (hi - lo) / (QUANTILE_CANDIDATES - 1)
+            candidates = [lo + step * n for n in range(QUANTILE_CANDIDATES)]
+            space = (
+                dp.vector_domain(dp.atom_domain(T=float, nan=False)),
+                dp.symmetric_distance(),
+                dp.max_divergence(),
+            )
+
+            def quantile(scale: float, a=alpha[0], cands=candidates, space=space):
+                return dp.m.make_private_quantile(*space, candidates=cands, alpha=a, scale=scale)
+
+            # ε is linear in 1/scale: calibrate once, so that c rows per unit cost the share.
+            scale = quantile(1.0).map(c) / share
+            measurement = quantile(scale)
+            assert measurement.map(c) <= share * (1 + 1e-9)
+            per_measure[j] = [
+                float(measurement([float(v) for v in (found.get(combo) or {}).get(f"m{j}") or []]))
+                for combo in combos
+            ]
+            continue
         truth = [float((found.get(combo) or {}).get(f"m{j}") or 0) for combo in combos]
         if kind in ("count", "count_units"):
             per_measure[j] = [
@@ -1033,6 +1077,20 @@ def _dp(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
         "epsilon_spent": epsilon,
         "epsilon_left": max(0.0, policy.epsilon_left - epsilon),
     }
+
+
+def _quantile_alpha(agg: exp.Expression) -> float:
+    """The quantile asked for: MEDIAN is 0.5; QUANTILE_CONT(x, q) and QUANTILE(x, q) name q."""
+    if isinstance(agg, exp.Median):
+        return 0.5
+    literal = agg.args.get("expression") or agg.args.get("quantile")
+    try:
+        alpha = float(literal.this) if isinstance(literal, exp.Literal) else -1.0
+    except (TypeError, ValueError):
+        alpha = -1.0
+    if not 0 < alpha < 1:
+        _refuse("dp.quantile", "分位数须为 0 到 1 之间的常数")
+    return alpha
 
 
 # --- De-identified records -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ class ZoneQuery(models.Model):
     tables = models.JSONField(_("数据表"), default=list)
     columns = models.JSONField(_("使用的列"), default=list)
     rows_released = models.PositiveIntegerField(_("输出行数"), default=0)
+    rows_scanned = models.BigIntegerField(_("扫描行数"), default=0)
     suppressed_cells = models.PositiveIntegerField(_("抑制单元格"), default=0)
     epsilon_spent = models.FloatField(_("消耗 ε"), default=0)
     seconds = models.FloatField(_("耗时(秒)"), default=0)

@@ -56,6 +56,7 @@ def run_query(
             tables=result.tables,
             columns=result.columns_used,
             rows_released=len(result.rows) if released else 0,
+            rows_scanned=result.rows_scanned if released else 0,
             suppressed_cells=result.suppressed_cells if released else 0,
             epsilon_spent=result.epsilon_spent if released else 0.0,
             seconds=result.seconds,
@@ -81,6 +82,7 @@ def run_query(
                 "tables": result.tables,
                 "columns": result.columns_used,
                 "suppressed_cells": query.suppressed_cells,
+                "rows_scanned": query.rows_scanned,
                 "epsilon_spent": query.epsilon_spent,
             },
             summary=_("专区查询(%(code)s,%(form)s):%(d)s")

@@ -47,3 +47,5 @@ dp | SELECT 区县, AVG(缴费基数) FROM 社保 GROUP BY 区县
 dp | SELECT COUNT(DISTINCT 个人编号) FROM 社保 WHERE 年龄 >= 40
 dp | SELECT 行业, COUNT(*) AS 企业数 FROM 企业 GROUP BY 行业
 dp | SELECT 区县, AVG(员工数) FROM 企业 GROUP BY 区县
+dp | SELECT 区县, MEDIAN(缴费基数) AS 中位数 FROM 社保 GROUP BY 区县
+dp | SELECT 险种, QUANTILE_CONT(缴费基数, 0.9) AS p90 FROM 社保 GROUP BY 险种 | SELECT 险种, QUANTILE_CONT(缴费基数, 0.9) FROM (SELECT DISTINCT 个人编号, 险种, 缴费基数 FROM 社保) GROUP BY 险种

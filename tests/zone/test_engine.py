@@ -142,3 +142,16 @@ def test_synthetic_sample_has_the_shape_but_no_real_value(zone_policy, zone_data
     assert min(bases) >= 0 and max(bases) <= 30_000
     real_rows = {tuple(map(str, r)) for r in plain(zone_data, "SELECT 个人编号, 区县 FROM 社保")}
     assert not {(str(r[0]), str(r[1])) for r in fake} & real_rows
+
+
+def test_dp_quantiles_come_from_the_candidates_near_the_truth(zone_policy, zone_data):
+    sql = "SELECT 区县, MEDIAN(缴费基数) AS m FROM 社保 GROUP BY 区县"
+    result = _run(zone_policy, sql, "dp")
+    truth = dict(plain(zone_data, "SELECT 区县, MEDIAN(缴费基数) FROM 社保 GROUP BY 区县"))
+    step = 30_000 / 199
+    for district, median in result.rows:
+        if district in ("城中区", "柳江区"):
+            assert abs(median - truth[district]) < 4 * step
+    assert result.epsilon_spent == 1.0
+    bad = engine.run("SELECT QUANTILE_CONT(缴费基数, 1.5) FROM 社保", zone_policy, form="dp")
+    assert isinstance(bad, engine.Refused) and bad.rule == "dp.quantile"

@@ -26,6 +26,7 @@ def test_released_query_is_recorded_and_audited(city, live):
     assert query.decision == "released" and query.rows_released == 5
     assert sorted(r[0] for r in query.result["rows"]) == sorted(DISTRICTS)
     assert all(r[1] == 600 for r in query.result["rows"])
+    assert query.rows_scanned == 3000 * 4 and query.seconds > 0
     event = AuditEvent.objects.get(action="zone.query", object_id=str(query.pk))
     assert event.changes["decision"] == "released" and event.changes["tables"] == ["社保缴纳记录"]
 
