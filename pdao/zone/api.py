@@ -6,7 +6,7 @@ from pdao.authorization.models import Authorization
 from pdao.core.access import api_requires
 from pdao.core.apierrors import ApiError
 from pdao.core.permissions import Perm
-from pdao.zone import engine, services
+from pdao.zone import engine, policy, services
 
 router = Router(tags=["zone"])
 
@@ -62,5 +62,5 @@ def run_query(request, code: str, payload: QueryIn):
         "rows": query.result.get("rows", []),
         "suppressed_cells": query.suppressed_cells,
         "epsilon_spent": query.epsilon_spent,
-        "epsilon_left": services.epsilon_left(authorization),
+        "epsilon_left": policy.epsilon_left(authorization),
     }

@@ -439,22 +439,29 @@ def _connect(policy: Policy, tables: set[str]) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _execute(con, sql: str, policy: Policy) -> tuple[list[str], list[tuple]]:
+def _timed(con, policy: Policy, work):
+    """Run `work()` on `con` under the wall-clock limit (a timer interrupts it), mapping
+    DuckDB's errors to rules: its messages quote values, so only the kind leaves the engine."""
     timer = threading.Timer(policy.timeout_seconds, con.interrupt)
     timer.start()
     try:
-        cursor = con.execute(sql)
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchmany(policy.max_rows + 1)
+        return work()
     except duckdb.InterruptException:
         _refuse("limits.timeout", f"查询超过 {policy.timeout_seconds:g} 秒,已中断")
     except duckdb.OutOfMemoryException:
         _refuse("limits.memory", "查询超过内存上限,已中断")
     except duckdb.Error as error:
-        # DuckDB's messages quote values; only the kind of error leaves the engine.
         _refuse("sql.execution", f"查询执行失败({type(error).__name__})")
     finally:
         timer.cancel()
+
+
+def _execute(con, sql: str, policy: Policy) -> tuple[list[str], list[tuple]]:
+    def fetch():
+        cursor = con.execute(sql)
+        return [d[0] for d in cursor.description], cursor.fetchmany(policy.max_rows + 1)
+
+    columns, rows = _timed(con, policy, fetch)
     if len(rows) > policy.max_rows:
         _refuse("limits.rows", f"结果超过 {policy.max_rows} 行,请增加聚合或筛选")
     return columns, rows
@@ -559,16 +566,9 @@ def materialise(sql: str, policy: Policy, *, dest_dir: Path, max_rows: int = 20_
                 {c.name for c in projection.find_all(exp.Column)}
             )
         con = _connect(policy, use.tables)
-        timer = threading.Timer(policy.timeout_seconds, con.interrupt)
-        timer.start()
         try:
-            table = con.sql(_sql(tree)).to_arrow_table()
-        except duckdb.InterruptException:
-            _refuse("limits.timeout", f"查询超过 {policy.timeout_seconds:g} 秒,已中断")
-        except duckdb.Error as error:
-            _refuse("sql.execution", f"查询执行失败({type(error).__name__})")
+            table = _timed(con, policy, lambda: con.sql(_sql(tree)).to_arrow_table())
         finally:
-            timer.cancel()
             con.close()
         if table.num_rows > max_rows:
             _refuse("limits.rows", f"衍生数据超过 {max_rows} 行")

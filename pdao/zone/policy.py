@@ -44,6 +44,12 @@ def table_name(resource: Resource) -> str:
     return resource.name
 
 
+def epsilon_left(authorization) -> float:
+    """The agreement's ε total minus what the authorization's queries have spent."""
+    spent = authorization.zone_queries.aggregate(s=Sum("epsilon_spent"))["s"] or 0.0
+    return max(0.0, authorization.epsilon_total - spent)
+
+
 def build(authorization, grant: access.Grant, *, epsilon_per_query: float = 0.5) -> engine.Policy:
     tables, k = {}, 10
     resources = Resource.objects.filter(code__in=grant.scope).prefetch_related("fields")
@@ -89,7 +95,6 @@ def build(authorization, grant: access.Grant, *, epsilon_per_query: float = 0.5)
             },
         )
         k = max(k, K_BY_GRADE.get(derived.grade, 10))
-    spent = authorization.zone_queries.aggregate(s=Sum("epsilon_spent"))["s"] or 0.0
     history = defaultdict(list)
     for cells in authorization.zone_queries.filter(decision="released").values_list(
         "cells", flat=True
@@ -99,7 +104,7 @@ def build(authorization, grant: access.Grant, *, epsilon_per_query: float = 0.5)
     return engine.Policy(
         tables=tables,
         k=k,
-        epsilon_left=max(0.0, authorization.epsilon_total - spent),
+        epsilon_left=epsilon_left(authorization),
         epsilon_per_query=epsilon_per_query,
         pseudonym_key=pseudonym_key(authorization),
         history=dict(history),

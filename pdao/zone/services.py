@@ -91,13 +91,6 @@ def run_query(
     return query
 
 
-def epsilon_left(authorization: Authorization) -> float:
-    from django.db.models import Sum
-
-    spent = authorization.zone_queries.aggregate(s=Sum("epsilon_spent"))["s"] or 0.0
-    return max(0.0, authorization.epsilon_total - spent)
-
-
 def describe(authorization: Authorization) -> dict:
     """Tables, columns with their output forms, privacy unit and quasi-identifiers the
     authorization sees (the authorized fields only)."""
@@ -121,7 +114,7 @@ def describe(authorization: Authorization) -> dict:
     return {
         "authorization": authorization.code,
         "epsilon_total": authorization.epsilon_total,
-        "epsilon_left": epsilon_left(authorization),
+        "epsilon_left": policy.epsilon_left(authorization),
         "k": built.k,
         "tables": tables,
     }

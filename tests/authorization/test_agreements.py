@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from pdao.accounts.services import RuleViolation
 from pdao.authorization import agreements, services
-from pdao.authorization.models import Agreement, Qualification
+from pdao.authorization.models import Agreement, Authorization, Qualification
 from pdao.ledger.models import SigningKey
 
 
@@ -67,7 +67,7 @@ def test_only_the_parties_sign_once_each(city):
     services.sign_agreement(agreement, by=city.operator)
     with pytest.raises(RuleViolation, match="已签署"):
         services.sign_agreement(agreement, by=city.operator)
-    assert not hasattr(application, "authorization") or application.authorization is None
+    assert not Authorization.objects.filter(application=application).exists()
 
 
 def test_word_and_pdf_carry_the_terms_and_the_hash(signed):

@@ -7,7 +7,7 @@ from pdao.accounts.services import RuleViolation, grant_role
 from pdao.audit.models import AuditEvent
 from pdao.authorization import access, services
 from pdao.authorization.choices import ApplicationStatus, AuthorizationStatus
-from pdao.authorization.models import Application
+from pdao.authorization.models import Agreement, Application
 from pdao.core.permissions import Role
 from pdao.ledger.models import LedgerEntry
 from pdao.notifications.models import Notification
@@ -215,7 +215,7 @@ def test_rejection_needs_reasons_and_tells_the_applicant(city):
         services.decide(application, by=city.bureau, approve=False, reason="")
     services.decide(application, by=city.bureau, approve=False, reason="场景必要性不足")
     assert application.status == S.REJECTED and application.decision_reason == "场景必要性不足"
-    assert not hasattr(application, "agreement") or application.agreement is None
+    assert not Agreement.objects.filter(application=application).exists()
 
 
 def test_deadlines_are_set_for_each_step(city):

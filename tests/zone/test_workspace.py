@@ -10,7 +10,7 @@ from django.urls import reverse
 from pdao.accounts.services import RuleViolation
 from pdao.audit.models import AuditEvent
 from pdao.authorization import services as authz
-from pdao.zone import services
+from pdao.zone import policy, services
 from pdao.zone.models import ZoneQuery
 from tests.authorization.conftest import verified_operator
 from tests.zone.conftest import DISTRICTS_SS as DISTRICTS
@@ -60,7 +60,7 @@ def test_dp_budget_is_debited_across_queries(city, live):
     assert first.decision == "released" and first.epsilon_spent == 0.6
     second = services.run_query(live, by=city.operator, sql=sql, form="dp", epsilon=0.6)
     assert (second.decision, second.rule) == ("refused", "dp.budget")
-    assert services.epsilon_left(live) == pytest.approx(0.4)
+    assert policy.epsilon_left(live) == pytest.approx(0.4)
 
 
 def test_differencing_across_recorded_queries_is_refused(city, live):

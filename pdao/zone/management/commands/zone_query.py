@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from pdao.authorization.models import Authorization
-from pdao.zone import engine, services
+from pdao.zone import engine, policy, services
 
 
 class Command(BaseCommand):
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             "rows": query.result.get("rows", []),
             "suppressed_cells": query.suppressed_cells,
             "epsilon_spent": query.epsilon_spent,
-            "epsilon_left": services.epsilon_left(found),
+            "epsilon_left": policy.epsilon_left(found),
         }
         self._print(out, as_json=json)
         if not released:
