@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test browser-deps lint format lock migrate clean messages bench
+.PHONY: demo test browser-deps lint format lock migrate clean messages bench openapi
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), "pdao needs Python 3.12 (see .python-version; pyenv install 3.12)"'
@@ -62,6 +62,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PDAO_SECRET_KEY=lint-only DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+	PDAO_SECRET_KEY=lint-only DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py openapi --check
+
+# Regenerate the committed OpenAPI documents (docs/openapi/) after changing an API.
+openapi: $(STAMP)
+	PDAO_SECRET_KEY=openapi-only $(BIN)/python manage.py openapi
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

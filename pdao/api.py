@@ -6,7 +6,9 @@ credentials) comes with the products pillar. Each handler declares its permissio
 """
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
 from pdao.accounts.api import router as accounts_router
@@ -32,6 +34,42 @@ def _forbidden(request, exc):
         request,
         {"code": "forbidden", "message": "无权执行此操作 / Permission denied"},
         status=403,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return api.create_response(
+        request, {"code": "unauthenticated", "message": "请先登录 / Not signed in"}, status=401
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(
+        request, {"code": "not_found", "message": "没有该资源 / Not found"}, status=404
+    )
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc):
+    # Where and what kind, never the submitted values back.
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", [])], "type": e.get("type", "")} for e in exc.errors
+    ]
+    return api.create_response(
+        request,
+        {"code": "invalid_request", "message": "请求参数无效 / Invalid request", "errors": errors},
+        status=422,
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):  # ninja's own: an unparsable body, a wrong method
+    return api.create_response(
+        request,
+        {"code": "bad_request", "message": "请求无法处理 / Request refused"},
+        status=exc.status_code,
     )
 
 

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "pdao.notifications",
     "pdao.authorization",
     "pdao.zone",
+    "pdao.products",
+    "oauth2_provider",
     "django_tasks_db",
 ]
 
@@ -125,6 +127,36 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# --- Gateway ------------------------------------------------------------------------------------
+# Consumers authenticate with OAuth2 client credentials (django-oauth-toolkit): client secrets
+# are stored hashed; access tokens live an hour.
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("PDAO_TOKEN_SECONDS", default=3600),
+    "SCOPES": {"products": "调用数据产品 / call data products"},
+    "DEFAULT_SCOPES": ["products"],
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "PKCE_REQUIRED": True,
+    # The OAuth 2.0 Security BCP (RFC 9700) in full: no implicit or password grant, S256 only,
+    # tokens only in the Authorization header, tokens stored as hashes, refresh-replay defence.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+}
+# Delivery digests go to the ledger in batches: every N deliveries or S seconds after the first
+# pending one, whichever comes first.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+DELIVERY_BATCH_SIZE = env.int("PDAO_DELIVERY_BATCH_SIZE", default=100)
+DELIVERY_BATCH_SECONDS = env.int("PDAO_DELIVERY_BATCH_SECONDS", default=60)
+
 # The platform's public address, for links in e-mails.
 SITE_URL = env.str("PDAO_SITE_URL", default="http://127.0.0.1:8000")
 # 公示: how many working days an application's public notice runs.

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.urls import include, path
 
 from pdao.api import api
+from pdao.products import oauth
+from pdao.products.api import api as gateway_api
 
 urlpatterns = [
     path("", include("pdao.core.urls")),
@@ -12,7 +14,10 @@ urlpatterns = [
     path("authorization/", include("pdao.authorization.urls")),
     path("zone/", include("pdao.zone.urls")),
     path("notifications/", include("pdao.notifications.urls")),
+    path("products/", include("pdao.products.urls")),
     path("api/v1/", api.urls),
+    path("gateway/oauth/token", oauth.token, name="gateway_token"),
+    path("gateway/v1/", gateway_api.urls),
 ]
 if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

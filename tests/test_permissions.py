@@ -32,8 +32,11 @@ from tests.factories import OrganisationFactory, user_with_role
 
 ANONYMOUS = None
 ACTORS = [*Role, ANONYMOUS]
-# ninja's own root route: it exists only so ninja can compute paths, and always answers 404.
-NOT_VIEWS = {"api:api-root"}
+# ninja's own root routes: they exist only so ninja can compute paths, and always answer 404.
+NOT_VIEWS = {"api:api-root", "gateway:api-root"}
+# The consumer gateway authenticates OAuth2 bearer tokens, not users and roles: it has its own
+# suite (tests/products/test_http.py); here every role and anonymous must get 401 from it.
+TOKEN_VIEWS = {"gateway:call_product"}
 
 
 @dataclass
@@ -50,6 +53,7 @@ class World:
     task: object = None
     ingest_job: object = None
     authz: dict = field(default_factory=dict)
+    products: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,10 @@ def _app(visible=lambda user, world: True, **kw) -> Example:
 def _authz(visible=_sees_all_applications) -> Example:
     return Example(kwargs=lambda w: {"pk": w.authz["authorization"].pk}, visible=visible,
                    data={"reason": "测试"})  # fmt: skip
+
+
+def _product(visible=lambda user, world: True, **kw) -> Example:
+    return Example(kwargs=lambda w: {"code": w.products["listed"].code}, visible=visible, **kw)
 
 
 EXAMPLES: dict[str, Example] = {
@@ -217,6 +225,40 @@ EXAMPLES: dict[str, Example] = {
         visible=_supplies,
         data={"pi_kind": "none", "sensitivity": "internal"},
     ),
+    "products:product_detail": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
+    "products:product_edit": _product(_never),
+    "products:product_test": _product(_never),
+    "products:product_submit": _product(_never),
+    "products:product_list": _product(_never),
+    "products:product_delist": _product(_never),
+    "products:plan_add": _product(_never),
+    "products:product_takedown": _product(data={"reason": "测试"}),
+    "products:product_cap": _product(data={"cap": "1.00"}),
+    "products:subscribe": _product(data={"plan": "0", "months": "12"}),
+    "products:sign_reviewer": Example(
+        kwargs=lambda w: {"pk": w.products["review"].pk}, data={"approved": "yes", "note": "x"}
+    ),
+    "products:sign_supervisor": Example(
+        kwargs=lambda w: {"pk": w.products["review"].pk}, data={"approved": "yes", "note": "x"}
+    ),
+    "products:subscription_cancel": Example(
+        kwargs=lambda w: {"code": w.products["subscription"].code}, visible=_never
+    ),
+    "products:credential_rotate": Example(
+        kwargs=lambda w: {"pk": w.products["credential"].pk}, visible=_never
+    ),
+    "products:credential_revoke": Example(
+        kwargs=lambda w: {"pk": w.products["credential"].pk}, visible=_never, data={"reason": "x"}
+    ),
+    "gateway_token": Example(
+        kwargs=lambda w: {},
+        data_fn=lambda w: {
+            "grant_type": "client_credentials",
+            "client_id": w.products["credential"].application.client_id,
+            "client_secret": w.products["secret"],
+        },
+    ),
+    "gateway:call_product": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "api:get_organisation": Example(
         kwargs=lambda w: {"organisation_id": w.subject_organisation.pk},
         visible=_sees_all_organisations,
@@ -252,7 +294,7 @@ def test_every_view_declares_an_access_rule():
     missing = [
         name
         for name, p in HTML_VIEWS
-        if name not in NOT_VIEWS and not hasattr(p.callback, "access_rule")
+        if name not in NOT_VIEWS | TOKEN_VIEWS and not hasattr(p.callback, "access_rule")
     ]
     missing += [name for name, op in _api_operations() if not hasattr(op.view_func, "access_rule")]
     assert missing == [], f"views without pdao.core.access rule: {missing}"
@@ -315,10 +357,44 @@ def world(db) -> World:
         resource=resource, requested_by=subject_user, mode="replace", declared_format="csv",
         filename="x.csv", staged="x.csv", bytes=1,
     )  # fmt: skip
+    authz = _authorization_world(users, resource)
     return World(
         users, subject_organisation, subject_user, anchored.position, resource, version, record,
-        objection, demand, task, job, _authorization_world(users, resource),
+        objection, demand, task, job, authz, _product_world(authz),
     )  # fmt: skip
+
+
+def _product_world(authz) -> dict:
+    """A listed product of the outside operator, one in review, and an outside consumer's
+    subscription and credential (built directly: the flows are tested in tests/products)."""
+    from django.utils import timezone
+
+    from pdao.products import services as products
+    from pdao.products.models import ComplianceReview, PricePlan, Product, Subscription
+
+    authorization = authz["authorization"]
+    common = {"summary": "s", "kind": "api", "authorization": authorization,
+              "operator": authorization.operator, "purpose": "industry", "form": "aggregate",
+              "sql": "SELECT 1"}  # fmt: skip
+    listed = Product.objects.create(code="LZ-DP-TEST-0001", name="上架产品", status="listed",
+                                    filing_no="LZ-BA-TEST-0001", filed_at=timezone.now(),
+                                    **common)  # fmt: skip
+    plan = PricePlan.objects.create(product=listed, name="按次", charging="per_call")
+    in_review = Product.objects.create(code="LZ-DP-TEST-0002", name="审查中", status="review",
+                                       **common)  # fmt: skip
+    owner = authorization.application.created_by
+    review = ComplianceReview.objects.create(product=in_review, checks={}, submitted_by=owner)
+    consumer = user_with_role(Role.CONSUMER)
+    consumer.organisation.verified_at, consumer.organisation.verified_by = timezone.now(), owner
+    consumer.organisation.save()
+    subscription = Subscription.objects.create(
+        code="LZ-SUB-TEST-0001", consumer=consumer.organisation, product=listed, plan=plan,
+        starts_on=timezone.localdate(), ends_on=timezone.localdate(), created_by=consumer,
+    )  # fmt: skip
+    consumer.refresh_from_db()
+    credential, secret = products.create_credential(by=consumer, name="外部")
+    return {"listed": listed, "review": review, "subscription": subscription,
+            "credential": credential, "secret": secret}  # fmt: skip
 
 
 def _authorization_world(users, resource) -> dict:
@@ -406,7 +482,17 @@ def _client(actor, world) -> Client:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", [n for n, _ in HTML_VIEWS if n not in NOT_VIEWS])
+@pytest.mark.parametrize("name", sorted(TOKEN_VIEWS))
+def test_gateway_refuses_every_session_and_anonymous_caller(name, world):
+    url = reverse(name, kwargs=EXAMPLES[name].kwargs(world))
+    for actor in ACTORS:
+        response = _client(actor, world).post(url, "{}", content_type="application/json")
+        assert response.status_code == 401, actor
+        assert response.json()["code"] == "invalid_token"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [n for n, _ in HTML_VIEWS if n not in NOT_VIEWS | TOKEN_VIEWS])
 def test_view_answers_each_role_by_its_permissions(name, world):
     pattern = dict(HTML_VIEWS)[name]
     rule = pattern.callback.access_rule
@@ -477,7 +563,7 @@ POLICY_FILE = __file__.rsplit("/", 1)[0] + "/access_policy.txt"
 
 def _policy_lines() -> list[str]:
     rules = [(n, p.callback.access_rule, p.callback.access_rule.methods)
-             for n, p in HTML_VIEWS if n not in NOT_VIEWS]  # fmt: skip
+             for n, p in HTML_VIEWS if n not in NOT_VIEWS | TOKEN_VIEWS]  # fmt: skip
     # API operations: ninja routes the methods, so the operation's own are the ones shown.
     rules += [(n, op.view_func.access_rule, tuple(op.methods)) for n, op in _api_operations()]
     lines = []

@@ -1,10 +1,11 @@
 from datetime import datetime
 
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from pdao.audit.models import AuditEvent
 from pdao.core.access import api_requires
+from pdao.core.pagination import BoundedLimitOffset
 from pdao.core.permissions import Perm
 
 router = Router(tags=["audit"])
@@ -38,7 +39,7 @@ class EventFilter(Schema):
 
 @router.get("/events", response=list[EventOut], summary="Audit events, newest first")
 @api_requires(Perm.AUDIT_VIEW)
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffset)
 def list_events(request, filters: Query[EventFilter]):
     events = AuditEvent.objects.all()
     if filters.action:

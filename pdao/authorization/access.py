@@ -47,6 +47,7 @@ class Grant:
     authorization: str
     operator_id: int
     scope: dict[str, dict[str, frozenset[str]]]
+    revision: int = 0  # changes with every state change of the authorization
 
 
 _STATE = ("pk", "code", "operator_id", "status", "starts_on", "ends_on", "revision")
@@ -148,4 +149,9 @@ def grant(authorization, *, operator=None, today: date | None = None) -> Grant |
     refused = _status_decision(state, getattr(operator, "pk", operator), today)
     if refused is not None:  # a Decision is falsy when it refuses
         return refused
-    return Grant(state["code"], state["operator_id"], _scope(state["pk"], state["revision"]))
+    return Grant(
+        state["code"],
+        state["operator_id"],
+        _scope(state["pk"], state["revision"]),
+        state["revision"],
+    )

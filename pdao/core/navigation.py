@@ -47,11 +47,13 @@ def menu_for(user) -> list[dict]:
         return []
     groups = []
     for key, pillar_label in PILLARS.items():
-        entries = [
-            {"label": e.label, "url": reverse(e.url_name), "url_name": e.url_name}
-            for e in _entries
-            if e.pillar == key and user.has_perm(e.permission)
-        ]
+        entries, seen = [], set()
+        for e in _entries:  # an entry offered under several permissions shows once
+            if e.pillar == key and e.url_name not in seen and user.has_perm(e.permission):
+                seen.add(e.url_name)
+                entries.append(
+                    {"label": e.label, "url": reverse(e.url_name), "url_name": e.url_name}
+                )
         if entries:
             groups.append({"key": key, "label": pillar_label, "entries": entries})
     return groups

@@ -61,6 +61,19 @@ class Perm(StrEnum):
     """Score applications as an expert (never one's own organisation's)."""
     AUTHZ_SUSPEND = "authorization.suspend"
     """Suspend an authorization at once (bureau, and the supervisor in an emergency)."""
+    PRODUCT_MANAGE = "products.manage"
+    """Build the own organisation's products on its authorizations, price, list and delist them."""
+    PRODUCT_REVIEW = "products.review"
+    """Sign a product's compliance review as an expert or third-party assessor."""
+    PRODUCT_SUPERVISE = "products.supervise"
+    """Sign compliance reviews for security, see every delivery, trace leaks, revoke credentials
+    (the information centre)."""
+    PRODUCT_REGULATE = "products.regulate"
+    """Set price caps (上限收费标准) and delist any product (the data bureau)."""
+    PRODUCT_VIEW_ALL = "products.view_all"
+    """See every product in any state and its reviews (bureau, supervisor, taskforce)."""
+    PRODUCT_SUBSCRIBE = "products.subscribe"
+    """Subscribe the own organisation to products, keep its credentials, see its deliveries."""
     LEDGER_VIEW = "ledger.view_entries"
     """Read ledger entries, proofs and receipts: every participant may audit the ledger."""
     LEDGER_MANAGE = "ledger.manage"
@@ -88,6 +101,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.AUTHZ_VIEW_ALL,
         Perm.AUTHZ_DECIDE,
         Perm.AUTHZ_SUSPEND,
+        Perm.PRODUCT_REGULATE,
+        Perm.PRODUCT_VIEW_ALL,
     },
     Role.SUPERVISOR: _EVERY_ROLE
     | {
@@ -97,14 +112,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.LEDGER_MANAGE,
         Perm.AUTHZ_VIEW_ALL,
         Perm.AUTHZ_SUSPEND,
+        Perm.PRODUCT_SUPERVISE,
+        Perm.PRODUCT_VIEW_ALL,
     },
     Role.PROVIDER: _EVERY_ROLE | {Perm.CATALOGUE_SUPPLY, Perm.AUTHZ_OPINE},
-    Role.OPERATOR: _EVERY_ROLE | {Perm.AUTHZ_APPLY},
-    Role.CONSUMER: _EVERY_ROLE,
+    Role.OPERATOR: _EVERY_ROLE | {Perm.AUTHZ_APPLY, Perm.PRODUCT_MANAGE},
+    Role.CONSUMER: _EVERY_ROLE | {Perm.PRODUCT_SUBSCRIBE},
     Role.FINANCE: _EVERY_ROLE,
     Role.INDUSTRY_LEAD: _EVERY_ROLE,
-    Role.REVIEWER: _EVERY_ROLE | {Perm.AUTHZ_SCORE},
-    Role.TASKFORCE: _EVERY_ROLE | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUTHZ_VIEW_ALL},
+    Role.REVIEWER: _EVERY_ROLE | {Perm.AUTHZ_SCORE, Perm.PRODUCT_REVIEW},
+    Role.TASKFORCE: _EVERY_ROLE
+    | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUTHZ_VIEW_ALL, Perm.PRODUCT_VIEW_ALL},
 }
 
 

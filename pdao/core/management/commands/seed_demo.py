@@ -5,6 +5,7 @@ from django.test.utils import override_settings
 from pdao.accounts import demo as accounts_demo
 from pdao.authorization import demo as authorization_demo
 from pdao.catalogue import demo as catalogue_demo
+from pdao.products import demo as products_demo
 
 _NO_MAIL = "django.core.mail.backends.dummy.EmailBackend"
 
@@ -43,6 +44,11 @@ class Command(BaseCommand):
         # in-app messages are kept, so each role's inbox shows what happened).
         with override_settings(MAILERS={"default": {"BACKEND": _NO_MAIL}}):
             lines = authorization_demo.seed()
+        for line in lines:
+            self.stdout.write(f"  {line}")
+        self.stdout.write("Demo products (reviewed, filed, listed; consumers subscribed):")
+        with override_settings(MAILERS={"default": {"BACKEND": _NO_MAIL}}):
+            lines = products_demo.seed()
         for line in lines:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))

@@ -1,0 +1,112 @@
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from pdao.authorization.choices import AuthorizationStatus
+from pdao.authorization.models import Authorization
+from pdao.products.choices import Charging
+from pdao.products.models import PricePlan
+from pdao.zone import engine
+
+FORMS = [("aggregate", _("聚合统计")), ("dp", _("差分隐私")), ("deidentified", _("去标识化记录"))]
+
+
+class JSONListField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 4, "class": "mono"})
+
+    def prepare_value(self, value):
+        if isinstance(value, list | dict):
+            return json.dumps(value, ensure_ascii=False, indent=1)
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return []
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(
+                _("不是有效的 JSON:第 %(line)s 行 %(msg)s"),
+                params={"line": error.lineno, "msg": error.msg},
+            ) from None
+        if not isinstance(parsed, list):
+            raise forms.ValidationError(_("应为 JSON 列表。"))
+        return parsed
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(label=_("产品名称"), max_length=100)
+    summary = forms.CharField(label=_("产品说明"), widget=forms.Textarea(attrs={"rows": 3}))
+    authorization = forms.ModelChoiceField(
+        label=_("所依托的授权"), queryset=Authorization.objects.none()
+    )
+    form = forms.ChoiceField(label=_("输出形式"), choices=FORMS)
+    sql = forms.CharField(
+        label=_("查询模板"),
+        max_length=engine.MAX_SQL_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "mono"}),
+        help_text=_("用 :名称 引用参数,例如 WHERE 险种 = :kind"),
+    )
+    parameters = JSONListField(
+        label=_("参数声明"),
+        required=False,
+        help_text=_(
+            '例如 [{"name": "kind", "type": "choice", "label": "险种", "choices": ["养老保险"]}]'
+        ),
+    )
+    output_columns = JSONListField(
+        label=_("输出字段"),
+        required=False,
+        help_text=_(
+            '例如 [{"name": "总费用", "label": "总费用(元)", "tolerance": 0.01}];'
+            "tolerance 为水印允许的最大变动"
+        ),
+    )
+    key_column = forms.CharField(label=_("记录标识列"), max_length=64, required=False)
+    epsilon_per_call = forms.FloatField(
+        label=_("每个参数组合消耗 ε"), initial=0.5, min_value=0.01, max_value=5
+    )
+
+    def __init__(self, *args, operator=None, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["authorization"].queryset = Authorization.objects.filter(
+            operator=operator, status=AuthorizationStatus.ACTIVE
+        ).select_related("application")
+        self.fields["authorization"].label_from_instance = lambda a: (
+            f"{a.code} {a.application.scenario}"
+        )
+
+
+class PlanForm(forms.ModelForm):
+    tiers = JSONListField(
+        label=_("阶梯价"), required=False, help_text=_("[[起始次数, 单价], …],例如 [[1001, 0.8]]")
+    )
+
+    class Meta:
+        model = PricePlan
+        fields = [
+            "name",
+            "charging",
+            "unit_price",
+            "monthly_fee",
+            "tiers",
+            "calls_per_month",
+            "rows_per_month",
+            "rate_per_minute",
+        ]
+
+    def __init__(self, *args, free: bool = False, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        if free:
+            self.fields["charging"].choices = [(Charging.FREE, Charging.FREE.label)]
+        else:
+            self.fields["charging"].choices = [c for c in Charging.choices if c[0] != Charging.FREE]
+
+
+class TraceForm(forms.Form):
+    file = forms.FileField(label=_("可疑文件(CSV 或 Excel)"))
+    product = forms.CharField(label=_("产品编号(可选)"), max_length=30, required=False)

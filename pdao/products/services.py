@@ -1,0 +1,737 @@
+"""Products: draft → 合规审查 (checklist, reviewer and supervisor sign-off) → 备案 (filing
+number) → 上架 → 下架; prices under the bureau's cap; consumers' subscriptions and OAuth2
+client credentials. Every change is audited; filing, listing and delisting are anchored."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import AccessToken, Application
+
+from pdao.accounts.choices import OrganisationType
+from pdao.accounts.services import RuleViolation
+from pdao.audit import actions
+from pdao.audit.services import record
+from pdao.authorization import access
+from pdao.authorization.choices import AuthorizationStatus
+from pdao.authorization.models import Authorization
+from pdao.core.permissions import Perm, Role
+from pdao.ledger.services import anchor
+from pdao.notifications.services import holders, notify
+from pdao.products import params
+from pdao.products.choices import (
+    Charging,
+    Check,
+    ProductKind,
+    ProductStatus,
+    SignOff,
+    SubscriptionStatus,
+)
+from pdao.products.models import (
+    ComplianceReview,
+    Credential,
+    PricePlan,
+    Product,
+    ReviewSignOff,
+    Subscription,
+)
+from pdao.zone import engine
+
+PRODUCT_CREATE = actions.define("product.create", gettext_lazy("创建数据产品"))
+PRODUCT_UPDATE = actions.define("product.update", gettext_lazy("修改数据产品"))
+PRODUCT_SUBMIT = actions.define("product.submit", gettext_lazy("提交合规审查"))
+PRODUCT_SIGN = actions.define("product.sign", gettext_lazy("合规审查签署"))
+PRODUCT_FILE = actions.define("product.file", gettext_lazy("产品备案"))
+PRODUCT_LIST = actions.define("product.list", gettext_lazy("产品上架"))
+PRODUCT_DELIST = actions.define("product.delist", gettext_lazy("产品下架"))
+PRODUCT_CAP = actions.define("product.price_cap", gettext_lazy("设定上限收费标准"))
+PLAN_SAVE = actions.define("product.plan", gettext_lazy("发布价格方案"))
+SUBSCRIBE = actions.define("product.subscribe", gettext_lazy("订阅数据产品"))
+UNSUBSCRIBE = actions.define("product.unsubscribe", gettext_lazy("退订数据产品"))
+CREDENTIAL_CREATE = actions.define("credential.create", gettext_lazy("创建调用凭证"))
+CREDENTIAL_ROTATE = actions.define("credential.rotate", gettext_lazy("轮换凭证密钥"))
+CREDENTIAL_REVOKE = actions.define("credential.revoke", gettext_lazy("吊销调用凭证"))
+
+EDITABLE = (ProductStatus.DRAFT, ProductStatus.REJECTED)
+MAX_TERM_MONTHS = 36
+
+
+def _require(user, perm: Perm) -> None:
+    if user is None or not user.has_perm(perm):
+        raise RuleViolation(_("没有执行此操作的权限。"))
+
+
+def _next_code(prefix: str, model, field: str = "code") -> str:
+    stem = f"{prefix}-{timezone.localdate().year}-"
+    last = model.objects.filter(**{f"{field}__startswith": stem}).aggregate(m=Max(field))["m"]
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{stem}{number:04d}"
+
+
+def _own(product: Product, user) -> None:
+    _require(user, Perm.PRODUCT_MANAGE)
+    if product.operator_id != user.organisation_id:
+        raise RuleViolation(_("只能管理本单位的数据产品。"))
+
+
+def _link(product: Product) -> str:
+    return reverse("products:product_detail", args=[product.code])
+
+
+def definition(product: Product) -> dict:
+    """The product's reviewed definition: what its filing number stands for."""
+    return {
+        "code": product.code,
+        "name": product.name,
+        "kind": product.kind,
+        "authorization": product.authorization.code,
+        "purpose": product.purpose,
+        "form": product.form,
+        "sql": product.sql,
+        "parameters": product.parameters,
+        "output_columns": product.output_columns,
+        "key_column": product.key_column,
+        "epsilon_per_call": product.epsilon_per_call,
+    }
+
+
+def definition_hash(product: Product) -> str:
+    canonical = json.dumps(
+        definition(product), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- Drafting ---------------------------------------------------------------------------------
+
+
+def _validate_definition(authorization: Authorization, fields: dict) -> None:
+    if fields["kind"] != ProductKind.API:
+        raise RuleViolation(
+            _("目前仅支持数据接口类产品;数据报告和模型输出类产品将在后续版本提供。")
+        )
+    if fields["form"] not in engine.FORMS:
+        raise RuleViolation(_("未知的输出形式。"))
+    try:
+        specs = params.parse_specs(fields["parameters"])
+        params.check_template(fields["sql"], specs)
+    except params.SpecError as error:
+        raise RuleViolation(str(error)) from None
+    columns = fields["output_columns"]
+    if not isinstance(columns, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns
+    ):
+        raise RuleViolation(_("输出字段应为列表,每项含 name(可含 label、tolerance)。"))
+    if fields["form"] == "deidentified" and not fields.get("key_column"):
+        raise RuleViolation(_("去标识化记录类产品须指定记录标识列(用于水印溯源)。"))
+    if fields["form"] == "dp" and not (0 < fields.get("epsilon_per_call", 0) <= 5):
+        raise RuleViolation(_("每个参数组合消耗的 ε 应在 0 到 5 之间。"))
+
+
+@transaction.atomic
+def create_product(*, by, authorization: Authorization, **fields) -> Product:
+    """A draft product on one of the operator's own active authorizations."""
+    _require(by, Perm.PRODUCT_MANAGE)
+    if authorization.operator_id != by.organisation_id:
+        raise RuleViolation(_("只能基于本单位的授权创建产品。"))
+    if authorization.status != AuthorizationStatus.ACTIVE:
+        raise RuleViolation(_("授权不在有效状态,不能创建产品。"))
+    _validate_definition(authorization, fields)
+    product = Product.objects.create(
+        code=_next_code("LZ-DP", Product),
+        authorization=authorization,
+        operator_id=authorization.operator_id,
+        purpose=authorization.application.purpose,
+        created_by=by,
+        **fields,
+    )
+    record(
+        PRODUCT_CREATE,
+        by=by,
+        target=product,
+        changes={"authorization": authorization.code, "kind": product.kind, "form": product.form},
+        summary=_("创建数据产品 %(code)s %(name)s") % {"code": product.code, "name": product.name},
+    )
+    return product
+
+
+@transaction.atomic
+def update_product(product: Product, *, by, **fields) -> Product:
+    _own(product, by)
+    if product.status not in EDITABLE:
+        raise RuleViolation(_("只有草稿或审查未通过的产品可以修改。"))
+    merged = {**definition(product), **fields}
+    _validate_definition(product.authorization, merged)
+    changes = {k: [getattr(product, k), v] for k, v in fields.items() if getattr(product, k) != v}
+    for key, value in fields.items():
+        setattr(product, key, value)
+    product.revision += 1
+    product.save()
+    record(
+        PRODUCT_UPDATE,
+        by=by,
+        target=product,
+        changes={k: "…" if k == "sql" else v for k, v in changes.items()},
+        summary=_("修改数据产品 %(code)s") % {"code": product.code},
+    )
+    return product
+
+
+# --- Compliance review ------------------------------------------------------------------------
+
+
+def sample_values(product: Product) -> dict:
+    """A value per parameter for the security test: the default, the first choice, or a bound."""
+    out = {}
+    for spec in params.parse_specs(product.parameters):
+        if spec.default is not None:
+            out[spec.name] = spec.default
+        elif spec.choices:
+            out[spec.name] = spec.choices[0]
+        elif spec.type in ("integer", "number"):
+            out[spec.name] = spec.minimum if spec.minimum is not None else 1
+        elif spec.type == "date":
+            out[spec.name] = "2024-01-01"
+        else:
+            out[spec.name] = "test"
+    return out
+
+
+# Values that try to break out of a literal; bound as literals they must stay harmless.
+HOSTILE = ["' OR 1=1 --", "x'); SELECT * FROM read_csv('/etc/passwd'); --", "\\'; DROP TABLE t"]
+
+
+def run_checks(product: Product) -> dict:
+    """The automatic part of 合规审查, each item with its evidence. Runs the template against
+    the engine's policy (without releasing anything) and with hostile values."""
+    from pdao.products import gateway  # the execution path the gateway uses
+
+    checks = {}
+    grant = access.grant(product.authorization)
+    live = not isinstance(grant, access.Decision)
+    checks[Check.SOURCE] = {
+        "passed": live,
+        "note": _("授权 %(code)s 有效,协议已签署并上链。") % {"code": product.authorization.code}
+        if live
+        else grant.message,
+    }
+    values = sample_values(product)
+    outcome = gateway.dry_run(product, values) if live else None
+    in_scope = outcome is not None and isinstance(outcome, engine.Released)
+    checks[Check.SCOPE] = {
+        "passed": in_scope,
+        "note": _("示例参数下查询只使用授权范围内的表和字段:%(cols)s")
+        % {"cols": "、".join(outcome.columns_used)}
+        if in_scope
+        else _("示例参数下查询被拒绝:%(rule)s %(msg)s")
+        % {
+            "rule": getattr(outcome, "rule", "authorization"),
+            "msg": getattr(outcome, "message", ""),
+        },
+    }
+    allowed_forms = set()
+    if live:
+        for fields in grant.scope.values():
+            for forms in fields.values():
+                allowed_forms |= forms
+    checks[Check.FORM] = {
+        "passed": product.form in allowed_forms,
+        "note": _("产品输出形式 %(form)s;授权允许:%(allowed)s")
+        % {"form": product.form, "allowed": "、".join(sorted(allowed_forms)) or "—"},
+    }
+    evidence = {
+        "aggregate": _(
+            "聚合输出:每格至少 k 个隐私单元、优势规则、次级抑制与差分攻击防护由专区引擎执行。"
+        ),
+        "dp": _("差分隐私:每个参数组合消耗 ε=%(e)s,答案按参数组合保存,重复调用不再消耗预算。")
+        % {"e": product.epsilon_per_call},
+        "deidentified": _(
+            "去标识化记录:标识符按授权加密假名化,准标识符泛化后满足 k-匿名;"
+            "交付时按订阅嵌入水印(记录标识列 %(key)s)。"
+        )
+        % {"key": product.key_column},
+    }
+    key_ok = product.form != "deidentified" or (
+        in_scope and product.key_column in (outcome.columns if outcome else [])
+    )
+    checks[Check.DEIDENTIFICATION] = {
+        "passed": key_ok,
+        "note": evidence.get(product.form, "")
+        if key_ok
+        else _("记录标识列不在输出中,无法嵌入水印。"),
+    }
+    priced = product.plans.filter(is_active=True)
+    if product.is_free:
+        pricing_ok = priced.exists() and all(p.charging == Charging.FREE for p in priced)
+        note = _("公益类产品:免费提供。") if pricing_ok else _("公益类产品须且只能有免费方案。")
+    else:
+        problems = [_price_problem(product, plan) for plan in priced]
+        problems = [p for p in problems if p]
+        pricing_ok = priced.exists() and not problems
+        note = (
+            _("产业类产品:%(n)s 个方案,均不高于上限收费标准 %(cap)s 元。")
+            % {"n": priced.count(), "cap": product.price_cap}
+            if pricing_ok
+            else "; ".join(problems) or _("产业类产品须至少发布一个价格方案。")
+        )
+    checks[Check.PRICING] = {"passed": pricing_ok, "note": note}
+    hostile_ok = True
+    if live:
+        for value in HOSTILE:
+            probe = {**values}
+            for spec in params.parse_specs(product.parameters):
+                if spec.type == "string":
+                    probe[spec.name] = value
+            try:
+                typed = params.validate(params.parse_specs(product.parameters), probe)
+            except params.ParamError:
+                continue  # refused before it reaches SQL: harmless
+            hostile_ok &= params.same_structure(product.sql, params.bind(product.sql, typed))
+    checks[Check.SECURITY] = {
+        "passed": live and in_scope and hostile_ok,
+        "note": _(
+            "注入测试 %(n)s 项:参数按字面量绑定,均未改变查询结构;执行经专区引擎的白名单与输出控制。"
+        )
+        % {"n": len(HOSTILE)},
+    }
+    return {str(k): v for k, v in checks.items()}
+
+
+def _price_problem(product: Product, plan: PricePlan) -> str:
+    if plan.charging == Charging.FREE:
+        return ""
+    if product.price_cap is None:
+        return _("数据局尚未设定上限收费标准。")
+    cap = product.price_cap
+    prices = [Decimal(plan.unit_price)] + [Decimal(str(t[1])) for t in plan.tiers or []]
+    if plan.charging == Charging.MONTHLY:
+        if not plan.calls_per_month:
+            return _("按月方案须设定每月调用次数上限。")
+        prices = [Decimal(plan.monthly_fee) / plan.calls_per_month]
+    worst = max(prices)
+    if worst > cap:
+        return _("方案“%(name)s”的单价 %(price)s 元高于上限 %(cap)s 元。") % {
+            "name": plan.name,
+            "price": worst.quantize(Decimal("0.0001")),
+            "cap": cap,
+        }
+    return ""
+
+
+@transaction.atomic
+def submit_for_review(product: Product, *, by) -> ComplianceReview:
+    _own(product, by)
+    if product.status not in EDITABLE:
+        raise RuleViolation(_("只有草稿或审查未通过的产品可以提交审查。"))
+    checks = run_checks(product)
+    failed = [Check(k).label for k, v in checks.items() if not v["passed"]]
+    if failed:
+        raise RuleViolation(
+            _("合规审查清单未通过:%(items)s。请修改后再提交。")
+            % {"items": "、".join(map(str, failed))}
+        )
+    review = ComplianceReview.objects.create(product=product, checks=checks, submitted_by=by)
+    Product.objects.filter(pk=product.pk).update(status=ProductStatus.REVIEW, status_reason="")
+    product.refresh_from_db()
+    record(
+        PRODUCT_SUBMIT,
+        by=by,
+        target=product,
+        changes={"review": review.pk, "checks": {k: v["passed"] for k, v in checks.items()}},
+        summary=_("数据产品 %(code)s 提交合规审查") % {"code": product.code},
+    )
+    notify(
+        holders(Role.REVIEWER, Role.SUPERVISOR),
+        subject=_("数据产品待合规审查:%(name)s") % {"name": product.name},
+        body=_("%(op)s 提交了数据产品 %(code)s,请签署审查意见。")
+        % {"op": product.operator.name, "code": product.code},
+        link=_link(product),
+    )
+    return review
+
+
+@transaction.atomic
+def sign_review(review: ComplianceReview, *, by, role: str, approved: bool, note: str):
+    """A reviewer's or the supervisor's sign-off. One refusal returns the product; the second
+    approval files it (备案) with a filing number, anchored on the ledger."""
+    perm = Perm.PRODUCT_REVIEW if role == SignOff.REVIEWER else Perm.PRODUCT_SUPERVISE
+    _require(by, perm)
+    review = ComplianceReview.objects.select_for_update().get(pk=review.pk)
+    product = review.product
+    if review.outcome != ComplianceReview.Outcome.PENDING:
+        raise RuleViolation(_("该审查已结束。"))
+    if by.organisation_id == product.operator_id:
+        raise RuleViolation(_("不能审查本单位的产品(利益冲突)。"))
+    if review.signoffs.filter(role=role).exists():
+        raise RuleViolation(_("该方的审查意见已签署。"))
+    if not note.strip():
+        raise RuleViolation(_("请填写审查意见。"))
+    ReviewSignOff.objects.create(review=review, role=role, user=by, approved=approved, note=note)
+    record(
+        PRODUCT_SIGN,
+        by=by,
+        target=product,
+        changes={"review": review.pk, "role": role, "approved": approved},
+        summary=_("数据产品 %(code)s 合规审查签署(%(role)s):%(v)s")
+        % {
+            "code": product.code,
+            "role": SignOff(role).label,
+            "v": _("同意") if approved else _("不同意"),
+        },
+    )
+    if not approved:
+        review.outcome = ComplianceReview.Outcome.FAILED
+        review.save(update_fields=["outcome"])
+        Product.objects.filter(pk=product.pk).update(
+            status=ProductStatus.REJECTED, status_reason=note
+        )
+        notify(
+            _members_of(product),
+            subject=_("数据产品合规审查未通过:%(name)s") % {"name": product.name},
+            body=note,
+            link=_link(product),
+        )
+    elif review.signoffs.filter(approved=True).count() == len(SignOff.values):
+        review.outcome = ComplianceReview.Outcome.PASSED
+        review.save(update_fields=["outcome"])
+        _file(product, by=by)
+    return review
+
+
+def _members_of(product: Product):
+    from pdao.notifications.services import members
+
+    return members(product.operator, Role.OPERATOR)
+
+
+def _file(product: Product, *, by) -> None:
+    product.filing_no = _next_code("LZ-BA", Product, "filing_no")
+    product.filed_at = timezone.now()
+    product.status = ProductStatus.FILED
+    product.status_reason = ""
+    product.save(update_fields=["filing_no", "filed_at", "status", "status_reason"])
+    digest = definition_hash(product)
+    record(
+        PRODUCT_FILE,
+        by=by,
+        target=product,
+        changes={"filing_no": product.filing_no, "definition_sha256": digest},
+        summary=_("数据产品 %(code)s 备案,备案编号 %(no)s")
+        % {"code": product.code, "no": product.filing_no},
+    )
+    anchor("product.file", content_hash=digest, by=by, target=product)
+    notify(
+        _members_of(product),
+        subject=_("数据产品已备案:%(name)s") % {"name": product.name},
+        body=_("备案编号 %(no)s,可以上架。") % {"no": product.filing_no},
+        link=_link(product),
+    )
+
+
+# --- Listing ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def list_product(product: Product, *, by) -> Product:
+    _own(product, by)
+    if product.status not in (ProductStatus.FILED, ProductStatus.DELISTED):
+        raise RuleViolation(_("只有已备案的产品可以上架。"))
+    if product.authorization.status != AuthorizationStatus.ACTIVE:
+        raise RuleViolation(_("授权不在有效状态,产品不能上架。"))
+    if not product.plans.filter(is_active=True).exists():
+        raise RuleViolation(_("请先发布至少一个价格方案。"))
+    product.status = ProductStatus.LISTED
+    product.listed_at = timezone.now()
+    product.status_reason = ""
+    product.save(update_fields=["status", "listed_at", "status_reason"])
+    record(
+        PRODUCT_LIST,
+        by=by,
+        target=product,
+        changes={"filing_no": product.filing_no},
+        summary=_("数据产品 %(code)s 上架") % {"code": product.code},
+    )
+    anchor("product.list", content_hash=definition_hash(product), by=by, target=product)
+    return product
+
+
+@transaction.atomic
+def delist_product(product: Product, *, by, reason: str) -> Product:
+    """下架 by its operator, or by the bureau as regulator."""
+    if not (by and by.has_perm(Perm.PRODUCT_REGULATE)):
+        _own(product, by)
+    if product.status != ProductStatus.LISTED:
+        raise RuleViolation(_("只有已上架的产品可以下架。"))
+    if not reason.strip():
+        raise RuleViolation(_("下架须写明理由。"))
+    product.status = ProductStatus.DELISTED
+    product.status_reason = reason
+    product.save(update_fields=["status", "status_reason"])
+    record(
+        PRODUCT_DELIST,
+        by=by,
+        target=product,
+        changes={"reason": reason},
+        summary=_("数据产品 %(code)s 下架") % {"code": product.code},
+    )
+    anchor("product.delist", content_hash=definition_hash(product), by=by, target=product)
+    return product
+
+
+# --- Prices -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_price_cap(product: Product, *, by, cap: Decimal) -> Product:
+    """上限收费标准: the bureau's ceiling for an 产业 product (公益 products are free)."""
+    _require(by, Perm.PRODUCT_REGULATE)
+    if product.is_free:
+        raise RuleViolation(_("公益类产品免费提供,不设收费标准。"))
+    if cap <= 0:
+        raise RuleViolation(_("上限收费标准应大于零。"))
+    old = product.price_cap
+    product.price_cap = cap
+    over = [p for p in product.plans.filter(is_active=True) if _price_problem(product, p)]
+    if over:
+        raise RuleViolation(
+            _("以下在售方案将高于新上限,请先由运营单位调整:%(names)s")
+            % {"names": "、".join(p.name for p in over)}
+        )
+    product.save(update_fields=["price_cap"])
+    record(
+        PRODUCT_CAP,
+        by=by,
+        target=product,
+        changes={"price_cap": [str(old) if old is not None else None, str(cap)]},
+        summary=_("设定数据产品 %(code)s 上限收费标准 %(cap)s 元")
+        % {"code": product.code, "cap": cap},
+    )
+    return product
+
+
+@transaction.atomic
+def save_plan(product: Product, *, by, **fields) -> PricePlan:
+    """Publish a price plan (prices are public once the product is listed)."""
+    _own(product, by)
+    plan = PricePlan(product=product, **fields)
+    if product.is_free and plan.charging != Charging.FREE:
+        raise RuleViolation(_("公益类产品只能免费提供。"))
+    if not product.is_free and plan.charging == Charging.FREE:
+        raise RuleViolation(_("产业类产品按次、按月或按量收费。"))
+    tiers = plan.tiers or []
+    if not isinstance(tiers, list) or not all(
+        isinstance(t, list | tuple) and len(t) == 2 and int(t[0]) > 0 and Decimal(str(t[1])) >= 0
+        for t in tiers
+    ):
+        raise RuleViolation(_("阶梯价格式:[[起始次数, 单价], …],起始次数为正整数。"))
+    plan.tiers = sorted([[int(t[0]), str(Decimal(str(t[1])))] for t in tiers])
+    problem = _price_problem(product, plan)
+    if problem:
+        raise RuleViolation(problem)
+    if plan.rate_per_minute < 1:
+        raise RuleViolation(_("每分钟调用上限至少为 1。"))
+    plan.save()
+    record(
+        PLAN_SAVE,
+        by=by,
+        target=product,
+        changes={
+            "plan": plan.pk,
+            "charging": plan.charging,
+            "unit_price": str(plan.unit_price),
+            "monthly_fee": str(plan.monthly_fee),
+        },
+        summary=_("数据产品 %(code)s 发布价格方案“%(name)s”")
+        % {"code": product.code, "name": plan.name},
+    )
+    return plan
+
+
+def price_of_call(plan: PricePlan, call_number: int, rows: int) -> Decimal:
+    """What the `call_number`-th call of the month (1-based) returning `rows` rows costs."""
+    if plan.charging in (Charging.FREE, Charging.MONTHLY):
+        return Decimal(0)
+    unit = Decimal(plan.unit_price)
+    for start, price in plan.tiers or []:
+        if call_number >= int(start):
+            unit = Decimal(str(price))
+    if plan.charging == Charging.VOLUME:
+        return (unit * rows / 1000).quantize(Decimal("0.0001"))
+    return unit
+
+
+# --- Subscriptions ----------------------------------------------------------------------------
+
+
+def _consumer(by):
+    _require(by, Perm.PRODUCT_SUBSCRIBE)
+    organisation = by.organisation
+    if organisation is None or organisation.type != OrganisationType.CONSUMER:
+        raise RuleViolation(_("只有数据使用方可以订阅产品。"))
+    if organisation.verified_at is None or not organisation.is_active:
+        raise RuleViolation(_("本单位尚未通过核验,暂不能订阅。"))
+    return organisation
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+@transaction.atomic
+def subscribe(product: Product, *, by, plan: PricePlan, months: int) -> Subscription:
+    """A subscription from today for `months`, never beyond the authorization's term."""
+    consumer = _consumer(by)
+    if product.status != ProductStatus.LISTED:
+        raise RuleViolation(_("该产品未上架。"))
+    if plan.product_id != product.pk or not plan.is_active:
+        raise RuleViolation(_("该价格方案不可订阅。"))
+    if not 1 <= months <= MAX_TERM_MONTHS:
+        raise RuleViolation(_("订阅期限应为 1 至 36 个月。"))
+    if Subscription.objects.filter(
+        consumer=consumer,
+        product=product,
+        status=SubscriptionStatus.ACTIVE,
+        ends_on__gte=timezone.localdate(),
+    ).exists():
+        raise RuleViolation(_("本单位已订阅该产品。"))
+    today = timezone.localdate()
+    ends = min(_add_months(today, months) - timedelta(days=1), product.authorization.ends_on)
+    subscription = Subscription.objects.create(
+        code=_next_code("LZ-SUB", Subscription),
+        consumer=consumer,
+        product=product,
+        plan=plan,
+        starts_on=today,
+        ends_on=ends,
+        created_by=by,
+    )
+    record(
+        SUBSCRIBE,
+        by=by,
+        target=subscription,
+        changes={"product": product.code, "plan": plan.name, "ends_on": ends.isoformat()},
+        summary=_("%(org)s 订阅数据产品 %(code)s") % {"org": consumer.name, "code": product.code},
+    )
+    return subscription
+
+
+@transaction.atomic
+def cancel_subscription(subscription: Subscription, *, by) -> Subscription:
+    consumer = _consumer(by)
+    if subscription.consumer_id != consumer.pk:
+        raise RuleViolation(_("只能退订本单位的订阅。"))
+    if subscription.status != SubscriptionStatus.ACTIVE:
+        raise RuleViolation(_("该订阅已退订。"))
+    subscription.status = SubscriptionStatus.CANCELLED
+    subscription.save(update_fields=["status"])
+    record(
+        UNSUBSCRIBE,
+        by=by,
+        target=subscription,
+        changes={"product": subscription.product.code},
+        summary=_("退订数据产品 %(code)s") % {"code": subscription.product.code},
+    )
+    return subscription
+
+
+# --- Credentials ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_credential(*, by, name: str) -> tuple[Credential, str]:
+    """A new OAuth2 client for the consumer; returns it and its secret, shown this once."""
+    consumer = _consumer(by)
+    if not name.strip():
+        raise RuleViolation(_("请为凭证命名。"))
+    secret = generate_client_secret()
+    application = Application.objects.create(
+        name=f"{consumer.name} · {name}"[:255],
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,  # hashed by django-oauth-toolkit on save
+        hash_client_secret=True,
+    )
+    credential = Credential.objects.create(
+        organisation=consumer, application=application, name=name.strip()[:100], created_by=by
+    )
+    record(
+        CREDENTIAL_CREATE,
+        by=by,
+        target=credential,
+        changes={"client_id": application.client_id},
+        summary=_("创建调用凭证 %(name)s") % {"name": credential.name},
+    )
+    return credential, secret
+
+
+def _may_manage(credential: Credential, by) -> None:
+    if by is not None and by.has_perm(Perm.PRODUCT_SUPERVISE):
+        return
+    consumer = _consumer(by)
+    if credential.organisation_id != consumer.pk:
+        raise RuleViolation(_("只能管理本单位的凭证。"))
+
+
+@transaction.atomic
+def rotate_credential(credential: Credential, *, by) -> str:
+    """A new secret at once; the old secret and every token issued with it stop working."""
+    _may_manage(credential, by)
+    if not credential.is_active:
+        raise RuleViolation(_("凭证已吊销。"))
+    secret = generate_client_secret()
+    application = credential.application
+    application.client_secret = secret
+    application.save()
+    AccessToken.objects.filter(application=application).delete()
+    credential.rotated_at = timezone.now()
+    credential.save(update_fields=["rotated_at"])
+    record(
+        CREDENTIAL_ROTATE,
+        by=by,
+        target=credential,
+        changes={"client_id": application.client_id},
+        summary=_("轮换凭证 %(name)s 的密钥") % {"name": credential.name},
+    )
+    return secret
+
+
+@transaction.atomic
+def revoke_credential(credential: Credential, *, by, reason: str) -> Credential:
+    """吊销: the consumer itself, or the supervisor in an emergency; the next call is refused."""
+    _may_manage(credential, by)
+    if not credential.is_active:
+        raise RuleViolation(_("凭证已吊销。"))
+    if not reason.strip():
+        raise RuleViolation(_("吊销须写明理由。"))
+    application = credential.application
+    application.client_secret = generate_client_secret()  # nobody knows it: no new tokens
+    application.save()
+    AccessToken.objects.filter(application=application).delete()
+    credential.revoked_at = timezone.now()
+    credential.revoke_reason = reason
+    credential.save(update_fields=["revoked_at", "revoke_reason"])
+    record(
+        CREDENTIAL_REVOKE,
+        by=by,
+        target=credential,
+        changes={"client_id": application.client_id, "reason": reason},
+        summary=_("吊销调用凭证 %(name)s") % {"name": credential.name},
+    )
+    return credential

@@ -1,0 +1,484 @@
+"""Pages of products and delivery: the public market, the operator's products and their
+review, consumers' subscriptions and credentials, delivery records, and leak tracing."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from pdao.accounts.services import RuleViolation
+from pdao.authorization.choices import AuthorizationStatus
+from pdao.core.access import public, requires, requires_login
+from pdao.core.permissions import Perm
+from pdao.products import leaks, params, services
+from pdao.products.choices import Check, ProductKind, ProductStatus, SignOff
+from pdao.products.forms import PlanForm, ProductForm, TraceForm
+from pdao.products.gateway import usage
+from pdao.products.models import ComplianceReview, Credential, Delivery, Product, Subscription
+
+GET_POST = ("GET", "HEAD", "POST")
+POST = ("POST",)
+
+
+def _listed():
+    return Product.objects.filter(
+        status=ProductStatus.LISTED, authorization__status=AuthorizationStatus.ACTIVE
+    ).select_related("operator", "authorization")
+
+
+def _visible(user):
+    """Products a user may open: listed ones for anyone; own, in-review (for reviewers and the
+    supervisor) or all (bureau, supervisor, taskforce) for the signed-in."""
+    if not user.is_authenticated:
+        return _listed()
+    if user.has_perm(Perm.PRODUCT_VIEW_ALL):
+        return Product.objects.all()
+    q = Q(status=ProductStatus.LISTED, authorization__status=AuthorizationStatus.ACTIVE)
+    if user.has_perm(Perm.PRODUCT_MANAGE):
+        q |= Q(operator_id=user.organisation_id)
+    if user.has_perm(Perm.PRODUCT_REVIEW) or user.has_perm(Perm.PRODUCT_SUPERVISE):
+        q |= Q(status=ProductStatus.REVIEW)
+    if user.has_perm(Perm.PRODUCT_SUBSCRIBE):
+        q |= Q(subscriptions__consumer_id=user.organisation_id)
+    return Product.objects.filter(q).distinct()
+
+
+def _own_product(request, code: str) -> Product:
+    return get_object_or_404(
+        Product.objects.filter(operator_id=request.user.organisation_id), code=code
+    )
+
+
+def _fail(request, error: RuleViolation, code: str):
+    messages.error(request, str(error))
+    return redirect("products:product_detail", code)
+
+
+# --- Market and products ----------------------------------------------------------------------
+
+
+@public()
+def market(request):
+    products = _listed().prefetch_related("plans")
+    if request.GET.get("q"):
+        term = request.GET["q"][:50]
+        products = products.filter(Q(name__icontains=term) | Q(summary__icontains=term))
+    return render(request, "products/market.html", {"products": products})
+
+
+@public()
+def product_detail(request, code: str):
+    product = get_object_or_404(
+        _visible(request.user).select_related("operator", "authorization__application"), code=code
+    )
+    user = request.user
+    own = user.is_authenticated and product.operator_id == user.organisation_id
+    review = product.reviews.prefetch_related("signoffs__user").first()
+    context = {
+        "product": product,
+        "own": own,
+        "plans": product.plans.filter(is_active=True),
+        "specs": params.parse_specs(product.parameters),
+        "review": review,
+        "check_labels": dict(Check.choices),
+        "signed_roles": {s.role for s in review.signoffs.all()} if review else set(),
+        "S": ProductStatus,
+        "plan_form": PlanForm(free=product.is_free) if own else None,
+        "subscription": None,
+    }
+    if user.is_authenticated and user.has_perm(Perm.PRODUCT_SUBSCRIBE):
+        context["subscription"] = product.subscriptions.filter(
+            consumer_id=user.organisation_id, status="active"
+        ).first()
+    if own and request.GET.get("tested"):
+        from pdao.zone.models import ZoneQuery
+
+        context["tested"] = ZoneQuery.objects.filter(
+            authorization=product.authorization, pk=request.GET["tested"]
+        ).first()
+    return render(request, "products/product_detail.html", context)
+
+
+@requires(Perm.PRODUCT_MANAGE)
+def mine(request):
+    products = Product.objects.filter(operator_id=request.user.organisation_id)
+    return render(request, "products/product_list.html", {"products": products, "mine": True})
+
+
+@requires(Perm.PRODUCT_VIEW_ALL)
+def all_products(request):
+    products = Product.objects.select_related("operator")
+    if request.GET.get("status") in ProductStatus.values:
+        products = products.filter(status=request.GET["status"])
+    page = Paginator(products, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "products/product_list.html", {"products": page, "page": page, "S": ProductStatus}
+    )
+
+
+def _definition(form) -> dict:
+    data = form.cleaned_data
+    return {
+        "name": data["name"],
+        "summary": data["summary"],
+        "kind": ProductKind.API,
+        "form": data["form"],
+        "sql": data["sql"],
+        "parameters": data["parameters"],
+        "output_columns": data["output_columns"],
+        "key_column": data["key_column"],
+        "epsilon_per_call": data["epsilon_per_call"],
+    }
+
+
+@requires(Perm.PRODUCT_MANAGE, methods=GET_POST)
+def product_create(request):
+    form = ProductForm(request.POST or None, operator=request.user.organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.create_product(
+                by=request.user,
+                authorization=form.cleaned_data["authorization"],
+                **_definition(form),
+            )
+        except RuleViolation as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("已创建产品草稿 %(code)s。") % {"code": product.code})
+            return redirect("products:product_detail", product.code)
+    return render(request, "products/product_form.html", {"form": form})
+
+
+@requires(Perm.PRODUCT_MANAGE, methods=GET_POST)
+def product_edit(request, code: str):
+    product = _own_product(request, code)
+    initial = {**services.definition(product), "summary": product.summary}
+    initial["authorization"] = product.authorization
+    form = ProductForm(request.POST or None, initial=initial, operator=request.user.organisation)
+    form.fields["authorization"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_product(product, by=request.user, **_definition(form))
+        except RuleViolation as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("products:product_detail", product.code)
+    return render(request, "products/product_form.html", {"form": form, "product": product})
+
+
+@requires(Perm.PRODUCT_MANAGE, methods=POST)
+def product_test(request, code: str):
+    """Run the template once in the zone with the given values, recorded like any zone query;
+    the operator sees what the engine released."""
+    from pdao.zone import services as zone_services
+
+    product = _own_product(request, code)
+    values = {s.name: request.POST.get(s.name, "") for s in params.parse_specs(product.parameters)}
+    try:
+        typed = params.validate(params.parse_specs(product.parameters), values)
+        query = zone_services.run_query(
+            product.authorization,
+            by=request.user,
+            sql=params.bind(product.sql, typed),
+            form=product.form,
+            epsilon=product.epsilon_per_call,
+        )
+    except params.ParamError as error:
+        messages.error(request, "; ".join(f"{p.name}:{p.zh}" for p in error.problems))
+        return redirect("products:product_detail", code)
+    except RuleViolation as error:
+        return _fail(request, error, code)
+    return redirect(f"{request.path.rsplit('test/', 1)[0]}?tested={query.pk}")
+
+
+def _post_action(request, code: str, action, success: str, *, own: bool = True):
+    product = _own_product(request, code) if own else get_object_or_404(Product, code=code)
+    try:
+        action(product)
+    except RuleViolation as error:
+        return _fail(request, error, code)
+    messages.success(request, success)
+    return redirect("products:product_detail", code)
+
+
+@requires(Perm.PRODUCT_MANAGE, methods=POST)
+def product_submit(request, code: str):
+    return _post_action(
+        request,
+        code,
+        lambda p: services.submit_for_review(p, by=request.user),
+        _("已提交合规审查。"),
+    )
+
+
+@requires(Perm.PRODUCT_MANAGE, methods=POST)
+def product_list_action(request, code: str):
+    return _post_action(
+        request, code, lambda p: services.list_product(p, by=request.user), _("产品已上架。")
+    )
+
+
+@requires(Perm.PRODUCT_MANAGE, methods=POST)
+def product_delist(request, code: str):
+    return _post_action(
+        request,
+        code,
+        lambda p: services.delist_product(
+            p, by=request.user, reason=request.POST.get("reason", "")
+        ),
+        _("产品已下架。"),
+    )
+
+
+@requires(Perm.PRODUCT_REGULATE, methods=POST)
+def product_delist_by_bureau(request, code: str):
+    return _post_action(
+        request,
+        code,
+        lambda p: services.delist_product(
+            p, by=request.user, reason=request.POST.get("reason", "")
+        ),
+        _("产品已下架。"),
+        own=False,
+    )
+
+
+@requires(Perm.PRODUCT_REGULATE, methods=POST)
+def product_cap(request, code: str):
+    try:
+        cap = Decimal(request.POST.get("cap", ""))
+    except InvalidOperation:
+        messages.error(request, _("请输入金额。"))
+        return redirect("products:product_detail", code)
+    return _post_action(
+        request,
+        code,
+        lambda p: services.set_price_cap(p, by=request.user, cap=cap),
+        _("已设定上限收费标准。"),
+        own=False,
+    )
+
+
+@requires(Perm.PRODUCT_MANAGE, methods=POST)
+def plan_add(request, code: str):
+    product = _own_product(request, code)
+    form = PlanForm(request.POST, free=product.is_free)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("products:product_detail", code)
+    fields = {k: v for k, v in form.cleaned_data.items()}
+    return _post_action(
+        request,
+        code,
+        lambda p: services.save_plan(p, by=request.user, **fields),
+        _("已发布价格方案。"),
+    )
+
+
+# --- Reviews ----------------------------------------------------------------------------------
+
+
+def _queue(request, role: str, title: str):
+    reviews = (
+        ComplianceReview.objects.filter(outcome=ComplianceReview.Outcome.PENDING)
+        .exclude(product__operator_id=request.user.organisation_id)
+        .select_related("product__operator")
+        .prefetch_related("signoffs")
+    )
+    return render(
+        request, "products/reviews.html", {"reviews": reviews, "role": role, "title": title}
+    )
+
+
+@requires(Perm.PRODUCT_REVIEW)
+def reviews(request):
+    return _queue(request, SignOff.REVIEWER, _("产品合规审查"))
+
+
+@requires(Perm.PRODUCT_SUPERVISE)
+def security_reviews(request):
+    return _queue(request, SignOff.SUPERVISOR, _("产品安全审查"))
+
+
+def _sign(request, pk: int, role: str):
+    review = get_object_or_404(ComplianceReview.objects.select_related("product"), pk=pk)
+    try:
+        services.sign_review(
+            review,
+            by=request.user,
+            role=role,
+            approved=request.POST.get("approved") == "yes",
+            note=request.POST.get("note", ""),
+        )
+    except RuleViolation as error:
+        return _fail(request, error, review.product.code)
+    messages.success(request, _("已签署审查意见。"))
+    return redirect("products:product_detail", review.product.code)
+
+
+@requires(Perm.PRODUCT_REVIEW, methods=POST)
+def sign_as_reviewer(request, pk: int):
+    return _sign(request, pk, SignOff.REVIEWER)
+
+
+@requires(Perm.PRODUCT_SUPERVISE, methods=POST)
+def sign_as_supervisor(request, pk: int):
+    return _sign(request, pk, SignOff.SUPERVISOR)
+
+
+# --- Consumers --------------------------------------------------------------------------------
+
+
+@requires(Perm.PRODUCT_SUBSCRIBE, methods=POST)
+def subscribe(request, code: str):
+    product = get_object_or_404(_listed(), code=code)
+    plan = product.plans.filter(pk=request.POST.get("plan") or 0).first()
+    try:
+        months = int(request.POST.get("months", "12"))
+        if plan is None:
+            raise RuleViolation(_("请选择价格方案。"))
+        services.subscribe(product, by=request.user, plan=plan, months=months)
+    except ValueError:
+        messages.error(request, _("订阅期限应为整数月。"))
+        return redirect("products:product_detail", code)
+    except RuleViolation as error:
+        return _fail(request, error, code)
+    messages.success(request, _("订阅成功。请在“调用凭证”中创建凭证后通过网关调用。"))
+    return redirect("products:subscriptions")
+
+
+@requires(Perm.PRODUCT_SUBSCRIBE)
+def subscriptions(request):
+    rows = Subscription.objects.filter(consumer_id=request.user.organisation_id).select_related(
+        "product", "plan"
+    )
+    items = [(s, usage(s)) for s in rows]
+    return render(request, "products/subscriptions.html", {"items": items})
+
+
+@requires(Perm.PRODUCT_SUBSCRIBE, methods=POST)
+def subscription_cancel(request, code: str):
+    subscription = get_object_or_404(
+        Subscription.objects.filter(consumer_id=request.user.organisation_id), code=code
+    )
+    try:
+        services.cancel_subscription(subscription, by=request.user)
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已退订。"))
+    return redirect("products:subscriptions")
+
+
+@requires(Perm.PRODUCT_SUBSCRIBE, methods=GET_POST)
+def credentials(request):
+    """The consumer's OAuth2 clients. A new or rotated secret is shown on this response only."""
+    secret = client_id = None
+    if request.method == "POST":
+        try:
+            credential, secret = services.create_credential(
+                by=request.user, name=request.POST.get("name", "")
+            )
+            client_id = credential.application.client_id
+        except RuleViolation as error:
+            messages.error(request, str(error))
+    rows = Credential.objects.filter(organisation_id=request.user.organisation_id).select_related(
+        "application"
+    )
+    return render(
+        request,
+        "products/credentials.html",
+        {"credentials": rows, "secret": secret, "client_id": client_id},
+    )
+
+
+@requires(Perm.PRODUCT_SUBSCRIBE, methods=POST)
+def credential_rotate(request, pk: int):
+    credential = get_object_or_404(
+        Credential.objects.filter(organisation_id=request.user.organisation_id), pk=pk
+    )
+    try:
+        secret = services.rotate_credential(credential, by=request.user)
+    except RuleViolation as error:
+        messages.error(request, str(error))
+        return redirect("products:credentials")
+    rows = Credential.objects.filter(organisation_id=request.user.organisation_id).select_related(
+        "application"
+    )
+    return render(
+        request,
+        "products/credentials.html",
+        {
+            "credentials": rows,
+            "secret": secret,
+            "client_id": credential.application.client_id,
+        },
+    )
+
+
+@requires(Perm.PRODUCT_SUBSCRIBE, methods=POST)
+def credential_revoke(request, pk: int):
+    credential = get_object_or_404(
+        Credential.objects.filter(organisation_id=request.user.organisation_id), pk=pk
+    )
+    try:
+        services.revoke_credential(
+            credential, by=request.user, reason=request.POST.get("reason", "")
+        )
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("凭证已吊销。"))
+    return redirect("products:credentials")
+
+
+# --- Deliveries and leaks ---------------------------------------------------------------------
+
+
+@requires_login()
+def deliveries(request):
+    user = request.user
+    rows = Delivery.objects.select_related("product", "subscription", "consumer", "batch")
+    if user.has_perm(Perm.PRODUCT_VIEW_ALL):
+        pass
+    elif user.has_perm(Perm.PRODUCT_MANAGE):
+        rows = rows.filter(product__operator_id=user.organisation_id)
+    elif user.has_perm(Perm.PRODUCT_SUBSCRIBE):
+        rows = rows.filter(consumer_id=user.organisation_id)
+    else:  # a role that neither sells nor buys nor supervises has no deliveries to see
+        rows = rows.none()
+    if request.GET.get("product"):
+        rows = rows.filter(product__code=request.GET["product"][:30])
+    if request.GET.get("trace"):
+        rows = rows.filter(trace_id=request.GET["trace"][:32])
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "products/deliveries.html", {"page": page})
+
+
+@requires(Perm.PRODUCT_SUPERVISE, methods=GET_POST)
+def trace(request):
+    form = TraceForm(request.POST or None, request.FILES or None)
+    findings = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > leaks.MAX_BYTES:
+            form.add_error("file", _("文件超过 50 MB。"))
+        else:
+            try:
+                findings = leaks.trace_leak(
+                    upload.read(),
+                    by=request.user,
+                    product_code=form.cleaned_data["product"].strip(),
+                    key_column=request.POST.get("key_column", "").strip()[:64],
+                )
+            except RuleViolation as error:
+                form.add_error(None, str(error))
+    return render(
+        request,
+        "products/trace.html",
+        {"form": form, "findings": findings, "accuse": leaks.ACCUSE},
+    )

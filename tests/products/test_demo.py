@@ -1,0 +1,25 @@
+import pytest
+from django.core.management import call_command
+
+from pdao.products.models import Delivery, DeliveryBatch, Product, Subscription
+
+
+@pytest.mark.django_db
+def test_demo_products_are_filed_listed_subscribed_and_called(settings, capsys):
+    settings.DEMO = True
+    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
+    out = capsys.readouterr().out
+    listed = Product.objects.filter(status="listed")
+    assert {p.authorization.code for p in listed} == {"DEMO-AGG", "DEMO-DP", "DEMO-DEID"}
+    assert all(p.filing_no.startswith("LZ-BA-") for p in listed)
+    assert Product.objects.filter(status="review").count() == 1
+    assert Subscription.objects.count() == 3
+    assert "client_secret=" in out  # shown once, at seeding, never stored in clear
+    calls = Delivery.objects.all()
+    assert calls.count() == 5 and calls.filter(status=200).count() >= 3
+    deid = calls.get(product__form="deidentified")
+    assert deid.status != 200 or deid.watermark_id
+    assert DeliveryBatch.objects.exists() and not calls.filter(batch__isnull=True).exists()
+
+    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
+    assert Product.objects.count() == 4 and Delivery.objects.count() == 5
