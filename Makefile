@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/zone.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/ingest.py --rows 11000000
+	$(BIN)/python bench/gateway.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,7 +6,6 @@ import functools
 import os
 from pathlib import Path
 
-from django.core.wsgi import get_wsgi_application
 from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -26,4 +25,3 @@ def floor(request):
 
 
 urlpatterns = [*platform_urls, path("bench/floor", floor)]
-application = get_wsgi_application()

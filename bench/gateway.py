@@ -176,7 +176,7 @@ def main():
     info = json.loads(made.stdout.strip().splitlines()[-1])
 
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "bench.floor_urls:application", "--bind",
+        [PYTHON, "-m", "gunicorn", "bench.floor_wsgi:application", "--bind",
          f"127.0.0.1:{PORT}", "--workers", "2", "--worker-class", "gthread", "--threads", "8",
          "--keep-alive", "30", "--log-level", "warning"],
         env=env, cwd=ROOT, start_new_session=True,

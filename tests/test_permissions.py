@@ -36,7 +36,7 @@ ACTORS = [*Role, ANONYMOUS]
 NOT_VIEWS = {"api:api-root", "gateway:api-root"}
 # The consumer gateway authenticates OAuth2 bearer tokens, not users and roles: it has its own
 # suite (tests/products/test_http.py); here every role and anonymous must get 401 from it.
-TOKEN_VIEWS = {"gateway:call_product"}
+TOKEN_VIEWS = {"gateway:call_product", "gateway:get_report"}
 
 
 @dataclass
@@ -258,6 +258,24 @@ EXAMPLES: dict[str, Example] = {
             "client_secret": w.products["secret"],
         },
     ),
+    "products:edition_generate": _product(_never),
+    "products:edition_download": Example(
+        kwargs=lambda w: {"code": w.products["listed"].code, "fmt": "pdf"}
+    ),
+    "products:edition_review_reviewer": Example(
+        kwargs=lambda w: {"pk": w.products["edition"].pk}, data={"approved": "yes", "note": "x"}
+    ),
+    "products:edition_review_supervisor": Example(
+        kwargs=lambda w: {"pk": w.products["edition"].pk}, data={"approved": "yes", "note": "x"}
+    ),
+    "products:edition_file": Example(
+        kwargs=lambda w: {"pk": w.products["edition"].pk, "fmt": "pdf"},
+        visible=lambda user, w: any(
+            user.has_perm(p)
+            for p in (Perm.PRODUCT_REVIEW, Perm.PRODUCT_SUPERVISE, Perm.PRODUCT_VIEW_ALL)
+        ),
+    ),
+    "gateway:get_report": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "gateway:call_product": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "api:get_organisation": Example(
         kwargs=lambda w: {"organisation_id": w.subject_organisation.pk},
@@ -308,7 +326,8 @@ def test_every_parameterised_url_has_an_example():
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(db, settings, tmp_path) -> World:
+    settings.DATA_DIR = tmp_path / "data"
     users = {role: user_with_role(role) for role in Role}
     subject_organisation = OrganisationFactory(name="被查看的单位", type=OrganisationType.PROVIDER)
     subject_user = user_with_role(Role.PROVIDER, organisation=subject_organisation)
@@ -393,8 +412,19 @@ def _product_world(authz) -> dict:
     )  # fmt: skip
     consumer.refresh_from_db()
     credential, secret = products.create_credential(by=consumer, name="外部")
+    import hashlib
+
+    from pdao.products import editions
+    from pdao.products.models import ReportEdition
+
+    pdf = b"%PDF-1.4 permission-suite"
+    digest = hashlib.sha256(pdf).hexdigest()
+    editions.reports_dir().mkdir(parents=True, exist_ok=True)
+    editions.path_of(digest, "pdf").write_bytes(pdf)
+    edition = ReportEdition.objects.create(product=in_review, number=1, pdf_sha256=digest,
+                                           docx_sha256=digest, generated_by=owner)  # fmt: skip
     return {"listed": listed, "review": review, "subscription": subscription,
-            "credential": credential, "secret": secret}  # fmt: skip
+            "credential": credential, "secret": secret, "edition": edition}  # fmt: skip
 
 
 def _authorization_world(users, resource) -> dict:
@@ -486,7 +516,11 @@ def _client(actor, world) -> Client:
 def test_gateway_refuses_every_session_and_anonymous_caller(name, world):
     url = reverse(name, kwargs=EXAMPLES[name].kwargs(world))
     for actor in ACTORS:
-        response = _client(actor, world).post(url, "{}", content_type="application/json")
+        client = _client(actor, world)
+        if name.endswith("get_report"):
+            response = client.get(url)
+        else:
+            response = client.post(url, "{}", content_type="application/json")
         assert response.status_code == 401, actor
         assert response.json()["code"] == "invalid_token"
 

@@ -1,7 +1,8 @@
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
+from pydantic import field_validator
 
 from pdao.audit.models import AuditEvent
 from pdao.core.access import api_requires
@@ -35,6 +36,18 @@ class EventFilter(Schema):
     object_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    @field_validator("since", "until")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """Compared in UTC: an offset PostgreSQL cannot store (beyond ±15:59) or a date that
+        falls off the calendar is a 422, not a database error (found by Schemathesis)."""
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        except (OverflowError, ValueError):
+            raise ValueError("date out of range") from None
 
 
 @router.get("/events", response=list[EventOut], summary="Audit events, newest first")

@@ -1,8 +1,9 @@
 """Demo authorizations for Liuzhou: qualifications, applications at every stage of the review,
-and three active authorizations the zone's demo uses — DEMO-AGG (aggregate output over 社保缴纳
-记录), DEMO-DP (differential privacy over 公交刷卡记录) and DEMO-DEID (de-identified records
-over 医保结算记录). Each goes through the real services, step by step; only the notice period
-is placed in the past instead of waited for, and the demo codes replace the generated ones.
+and four active authorizations the zone's demo uses — DEMO-AGG (aggregate output over 社保缴纳
+记录), DEMO-DP (differential privacy over 公交刷卡记录), DEMO-DEID (de-identified records
+over 医保结算记录) and DEMO-MODEL (model output over 企业登记信息). Each goes through the real
+services, step by step; only the notice period is placed in the past instead of waited for,
+and the demo codes replace the generated ones.
 Idempotent."""
 
 from __future__ import annotations
@@ -56,6 +57,18 @@ AUTHORIZATIONS = [
         ["参保人编号", "定点机构", "结算日期", "总费用", "统筹支付", "病种"],
         ["deidentified", "aggregate"],
         "基于去标识化的医保结算记录测算病种费用分布,为普惠型商业健康险精算定价提供依据。",
+    ),
+    (
+        "DEMO-MODEL",
+        "operator2",
+        "小微企业经营活力评分",
+        "finance",
+        "industry",
+        "企业登记信息",
+        ["统一社会信用代码", "行业门类", "成立日期", "注册资本万元", "登记状态"],
+        ["aggregate", "model"],
+        "在专区内按注册资本、存续年限构建企业经营活力评分模型,向金融机构按企业逐户提供评分,"
+        "支持普惠信贷审批。",
     ),
 ]
 

@@ -4,6 +4,7 @@ seconds after the first un-anchored one, whichever comes first ("可流通、可
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import timedelta
@@ -77,13 +78,14 @@ def record(
         digest=digest_of(fields),
         created_at=now,
     )
-    transaction.on_commit(_after_delivery)
+    transaction.on_commit(functools.partial(_after_delivery, row.pk))
     return row
 
 
-def _after_delivery() -> None:
-    pending = Delivery.objects.filter(batch__isnull=True).count()
-    if pending >= settings.DELIVERY_BATCH_SIZE:
+def _after_delivery(pk: int) -> None:
+    """Every N-th delivery (by its id, so no query is needed and any process may be the one)
+    anchors what is pending; the first delivery after a batch starts the S-second timer."""
+    if pk % settings.DELIVERY_BATCH_SIZE == 0:
         anchor_pending()
     elif cache.add("pdao:deliveries:timer", 1, settings.DELIVERY_BATCH_SECONDS):
         from pdao.products.tasks import anchor_deliveries

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from pdao.accounts.models import User
+from pdao.accounts.services import RuleViolation
 from pdao.authorization.models import Authorization
 from pdao.products import delivery, gateway, services
 from pdao.products.choices import Charging, ProductKind, ProductStatus
@@ -60,11 +61,49 @@ PRODUCTS = [
     ),
 ]  # fmt: skip
 
+# The model DEMO-MODEL's product answers from: built in the zone by its operator, kept there.
+MODEL_NAME = "企业经营活力评分模型"
+MODEL_SQL = (
+    "SELECT 统一社会信用代码, 行业门类, ROUND(LEAST(100, 40 + LN(1 + 注册资本万元) * 4 "
+    "+ (2026 - YEAR(成立日期)) * 0.8), 1) AS 活力评分 FROM 企业登记信息 WHERE 登记状态 = '存续'"
+)
+MODEL_PRODUCT = (
+    "DEMO-MODEL",
+    "企业经营活力评分",
+    "输入统一社会信用代码,返回该企业的经营活力评分(0–100)和行业门类;评分由运营单位在专区内"
+    "按注册资本与存续年限构建,原始登记数据不出域。",
+    "model",
+    "SELECT 活力评分, 行业门类 FROM 企业经营活力评分模型 WHERE 统一社会信用代码 = :code",
+    [{"name": "code", "type": "string", "label": "统一社会信用代码", "max_length": 18}],
+    [],
+    "",
+    {"name": "按次计费", "charging": Charging.PER_CALL, "unit_price": Decimal("0.50"),
+     "calls_per_month": 20_000},
+)  # fmt: skip
+
+REPORT = {
+    "name": "柳州市社保缴费月报",
+    "summary": "按区县、险种和月份统计社保缴费人次与缴费基数,每月一期,供人社部门和街道使用。",
+    "sections": [
+        {"title": "各区县缴费人次", "chart": "bar", "form": "aggregate",
+         "sql": "SELECT 区县, COUNT(*) AS 缴费人次 FROM 社保缴纳记录 GROUP BY 区县 ORDER BY 区县",
+         "note": "全部险种合计。"},
+        {"title": "各险种平均缴费基数", "chart": "bar", "form": "aggregate",
+         "sql": "SELECT 险种, AVG(缴费基数) AS 平均缴费基数 FROM 社保缴纳记录 GROUP BY 险种 "
+                "ORDER BY 险种"},
+        {"title": "按月缴费人次", "chart": "line", "form": "aggregate",
+         "sql": "SELECT strftime(缴费月份, '%Y-%m') AS 月份, COUNT(*) AS 缴费人次 "
+                "FROM 社保缴纳记录 GROUP BY strftime(缴费月份, '%Y-%m') ORDER BY 月份"},
+    ],
+}  # fmt: skip
+
 # (consumer username, authorization of the product, parameters of the demo calls)
 SUBSCRIPTIONS = [
     ("consumer", "DEMO-AGG", [{"since": "2024-01-01"}, {}]),
     ("consumer", "DEMO-DP", [{"card": "学生卡"}, {"card": "老年卡"}]),
     ("consumer2", "DEMO-DEID", [{"disease": "糖尿病", "n": 500}]),
+    ("consumer", "DEMO-MODEL", [{"code": "91450200MA5N000000"}]),
+    ("consumer2", "DEMO-AGG-REPORT", []),
 ]
 
 
@@ -74,7 +113,11 @@ def seed() -> list[str]:
     reviewer = User.objects.get(username="reviewer")
     supervisor = User.objects.get(username="supervisor")
     lines = []
-    for code, name, summary, form, sql, parameters, columns, key, plan in PRODUCTS:
+    _build_model(operator_of["DEMO-MODEL"])
+    for code, name, summary, form, sql, parameters, columns, key, plan in [
+        *PRODUCTS,
+        MODEL_PRODUCT,
+    ]:
         authorization = operator_of[code]
         product = Product.objects.filter(authorization=authorization, name=name).first()
         if product is None:
@@ -92,10 +135,48 @@ def seed() -> list[str]:
             services.list_product(product, by=owner)
         lines.append(f"{product.code} {product.name}: {product.get_status_display()}"
                      f" {product.filing_no}")  # fmt: skip
+    lines.append(_report(bureau, reviewer, supervisor))
     _pending_review()
     lines.extend(_consumers())
     delivery.anchor_pending()
     return lines
+
+
+def _report(bureau, reviewer, supervisor) -> str:
+    """A report product on DEMO-AGG: reviewed, filed, listed, one edition released."""
+    from pdao.products import editions
+
+    authorization = Authorization.objects.get(code="DEMO-AGG")
+    product = Product.objects.filter(name=REPORT["name"]).first()
+    owner = _operator(authorization)
+    if product is None:
+        product = editions.create_report(by=owner, authorization=authorization, **REPORT)
+        services.save_plan(product, by=owner, name="公益免费", charging=Charging.FREE)
+        review = services.submit_for_review(product, by=owner)
+        services.sign_review(review, by=reviewer, role="reviewer", approved=True,
+                             note="各节均为聚合统计,符合授权。")  # fmt: skip
+        services.sign_review(review, by=supervisor, role="supervisor", approved=True,
+                             note="同意备案。")  # fmt: skip
+        product.refresh_from_db()
+        services.list_product(product, by=owner)
+        try:
+            edition = editions.generate_edition(product, by=owner)
+        except RuleViolation:  # a tiny --scale can leave a section all suppressed: none then
+            edition = None
+        if edition is not None:
+            editions.review_edition(edition, by=supervisor, approve=True,
+                                    note="核对无个体信息,同意发布。")  # fmt: skip
+    return f"{product.code} {product.name}: {product.get_status_display()} {product.filing_no}"
+
+
+def _build_model(authorization) -> None:
+    """The operator builds its scoring model inside the zone (a derived dataset)."""
+    from pdao.zone import services as zone
+
+    if not authorization.derived_datasets.filter(name=MODEL_NAME).exists():
+        zone.save_derived(
+            authorization, by=_operator(authorization), name=MODEL_NAME, sql=MODEL_SQL
+        )
 
 
 def _operator(authorization) -> User:
@@ -110,7 +191,7 @@ def _build(authorization, name, summary, form, sql, parameters, columns, key) ->
         authorization=authorization,
         name=name,
         summary=summary,
-        kind=ProductKind.API,
+        kind=ProductKind.MODEL if form == "model" else ProductKind.API,
         form=form,
         sql=sql,
         parameters=parameters,
@@ -146,9 +227,15 @@ def _consumers() -> list[str]:
     lines = []
     for username, code, calls in SUBSCRIPTIONS:
         user = User.objects.get(username=username)
-        product = Product.objects.get(
-            authorization__code=code, status=ProductStatus.LISTED, reviews__outcome="passed"
-        )
+        if code.endswith("-REPORT"):
+            product = Product.objects.get(name=REPORT["name"])
+        else:
+            product = Product.objects.get(
+                authorization__code=code,
+                status=ProductStatus.LISTED,
+                reviews__outcome="passed",
+                kind__in=[ProductKind.API, ProductKind.MODEL],
+            )
         if Subscription.objects.filter(consumer=user.organisation, product=product).exists():
             continue
         services.subscribe(product, by=user, plan=product.plans.first(), months=12)

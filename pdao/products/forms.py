@@ -5,11 +5,17 @@ from django.utils.translation import gettext_lazy as _
 
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.authorization.models import Authorization
-from pdao.products.choices import Charging
+from pdao.products.choices import Charging, ProductKind
 from pdao.products.models import PricePlan
 from pdao.zone import engine
 
-FORMS = [("aggregate", _("聚合统计")), ("dp", _("差分隐私")), ("deidentified", _("去标识化记录"))]
+FORMS = [
+    ("aggregate", _("聚合统计")),
+    ("dp", _("差分隐私")),
+    ("deidentified", _("去标识化记录")),
+    ("model", _("模型输出")),
+]
+KINDS = [(ProductKind.API, ProductKind.API.label), (ProductKind.MODEL, ProductKind.MODEL.label)]
 
 
 class JSONListField(forms.CharField):
@@ -37,6 +43,7 @@ class JSONListField(forms.CharField):
 
 
 class ProductForm(forms.Form):
+    kind = forms.ChoiceField(label=_("产品类型"), choices=KINDS, initial=ProductKind.API)
     name = forms.CharField(label=_("产品名称"), max_length=100)
     summary = forms.CharField(label=_("产品说明"), widget=forms.Textarea(attrs={"rows": 3}))
     authorization = forms.ModelChoiceField(
@@ -110,3 +117,29 @@ class PlanForm(forms.ModelForm):
 class TraceForm(forms.Form):
     file = forms.FileField(label=_("可疑文件(CSV 或 Excel)"))
     product = forms.CharField(label=_("产品编号(可选)"), max_length=30, required=False)
+
+
+class ReportForm(forms.Form):
+    name = forms.CharField(label=_("报告名称"), max_length=100)
+    summary = forms.CharField(label=_("报告说明"), widget=forms.Textarea(attrs={"rows": 3}))
+    authorization = forms.ModelChoiceField(
+        label=_("所依托的授权"), queryset=Authorization.objects.none()
+    )
+    sections = JSONListField(
+        label=_("报告章节"),
+        widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
+        help_text=_(
+            '每节一个对象:[{"title": "各区县参保人次", "sql": "SELECT …", "form": "aggregate", '
+            '"chart": "bar", "note": "说明"}];form 为 aggregate 或 dp,chart 为 bar、line 或 none'
+        ),
+    )
+
+    def __init__(self, *args, operator=None, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["authorization"].queryset = Authorization.objects.filter(
+            operator=operator, status=AuthorizationStatus.ACTIVE
+        ).select_related("application")
+        self.fields["authorization"].label_from_instance = lambda a: (
+            f"{a.code} {a.application.scenario}"
+        )

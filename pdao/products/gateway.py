@@ -31,11 +31,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from pdao import watermark
+from pdao.accounts.services import RuleViolation
 from pdao.authorization import access
 from pdao.catalogue.choices import VersionStatus
 from pdao.catalogue.models import Version
 from pdao.products import delivery, params
-from pdao.products.choices import ProductStatus, SubscriptionStatus
+from pdao.products.choices import ProductKind, ProductStatus, SubscriptionStatus
 from pdao.products.models import Credential, Product, Release, Subscription, Usage
 from pdao.zone import engine
 from pdao.zone import policy as zone_policy
@@ -49,6 +50,8 @@ class Answer:
     status: int
     body: dict
     headers: dict = field(default_factory=dict)
+    content: bytes = b""  # the body as sent (its SHA-256 goes into the delivery digest)
+    content_type: str = "application/json"
 
 
 @functools.cache
@@ -72,13 +75,17 @@ def dry_run(product: Product, values: dict) -> engine.Released | engine.Refused:
     """Run the template with `values` under the product's authorization without recording or
     releasing anything (the compliance review's test). Raises ParamError for bad values."""
     typed = params.validate(params.parse_specs(product.parameters), values)
+    return dry_run_sql(product, params.bind(product.sql, typed), product.form)
+
+
+def dry_run_sql(product: Product, sql: str, form: str) -> engine.Released | engine.Refused:
     grant = access.grant(product.authorization)
     if isinstance(grant, access.Decision):
         return engine.Refused(f"authorization.{grant.code}", grant.message)
     built = zone_policy.build(
         product.authorization, grant, epsilon_per_query=product.epsilon_per_call
     )
-    return engine.run(params.bind(product.sql, typed), built, form=product.form)
+    return engine.run(sql, built, form=form)
 
 
 def _stamp(product: Product, grant: access.Grant) -> str:
@@ -130,25 +137,105 @@ def _period() -> str:
     return timezone.localdate().strftime("%Y-%m")
 
 
-def _take(key: str, *, calls: int = 0, rows: int = 0, max_calls: int = 0, max_rows: int = 0):
+@dataclass
+class Charge:
+    """What a call costs against its quotas: settled with the delivery record in one
+    transaction, by conditional UPDATEs, so concurrent calls can never pass a quota."""
+
+    subscription_key: str
+    authorization_key: str
+    rows: int
+    max_calls: int
+    max_rows: int
+    max_authorization_calls: int
+
+
+def _add(key: str, *, calls: int, rows: int, max_calls: int, max_rows: int) -> bool:
     """Add to a counter unless that passes its limit (0: none); True when added."""
     period = _period()
-    if not Usage.objects.filter(key=key, period=period).exists():
-        try:
-            with transaction.atomic():
-                Usage.objects.create(key=key, period=period)
-        except IntegrityError:
-            pass
     counter = Usage.objects.filter(key=key, period=period)
-    if max_calls and calls:
+    if max_calls:
         counter = counter.filter(calls__lte=max_calls - calls)
-    if max_rows and rows:
+    if max_rows:
         counter = counter.filter(rows__lte=max_rows - rows)
+    if counter.update(calls=F("calls") + calls, rows=F("rows") + rows):
+        return True
+    if Usage.objects.filter(key=key, period=period).exists():
+        return False  # the limit is reached
+    try:  # the month's first call
+        with transaction.atomic():
+            Usage.objects.create(key=key, period=period)
+    except IntegrityError:
+        pass
     return counter.update(calls=F("calls") + calls, rows=F("rows") + rows) == 1
 
 
-def _give_back(key: str, *, calls: int) -> None:
-    Usage.objects.filter(key=key, period=_period()).update(calls=F("calls") - calls)
+class _QuotaRefused(Exception):
+    def __init__(self, answer: Answer):
+        self.answer = answer
+
+
+def settle(charge: Charge) -> Answer | None:
+    """Take the call and its rows from the quotas (in a savepoint of the caller's transaction);
+    the refusal when one is used up, and then nothing is taken."""
+    try:
+        with transaction.atomic():
+            if not _add(
+                charge.subscription_key,
+                calls=1,
+                rows=charge.rows,
+                max_calls=charge.max_calls,
+                max_rows=charge.max_rows,
+            ):
+                raise _QuotaRefused(_quota_refusal(charge))
+            if not _add(
+                charge.authorization_key,
+                calls=1,
+                rows=0,
+                max_calls=charge.max_authorization_calls,
+                max_rows=0,
+            ):
+                raise _QuotaRefused(_error(*QUOTA_AUTHORIZATION))
+    except _QuotaRefused as refused:
+        return refused.answer
+    return None
+
+
+QUOTA_CALLS = (429, "quota_calls", "本月调用次数已用完", "Monthly call quota used up")
+QUOTA_ROWS = (429, "quota_rows", "本月输出行数配额不足", "Monthly row quota used up")
+QUOTA_AUTHORIZATION = (
+    429,
+    "quota_authorization",
+    "授权协议约定的每月调用配额已用完",
+    "The authorization's monthly call quota is used up",
+)
+
+
+def _quota_refusal(charge: Charge) -> Answer:
+    used = Usage.objects.filter(key=charge.subscription_key, period=_period()).first()
+    if used and charge.max_calls and used.calls >= charge.max_calls:
+        return _error(*QUOTA_CALLS)
+    return _error(*QUOTA_ROWS)
+
+
+def _exhausted(charge: Charge) -> Answer | None:
+    """A cheap read before running anything: a quota already used up is refused without
+    touching the zone (the binding check is `settle`)."""
+    used = {
+        key: (calls, rows)
+        for key, calls, rows in Usage.objects.filter(
+            key__in=[charge.subscription_key, charge.authorization_key], period=_period()
+        ).values_list("key", "calls", "rows")
+    }
+    calls, rows = used.get(charge.subscription_key, (0, 0))
+    if charge.max_calls and calls >= charge.max_calls:
+        return _error(*QUOTA_CALLS)
+    if charge.max_rows and rows >= charge.max_rows:
+        return _error(*QUOTA_ROWS)
+    authz_calls = used.get(charge.authorization_key, (0, 0))[0]
+    if charge.max_authorization_calls and authz_calls >= charge.max_authorization_calls:
+        return _error(*QUOTA_AUTHORIZATION)
+    return None
 
 
 def _rate_limited(credential: Credential, product: Product, per_minute: int) -> int:
@@ -156,7 +243,10 @@ def _rate_limited(credential: Credential, product: Product, per_minute: int) -> 
     one-minute window in the Django cache (local memory embedded, Redis when configured)."""
     now = time.time()
     key = f"pdao:gw:rate:{credential.pk}:{product.pk}:{int(now // 60)}"
-    count = 1 if cache.add(key, 1, 70) else cache.incr(key)
+    try:
+        count = cache.incr(key)  # one round trip in the usual case
+    except ValueError:  # the window's first call
+        count = 1 if cache.add(key, 1, 70) else cache.incr(key)
     return 0 if count <= per_minute else max(1, 60 - int(now % 60))
 
 
@@ -167,133 +257,199 @@ def _error(status: int, code: str, zh: str, en: str, **extra) -> Answer:
     return Answer(status, {"code": code, "message": f"{zh} / {en}", **extra})
 
 
+def _json(body: dict) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def call(credential: Credential, code: str, values: dict, *, source_ip: str | None) -> Answer:
-    """Answer one product call for `credential` and meter it."""
+    """Answer one product call for `credential` and meter it. The quotas are settled and the
+    delivery recorded in one transaction (one commit per call)."""
     started = time.perf_counter()
-    trace_id = uuid.uuid4().hex
     meter = {"credential": credential, "consumer_id": credential.organisation_id}
-    answer, product, subscription = _answer(credential, code, values, meter)
-    answer.body["trace_id"] = trace_id
-    answer.headers["X-Trace-Id"] = trace_id
-    body = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")).encode()
-    delivery.record(
-        trace_id=trace_id,
-        product=product,
-        subscription=subscription,
-        status=answer.status,
-        code=answer.body.get("code", "ok"),
-        body=body,
-        latency_ms=(time.perf_counter() - started) * 1000,
-        source_ip=source_ip,
-        **meter,
-    )
+    answer, product, subscription, charge = _answer(credential, code, values, meter)
+    return _finish(answer, product, subscription, charge, meter, started, source_ip)
+
+
+def report(
+    code: str, fmt: str, *, credential: Credential | None, consumer_id: int, source_ip: str | None
+) -> Answer:
+    """Hand over the latest released edition of a report product as PDF or Word: the same
+    checks, limits and metering as a call (a consumer's page download has no credential)."""
+    started = time.perf_counter()
+    meter = {"credential": credential, "consumer_id": consumer_id}
+    answer, product, subscription, charge = _report(credential, consumer_id, code, fmt)
+    return _finish(answer, product, subscription, charge, meter, started, source_ip)
+
+
+def _finish(answer, product, subscription, charge, meter, started, source_ip) -> Answer:
+    trace_id = uuid.uuid4().hex
+    with transaction.atomic():
+        if charge is not None:
+            refused = settle(charge)
+            if refused is not None:
+                answer = refused
+                meter.update(rows=0, watermark_id="", key_tags=[])
+        answer.headers["X-Trace-Id"] = trace_id
+        if answer.content_type == "application/json":
+            answer.body["trace_id"] = trace_id
+            answer.content = _json(answer.body)
+        delivery.record(
+            trace_id=trace_id,
+            product=product,
+            subscription=subscription,
+            status=answer.status,
+            code=answer.body.get("code", "ok"),
+            body=answer.content,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            source_ip=source_ip,
+            **meter,
+        )
     return answer
 
 
-def _answer(credential: Credential, code: str, values: dict, meter: dict):
-    product = (
-        Product.objects.select_related("authorization")
-        .filter(code=code, status=ProductStatus.LISTED)
-        .first()
-    )
-    if product is None:
-        return (
-            _error(404, "product_not_found", "没有该上架产品", "No such listed product"),
-            None,
-            None,
-        )
+def _live_subscription(consumer_id: int, code: str):
+    """(subscription, product, refusal): the consumer's live subscription to a listed product
+    with this code, or why not."""
     today = timezone.localdate()
     subscription = (
-        Subscription.objects.select_related("plan")
+        Subscription.objects.select_related("plan", "product__authorization")
         .filter(
-            consumer_id=credential.organisation_id,
-            product=product,
+            consumer_id=consumer_id,
+            product__code=code,
+            product__status=ProductStatus.LISTED,
             status=SubscriptionStatus.ACTIVE,
             starts_on__lte=today,
             ends_on__gte=today,
         )
         .first()
     )
-    if subscription is None:
+    if subscription is not None:
+        return subscription, subscription.product, None
+    product = Product.objects.filter(code=code, status=ProductStatus.LISTED).first()
+    if product is None:
         return (
-            _error(403, "no_subscription", "未订阅该产品或订阅已到期", "No live subscription"),
-            product,
             None,
+            None,
+            _error(404, "product_not_found", "没有该上架产品", "No such listed product"),
         )
-    grant = access.grant(product.authorization, today=today)
+    return (
+        None,
+        product,
+        _error(403, "no_subscription", "未订阅该产品或订阅已到期", "No live subscription"),
+    )
+
+
+def _authorization_refusal(product: Product):
+    grant = access.grant(product.authorization)
     if isinstance(grant, access.Decision):
-        return (
-            _error(
-                403,
-                f"authorization_{grant.code}",
-                f"产品所依托的授权不可用:{grant.message}",
-                "The authorization behind this product is not in force",
-            ),
-            product,
-            subscription,
+        return grant, _error(
+            403,
+            f"authorization_{grant.code}",
+            f"产品所依托的授权不可用:{grant.message}",
+            "The authorization behind this product is not in force",
         )
+    return grant, None
+
+
+def _report(credential, consumer_id: int, code: str, fmt: str):
+    from pdao.products import editions
+
+    subscription, product, refusal = _live_subscription(consumer_id, code)
+    if refusal is not None:
+        return refusal, product, None, None
+    _grant, refusal = _authorization_refusal(product)
+    if refusal is not None:
+        return refusal, product, subscription, None
+    if product.kind != ProductKind.REPORT:
+        answer = _error(400, "not_a_report", "该产品不是数据报告", "This product is not a report")
+        return answer, product, subscription, None
+    if fmt not in editions.FORMATS:
+        answer = _error(400, "invalid_parameter", "格式应为 pdf 或 docx", "format: pdf or docx")
+        return answer, product, subscription, None
+    if credential is not None:
+        wait = _rate_limited(credential, product, subscription.plan.rate_per_minute)
+        if wait:
+            answer = _error(429, "rate_limited", "调用过于频繁", "Rate limit exceeded")
+            answer.headers["Retry-After"] = str(wait)
+            return answer, product, subscription, None
+    edition = editions.latest_released(product)
+    if edition is None:
+        answer = _error(404, "no_edition", "尚无已发布的报告", "No released edition yet")
+        return answer, product, subscription, None
+    charge = _charge(subscription, product, rows=0)
+    exhausted = _exhausted(charge)
+    if exhausted is not None:
+        return exhausted, product, subscription, None
+    try:
+        data = editions.read(edition, fmt)
+    except (OSError, RuleViolation):
+        answer = _error(503, "report_unavailable", "报告文件不可用", "Report file unavailable")
+        return answer, product, subscription, None
+    answer = Answer(200, {"code": "ok"}, content=data, content_type=editions.FORMATS[fmt])
+    answer.headers["X-Report-Edition"] = str(edition.number)
+    answer.headers["Content-Disposition"] = (
+        f'attachment; filename="{product.code}-{edition.number}.{fmt}"'
+    )
+    return answer, product, subscription, charge
+
+
+def _charge(subscription: Subscription, product: Product, *, rows: int) -> Charge:
+    return Charge(
+        subscription_key=f"s:{subscription.pk}",
+        authorization_key=f"a:{product.authorization_id}",
+        rows=rows,
+        max_calls=subscription.plan.calls_per_month,
+        max_rows=subscription.plan.rows_per_month,
+        max_authorization_calls=product.authorization.monthly_calls,
+    )
+
+
+def _answer(credential: Credential, code: str, values: dict, meter: dict):
+    """(answer, product, subscription, charge): the charge is None when nothing is delivered."""
+    subscription, product, refusal = _live_subscription(credential.organisation_id, code)
+    if refusal is not None:
+        return refusal, product, None, None
+    grant, refusal = _authorization_refusal(product)
+    if refusal is not None:
+        return refusal, product, subscription, None
+    if product.kind == ProductKind.REPORT:
+        answer = _error(
+            400,
+            "report_product",
+            "数据报告请以 GET /gateway/v1/products/{code}/report 下载",
+            "Download reports with GET /gateway/v1/products/{code}/report",
+        )
+        return answer, product, subscription, None
     plan = subscription.plan
     wait = _rate_limited(credential, product, plan.rate_per_minute)
     if wait:
         answer = _error(429, "rate_limited", "调用过于频繁", "Rate limit exceeded")
         answer.headers["Retry-After"] = str(wait)
-        return answer, product, subscription
+        return answer, product, subscription, None
     try:
         typed = params.validate(params.parse_specs(product.parameters), values)
     except params.ParamError as error:
         problems = [
             {"name": p.name, "code": p.code, "message": f"{p.zh} / {p.en}"} for p in error.problems
         ]
-        return (
-            _error(400, "invalid_parameter", "参数无效", "Invalid parameters", errors=problems),
-            product,
-            subscription,
-        )
+        answer = _error(400, "invalid_parameter", "参数无效", "Invalid parameters", errors=problems)
+        return answer, product, subscription, None
     meter["params_hash"] = params.params_hash(product.code, typed)
-    sub_key, authz_key = f"s:{subscription.pk}", f"a:{product.authorization_id}"
-    if not _take(sub_key, calls=1, max_calls=plan.calls_per_month):
-        return (
-            _error(429, "quota_calls", "本月调用次数已用完", "Monthly call quota used up"),
-            product,
-            subscription,
-        )
-    if not _take(authz_key, calls=1, max_calls=product.authorization.monthly_calls):
-        _give_back(sub_key, calls=1)
-        return (
-            _error(
-                429,
-                "quota_authorization",
-                "授权协议约定的每月调用配额已用完",
-                "The authorization's monthly call quota is used up",
-            ),
-            product,
-            subscription,
-        )
+    charge = _charge(subscription, product, rows=0)
+    exhausted = _exhausted(charge)
+    if exhausted is not None:
+        return exhausted, product, subscription, None
     released = release(product, typed, grant)
     if isinstance(released, engine.Refused):
-        _give_back(sub_key, calls=1)
-        _give_back(authz_key, calls=1)
-        return (
-            _error(
-                422,
-                "disclosure_refused",
-                f"该参数组合的结果未通过输出控制:{released.message}",
-                "The result for these parameters did not pass disclosure control",
-                rule=released.rule,
-            ),
-            product,
-            subscription,
+        answer = _error(
+            422,
+            "disclosure_refused",
+            f"该参数组合的结果未通过输出控制:{released.message}",
+            "The result for these parameters did not pass disclosure control",
+            rule=released.rule,
         )
-    rows = released.rows
-    if not _take(sub_key, rows=len(rows), max_rows=plan.rows_per_month):
-        _give_back(sub_key, calls=1)
-        _give_back(authz_key, calls=1)
-        return (
-            _error(429, "quota_rows", "本月输出行数配额不足", "Monthly row quota used up"),
-            product,
-            subscription,
-        )
-    columns = released.columns
+        return answer, product, subscription, None
+    columns, rows = released.columns, released.rows
     body = {
         "product": product.code,
         "filing_no": product.filing_no,
@@ -311,7 +467,8 @@ def _answer(credential: Credential, code: str, values: dict, meter: dict):
         index = columns.index(product.key_column)
         meter["key_tags"] = [key_tag(str(r[index])) for r in rows[:MAX_TAGS] if r[index]]
     meter["rows"] = len(rows)
-    return Answer(200, body), product, subscription
+    charge.rows = len(rows)
+    return Answer(200, body), product, subscription, charge
 
 
 def _marked(product: Product, subscription: Subscription, columns: list, rows: list) -> list:

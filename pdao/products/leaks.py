@@ -33,6 +33,7 @@ class Finding:
     key_column: str
     suspects: list[watermark.Suspect]
     deliveries: list[tuple[Delivery, int]]  # matching deliveries of named suspects, rows shared
+    consumers: dict[str, str]  # subscription code → consumer organisation
 
 
 def read_table(data: bytes) -> pa.Table:
@@ -79,7 +80,8 @@ def trace_leak(data: bytes, *, by, product_code: str = "", key_column: str = "")
         column = key_column or product.key_column
         if column not in table.column_names:
             continue
-        candidates = list(product.subscriptions.values_list("code", flat=True))
+        consumers = dict(product.subscriptions.values_list("code", "consumer__name"))
+        candidates = list(consumers)
         if not candidates:
             continue
         tolerances = {
@@ -106,7 +108,7 @@ def trace_leak(data: bytes, *, by, product_code: str = "", key_column: str = "")
                 shared = len(tags.intersection(delivery.key_tags))
                 if shared:
                     matches.append((delivery, shared))
-        findings.append(Finding(product, column, suspects[:10], matches[:200]))
+        findings.append(Finding(product, column, suspects[:10], matches[:200], consumers))
     if not findings:
         raise RuleViolation(_("文件中没有任何去标识化记录类产品的记录标识列,无法溯源。"))
     record(

@@ -35,6 +35,7 @@ class Product(models.Model):
     sql = models.TextField(_("查询模板"))
     parameters = models.JSONField(_("参数"), default=list, blank=True)
     output_columns = models.JSONField(_("输出字段"), default=list, blank=True)
+    sections = models.JSONField(_("报告章节"), default=list, blank=True)  # report products
     key_column = models.CharField(_("记录标识列"), max_length=64, blank=True)
     epsilon_per_call = models.FloatField(_("每个参数组合消耗 ε"), default=0.5)
     price_cap = models.DecimalField(
@@ -83,9 +84,16 @@ class Product(models.Model):
         return self.purpose == "public_welfare"
 
     @property
+    def form_label(self) -> str:
+        from pdao.authorization.choices import OutputForm
+
+        return str(OutputForm(self.form).label) if self.form in OutputForm.values else self.form
+
+    @property
     def record_level(self) -> bool:
-        """Outputs that carry records (and so a watermark), not aggregates."""
-        return self.form == "deidentified" or self.kind == ProductKind.MODEL
+        """Outputs that carry records (and so a watermark): de-identified records. A model
+        output answers for one object per request; aggregates are protected by control."""
+        return self.form == "deidentified"
 
 
 class PricePlan(models.Model):
@@ -277,6 +285,52 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.params_hash[:12]}"
+
+
+class ReportEdition(models.Model):
+    """数据报告期次 — one edition of a report product, generated in the zone from the product's
+    reviewed queries and released to subscribers only after output review (结果出域审核)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待出域审核")
+        RELEASED = "released", _("已发布")
+        REJECTED = "rejected", _("未通过出域审核")
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="editions")
+    number = models.PositiveIntegerField(_("期次"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64)
+    docx_sha256 = models.CharField(_("Word SHA-256"), max_length=64)
+    pdf_bytes = models.PositiveIntegerField(default=0)
+    docx_bytes = models.PositiveIntegerField(default=0)
+    zone_queries = models.JSONField(default=list)  # the ZoneQuery ids it was made from
+    generated_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_note = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("数据报告期次")
+        verbose_name_plural = _("数据报告期次")
+        ordering = ["product", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "number"], name="%(app_label)s_%(class)s_one_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True, reviewed_by__isnull=True)
+                | Q(reviewed_at__isnull=False, reviewed_by__isnull=False),
+                name="%(app_label)s_%(class)s_reviewed_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.code} 第{self.number}期"
 
 
 class DeliveryBatch(models.Model):

@@ -23,7 +23,7 @@ from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.authorization import access
-from pdao.authorization.choices import AuthorizationStatus
+from pdao.authorization.choices import AuthorizationStatus, OutputForm
 from pdao.authorization.models import Authorization
 from pdao.core.permissions import Perm, Role
 from pdao.ledger.services import anchor
@@ -100,6 +100,7 @@ def definition(product: Product) -> dict:
         "sql": product.sql,
         "parameters": product.parameters,
         "output_columns": product.output_columns,
+        "sections": product.sections,
         "key_column": product.key_column,
         "epsilon_per_call": product.epsilon_per_call,
     }
@@ -115,26 +116,34 @@ def definition_hash(product: Product) -> str:
 # --- Drafting ---------------------------------------------------------------------------------
 
 
+API_FORMS = ("aggregate", "dp", "deidentified")
+
+
 def _validate_definition(authorization: Authorization, fields: dict) -> None:
-    if fields["kind"] != ProductKind.API:
-        raise RuleViolation(
-            _("目前仅支持数据接口类产品;数据报告和模型输出类产品将在后续版本提供。")
-        )
-    if fields["form"] not in engine.FORMS:
-        raise RuleViolation(_("未知的输出形式。"))
+    kind, form = fields["kind"], fields["form"]
+    if kind == ProductKind.REPORT:
+        raise RuleViolation(_("数据报告类产品请在“新建数据报告”中创建。"))
+    if kind == ProductKind.API and form not in API_FORMS:
+        raise RuleViolation(_("数据接口的输出形式应为聚合统计、差分隐私或去标识化记录。"))
+    if kind == ProductKind.MODEL and form != "model":
+        raise RuleViolation(_("模型输出类产品的输出形式为“模型输出”。"))
+    if kind not in ProductKind.values:
+        raise RuleViolation(_("未知的产品类型。"))
     try:
         specs = params.parse_specs(fields["parameters"])
         params.check_template(fields["sql"], specs)
     except params.SpecError as error:
         raise RuleViolation(str(error)) from None
+    if kind == ProductKind.MODEL and not specs:
+        raise RuleViolation(_("模型输出按请求给出一个对象的结果:模板须以参数指明该对象。"))
     columns = fields["output_columns"]
     if not isinstance(columns, list) or not all(
         isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns
     ):
         raise RuleViolation(_("输出字段应为列表,每项含 name(可含 label、tolerance)。"))
-    if fields["form"] == "deidentified" and not fields.get("key_column"):
+    if form == "deidentified" and not fields.get("key_column"):
         raise RuleViolation(_("去标识化记录类产品须指定记录标识列(用于水印溯源)。"))
-    if fields["form"] == "dp" and not (0 < fields.get("epsilon_per_call", 0) <= 5):
+    if form == "dp" and not (0 < fields.get("epsilon_per_call", 0) <= 5):
         raise RuleViolation(_("每个参数组合消耗的 ε 应在 0 到 5 之间。"))
 
 
@@ -225,29 +234,48 @@ def run_checks(product: Product) -> dict:
         if live
         else grant.message,
     }
-    values = sample_values(product)
-    outcome = gateway.dry_run(product, values) if live else None
-    in_scope = outcome is not None and isinstance(outcome, engine.Released)
+    if product.kind == ProductKind.REPORT:
+        runs = [
+            (section["title"], gateway.dry_run_sql(product, section["sql"], section["form"]))
+            for section in product.sections
+        ] if live else []  # fmt: skip
+        outcome = None
+    else:
+        values = sample_values(product)
+        outcome = gateway.dry_run(product, values) if live else None
+        runs = [(product.name, outcome)] if live else []
+    refused = [(title, r) for title, r in runs if not isinstance(r, engine.Released)]
+    in_scope = bool(runs) and not refused
+    used = sorted({c for _t, r in runs if isinstance(r, engine.Released) for c in r.columns_used})
     checks[Check.SCOPE] = {
         "passed": in_scope,
-        "note": _("示例参数下查询只使用授权范围内的表和字段:%(cols)s")
-        % {"cols": "、".join(outcome.columns_used)}
+        "note": _("示例参数下查询只使用授权范围内的表和字段:%(cols)s") % {"cols": "、".join(used)}
         if in_scope
-        else _("示例参数下查询被拒绝:%(rule)s %(msg)s")
-        % {
-            "rule": getattr(outcome, "rule", "authorization"),
-            "msg": getattr(outcome, "message", ""),
-        },
+        else "; ".join(
+            _("“%(title)s”被拒绝:%(rule)s %(msg)s")
+            % {"title": t, "rule": getattr(r, "rule", ""), "msg": getattr(r, "message", "")}
+            for t, r in refused
+        )
+        or _("授权不可用。"),
     }
     allowed_forms = set()
     if live:
         for fields in grant.scope.values():
             for forms in fields.values():
                 allowed_forms |= forms
+    labels = dict(OutputForm.choices)
+    forms_used = (
+        {section["form"] for section in product.sections}
+        if product.kind == ProductKind.REPORT
+        else {product.form}
+    )
     checks[Check.FORM] = {
-        "passed": product.form in allowed_forms,
-        "note": _("产品输出形式 %(form)s;授权允许:%(allowed)s")
-        % {"form": product.form, "allowed": "、".join(sorted(allowed_forms)) or "—"},
+        "passed": forms_used <= allowed_forms,
+        "note": _("产品输出形式:%(form)s;授权允许:%(allowed)s")
+        % {
+            "form": product.form_label,
+            "allowed": "、".join(str(labels.get(f, f)) for f in sorted(allowed_forms)) or "—",
+        },
     }
     evidence = {
         "aggregate": _(
@@ -260,7 +288,16 @@ def run_checks(product: Product) -> dict:
             "交付时按订阅嵌入水印(记录标识列 %(key)s)。"
         )
         % {"key": product.key_column},
+        "model": _(
+            "模型输出:只读专区内构建的模型结果(衍生数据),每次请求只针对一个对象,"
+            "不输出标识符,且不超过 10 行。"
+        ),
     }
+    if product.kind == ProductKind.REPORT:
+        evidence[product.form] = _(
+            "数据报告:各节查询在专区内以聚合统计或差分隐私执行并经输出控制;每期报告经出域审核后"
+            "才发布给订阅方。"
+        )
     key_ok = product.form != "deidentified" or (
         in_scope and product.key_column in (outcome.columns if outcome else [])
     )
@@ -286,7 +323,7 @@ def run_checks(product: Product) -> dict:
         )
     checks[Check.PRICING] = {"passed": pricing_ok, "note": note}
     hostile_ok = True
-    if live:
+    if live and product.kind != ProductKind.REPORT:  # reports take no parameters
         for value in HOSTILE:
             probe = {**values}
             for spec in params.parse_specs(product.parameters):

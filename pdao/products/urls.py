@@ -30,4 +30,18 @@ urlpatterns = [
     path("credentials/<int:pk>/revoke/", views.credential_revoke, name="credential_revoke"),
     path("deliveries/", views.deliveries, name="deliveries"),
     path("trace/", views.trace, name="trace"),
+    path("new-report/", views.report_create, name="report_create"),
+    path("p/<str:code>/editions/", views.edition_generate, name="edition_generate"),
+    path("p/<str:code>/report.<str:fmt>", views.edition_download, name="edition_download"),
+    path(
+        "editions/<int:pk>/review/reviewer/",
+        views.edition_review_as_reviewer,
+        name="edition_review_reviewer",
+    ),
+    path(
+        "editions/<int:pk>/review/supervisor/",
+        views.edition_review_as_supervisor,
+        name="edition_review_supervisor",
+    ),
+    path("editions/<int:pk>/file.<str:fmt>", views.edition_file, name="edition_file"),
 ]

@@ -6,18 +6,27 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pdao.accounts.services import RuleViolation
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.core.access import public, requires, requires_login
+from pdao.core.context import client_ip
 from pdao.core.permissions import Perm
-from pdao.products import leaks, params, services
-from pdao.products.choices import Check, ProductKind, ProductStatus, SignOff
-from pdao.products.forms import PlanForm, ProductForm, TraceForm
-from pdao.products.gateway import usage
-from pdao.products.models import ComplianceReview, Credential, Delivery, Product, Subscription
+from pdao.products import editions, gateway, leaks, params, services
+from pdao.products.choices import Check, ProductStatus, SignOff
+from pdao.products.forms import PlanForm, ProductForm, ReportForm, TraceForm
+from pdao.products.models import (
+    ComplianceReview,
+    Credential,
+    Delivery,
+    Product,
+    ReportEdition,
+    Subscription,
+)
 
 GET_POST = ("GET", "HEAD", "POST")
 POST = ("POST",)
@@ -88,6 +97,12 @@ def product_detail(request, code: str):
         "S": ProductStatus,
         "plan_form": PlanForm(free=product.is_free) if own else None,
         "subscription": None,
+        "editions": product.editions.select_related("reviewed_by")[:12]
+        if product.kind == "report"
+        else [],
+        "may_review_editions": user.is_authenticated
+        and not own
+        and (user.has_perm(Perm.PRODUCT_REVIEW) or user.has_perm(Perm.PRODUCT_SUPERVISE)),
     }
     if user.is_authenticated and user.has_perm(Perm.PRODUCT_SUBSCRIBE):
         context["subscription"] = product.subscriptions.filter(
@@ -124,7 +139,7 @@ def _definition(form) -> dict:
     return {
         "name": data["name"],
         "summary": data["summary"],
-        "kind": ProductKind.API,
+        "kind": data["kind"],
         "form": data["form"],
         "sql": data["sql"],
         "parameters": data["parameters"],
@@ -192,7 +207,8 @@ def product_test(request, code: str):
         return redirect("products:product_detail", code)
     except RuleViolation as error:
         return _fail(request, error, code)
-    return redirect(f"{request.path.rsplit('test/', 1)[0]}?tested={query.pk}")
+    detail = reverse("products:product_detail", args=[product.code])
+    return redirect(f"{detail}?tested={query.pk}")
 
 
 def _post_action(request, code: str, action, success: str, *, own: bool = True):
@@ -356,7 +372,7 @@ def subscriptions(request):
     rows = Subscription.objects.filter(consumer_id=request.user.organisation_id).select_related(
         "product", "plan"
     )
-    items = [(s, usage(s)) for s in rows]
+    items = [(s, gateway.usage(s)) for s in rows]
     return render(request, "products/subscriptions.html", {"items": items})
 
 
@@ -374,25 +390,36 @@ def subscription_cancel(request, code: str):
     return redirect("products:subscriptions")
 
 
+ONCE = "pdao_secret_once"
+
+
 @requires(Perm.PRODUCT_SUBSCRIBE, methods=GET_POST)
 def credentials(request):
-    """The consumer's OAuth2 clients. A new or rotated secret is shown on this response only."""
-    secret = client_id = None
+    """The consumer's OAuth2 clients. A new or rotated secret is handed from the POST to the
+    next GET through the session and removed from it there: shown once, and a reload of the
+    page neither shows it again nor creates another credential."""
     if request.method == "POST":
         try:
             credential, secret = services.create_credential(
                 by=request.user, name=request.POST.get("name", "")
             )
-            client_id = credential.application.client_id
         except RuleViolation as error:
             messages.error(request, str(error))
+        else:
+            request.session[ONCE] = [credential.application.client_id, secret]
+        return redirect("products:credentials")
+    once = request.session.pop(ONCE, None)
     rows = Credential.objects.filter(organisation_id=request.user.organisation_id).select_related(
         "application"
     )
     return render(
         request,
         "products/credentials.html",
-        {"credentials": rows, "secret": secret, "client_id": client_id},
+        {
+            "credentials": rows,
+            "client_id": once[0] if once else None,
+            "secret": once[1] if once else None,
+        },
     )
 
 
@@ -405,19 +432,9 @@ def credential_rotate(request, pk: int):
         secret = services.rotate_credential(credential, by=request.user)
     except RuleViolation as error:
         messages.error(request, str(error))
-        return redirect("products:credentials")
-    rows = Credential.objects.filter(organisation_id=request.user.organisation_id).select_related(
-        "application"
-    )
-    return render(
-        request,
-        "products/credentials.html",
-        {
-            "credentials": rows,
-            "secret": secret,
-            "client_id": credential.application.client_id,
-        },
-    )
+    else:
+        request.session[ONCE] = [credential.application.client_id, secret]
+    return redirect("products:credentials")
 
 
 @requires(Perm.PRODUCT_SUBSCRIBE, methods=POST)
@@ -482,3 +499,110 @@ def trace(request):
         "products/trace.html",
         {"form": form, "findings": findings, "accuse": leaks.ACCUSE},
     )
+
+
+# --- Reports ----------------------------------------------------------------------------------
+
+
+@requires(Perm.PRODUCT_MANAGE, methods=GET_POST)
+def report_create(request):
+    form = ReportForm(request.POST or None, operator=request.user.organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = editions.create_report(
+                by=request.user,
+                authorization=form.cleaned_data["authorization"],
+                name=form.cleaned_data["name"],
+                summary=form.cleaned_data["summary"],
+                sections=form.cleaned_data["sections"],
+            )
+        except RuleViolation as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("已创建报告产品草稿 %(code)s。") % {"code": product.code})
+            return redirect("products:product_detail", product.code)
+    return render(request, "products/report_form.html", {"form": form})
+
+
+@requires(Perm.PRODUCT_MANAGE, methods=POST)
+def edition_generate(request, code: str):
+    return _post_action(
+        request,
+        code,
+        lambda p: editions.generate_edition(p, by=request.user),
+        _("已在专区内生成新一期报告,等待出域审核。"),
+    )
+
+
+def _review_edition(request, pk: int):
+    edition = get_object_or_404(ReportEdition.objects.select_related("product"), pk=pk)
+    try:
+        editions.review_edition(
+            edition,
+            by=request.user,
+            approve=request.POST.get("approved") == "yes",
+            note=request.POST.get("note", ""),
+        )
+    except RuleViolation as error:
+        return _fail(request, error, edition.product.code)
+    messages.success(request, _("已完成出域审核。"))
+    return redirect("products:product_detail", edition.product.code)
+
+
+@requires(Perm.PRODUCT_REVIEW, methods=POST)
+def edition_review_as_reviewer(request, pk: int):
+    return _review_edition(request, pk)
+
+
+@requires(Perm.PRODUCT_SUPERVISE, methods=POST)
+def edition_review_as_supervisor(request, pk: int):
+    return _review_edition(request, pk)
+
+
+def _may_read_edition(user, edition: ReportEdition) -> bool:
+    """Before release: its operator and the reviewers of outputs; after: the regulators too.
+    Consumers get released editions through edition_download (metered)."""
+    return (
+        edition.product.operator_id == user.organisation_id
+        or user.has_perm(Perm.PRODUCT_REVIEW)
+        or user.has_perm(Perm.PRODUCT_SUPERVISE)
+        or user.has_perm(Perm.PRODUCT_VIEW_ALL)
+    )
+
+
+@requires_login()
+def edition_file(request, pk: int, fmt: str):
+    """An edition's file for review (not a delivery: consumers download through the gateway
+    or edition_download, which meter it)."""
+    edition = get_object_or_404(ReportEdition.objects.select_related("product"), pk=pk)
+    if fmt not in editions.FORMATS or not _may_read_edition(request.user, edition):
+        raise Http404
+    try:
+        data = editions.read(edition, fmt)
+    except (OSError, RuleViolation) as error:
+        raise Http404 from error
+    response = HttpResponse(data, content_type=editions.FORMATS[fmt])
+    response["Content-Disposition"] = (
+        f'attachment; filename="{edition.product.code}-{edition.number}.{fmt}"'
+    )
+    return response
+
+
+@requires(Perm.PRODUCT_SUBSCRIBE)
+def edition_download(request, code: str, fmt: str):
+    """A subscribed consumer downloads the latest released edition from the product page:
+    the gateway's checks, limits and metering, without a credential."""
+    answer = gateway.report(
+        code[:40],
+        fmt,
+        credential=None,
+        consumer_id=request.user.organisation_id,
+        source_ip=client_ip(request),
+    )
+    if answer.status != 200:
+        messages.error(request, answer.body.get("message", ""))
+        return redirect("products:product_detail", code)
+    response = HttpResponse(answer.content, content_type=answer.content_type)
+    for header, value in answer.headers.items():
+        response[header] = value
+    return response

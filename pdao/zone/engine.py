@@ -60,13 +60,15 @@ from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import build_scope
 
-FORMS = ("aggregate", "dp", "deidentified")
+FORMS = ("aggregate", "dp", "deidentified", "model")
 SHAPES = {
     "aggregate": "SELECT 分组列…, COUNT/SUM/AVG(列) FROM 表 [JOIN 表 ON …] [WHERE …] "
     "GROUP BY 分组列… [HAVING …] [ORDER BY …] [LIMIT n];聚合函数的参数只能是列或列的算术表达式",
     "dp": "SELECT 分组列…, COUNT(*)/COUNT(DISTINCT 隐私单元)/SUM(列)/AVG(列)/MEDIAN(列)/"
     "QUANTILE_CONT(列, q) FROM 表 [WHERE …] GROUP BY 分组列…(分组列须有声明的取值集合)",
     "deidentified": "SELECT 列, 列… FROM 表 [WHERE …] [LIMIT n](仅列本身,不含表达式)",
+    "model": "SELECT 结果列… FROM 表 WHERE 隐私单元 = 值 [AND …](每次一个对象的模型结果,"
+    "不含标识符)",
 }
 MAX_SQL_CHARS = 20_000
 
@@ -86,6 +88,7 @@ class TablePolicy:
     quasi_identifiers: frozenset[str] = frozenset()  # generalised, then k-anonymous
     bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # DP clamping
     categories: Mapping[str, tuple] = field(default_factory=dict)  # DP group-key domains
+    derived: bool = False  # made in the zone (a derived dataset: a model's results, say)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class Policy:
     threads: int = 2
     timeout_seconds: float = 30.0
     max_rows: int = 10_000
+    model_max_rows: int = 10  # a model output answers for one object per request
     # Released aggregate cells of earlier queries: signature → unit counts (differencing guard).
     history: Mapping[tuple, Sequence[int]] = field(default_factory=dict)
 
@@ -320,8 +324,8 @@ def _check_nodes(tree: exp.Expression, form: str) -> None:
         if form == "dp" and type(node) in _DP_QUANTILES:
             continue
         if type(node) in _AGGREGATES:
-            if form == "deidentified":
-                _refuse("function.aggregate", "去标识化记录不含聚合函数")
+            if form in ("deidentified", "model"):
+                _refuse("function.aggregate", "去标识化记录和模型输出不含聚合函数")
             continue
         if isinstance(node, _NODES) or (
             isinstance(node, _SCALARS) and not isinstance(node, exp.Anonymous)
@@ -494,7 +498,12 @@ def run(sql: str, policy: Policy, *, form: str) -> Released | Refused:
         tree = _qualified(tree, policy, form)
         use = _base_columns(tree, policy)
         _check_forms(use, policy, form)
-        handler = {"aggregate": _aggregate, "dp": _dp, "deidentified": _deidentified}[form]
+        handler = {
+            "aggregate": _aggregate,
+            "dp": _dp,
+            "deidentified": _deidentified,
+            "model": _model,
+        }[form]
         result = handler(tree, policy, use)
     except Refusal as refusal:
         return Refused(
@@ -1170,6 +1179,59 @@ def _deidentified(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
         "rows": [[_plain(v) for v in row] for row in kept],
         "suppressed_cells": len(dropped) * len(sources),
         "suppression": reasons,
+        "epsilon_left": policy.epsilon_left,
+    }
+
+
+def _model(tree: exp.Expression, policy: Policy, use: _Use) -> dict:
+    """模型输出: the result columns of a model the operator built in the zone (a derived
+    dataset of scores, say) for the one object the request names by its privacy unit. No
+    identifier leaves, and an answer that covers more than a few rows is refused: a model
+    output is not a way to list records."""
+    unsupported = f"不支持的查询结构。支持:{SHAPES['model']}"
+    if not isinstance(tree, exp.Select) or tree.find(exp.Subquery) or tree.args.get("with"):
+        _refuse("shape.unsupported", unsupported)
+    if tree.args.get("group") or tree.args.get("joins") or tree.args.get("distinct"):
+        _refuse("shape.unsupported", unsupported)
+    table = policy.tables[_from(tree).this.name]
+    if not table.derived:
+        _refuse(
+            "model.not_derived",
+            "模型输出只能来自在专区内构建的模型结果(衍生数据),不能直接查原始数据",
+        )
+    for projection in tree.expressions:
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        if not isinstance(inner, exp.Column):
+            _refuse("shape.unsupported", unsupported)
+        if inner.name in table.identifiers or inner.name == table.privacy_unit:
+            _refuse("model.identifier", f"模型输出不含标识符「{inner.name}」")
+    where = tree.args.get("where")
+    conjuncts = []
+    if where is not None:
+        conjuncts = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+    if not any(
+        isinstance(c, exp.EQ)
+        and {type(c.this), type(c.expression)} == {exp.Column, exp.Literal}
+        and next(x for x in (c.this, c.expression) if isinstance(x, exp.Column)).name
+        == table.privacy_unit
+        for c in conjuncts
+    ):
+        _refuse(
+            "model.one_object",
+            f"模型输出每次只针对一个对象:WHERE 中须有 {table.privacy_unit} = 值",
+        )
+    con = _connect(policy, use.tables)
+    try:
+        columns, raw = _execute(con, _sql(tree), policy)
+    finally:
+        con.close()
+    if len(raw) > policy.model_max_rows:
+        _refuse("model.too_many", f"模型输出每次至多 {policy.model_max_rows} 行")
+    return {
+        "columns": columns,
+        "rows": [[_plain(v) for v in row] for row in raw],
+        "suppressed_cells": 0,
+        "suppression": [],
         "epsilon_left": policy.epsilon_left,
     }
 

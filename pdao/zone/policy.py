@@ -93,6 +93,7 @@ def build(authorization, grant: access.Grant, *, epsilon_per_query: float = 0.5)
             categories={
                 c: v for c, v in (source.categories.items() if source else []) if c in cols
             },
+            derived=True,
         )
         k = max(k, K_BY_GRADE.get(derived.grade, 10))
     history = defaultdict(list)

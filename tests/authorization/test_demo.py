@@ -12,7 +12,12 @@ def test_demo_authorizations_are_reviewed_signed_and_answer_by_output_form(setti
     settings.DEMO = True
     call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
     capsys.readouterr()
-    forms = {"DEMO-AGG": "aggregate", "DEMO-DP": "dp", "DEMO-DEID": "deidentified"}
+    forms = {
+        "DEMO-AGG": "aggregate",
+        "DEMO-DP": "dp",
+        "DEMO-DEID": "deidentified",
+        "DEMO-MODEL": "model",
+    }
     for code, form in forms.items():
         authorization = Authorization.objects.get(code=code)
         assert authorization.status == "active"
@@ -41,4 +46,4 @@ def test_demo_authorizations_are_reviewed_signed_and_answer_by_output_form(setti
         ApplicationStatus.ACTIVE,
     } <= stages
     call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
-    assert Application.objects.count() == 6 and Authorization.objects.count() == 3
+    assert Application.objects.count() == 7 and Authorization.objects.count() == 4

@@ -54,7 +54,7 @@ class Market:
         fields = {
             "name": extra.pop("name", "区县参保统计"),
             "summary": "按区县统计参保人次与平均缴费。",
-            "kind": ProductKind.API,
+            "kind": extra.pop("kind", ProductKind.API),
             "form": form,
             "sql": sql,
             "parameters": parameters,
@@ -134,3 +134,44 @@ def market(city, tmp_path):  # noqa: F811 (the imported fixture, requested)
 
 def money(value) -> Decimal:
     return Decimal(str(value))
+
+
+ENTERPRISE_FIELDS = [
+    {"name": "信用代码", "type": "string", "label": "统一社会信用代码", "pi_kind": "credit_code",
+     "sensitivity": "internal", "is_privacy_unit": True},
+    {"name": "行业", "type": "string", "label": "行业", "sensitivity": "internal"},
+    {"name": "营业收入", "type": "decimal", "label": "营业收入", "sensitivity": "internal"},
+    {"name": "员工数", "type": "integer", "label": "员工数", "sensitivity": "internal"},
+]  # fmt: skip
+SCORE_SQL = "SELECT 信用代码, 行业, ROUND(营业收入 / 1e5 + 员工数, 1) AS 活力评分 FROM 企业经营信息"
+MODEL_SQL = "SELECT 活力评分, 行业 FROM 企业活力评分 WHERE 信用代码 = :code"
+
+
+@pytest.fixture
+def modelled(market, tmp_path):
+    """An authorization with model output over 企业经营信息 (200 enterprises), and the
+    operator's model built in the zone: a score per enterprise, kept as a derived dataset."""
+    from pdao.zone import services as zone
+
+    town = market.city
+    resource = catalogue.register_resource(
+        by=town.provider, provider=town.provider.organisation, fields=ENTERPRISE_FIELDS,
+        name="企业经营信息", domain="commerce", sharing="conditional", opening="none",
+        frequency="monthly", grade="general_2",
+    )  # fmt: skip
+    catalogue.review_grading(
+        resource, by=town.bureau, approve=True, grade="general_2", harm_objects=["organisations"]
+    )
+    path = tmp_path / "ent.csv"
+    duckdb.connect().execute(f"""
+        COPY (SELECT 'E' || lpad(e::VARCHAR, 4, '0') AS 信用代码,
+                     ['制造业', '建筑业', '批发和零售业'][1 + e % 3] AS 行业,
+                     (1e5 + e * 1000)::DOUBLE AS 营业收入, (10 + e % 90)::BIGINT AS 员工数
+              FROM range(200) t(e)) TO '{path}' (HEADER)""")
+    version = catalogue.ingest_version(resource, path, by=town.provider, declared_format="csv")
+    catalogue.activate_version(version, by=town.provider)
+    application = town.to_decision(town.draft((resource, ["aggregate", "model"])))
+    authorization = town.activate(application)
+    zone.save_derived(authorization, by=town.operator, name="企业活力评分", sql=SCORE_SQL)
+    market.authorization = authorization
+    return market

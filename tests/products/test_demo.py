@@ -10,16 +10,21 @@ def test_demo_products_are_filed_listed_subscribed_and_called(settings, capsys):
     call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
     out = capsys.readouterr().out
     listed = Product.objects.filter(status="listed")
-    assert {p.authorization.code for p in listed} == {"DEMO-AGG", "DEMO-DP", "DEMO-DEID"}
+    assert {p.authorization.code for p in listed} == {
+        "DEMO-AGG",
+        "DEMO-DP",
+        "DEMO-DEID",
+        "DEMO-MODEL",
+    }
     assert all(p.filing_no.startswith("LZ-BA-") for p in listed)
     assert Product.objects.filter(status="review").count() == 1
-    assert Subscription.objects.count() == 3
+    assert Subscription.objects.count() == 5
     assert "client_secret=" in out  # shown once, at seeding, never stored in clear
     calls = Delivery.objects.all()
-    assert calls.count() == 5 and calls.filter(status=200).count() >= 3
+    assert calls.count() == 6 and calls.filter(status=200).count() >= 4
     deid = calls.get(product__form="deidentified")
     assert deid.status != 200 or deid.watermark_id
     assert DeliveryBatch.objects.exists() and not calls.filter(batch__isnull=True).exists()
 
     call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
-    assert Product.objects.count() == 4 and Delivery.objects.count() == 5
+    assert Product.objects.count() == 6 and Delivery.objects.count() == 6

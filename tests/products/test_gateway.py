@@ -210,16 +210,21 @@ def test_metering_is_exact_and_digests_reach_the_ledger(django_capture_on_commit
     records = Delivery.objects.filter(subscription=subscription)
     assert sorted(records.values_list("trace_id", flat=True)) == sorted(traces)
     assert records.filter(status=200).count() == 23
+    ids = sorted(records.values_list("pk", flat=True))
+    cuts = [pk for pk in ids if pk % 10 == 0]  # every 10th delivery anchors what is pending
     batches = list(DeliveryBatch.objects.order_by("pk"))
-    assert [b.count for b in batches] == [10, 10]  # every 10 deliveries; 4 wait for the timer
+    assert [b.last_id for b in batches] == cuts and len(cuts) >= 2
+    assert [b.count for b in batches[1:]] == [10] * (len(cuts) - 1)
+    assert sum(b.count for b in batches) == len([pk for pk in ids if pk <= cuts[-1]])
     assert all(delivery.verify_batch(b) for b in batches)
     anchored = set(
         LedgerEntry.objects.filter(type="delivery.batch").values_list("content_hash", flat=True)
     )
     assert anchored == {b.digest for b in batches}
 
-    last = delivery.anchor_pending()  # the timer's task
-    assert last.count == 4 and not records.filter(batch__isnull=True).exists()
+    waiting = len([pk for pk in ids if pk > cuts[-1]])
+    last = delivery.anchor_pending()  # what the timer's task does
+    assert last.count == waiting and not records.filter(batch__isnull=True).exists()
 
     tampered = records.first()
     Delivery.objects.filter(pk=tampered.pk).update(digest="0" * 64)
@@ -253,3 +258,50 @@ def test_record_outputs_are_watermarked_per_subscription_and_traceable(market, t
     assert findings[0].suspects[1].p_value > 0.01
     people = len({r[0] for r in mine.body["rows"][50:250]})  # a person's months share a key
     assert [(d.trace_id, n) for d, n in findings[0].deliveries] == [(record.trace_id, people)]
+
+
+def test_model_output_answers_one_enterprise_per_request(modelled):
+    from tests.products.conftest import MODEL_SQL
+
+    product = modelled.to_market(
+        modelled.product(
+            kind="model",
+            form="model",
+            sql=MODEL_SQL,
+            parameters=[{"name": "code", "type": "string", "label": "统一社会信用代码"}],
+            name="企业经营活力评分",
+        )
+    )
+    modelled.subscribe(product)
+    credential, _ = services.create_credential(by=modelled.consumer, name="x")
+
+    answer = call(credential, product, {"code": "E0042"})
+
+    assert answer.status == 200, answer.body
+    assert answer.body["columns"] == ["活力评分", "行业"]
+    assert answer.body["rows"] == [[53.4, "制造业"]] and not answer.body["watermarked"]
+    assert call(credential, product, {"code": "X9999"}).body["rows"] == []
+    review = product.reviews.get()
+    assert "模型输出" in review.checks["deidentification"]["note"]
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(DELIVERY_BATCH_SIZE=1000, DELIVERY_BATCH_SECONDS=0)
+def test_pending_deliveries_are_anchored_by_the_timer_task(market):
+    """Fewer than N deliveries: the task queued S seconds after the first one anchors them."""
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.conftest import run_worker
+
+    product = market.to_market(market.product())
+    market.subscribe(product)
+    credential, _ = services.create_credential(by=market.consumer, name="x")
+    traces = {call(credential, product).body["trace_id"] for _ in range(3)}
+
+    assert DBTaskResult.objects.filter(task_path__endswith="anchor_deliveries").exists()
+    run_worker()
+
+    batch = DeliveryBatch.objects.get()
+    assert set(batch.deliveries.values_list("trace_id", flat=True)) == traces
+    assert delivery.verify_batch(batch)
+    assert LedgerEntry.objects.filter(type="delivery.batch", content_hash=batch.digest).exists()

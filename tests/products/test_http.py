@@ -109,7 +109,12 @@ def fuzz(schema, *, examples: int) -> int:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            derandomize=True,  # the same cases every run: CI stays reproducible
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case):
             response = case.call()
             case.validate_response(response, checks=[not_a_server_error])
@@ -125,7 +130,7 @@ def test_gateway_openapi_has_no_server_error(consumer_api):
     access = token(base, credential.application.client_id, secret).json()["access_token"]
     schema = schemathesis.openapi.from_url(f"{base}/gateway/v1/openapi.json")
     schema.config.update(base_url=base, headers={"Authorization": f"Bearer {access}"})
-    assert fuzz(schema, examples=60) == 1
+    assert fuzz(schema, examples=60) == 2  # call_product and get_report
 
 
 def test_platform_openapi_has_no_server_error(market, live_server):
@@ -136,4 +141,4 @@ def test_platform_openapi_has_no_server_error(market, live_server):
     session = client.cookies["sessionid"].value
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/openapi.json")
     schema.config.update(base_url=live_server.url, headers={"Cookie": f"sessionid={session}"})
-    assert fuzz(schema, examples=15) >= 10
+    assert fuzz(schema, examples=60) >= 10

@@ -155,3 +155,64 @@ def test_dp_quantiles_come_from_the_candidates_near_the_truth(zone_policy, zone_
     assert result.epsilon_spent == 1.0
     bad = engine.run("SELECT QUANTILE_CONT(缴费基数, 1.5) FROM 社保", zone_policy, form="dp")
     assert isinstance(bad, engine.Refused) and bad.rule == "dp.quantile"
+
+
+@pytest.fixture(scope="module")
+def scores(tmp_path_factory, zone_data):
+    """A model the operator built in the zone: a score per enterprise (a derived dataset)."""
+    path = tmp_path_factory.mktemp("derived") / "scores.parquet"
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT 信用代码, 行业, ROUND(营业收入 / 1e5 + 员工数, 1) AS 活力评分,
+                                 CASE WHEN 员工数 > 50 THEN 'A' ELSE 'B' END AS 等级
+                          FROM read_parquet('{zone_data["ent"]}')) TO '{path}' (FORMAT PARQUET)""")
+    con.close()
+    return path
+
+
+@pytest.fixture
+def model_policy(zone_policy, scores):
+    model = frozenset({"aggregate", "model"})
+    table = engine.TablePolicy(
+        path=str(scores),
+        columns={"信用代码": model, "行业": model, "活力评分": model, "等级": model},
+        types={"信用代码": "VARCHAR", "行业": "VARCHAR", "活力评分": "DOUBLE", "等级": "VARCHAR"},
+        privacy_unit="信用代码",
+        identifiers=frozenset({"信用代码"}),
+        derived=True,
+    )
+    return dataclasses.replace(zone_policy, tables={**zone_policy.tables, "企业评分": table})
+
+
+def test_model_output_answers_for_the_one_object_named(model_policy):
+    result = _run(
+        model_policy, "SELECT 活力评分, 等级 FROM 企业评分 WHERE 信用代码 = 'E0042'", "model"
+    )
+    assert result.columns == ["活力评分", "等级"] and result.rows == [
+        [53.4, "A"]
+    ]  # 142,000 / 1e5 + 52 staff
+
+
+@pytest.mark.parametrize(
+    ("sql", "rule"),
+    [
+        ("SELECT 活力评分 FROM 企业评分 WHERE 行业 = '制造业'", "model.one_object"),
+        ("SELECT 活力评分 FROM 企业评分", "model.one_object"),
+        ("SELECT 活力评分 FROM 企业评分 WHERE 信用代码 = 'E1' OR 1 = 1", "model.one_object"),
+        ("SELECT 信用代码, 活力评分 FROM 企业评分 WHERE 信用代码 = 'E0042'", "model.identifier"),
+        ("SELECT AVG(活力评分) FROM 企业评分 WHERE 信用代码 = 'E0042'", "function.aggregate"),
+        ("SELECT 活力评分 * 2 FROM 企业评分 WHERE 信用代码 = 'E0042'", "shape.unsupported"),
+        ("SELECT 缴费基数 FROM 社保 WHERE 个人编号 = 'P000042'", "model.not_derived"),
+        ("SELECT 营业收入 FROM 企业 WHERE 信用代码 = 'E0042'", "columns.form_not_allowed"),
+    ],
+)
+def test_model_output_is_not_a_way_to_list_records(model_policy, sql, rule):
+    result = engine.run(sql, model_policy, form="model")
+    assert isinstance(result, engine.Refused) and result.rule == rule, result
+
+
+def test_model_output_refuses_answers_covering_many_rows(model_policy):
+    table = model_policy.tables["企业评分"]
+    loose = dataclasses.replace(table, privacy_unit="等级")  # a "unit" shared by many rows
+    policy = dataclasses.replace(model_policy, tables={**model_policy.tables, "企业评分": loose})
+    result = engine.run("SELECT 活力评分 FROM 企业评分 WHERE 等级 = 'A'", policy, form="model")
+    assert isinstance(result, engine.Refused) and result.rule == "model.too_many"
