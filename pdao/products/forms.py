@@ -143,3 +143,38 @@ class ReportForm(forms.Form):
         self.fields["authorization"].label_from_instance = lambda a: (
             f"{a.code} {a.application.scenario}"
         )
+
+
+class ConsumerRegistrationForm(forms.Form):
+    """数据使用方注册: the company and its first user; the bureau verifies before it subscribes."""
+
+    name = forms.CharField(label=_("单位名称"), max_length=200)
+    credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=18)
+    division_code = forms.CharField(label=_("行政区划码"), max_length=6, initial="450200")
+    contact_name = forms.CharField(label=_("联系人"), max_length=50)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=30)
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    username = forms.CharField(label=_("登录名"), max_length=150)
+    display_name = forms.CharField(label=_("姓名"), max_length=50)
+    email = forms.EmailField(label=_("电子邮箱"))
+    password = forms.CharField(
+        label=_("密码"), widget=forms.PasswordInput(render_value=False), strip=False
+    )
+    password_again = forms.CharField(
+        label=_("再次输入密码"), widget=forms.PasswordInput(render_value=False), strip=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean_credit_code(self):
+        from pdao.accounts import credit_code
+
+        return credit_code.normalise(self.cleaned_data["credit_code"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") != cleaned.get("password_again"):
+            self.add_error("password_again", _("两次输入的密码不一致。"))
+        return cleaned

@@ -772,3 +772,23 @@ def revoke_credential(credential: Credential, *, by, reason: str) -> Credential:
         summary=_("吊销调用凭证 %(name)s") % {"name": credential.name},
     )
     return credential
+
+
+# --- Consumer registration --------------------------------------------------------------------
+
+
+@transaction.atomic
+def register_consumer(*, organisation: dict, user: dict):
+    """数据使用方注册: an unverified consumer organisation and its first user (the consumer
+    role), from the public form. Nothing can be subscribed until the bureau verifies it."""
+    from pdao.accounts import services as accounts
+
+    created = accounts.create_organisation(by=None, type=OrganisationType.CONSUMER, **organisation)
+    member = accounts.create_user(by=None, organisation=created, roles=(Role.CONSUMER,), **user)
+    notify(
+        holders(Role.BUREAU_ADMIN),
+        subject=_("数据使用方注册待核验:%(name)s") % {"name": created.name},
+        body=_("请核对营业执照和统一社会信用代码后核验。"),
+        link=reverse("accounts:organisation_detail", args=[created.pk]),
+    )
+    return created, member

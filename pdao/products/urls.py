@@ -30,6 +30,7 @@ urlpatterns = [
     path("credentials/<int:pk>/revoke/", views.credential_revoke, name="credential_revoke"),
     path("deliveries/", views.deliveries, name="deliveries"),
     path("trace/", views.trace, name="trace"),
+    path("register/", views.consumer_register, name="consumer_register"),
     path("new-report/", views.report_create, name="report_create"),
     path("p/<str:code>/editions/", views.edition_generate, name="edition_generate"),
     path("p/<str:code>/report.<str:fmt>", views.edition_download, name="edition_download"),

@@ -13,12 +13,18 @@ from django.utils.translation import gettext as _
 
 from pdao.accounts.services import RuleViolation
 from pdao.authorization.choices import AuthorizationStatus
-from pdao.core.access import public, requires, requires_login
+from pdao.core.access import public, rate_limited, requires, requires_login
 from pdao.core.context import client_ip
 from pdao.core.permissions import Perm
 from pdao.products import editions, gateway, leaks, params, services
 from pdao.products.choices import Check, ProductStatus, SignOff
-from pdao.products.forms import PlanForm, ProductForm, ReportForm, TraceForm
+from pdao.products.forms import (
+    ConsumerRegistrationForm,
+    PlanForm,
+    ProductForm,
+    ReportForm,
+    TraceForm,
+)
 from pdao.products.models import (
     ComplianceReview,
     Credential,
@@ -606,3 +612,32 @@ def edition_download(request, code: str, fmt: str):
     for header, value in answer.headers.items():
         response[header] = value
     return response
+
+
+# --- Consumer registration --------------------------------------------------------------------
+
+
+@public(methods=GET_POST)
+@rate_limited("5/h")
+def consumer_register(request):
+    """Companies register themselves as data consumers; the bureau verifies them."""
+    from django.core.exceptions import ValidationError
+
+    form = ConsumerRegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        org_fields = ("name", "credit_code", "division_code", "contact_name", "contact_phone",
+                      "address")  # fmt: skip
+        organisation = {k: data[k] for k in org_fields}
+        user = {k: data[k] for k in ("username", "display_name", "email", "password")}
+        try:
+            services.register_consumer(organisation=organisation, user=user)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):  # a taken name, code or login; a bad code
+                for field, problems in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, problems)
+            else:  # the password policy
+                form.add_error("password", error)
+        else:
+            return render(request, "products/consumer_registered.html", {"name": data["name"]})
+    return render(request, "products/consumer_register.html", {"form": form})

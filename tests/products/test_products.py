@@ -200,3 +200,36 @@ def test_only_verified_consumers_subscribe_listed_products(market):
         market.subscribe(product)
     with pytest.raises(RuleViolation, match="权限"):
         services.subscribe(product, by=market.operator, plan=product.plans.get(), months=1)
+
+
+def test_a_company_registers_as_consumer_and_subscribes_once_verified(market, client):
+    from pdao.accounts.models import Organisation, User
+    from pdao.accounts.services import verify_organisation
+    from tests.factories import credit_code
+
+    product = market.to_market(market.product())
+    code = credit_code.make("91", "450200", "77777777")
+    form = {
+        "name": "柳州普惠信贷服务有限公司", "credit_code": code, "division_code": "450200",
+        "contact_name": "李四", "contact_phone": "0772-1234567", "address": "柳州市城中区",
+        "username": "puhui", "display_name": "李四", "email": "li@example.com",
+        "password": "Puhui-Str0ng-pass", "password_again": "Puhui-Str0ng-pass",
+    }  # fmt: skip
+
+    assert client.post("/products/register/", form).status_code == 200
+    organisation = Organisation.objects.get(credit_code=code)
+    user = User.objects.get(username="puhui")
+    assert organisation.type == "consumer" and organisation.verified_at is None
+    assert user.has_perm("products.subscribe")
+    with pytest.raises(RuleViolation, match="核验"):
+        services.subscribe(product, by=user, plan=product.plans.get(), months=6)
+
+    verify_organisation(organisation, by=market.city.bureau)
+    user.refresh_from_db()
+    assert services.subscribe(product, by=user, plan=product.plans.get(), months=6).pk
+
+    again = client.post("/products/register/", {**form, "username": "other"})
+    assert again.status_code == 200 and "credit_code" in again.context["form"].errors
+    bad = client.post("/products/register/", {**form, "credit_code": "91450200000000000X"})
+    assert "credit_code" in bad.context["form"].errors
+    assert Organisation.objects.filter(type="consumer", name__startswith="柳州普惠").count() == 1
