@@ -339,7 +339,10 @@ def run_checks(product: Product) -> dict:
         "note": _(
             "注入测试 %(n)s 项:参数按字面量绑定,均未改变查询结构;执行经专区引擎的白名单与输出控制。"
         )
-        % {"n": len(HOSTILE)},
+        % {"n": len(HOSTILE)}
+        if product.kind != ProductKind.REPORT
+        else _("报告不接受调用参数;%(n)s 节查询固定不变,均已在专区内试运行并通过输出控制。")
+        % {"n": len(product.sections)},
     }
     return {str(k): v for k, v in checks.items()}
 
