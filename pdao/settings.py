@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "pdao.authorization",
     "pdao.zone",
     "pdao.products",
+    "pdao.supervision",
     "oauth2_provider",
     "django_tasks_db",
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("zone/", include("pdao.zone.urls")),
     path("notifications/", include("pdao.notifications.urls")),
     path("products/", include("pdao.products.urls")),
+    path("supervision/", include("pdao.supervision.urls")),
     path("api/v1/", api.urls),
     path("gateway/oauth/token", oauth.token, name="gateway_token"),
     path("gateway/v1/", gateway_api.urls),

@@ -275,6 +275,15 @@ EXAMPLES: dict[str, Example] = {
             for p in (Perm.PRODUCT_REVIEW, Perm.PRODUCT_SUPERVISE, Perm.PRODUCT_VIEW_ALL)
         ),
     ),
+    "supervision:alert_detail": Example(kwargs=lambda w: {"pk": w.products["alert"].pk}),
+    "supervision:alert_handle": Example(
+        kwargs=lambda w: {"pk": w.products["alert"].pk},
+        data={"status": "acknowledged", "note": "核查"},
+    ),
+    "supervision:rule_update": Example(
+        kwargs=lambda w: {"pk": w.products["alert"].rule.pk},
+        data={"enabled": "on", "severity": "high", "threshold": "5", "window_minutes": "10"},
+    ),
     "gateway:get_report": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "gateway:call_product": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "api:get_organisation": Example(
@@ -423,8 +432,17 @@ def _product_world(authz) -> dict:
     editions.path_of(digest, "pdf").write_bytes(pdf)
     edition = ReportEdition.objects.create(product=in_review, number=1, pdf_sha256=digest,
                                            docx_sha256=digest, generated_by=owner)  # fmt: skip
+    from django.utils import timezone as tz
+
+    from pdao.supervision.models import Alert
+    from pdao.supervision.services import ensure_rules
+
+    rule = ensure_rules()[0]
+    alert = Alert.objects.create(rule=rule, severity=rule.severity, fingerprint="test:1",
+                                 subject="test:1", title="告警", last_seen=tz.now())  # fmt: skip
     return {"listed": listed, "review": review, "subscription": subscription,
-            "credential": credential, "secret": secret, "edition": edition}  # fmt: skip
+            "credential": credential, "secret": secret, "edition": edition,
+            "alert": alert}  # fmt: skip
 
 
 def _authorization_world(users, resource) -> dict:

@@ -74,6 +74,10 @@ class Perm(StrEnum):
     """See every product in any state and its reviews (bureau, supervisor, taskforce)."""
     PRODUCT_SUBSCRIBE = "products.subscribe"
     """Subscribe the own organisation to products, keep its credentials, see its deliveries."""
+    SUPERVISION_VIEW = "supervision.view_alerts"
+    """See monitoring alerts and rules (supervisor, bureau, taskforce)."""
+    SUPERVISION_MANAGE = "supervision.manage"
+    """Handle alerts and configure monitoring rules (the information centre)."""
     LEDGER_VIEW = "ledger.view_entries"
     """Read ledger entries, proofs and receipts: every participant may audit the ledger."""
     LEDGER_MANAGE = "ledger.manage"
@@ -103,6 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.AUTHZ_SUSPEND,
         Perm.PRODUCT_REGULATE,
         Perm.PRODUCT_VIEW_ALL,
+        Perm.SUPERVISION_VIEW,
     },
     Role.SUPERVISOR: _EVERY_ROLE
     | {
@@ -114,6 +119,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.AUTHZ_SUSPEND,
         Perm.PRODUCT_SUPERVISE,
         Perm.PRODUCT_VIEW_ALL,
+        Perm.SUPERVISION_VIEW,
+        Perm.SUPERVISION_MANAGE,
     },
     Role.PROVIDER: _EVERY_ROLE | {Perm.CATALOGUE_SUPPLY, Perm.AUTHZ_OPINE},
     Role.OPERATOR: _EVERY_ROLE | {Perm.AUTHZ_APPLY, Perm.PRODUCT_MANAGE},
@@ -122,7 +129,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.INDUSTRY_LEAD: _EVERY_ROLE,
     Role.REVIEWER: _EVERY_ROLE | {Perm.AUTHZ_SCORE, Perm.PRODUCT_REVIEW},
     Role.TASKFORCE: _EVERY_ROLE
-    | {Perm.ORGANISATIONS_VIEW_ALL, Perm.AUTHZ_VIEW_ALL, Perm.PRODUCT_VIEW_ALL},
+    | {
+        Perm.ORGANISATIONS_VIEW_ALL,
+        Perm.AUTHZ_VIEW_ALL,
+        Perm.PRODUCT_VIEW_ALL,
+        Perm.SUPERVISION_VIEW,
+    },
 }
 
 

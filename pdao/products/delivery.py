@@ -84,7 +84,11 @@ def record(
 
 def _after_delivery(pk: int) -> None:
     """Every N-th delivery (by its id, so no query is needed and any process may be the one)
-    anchors what is pending; the first delivery after a batch starts the S-second timer."""
+    anchors what is pending; the first delivery after a batch starts the S-second timer.
+    Monitoring is kept scheduled too."""
+    from pdao.supervision.services import ensure_scheduled
+
+    ensure_scheduled()
     if pk % settings.DELIVERY_BATCH_SIZE == 0:
         anchor_pending()
     elif cache.add("pdao:deliveries:timer", 1, settings.DELIVERY_BATCH_SECONDS):

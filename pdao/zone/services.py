@@ -88,6 +88,9 @@ def run_query(
             summary=_("专区查询(%(code)s,%(form)s):%(d)s")
             % {"code": locked.code, "form": form, "d": query.get_decision_display()},
         )
+        from pdao.supervision.services import ensure_scheduled
+
+        transaction.on_commit(ensure_scheduled)  # probing and differencing rules watch these
     return query
 
 

@@ -26,5 +26,9 @@ def test_demo_products_are_filed_listed_subscribed_and_called(settings, capsys):
     assert deid.status != 200 or deid.watermark_id
     assert DeliveryBatch.objects.exists() and not calls.filter(batch__isnull=True).exists()
 
+    from pdao.supervision.services import run_rules
+
+    assert run_rules() == []  # the demo's ordinary traffic raises no alert
+
     call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
     assert Product.objects.count() == 6 and Delivery.objects.count() == 6

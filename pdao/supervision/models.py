@@ -1,0 +1,75 @@
+"""安全监管: monitoring rules the supervisor configures, and the alerts they raise."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pdao.supervision.choices import AlertStatus, Severity
+
+
+class MonitoringRule(models.Model):
+    """监测规则 — one rule of `pdao.supervision.rules`, with the supervisor's settings: the
+    threshold it compares with, the window it looks back over, and the severity it raises."""
+
+    code = models.CharField(_("规则代码"), max_length=40, unique=True)
+    name = models.CharField(_("规则名称"), max_length=100)
+    description = models.TextField(_("说明"), blank=True)
+    enabled = models.BooleanField(_("启用"), default=True)
+    severity = models.CharField(_("级别"), max_length=20, choices=Severity.choices)
+    threshold = models.FloatField(_("阈值"))
+    window_minutes = models.PositiveIntegerField(_("时间窗口(分钟)"))
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("监测规则")
+        verbose_name_plural = _("监测规则")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Alert(models.Model):
+    """告警 — what a rule found about one subject (a consumer and product, an authorization, a
+    credential). Repeated findings update the open alert instead of raising new ones. Workflow:
+    new → acknowledged → resolved or false positive, each step with a note."""
+
+    rule = models.ForeignKey(MonitoringRule, on_delete=models.PROTECT, related_name="alerts")
+    severity = models.CharField(_("级别"), max_length=20, choices=Severity.choices)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=AlertStatus.choices, default=AlertStatus.NEW
+    )
+    fingerprint = models.CharField(max_length=200)  # rule + subject: one open alert each
+    subject = models.CharField(_("对象"), max_length=200)
+    title = models.CharField(_("告警内容"), max_length=300)
+    evidence = models.JSONField(_("证据"), default=list)  # [{"label", "url"}]: records, no data
+    count = models.PositiveIntegerField(_("触发次数"), default=1)
+    first_seen = models.DateTimeField(_("首次发现"), auto_now_add=True)
+    last_seen = models.DateTimeField(_("最近发现"))
+    handled_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    notes = models.JSONField(
+        _("处理记录"), default=list, blank=True
+    )  # [{"at", "by", "status", "note"}]
+
+    class Meta:
+        verbose_name = _("告警")
+        verbose_name_plural = _("告警")
+        ordering = ["-last_seen"]
+        indexes = [models.Index(fields=["status", "severity"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=Q(status__in=["new", "acknowledged"]),
+                name="%(app_label)s_%(class)s_one_open_per_fingerprint",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AlertStatus.values),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.code} {self.subject}"

@@ -1,0 +1,7 @@
+from django.utils.translation import gettext_lazy as _
+
+from pdao.core import navigation
+from pdao.core.permissions import Perm
+
+navigation.add("supervision", _("监测告警"), "supervision:alert_list", Perm.SUPERVISION_VIEW)
+navigation.add("supervision", _("监测规则"), "supervision:rule_list", Perm.SUPERVISION_VIEW)

@@ -1,0 +1,339 @@
+"""Monitoring rules (监测预警) over the audit, zone-query and delivery records.
+
+Each rule is a function `(rule, now) -> list[Finding]`: it reads the records of its window and
+says which subjects cross the supervisor's threshold, with links to the records behind it
+(never data). `DEFAULTS` is the catalogue of rules with their starting settings; the supervisor
+changes threshold, window, severity and whether a rule runs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from pdao.authorization.choices import AuthorizationStatus
+from pdao.authorization.models import Authorization
+from pdao.products.models import Delivery
+from pdao.supervision.choices import Severity
+from pdao.zone.models import ZoneQuery
+
+STOPPED = (
+    "authorization_suspended",
+    "authorization_revoked",
+    "authorization_expired",
+    "authorization_not_started",
+)
+MAX_EVIDENCE = 8
+
+
+@dataclass
+class Finding:
+    subject: str  # what the alert is about, e.g. "consumer:12/product:3"
+    title: str  # Chinese, ids and counts only
+    evidence: list[dict] = field(default_factory=list)  # [{"label", "url"}]
+
+
+@dataclass(frozen=True)
+class Default:
+    name: str
+    description: str
+    severity: str
+    threshold: float
+    window_minutes: int
+
+
+DEFAULTS: dict[str, Default] = {
+    "volume_spike": Default(
+        "调用量突增",
+        "某使用方对某产品在窗口内的调用次数达到其过去 24 小时每窗口平均值的“阈值”倍"
+        "(且不少于 20 次)。",
+        Severity.HIGH, 5.0, 10,
+    ),
+    "off_hours": Default(
+        "非工作时间访问",
+        "某使用方在 0:00–6:00 之间的调用次数在窗口内达到阈值。",
+        Severity.MEDIUM, 10.0, 60,
+    ),
+    "after_stop": Default(
+        "授权暂停、撤销或到期后仍在访问",
+        "授权不在有效状态时,针对其产品的调用或其专区查询在窗口内达到阈值。",
+        Severity.HIGH, 1.0, 10,
+    ),
+    "probing": Default(
+        "专区查询反复被拒(试探)",
+        "同一授权在窗口内被拒绝的专区查询次数达到阈值。",
+        Severity.HIGH, 10.0, 30,
+    ),
+    "differencing": Default(
+        "疑似差分攻击",
+        "同一授权在窗口内对相同表和列的查询次数达到阈值,或出现被差分防护拒绝的查询。",
+        Severity.HIGH, 20.0, 60,
+    ),
+    "budget_low": Default(
+        "隐私预算将耗尽",
+        "有效授权剩余的隐私预算 ε 占总量的比例不高于阈值。",
+        Severity.MEDIUM, 0.1, 60,
+    ),
+    "over_quota": Default(
+        "超出配额",
+        "某订阅在窗口内因配额用尽被拒的调用次数达到阈值。",
+        Severity.MEDIUM, 1.0, 60,
+    ),
+    "new_source": Default(
+        "凭证从新地址使用",
+        "某凭证在窗口内从过去 30 天未出现过的来源地址调用。",
+        Severity.MEDIUM, 1.0, 10,
+    ),
+}  # fmt: skip
+
+
+def _window(rule, now: datetime) -> datetime:
+    return now - timedelta(minutes=rule.window_minutes)
+
+
+def _delivery_links(rows, limit: int = MAX_EVIDENCE) -> list[dict]:
+    base = reverse("products:deliveries")
+    return [{"label": f"交付记录 {t}", "url": f"{base}?trace={t}"} for t in rows[:limit]]
+
+
+def _query_links(pks, limit: int = MAX_EVIDENCE) -> list[dict]:
+    return [
+        {"label": f"专区查询 #{pk}", "url": reverse("zone:query_detail", args=[pk])}
+        for pk in pks[:limit]
+    ]
+
+
+def volume_spike(rule, now: datetime) -> list[Finding]:
+    since = _window(rule, now)
+    recent = (
+        Delivery.objects.filter(created_at__gte=since, created_at__lte=now, product__isnull=False)
+        .values("consumer_id", "product_id", "product__code")
+        .annotate(n=Count("id"))
+    )
+    findings = []
+    windows_per_day = max(1, 24 * 60 // rule.window_minutes)
+    for row in recent:
+        if row["n"] < 20:
+            continue
+        before = Delivery.objects.filter(
+            consumer_id=row["consumer_id"],
+            product_id=row["product_id"],
+            created_at__gte=since - timedelta(days=1),
+            created_at__lt=since,
+        ).count()
+        baseline = max(1.0, before / windows_per_day)
+        if row["n"] >= rule.threshold * baseline:
+            traces = list(
+                Delivery.objects.filter(
+                    consumer_id=row["consumer_id"], product_id=row["product_id"],
+                    created_at__gte=since,
+                ).order_by("-pk").values_list("trace_id", flat=True)[:MAX_EVIDENCE]
+            )  # fmt: skip
+            findings.append(
+                Finding(
+                    f"consumer:{row['consumer_id']}/product:{row['product__code']}",
+                    f"产品 {row['product__code']} 在 {rule.window_minutes} 分钟内被调用 "
+                    f"{row['n']} 次,为基线 {baseline:.1f} 的 {row['n'] / baseline:.1f} 倍",
+                    _delivery_links(traces),
+                )
+            )
+    return findings
+
+
+def off_hours(rule, now: datetime) -> list[Finding]:
+    since = _window(rule, now)
+    rows = Delivery.objects.filter(created_at__gte=since, created_at__lte=now).values_list(
+        "consumer_id", "created_at", "trace_id"
+    )
+    night = defaultdict(list)
+    for consumer, at, trace in rows:
+        if timezone.localtime(at).hour < 6:
+            night[consumer].append(trace)
+    return [
+        Finding(
+            f"consumer:{consumer}",
+            f"使用方 #{consumer} 在 0:00–6:00 调用 {len(traces)} 次",
+            _delivery_links(traces),
+        )
+        for consumer, traces in night.items()
+        if len(traces) >= rule.threshold
+    ]
+
+
+def after_stop(rule, now: datetime) -> list[Finding]:
+    since = _window(rule, now)
+    findings = []
+    calls = defaultdict(list)
+    for consumer, product, trace in Delivery.objects.filter(
+        created_at__gte=since, created_at__lte=now, code__in=STOPPED
+    ).values_list("consumer_id", "product__code", "trace_id"):
+        calls[(consumer, product)].append(trace)
+    for (consumer, product), traces in calls.items():
+        if len(traces) >= rule.threshold:
+            findings.append(
+                Finding(
+                    f"consumer:{consumer}/product:{product}",
+                    f"授权不在有效状态后,使用方 #{consumer} 仍调用产品 {product} {len(traces)} 次",
+                    _delivery_links(traces),
+                )
+            )
+    queries = defaultdict(list)
+    for code, pk in ZoneQuery.objects.filter(
+        created_at__gte=since, created_at__lte=now, rule__startswith="authorization."
+    ).values_list("authorization__code", "pk"):
+        queries[code].append(pk)
+    for code, pks in queries.items():
+        if len(pks) >= rule.threshold:
+            findings.append(
+                Finding(
+                    f"authorization:{code}",
+                    f"授权 {code} 不在有效状态后仍有 {len(pks)} 次专区查询",
+                    _query_links(pks),
+                )
+            )
+    return findings
+
+
+def probing(rule, now: datetime) -> list[Finding]:
+    since = _window(rule, now)
+    refused = defaultdict(list)
+    for code, pk in (
+        ZoneQuery.objects.filter(created_at__gte=since, created_at__lte=now, decision="refused")
+        .exclude(rule__startswith="authorization.")
+        .values_list("authorization__code", "pk")
+    ):
+        refused[code].append(pk)
+    return [
+        Finding(
+            f"authorization:{code}",
+            f"授权 {code} 在 {rule.window_minutes} 分钟内有 {len(pks)} 次专区查询被拒绝",
+            _query_links(pks),
+        )
+        for code, pks in refused.items()
+        if len(pks) >= rule.threshold
+    ]
+
+
+def differencing(rule, now: datetime) -> list[Finding]:
+    since = _window(rule, now)
+    rows = ZoneQuery.objects.filter(created_at__gte=since, created_at__lte=now).values_list(
+        "authorization__code", "tables", "columns", "rule", "pk"
+    )
+    same = defaultdict(list)
+    guarded = defaultdict(list)
+    for code, tables, columns, rule_code, pk in rows:
+        same[(code, tuple(sorted(tables)), tuple(sorted(columns)))].append(pk)
+        if rule_code.startswith("differencing."):
+            guarded[code].append(pk)
+    findings = {}
+    for (code, tables, _columns), pks in same.items():
+        if len(pks) >= rule.threshold:
+            findings[code] = Finding(
+                f"authorization:{code}",
+                f"授权 {code} 在 {rule.window_minutes} 分钟内对 {'、'.join(tables)} 的相同列"
+                f"查询 {len(pks)} 次",
+                _query_links(pks),
+            )
+    for code, pks in guarded.items():
+        if code not in findings:
+            findings[code] = Finding(
+                f"authorization:{code}",
+                f"授权 {code} 的 {len(pks)} 次查询被差分攻击防护拒绝",
+                _query_links(pks),
+            )
+    return list(findings.values())
+
+
+def budget_low(rule, now: datetime) -> list[Finding]:
+    findings = []
+    live = Authorization.objects.filter(
+        status=AuthorizationStatus.ACTIVE, epsilon_total__gt=0
+    ).annotate(spent=Sum("zone_queries__epsilon_spent"))
+    for authorization in live:
+        left = max(0.0, authorization.epsilon_total - (authorization.spent or 0.0))
+        share = left / authorization.epsilon_total
+        if share <= rule.threshold:
+            findings.append(
+                Finding(
+                    f"authorization:{authorization.code}",
+                    f"授权 {authorization.code} 的隐私预算仅剩 ε={left:.2f}(总量的 {share:.0%})",
+                    [
+                        {
+                            "label": f"授权 {authorization.code}",
+                            "url": reverse(
+                                "authorization:authorization_detail", args=[authorization.pk]
+                            ),
+                        }
+                    ],
+                )
+            )
+    return findings
+
+
+def over_quota(rule, now: datetime) -> list[Finding]:
+    since = _window(rule, now)
+    refused = defaultdict(list)
+    for subscription, trace in Delivery.objects.filter(
+        created_at__gte=since, created_at__lte=now, code__startswith="quota_"
+    ).values_list("subscription__code", "trace_id"):
+        refused[subscription].append(trace)
+    return [
+        Finding(
+            f"subscription:{code}",
+            f"订阅 {code} 在 {rule.window_minutes} 分钟内因配额用尽被拒 {len(traces)} 次",
+            _delivery_links(traces),
+        )
+        for code, traces in refused.items()
+        if len(traces) >= rule.threshold
+    ]
+
+
+def new_source(rule, now: datetime) -> list[Finding]:
+    since = _window(rule, now)
+    recent = defaultdict(list)
+    for credential, address, trace in (
+        Delivery.objects.filter(created_at__gte=since, created_at__lte=now)
+        .exclude(credential__isnull=True)
+        .exclude(source_ip__isnull=True)
+        .values_list("credential_id", "source_ip", "trace_id")
+    ):
+        recent[(credential, address)].append(trace)
+    credentials = {c for c, _a in recent}
+    known = Counter(
+        Delivery.objects.filter(
+            credential_id__in=credentials,
+            created_at__gte=since - timedelta(days=30),
+            created_at__lt=since,
+        ).values_list("credential_id", "source_ip")
+    )
+    used_before = {c for c, _a in known}
+    findings = []
+    for (credential, address), traces in recent.items():
+        # A credential with no history at all is new, not moved: nothing to compare with.
+        moved = credential in used_before and (credential, address) not in known
+        if moved and len(traces) >= rule.threshold:
+            findings.append(
+                Finding(
+                    f"credential:{credential}/source:{address}",
+                    f"凭证 #{credential} 首次从地址 {address} 调用({len(traces)} 次)",
+                    _delivery_links(traces),
+                )
+            )
+    return findings
+
+
+RULES = {
+    "volume_spike": volume_spike,
+    "off_hours": off_hours,
+    "after_stop": after_stop,
+    "probing": probing,
+    "differencing": differencing,
+    "budget_low": budget_low,
+    "over_quota": over_quota,
+    "new_source": new_source,
+}

@@ -1,0 +1,14 @@
+from django.tasks import task
+
+
+@task()
+def monitor() -> int:
+    """Run the monitoring rules, then queue the next run a minute later."""
+    from django.core.cache import cache
+
+    from pdao.supervision import services
+
+    raised = services.run_rules()
+    cache.delete("pdao:supervision:scheduled")
+    services.ensure_scheduled()
+    return len(raised)

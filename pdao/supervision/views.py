@@ -1,0 +1,95 @@
+"""监测预警 pages: alerts with their evidence and workflow, and the rules' settings."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from pdao.accounts.services import RuleViolation
+from pdao.core.access import requires
+from pdao.core.permissions import Perm
+from pdao.supervision import services
+from pdao.supervision.choices import OPEN_STATUSES, AlertStatus, Severity
+from pdao.supervision.models import Alert, MonitoringRule
+
+POST = ("POST",)
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def alert_list(request):
+    alerts = Alert.objects.select_related("rule")
+    status = request.GET.get("status", "open")
+    if status == "open":
+        alerts = alerts.filter(status__in=OPEN_STATUSES)
+    elif status in AlertStatus.values:
+        alerts = alerts.filter(status=status)
+    if request.GET.get("severity") in Severity.values:
+        alerts = alerts.filter(severity=request.GET["severity"])
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "supervision/alert_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": AlertStatus.choices,
+            "severities": Severity.choices,
+        },
+    )
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def alert_detail(request, pk: int):
+    alert = get_object_or_404(Alert.objects.select_related("rule", "handled_by"), pk=pk)
+    return render(request, "supervision/alert_detail.html", {"alert": alert, "S": AlertStatus})
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def alert_handle(request, pk: int):
+    alert = get_object_or_404(Alert, pk=pk)
+    try:
+        services.handle_alert(
+            alert, by=request.user, status=request.POST.get("status", ""),
+            note=request.POST.get("note", ""),
+        )  # fmt: skip
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已更新告警状态。"))
+    return redirect("supervision:alert_detail", pk)
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def rule_list(request):
+    rules = services.ensure_rules()
+    return render(
+        request, "supervision/rule_list.html", {"rules": rules, "severities": Severity.choices}
+    )
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def rule_update(request, pk: int):
+    rule = get_object_or_404(MonitoringRule, pk=pk)
+    try:
+        services.update_rule(
+            rule,
+            by=request.user,
+            enabled=request.POST.get("enabled") == "on",
+            severity=request.POST.get("severity", ""),
+            threshold=float(request.POST.get("threshold", "")),
+            window_minutes=int(request.POST.get("window_minutes", "")),
+        )
+    except ValueError:
+        messages.error(request, _("阈值和时间窗口应为数字。"))
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已保存规则「%(name)s」。") % {"name": rule.name})
+    return redirect("supervision:rule_list")
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def rules_run(request):
+    raised = services.run_rules()
+    messages.success(request, _("已运行全部规则,新告警 %(n)s 条。") % {"n": len(raised)})
+    return redirect("supervision:alert_list")
