@@ -275,6 +275,9 @@ EXAMPLES: dict[str, Example] = {
             for p in (Perm.PRODUCT_REVIEW, Perm.PRODUCT_SUPERVISE, Perm.PRODUCT_VIEW_ALL)
         ),
     ),
+    "supervision:action_lift": Example(
+        kwargs=lambda w: {"pk": w.products["action"].pk}, data={"reason": "解除"}
+    ),
     "supervision:alert_detail": Example(kwargs=lambda w: {"pk": w.products["alert"].pk}),
     "supervision:alert_handle": Example(
         kwargs=lambda w: {"pk": w.products["alert"].pk},
@@ -440,9 +443,13 @@ def _product_world(authz) -> dict:
     rule = ensure_rules()[0]
     alert = Alert.objects.create(rule=rule, severity=rule.severity, fingerprint="test:1",
                                  subject="test:1", title="告警", last_seen=tz.now())  # fmt: skip
+    from pdao.supervision.models import EmergencyAction
+
+    action = EmergencyAction.objects.create(kind="freeze_product", target=listed.code,
+                                            reason="测试", taken_by=owner)  # fmt: skip
     return {"listed": listed, "review": review, "subscription": subscription,
             "credential": credential, "secret": secret, "edition": edition,
-            "alert": alert}  # fmt: skip
+            "alert": alert, "action": action}  # fmt: skip
 
 
 def _authorization_world(users, resource) -> dict:

@@ -324,6 +324,9 @@ def _live_subscription(consumer_id: int, code: str):
         .first()
     )
     if subscription is not None:
+        if subscription.product.frozen_at is not None:
+            refusal = _error(403, "product_frozen", "产品已被应急冻结", "The product is frozen")
+            return subscription, subscription.product, refusal
         return subscription, subscription.product, None
     product = Product.objects.filter(code=code, status=ProductStatus.LISTED).first()
     if product is None:
@@ -356,7 +359,7 @@ def _report(credential, consumer_id: int, code: str, fmt: str):
 
     subscription, product, refusal = _live_subscription(consumer_id, code)
     if refusal is not None:
-        return refusal, product, None, None
+        return refusal, product, subscription, None
     _grant, refusal = _authorization_refusal(product)
     if refusal is not None:
         return refusal, product, subscription, None
@@ -408,7 +411,7 @@ def _answer(credential: Credential, code: str, values: dict, meter: dict):
     """(answer, product, subscription, charge): the charge is None when nothing is delivered."""
     subscription, product, refusal = _live_subscription(credential.organisation_id, code)
     if refusal is not None:
-        return refusal, product, None, None
+        return refusal, product, subscription, None
     grant, refusal = _authorization_refusal(product)
     if refusal is not None:
         return refusal, product, subscription, None

@@ -49,6 +49,7 @@ class Product(models.Model):
     filed_at = models.DateTimeField(_("备案时间"), null=True, blank=True)
     listed_at = models.DateTimeField(_("上架时间"), null=True, blank=True)
     revision = models.PositiveIntegerField(default=1)  # released answers are kept per revision
+    frozen_at = models.DateTimeField(_("冻结时间"), null=True, blank=True)  # 应急处置
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -224,6 +225,7 @@ class Credential(models.Model):
     rotated_at = models.DateTimeField(_("最近轮换"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
     revoke_reason = models.TextField(_("吊销理由"), blank=True)
+    suspended_at = models.DateTimeField(_("停用时间"), null=True, blank=True)  # 应急处置
 
     class Meta:
         verbose_name = _("凭证")
@@ -235,7 +237,7 @@ class Credential(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and self.suspended_at is None
 
 
 class Usage(models.Model):

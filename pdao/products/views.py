@@ -40,7 +40,9 @@ POST = ("POST",)
 
 def _listed():
     return Product.objects.filter(
-        status=ProductStatus.LISTED, authorization__status=AuthorizationStatus.ACTIVE
+        status=ProductStatus.LISTED,
+        authorization__status=AuthorizationStatus.ACTIVE,
+        frozen_at__isnull=True,
     ).select_related("operator", "authorization")
 
 

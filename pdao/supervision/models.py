@@ -73,3 +73,47 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule.code} {self.subject}"
+
+
+class EmergencyAction(models.Model):
+    """应急处置 — a stop put on an authorization, a product, a credential or a user, effective at
+    the very next request through the gateway, the zone and the UI; lifted by the bureau."""
+
+    class Kind(models.TextChoices):
+        SUSPEND_AUTHORIZATION = "suspend_authorization", _("暂停授权")
+        FREEZE_PRODUCT = "freeze_product", _("冻结产品")
+        SUSPEND_CREDENTIAL = "suspend_credential", _("停用调用凭证")
+        LOCK_USER = "lock_user", _("锁定用户")
+
+    kind = models.CharField(_("处置措施"), max_length=30, choices=Kind.choices)
+    target = models.CharField(_("对象"), max_length=100)  # a code, client id or username
+    alert = models.ForeignKey(
+        Alert, on_delete=models.PROTECT, related_name="actions", null=True, blank=True
+    )
+    reason = models.TextField(_("理由"))
+    taken_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    taken_at = models.DateTimeField(_("处置时间"), auto_now_add=True)
+    lifted_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    lifted_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    lift_reason = models.TextField(_("解除理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("应急处置")
+        verbose_name_plural = _("应急处置")
+        ordering = ["-taken_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True, lifted_by__isnull=True)
+                | Q(lifted_at__isnull=False, lifted_by__isnull=False),
+                name="%(app_label)s_%(class)s_lifted_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.target}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from pdao.accounts.services import RuleViolation
 from pdao.core.access import requires
 from pdao.core.permissions import Perm
-from pdao.supervision import services
+from pdao.supervision import emergency, services
 from pdao.supervision.choices import OPEN_STATUSES, AlertStatus, Severity
-from pdao.supervision.models import Alert, MonitoringRule
+from pdao.supervision.models import Alert, EmergencyAction, MonitoringRule
 
 POST = ("POST",)
 
@@ -40,8 +40,31 @@ def alert_list(request):
 
 @requires(Perm.SUPERVISION_VIEW)
 def alert_detail(request, pk: int):
+    from datetime import datetime
+
+    from django.utils import timezone
+
     alert = get_object_or_404(Alert.objects.select_related("rule", "handled_by"), pk=pk)
-    return render(request, "supervision/alert_detail.html", {"alert": alert, "S": AlertStatus})
+    notes = [
+        {
+            "at": timezone.localtime(datetime.fromisoformat(n["at"])),
+            "by": n["by"],
+            "status": AlertStatus(n["status"]).label,
+            "note": n["note"],
+        }
+        for n in alert.notes
+    ]
+    return render(
+        request,
+        "supervision/alert_detail.html",
+        {
+            "alert": alert,
+            "notes": notes,
+            "S": AlertStatus,
+            "kinds": EmergencyAction.Kind.choices,
+            "actions": alert.actions.select_related("taken_by", "lifted_by"),
+        },
+    )
 
 
 @requires(Perm.SUPERVISION_MANAGE, methods=POST)
@@ -93,3 +116,51 @@ def rules_run(request):
     raised = services.run_rules()
     messages.success(request, _("已运行全部规则,新告警 %(n)s 条。") % {"n": len(raised)})
     return redirect("supervision:alert_list")
+
+
+# --- Emergency response -----------------------------------------------------------------------
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def action_list(request):
+    rows = EmergencyAction.objects.select_related("taken_by", "lifted_by", "alert")
+    if request.GET.get("in_force") == "yes":
+        rows = rows.filter(lifted_at__isnull=True)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "supervision/action_list.html",
+        {"page": page, "kinds": EmergencyAction.Kind.choices},
+    )
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def action_take(request):
+    alert = Alert.objects.filter(pk=request.POST.get("alert") or 0).first()
+    try:
+        action = emergency.take(
+            request.POST.get("kind", ""),
+            request.POST.get("target", "")[:100],
+            by=request.user,
+            reason=request.POST.get("reason", ""),
+            alert=alert,
+        )
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已生效:%(a)s。下一次请求起即被拒绝。") % {"a": action})
+    if alert is not None:
+        return redirect("supervision:alert_detail", alert.pk)
+    return redirect("supervision:action_list")
+
+
+@requires(Perm.AUTHZ_DECIDE, methods=POST)
+def action_lift(request, pk: int):
+    action = get_object_or_404(EmergencyAction, pk=pk)
+    try:
+        emergency.lift(action, by=request.user, reason=request.POST.get("reason", ""))
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已解除:%(a)s。") % {"a": action})
+    return redirect("supervision:action_list")
