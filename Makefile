@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/ingest.py --rows 11000000
 	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/supervision.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

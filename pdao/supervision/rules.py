@@ -84,6 +84,23 @@ DEFAULTS: dict[str, Default] = {
         "某订阅在窗口内因配额用尽被拒的调用次数达到阈值。",
         Severity.MEDIUM, 1.0, 60,
     ),
+    "quality": Default(
+        "新数据版本质量不合格",
+        "窗口内归集的数据版本质量得分低于阈值(0–100)。",
+        Severity.MEDIUM, 80.0, 60,
+    ),
+    "tamper_files": Default(
+        "存储文件被篡改",
+        "重新计算数据版本、衍生数据和报告文件的 SHA-256,与登记(并已上链)的哈希不符或文件缺失。"
+        "每个时间窗口至多检查一次。",
+        Severity.CRITICAL, 1.0, 60,
+    ),
+    "ledger": Default(
+        "区块链账本校验失败",
+        "由存储的记录重算整棵 Merkle 树并核对节点、签名检查点和外部锚定;发现分歧即告警。"
+        "每个时间窗口至多检查一次。",
+        Severity.CRITICAL, 1.0, 60,
+    ),
     "new_source": Default(
         "凭证从新地址使用",
         "某凭证在窗口内从过去 30 天未出现过的来源地址调用。",
@@ -327,6 +344,105 @@ def new_source(rule, now: datetime) -> list[Finding]:
     return findings
 
 
+def quality(rule, now: datetime) -> list[Finding]:
+    from pdao.catalogue.models import Version
+
+    since = _window(rule, now)
+    return [
+        Finding(
+            f"version:{version.pk}",
+            f"{version.resource.name} 第 {version.number} 版质量得分 {version.quality_score:.0f}"
+            f",低于 {rule.threshold:.0f}",
+            [{"label": f"{version.resource.name} 第 {version.number} 版",
+              "url": reverse("catalogue:resource_detail", args=[version.resource_id])}],
+        )
+        for version in Version.objects.filter(
+            created_at__gte=since, created_at__lte=now, quality_score__lt=rule.threshold
+        ).select_related("resource")
+    ]  # fmt: skip
+
+
+def _due(rule, now: datetime) -> bool:
+    """Expensive checks run at most once per window, whichever process gets there first."""
+    from django.core.cache import cache
+
+    return cache.add(f"pdao:supervision:due:{rule.code}", now.isoformat(), rule.window_minutes * 60)
+
+
+def _sha256(path) -> str | None:
+    import hashlib
+
+    try:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def tamper_files(rule, now: datetime, *, force: bool = False) -> list[Finding]:
+    """数据防篡改: every stored dataset version (ready or active), derived dataset and report
+    file is re-hashed against the hash recorded when it was made (and anchored on the ledger)."""
+    if not (force or _due(rule, now)):
+        return []
+    from pdao.catalogue import services as catalogue
+    from pdao.catalogue.choices import VersionStatus
+    from pdao.catalogue.models import Version
+    from pdao.products import editions
+    from pdao.products.models import ReportEdition
+    from pdao.zone.models import DerivedDataset
+    from pdao.zone.services import derived_dir
+
+    findings = []
+    for version in Version.objects.filter(
+        status__in=[VersionStatus.READY, VersionStatus.ACTIVE]
+    ).select_related("resource"):
+        if _sha256(catalogue.versions_dir() / version.path) != version.sha256:
+            findings.append(Finding(
+                f"version:{version.pk}",
+                f"{version.resource.name} 第 {version.number} 版的存储文件与登记哈希不符或缺失",
+                [{"label": f"{version.resource.name} 第 {version.number} 版",
+                  "url": reverse("catalogue:resource_detail", args=[version.resource_id])}],
+            ))  # fmt: skip
+    for derived in DerivedDataset.objects.select_related("authorization"):
+        if _sha256(derived_dir() / derived.path) != derived.sha256:
+            findings.append(Finding(
+                f"derived:{derived.pk}",
+                f"衍生数据「{derived.name}」({derived.authorization.code})的文件与登记哈希不符或缺失",
+            ))  # fmt: skip
+    for edition in ReportEdition.objects.select_related("product"):
+        for fmt, digest in (("pdf", edition.pdf_sha256), ("docx", edition.docx_sha256)):
+            if _sha256(editions.path_of(digest, fmt)) != digest:
+                findings.append(Finding(
+                    f"report:{edition.pk}:{fmt}",
+                    f"报告 {edition.product.code} 第 {edition.number} 期的 {fmt} 文件"
+                    "与登记哈希不符或缺失",
+                    [{"label": edition.product.code,
+                      "url": reverse("products:product_detail", args=[edition.product.code])}],
+                ))  # fmt: skip
+    return findings
+
+
+def ledger(rule, now: datetime, *, force: bool = False) -> list[Finding]:
+    """账本校验: the whole log recomputed from its entries (pdao.ledger.services.verify_ledger)."""
+    if not (force or _due(rule, now)):
+        return []
+    from pdao.ledger.services import verify_ledger
+
+    report = verify_ledger()
+    if report.ok:
+        return []
+    return [
+        Finding(
+            "ledger",
+            f"账本校验失败:{report.problems[0]}"[:300],
+            [{"label": "账本与检查点", "url": reverse("ledger:overview")}],
+        )
+    ]
+
+
 RULES = {
     "volume_spike": volume_spike,
     "off_hours": off_hours,
@@ -336,4 +452,7 @@ RULES = {
     "budget_low": budget_low,
     "over_quota": over_quota,
     "new_source": new_source,
+    "quality": quality,
+    "tamper_files": tamper_files,
+    "ledger": ledger,
 }

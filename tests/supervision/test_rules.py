@@ -209,3 +209,53 @@ def test_monitoring_is_scheduled_by_the_events_that_matter(market):  # noqa: F81
     assert queued.filter(status="READY").count() == 1
     gateway.call(credential, product.code, {"since": "2024-02-01"}, source_ip=None)
     assert queued.filter(status="READY").count() == 1  # one queued run, not one per event
+
+
+def test_quality_rule_fires_on_a_poor_new_version(traffic):
+    from pdao.catalogue.models import Version
+
+    version = Version.objects.filter(status="active").first()
+    assert raised("quality") == []
+    Version.objects.filter(pk=version.pk).update(quality_score=55.0)
+    (alert,) = raised("quality")
+    assert "55" in alert.title
+
+
+def test_a_modified_parquet_file_is_detected_and_raises_a_critical_alert(traffic):
+    import os
+
+    from pdao.catalogue import services as catalogue
+    from pdao.catalogue.models import Version
+
+    assert raised("tamper_files") == []
+    version = Version.objects.filter(status="active").first()
+    path = catalogue.versions_dir() / version.path
+    os.chmod(path, 0o644)
+    with open(path, "ab") as handle:
+        handle.write(b"\0")
+    from django.core.cache import cache
+
+    cache.clear()  # the check runs at most once per window: a new window
+    (alert,) = raised("tamper_files")
+    assert alert.severity == "critical" and f"第 {version.number} 版" in alert.title
+
+
+def test_a_modified_ledger_entry_is_detected_and_raises_a_critical_alert(traffic):
+    from django.core.cache import cache
+    from django.db import connection
+
+    from pdao.ledger import services as ledger
+    from pdao.ledger.models import LedgerEntry
+
+    ledger.sequence_pending()
+    ledger.publish_checkpoint()
+    assert raised("ledger") == []
+    row = LedgerEntry.objects.filter(position__isnull=False).order_by("position")[2]
+    forged = bytes(row.entry).replace(b'"type":"', b'"type":"x', 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {LedgerEntry._meta.db_table} SET entry = %s WHERE id = %s", [forged, row.pk]
+        )
+    cache.clear()
+    (alert,) = raised("ledger")
+    assert alert.severity == "critical" and "账本校验失败" in alert.title
