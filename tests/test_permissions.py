@@ -275,6 +275,18 @@ EXAMPLES: dict[str, Example] = {
             for p in (Perm.PRODUCT_REVIEW, Perm.PRODUCT_SUPERVISE, Perm.PRODUCT_VIEW_ALL)
         ),
     ),
+    "supervision:incident_detail": Example(kwargs=lambda w: {"pk": w.products["incident"].pk}),
+    "supervision:incident_link": Example(
+        kwargs=lambda w: {"pk": w.products["incident"].pk},
+        data_fn=lambda w: {"alert": w.products["alert"].pk},
+    ),
+    "supervision:incident_close": Example(
+        kwargs=lambda w: {"pk": w.products["incident"].pk},
+        data={"report": "经过、原因、处置与整改均已写明,测试结案报告足够长。"},
+    ),
+    "supervision:incident_export": Example(
+        kwargs=lambda w: {"pk": w.products["incident"].pk, "fmt": "docx"}
+    ),
     "supervision:action_lift": Example(
         kwargs=lambda w: {"pk": w.products["action"].pk}, data={"reason": "解除"}
     ),
@@ -447,9 +459,13 @@ def _product_world(authz) -> dict:
 
     action = EmergencyAction.objects.create(kind="freeze_product", target=listed.code,
                                             reason="测试", taken_by=owner)  # fmt: skip
+    from pdao.supervision.models import Incident
+
+    incident = Incident.objects.create(code="LZ-IN-TEST-0001", title="测试", severity="high",
+                                       description="测试", opened_by=owner)  # fmt: skip
     return {"listed": listed, "review": review, "subscription": subscription,
             "credential": credential, "secret": secret, "edition": edition,
-            "alert": alert, "action": action}  # fmt: skip
+            "alert": alert, "action": action, "incident": incident}  # fmt: skip
 
 
 def _authorization_world(users, resource) -> dict:

@@ -74,7 +74,7 @@ def _user(target: str) -> User:
 
 
 @transaction.atomic
-def take(kind: str, target: str, *, by, reason: str, alert=None) -> EmergencyAction:
+def take(kind: str, target: str, *, by, reason: str, alert=None, incident=None) -> EmergencyAction:
     if by is None or not by.has_perm(Perm.SUPERVISION_MANAGE):
         raise RuleViolation(_("没有执行此操作的权限。"))
     if kind not in Kind.values:
@@ -103,8 +103,10 @@ def take(kind: str, target: str, *, by, reason: str, alert=None) -> EmergencyAct
         if not user.is_active:
             raise RuleViolation(_("该用户已停用。"))
         set_user_active(user, active=False, by=by, reason=_("应急处置:") + reason)
+    if incident is None and alert is not None:
+        incident = alert.incidents.filter(status="open").first()
     action = EmergencyAction.objects.create(
-        kind=kind, target=target, alert=alert, reason=reason, taken_by=by
+        kind=kind, target=target, alert=alert, incident=incident, reason=reason, taken_by=by
     )
     record(
         EMERGENCY_TAKE,

@@ -75,6 +75,44 @@ class Alert(models.Model):
         return f"{self.rule.code} {self.subject}"
 
 
+class Incident(models.Model):
+    """安全事件 — what ties alerts and emergency actions together, from opening to a closing
+    report (exported as Word and PDF, its hash on the ledger)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("处置中")
+        CLOSED = "closed", _("已结案")
+
+    code = models.CharField(_("事件编号"), max_length=30, unique=True)
+    title = models.CharField(_("事件名称"), max_length=200)
+    severity = models.CharField(_("级别"), max_length=20, choices=Severity.choices)
+    description = models.TextField(_("事件描述"))
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    alerts = models.ManyToManyField(Alert, related_name="incidents", blank=True)
+    opened_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(_("开立时间"), auto_now_add=True)
+    closing_report = models.TextField(_("结案报告"), blank=True)
+    closed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("安全事件")
+        verbose_name_plural = _("安全事件")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True, closed_by__isnull=True)
+                | Q(closed_at__isnull=False, closed_by__isnull=False),
+                name="%(app_label)s_%(class)s_closed_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
 class EmergencyAction(models.Model):
     """应急处置 — a stop put on an authorization, a product, a credential or a user, effective at
     the very next request through the gateway, the zone and the UI; lifted by the bureau."""
@@ -89,6 +127,9 @@ class EmergencyAction(models.Model):
     target = models.CharField(_("对象"), max_length=100)  # a code, client id or username
     alert = models.ForeignKey(
         Alert, on_delete=models.PROTECT, related_name="actions", null=True, blank=True
+    )
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="actions", null=True, blank=True
     )
     reason = models.TextField(_("理由"))
     taken_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")

@@ -6,3 +6,4 @@ from pdao.core.permissions import Perm
 navigation.add("supervision", _("监测告警"), "supervision:alert_list", Perm.SUPERVISION_VIEW)
 navigation.add("supervision", _("监测规则"), "supervision:rule_list", Perm.SUPERVISION_VIEW)
 navigation.add("supervision", _("应急处置"), "supervision:action_list", Perm.SUPERVISION_VIEW)
+navigation.add("supervision", _("安全事件"), "supervision:incident_list", Perm.SUPERVISION_VIEW)

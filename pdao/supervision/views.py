@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from pdao.accounts.services import RuleViolation
 from pdao.core.access import requires
 from pdao.core.permissions import Perm
-from pdao.supervision import emergency, services
+from pdao.supervision import emergency, incidents, services
 from pdao.supervision.choices import OPEN_STATUSES, AlertStatus, Severity
-from pdao.supervision.models import Alert, EmergencyAction, MonitoringRule
+from pdao.supervision.models import Alert, EmergencyAction, Incident, MonitoringRule
 
 POST = ("POST",)
 
@@ -137,6 +137,7 @@ def action_list(request):
 @requires(Perm.SUPERVISION_MANAGE, methods=POST)
 def action_take(request):
     alert = Alert.objects.filter(pk=request.POST.get("alert") or 0).first()
+    incident = Incident.objects.filter(pk=request.POST.get("incident") or 0).first()
     try:
         action = emergency.take(
             request.POST.get("kind", ""),
@@ -144,11 +145,14 @@ def action_take(request):
             by=request.user,
             reason=request.POST.get("reason", ""),
             alert=alert,
+            incident=incident,
         )
     except RuleViolation as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("已生效:%(a)s。下一次请求起即被拒绝。") % {"a": action})
+    if incident is not None:
+        return redirect("supervision:incident_detail", incident.pk)
     if alert is not None:
         return redirect("supervision:alert_detail", alert.pk)
     return redirect("supervision:action_list")
@@ -164,3 +168,91 @@ def action_lift(request, pk: int):
     else:
         messages.success(request, _("已解除:%(a)s。") % {"a": action})
     return redirect("supervision:action_list")
+
+
+# --- Incidents --------------------------------------------------------------------------------
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def incident_list(request):
+    rows = Incident.objects.select_related("opened_by")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "supervision/incident_list.html", {"page": page, "severities": Severity.choices}
+    )
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def incident_open(request):
+    alert = Alert.objects.filter(pk=request.POST.get("alert") or 0).first()
+    try:
+        incident = incidents.open_incident(
+            by=request.user,
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", ""),
+            severity=request.POST.get("severity", alert.severity if alert else ""),
+            alerts=[alert] if alert else [],
+        )
+    except RuleViolation as error:
+        messages.error(request, str(error))
+        if alert is not None:
+            return redirect("supervision:alert_detail", alert.pk)
+        return redirect("supervision:incident_list")
+    return redirect("supervision:incident_detail", incident.pk)
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def incident_detail(request, pk: int):
+    incident = get_object_or_404(Incident.objects.select_related("opened_by", "closed_by"), pk=pk)
+    open_alerts = Alert.objects.filter(status__in=OPEN_STATUSES).exclude(incidents=incident)
+    return render(
+        request,
+        "supervision/incident_detail.html",
+        {
+            "incident": incident,
+            "alerts": incident.alerts.select_related("rule"),
+            "actions": incident.actions.select_related("taken_by", "lifted_by"),
+            "open_alerts": open_alerts[:50],
+            "kinds": EmergencyAction.Kind.choices,
+        },
+    )
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def incident_link(request, pk: int):
+    incident = get_object_or_404(Incident, pk=pk)
+    alert = get_object_or_404(Alert, pk=request.POST.get("alert") or 0)
+    try:
+        incidents.link_alert(incident, alert, by=request.user)
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    return redirect("supervision:incident_detail", pk)
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def incident_close(request, pk: int):
+    incident = get_object_or_404(Incident, pk=pk)
+    try:
+        incidents.close_incident(incident, by=request.user, report=request.POST.get("report", ""))
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("事件已结案,结案报告已上链。"))
+    return redirect("supervision:incident_detail", pk)
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def incident_export(request, pk: int, fmt: str):
+    from django.http import Http404, HttpResponse
+
+    incident = get_object_or_404(Incident, pk=pk)
+    if fmt == "docx":
+        data = incidents.render_docx(incident)
+        kind = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    elif fmt == "pdf":
+        data, kind = incidents.render_pdf(incident), "application/pdf"
+    else:
+        raise Http404
+    response = HttpResponse(data, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{incident.code}.{fmt}"'
+    return response
