@@ -20,14 +20,13 @@ from django.utils.translation import gettext_lazy
 from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
-from pdao.authorization.choices import AuthorizationStatus
 from pdao.core.permissions import Perm, Role
 from pdao.ledger.services import anchor
 from pdao.notifications.services import holders, members, notify
 from pdao.products import reports
 from pdao.products.choices import ProductKind, ProductStatus
 from pdao.products.models import Product, ReportEdition
-from pdao.products.services import _next_code, _own, _require
+from pdao.products.services import _next_code, _own, check_may_build_on
 
 REPORT_CREATE = actions.define("report.create", gettext_lazy("创建数据报告产品"))
 EDITION_GENERATE = actions.define("report.generate", gettext_lazy("生成数据报告"))
@@ -47,11 +46,7 @@ def path_of(digest: str, fmt: str) -> Path:
 @transaction.atomic
 def create_report(*, by, authorization, name: str, summary: str, sections) -> Product:
     """A draft report product on one of the operator's own active authorizations."""
-    _require(by, Perm.PRODUCT_MANAGE)
-    if authorization.operator_id != by.organisation_id:
-        raise RuleViolation(_("只能基于本单位的授权创建产品。"))
-    if authorization.status != AuthorizationStatus.ACTIVE:
-        raise RuleViolation(_("授权不在有效状态,不能创建产品。"))
+    check_may_build_on(authorization, by=by)
     try:
         sections = reports.check_sections(sections)
     except ValueError as error:

@@ -42,7 +42,21 @@ class JSONListField(forms.CharField):
         return parsed
 
 
-class ProductForm(forms.Form):
+class _OnOwnAuthorization(forms.Form):
+    """A form whose `authorization` field offers the operator's own active authorizations."""
+
+    def __init__(self, *args, operator=None, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["authorization"].queryset = Authorization.objects.filter(
+            operator=operator, status=AuthorizationStatus.ACTIVE
+        ).select_related("application")
+        self.fields["authorization"].label_from_instance = lambda a: (
+            f"{a.code} {a.application.scenario}"
+        )
+
+
+class ProductForm(_OnOwnAuthorization):
     kind = forms.ChoiceField(label=_("产品类型"), choices=KINDS, initial=ProductKind.API)
     name = forms.CharField(label=_("产品名称"), max_length=100)
     summary = forms.CharField(label=_("产品说明"), widget=forms.Textarea(attrs={"rows": 3}))
@@ -75,16 +89,6 @@ class ProductForm(forms.Form):
     epsilon_per_call = forms.FloatField(
         label=_("每个参数组合消耗 ε"), initial=0.5, min_value=0.01, max_value=5
     )
-
-    def __init__(self, *args, operator=None, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        self.fields["authorization"].queryset = Authorization.objects.filter(
-            operator=operator, status=AuthorizationStatus.ACTIVE
-        ).select_related("application")
-        self.fields["authorization"].label_from_instance = lambda a: (
-            f"{a.code} {a.application.scenario}"
-        )
 
 
 class PlanForm(forms.ModelForm):
@@ -119,7 +123,7 @@ class TraceForm(forms.Form):
     product = forms.CharField(label=_("产品编号(可选)"), max_length=30, required=False)
 
 
-class ReportForm(forms.Form):
+class ReportForm(_OnOwnAuthorization):
     name = forms.CharField(label=_("报告名称"), max_length=100)
     summary = forms.CharField(label=_("报告说明"), widget=forms.Textarea(attrs={"rows": 3}))
     authorization = forms.ModelChoiceField(
@@ -133,16 +137,6 @@ class ReportForm(forms.Form):
             '"chart": "bar", "note": "说明"}];form 为 aggregate 或 dp,chart 为 bar、line 或 none'
         ),
     )
-
-    def __init__(self, *args, operator=None, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        self.fields["authorization"].queryset = Authorization.objects.filter(
-            operator=operator, status=AuthorizationStatus.ACTIVE
-        ).select_related("application")
-        self.fields["authorization"].label_from_instance = lambda a: (
-            f"{a.code} {a.application.scenario}"
-        )
 
 
 class ConsumerRegistrationForm(forms.Form):

@@ -147,14 +147,19 @@ def _validate_definition(authorization: Authorization, fields: dict) -> None:
         raise RuleViolation(_("每个参数组合消耗的 ε 应在 0 到 5 之间。"))
 
 
-@transaction.atomic
-def create_product(*, by, authorization: Authorization, **fields) -> Product:
-    """A draft product on one of the operator's own active authorizations."""
+def check_may_build_on(authorization: Authorization, *, by) -> None:
+    """A product is built only by the operator holding the authorization, while it is active."""
     _require(by, Perm.PRODUCT_MANAGE)
     if authorization.operator_id != by.organisation_id:
         raise RuleViolation(_("只能基于本单位的授权创建产品。"))
     if authorization.status != AuthorizationStatus.ACTIVE:
         raise RuleViolation(_("授权不在有效状态,不能创建产品。"))
+
+
+@transaction.atomic
+def create_product(*, by, authorization: Authorization, **fields) -> Product:
+    """A draft product on one of the operator's own active authorizations."""
+    check_may_build_on(authorization, by=by)
     _validate_definition(authorization, fields)
     product = Product.objects.create(
         code=_next_code("LZ-DP", Product),
