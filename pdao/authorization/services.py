@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +45,7 @@ from pdao.authorization.models import (
 )
 from pdao.catalogue.models import Resource
 from pdao.catalogue.registration import add_working_days
+from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
@@ -106,14 +107,6 @@ def _deadline(status: str) -> date | None:
 
 def _link(application: Application) -> str:
     return reverse("authorization:application_detail", args=[application.pk])
-
-
-def _next_code(prefix: str, model) -> str:
-    year = timezone.localdate().year
-    stem = f"{prefix}-{year}-"
-    last = model.objects.filter(code__startswith=stem).aggregate(m=Max("code"))["m"]
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{stem}{number:04d}"
 
 
 def _move(application: Application, status: str, **extra) -> None:
@@ -283,7 +276,7 @@ def create_application(*, by, renewal_of=None, **values) -> Application:
     _require(by, Perm.AUTHZ_APPLY)
     with transaction.atomic():
         application = Application.objects.create(
-            code=_next_code("LZ-AP", Application),
+            code=next_code("LZ-AP", Application),
             operator=by.organisation,
             created_by=by,
             renewal_of=renewal_of,
@@ -949,7 +942,7 @@ def _activate(agreement: Agreement, *, by) -> Authorization:
     term = agreement.terms["term"]
     limits = agreement.terms["limits"]
     authorization = Authorization.objects.create(
-        code=_next_code("LZ-AU", Authorization),
+        code=next_code("LZ-AU", Authorization),
         application=application,
         agreement=agreement,
         operator=application.operator,

@@ -20,13 +20,14 @@ from django.utils.translation import gettext_lazy
 from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
+from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
 from pdao.ledger.services import anchor
 from pdao.notifications.services import holders, members, notify
 from pdao.products import reports
 from pdao.products.choices import ProductKind, ProductStatus
 from pdao.products.models import Product, ReportEdition
-from pdao.products.services import _next_code, _own, check_may_build_on
+from pdao.products.services import _own, check_may_build_on
 
 REPORT_CREATE = actions.define("report.create", gettext_lazy("创建数据报告产品"))
 EDITION_GENERATE = actions.define("report.generate", gettext_lazy("生成数据报告"))
@@ -54,7 +55,7 @@ def create_report(*, by, authorization, name: str, summary: str, sections) -> Pr
     if not name.strip() or not summary.strip():
         raise RuleViolation(_("请填写报告名称和说明。"))
     product = Product.objects.create(
-        code=_next_code("LZ-DP", Product),
+        code=next_code("LZ-DP", Product),
         name=name.strip()[:100],
         summary=summary.strip(),
         kind=ProductKind.REPORT,

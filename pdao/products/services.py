@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from pdao.audit.services import record
 from pdao.authorization import access
 from pdao.authorization.choices import AuthorizationStatus, OutputForm
 from pdao.authorization.models import Authorization
+from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
 from pdao.ledger.services import anchor
 from pdao.notifications.services import holders, notify
@@ -69,13 +69,6 @@ MAX_TERM_MONTHS = 36
 def _require(user, perm: Perm) -> None:
     if user is None or not user.has_perm(perm):
         raise RuleViolation(_("没有执行此操作的权限。"))
-
-
-def _next_code(prefix: str, model, field: str = "code") -> str:
-    stem = f"{prefix}-{timezone.localdate().year}-"
-    last = model.objects.filter(**{f"{field}__startswith": stem}).aggregate(m=Max(field))["m"]
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{stem}{number:04d}"
 
 
 def _own(product: Product, user) -> None:
@@ -162,7 +155,7 @@ def create_product(*, by, authorization: Authorization, **fields) -> Product:
     check_may_build_on(authorization, by=by)
     _validate_definition(authorization, fields)
     product = Product.objects.create(
-        code=_next_code("LZ-DP", Product),
+        code=next_code("LZ-DP", Product),
         authorization=authorization,
         operator_id=authorization.operator_id,
         purpose=authorization.application.purpose,
@@ -460,7 +453,7 @@ def _members_of(product: Product):
 
 
 def _file(product: Product, *, by) -> None:
-    product.filing_no = _next_code("LZ-BA", Product, "filing_no")
+    product.filing_no = next_code("LZ-BA", Product, "filing_no")
     product.filed_at = timezone.now()
     product.status = ProductStatus.FILED
     product.status_reason = ""
@@ -659,7 +652,7 @@ def subscribe(product: Product, *, by, plan: PricePlan, months: int) -> Subscrip
     today = timezone.localdate()
     ends = min(_add_months(today, months) - timedelta(days=1), product.authorization.ends_on)
     subscription = Subscription.objects.create(
-        code=_next_code("LZ-SUB", Subscription),
+        code=next_code("LZ-SUB", Subscription),
         consumer=consumer,
         product=product,
         plan=plan,

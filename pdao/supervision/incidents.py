@@ -8,7 +8,6 @@ import html
 import io
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
+from pdao.core.codes import next_code
 from pdao.core.permissions import Perm
 from pdao.ledger.services import anchor
 from pdao.supervision.choices import Severity
@@ -31,12 +31,6 @@ def _require(by) -> None:
         raise RuleViolation(_("没有执行此操作的权限。"))
 
 
-def _next_code() -> str:
-    stem = f"LZ-IN-{timezone.localdate().year}-"
-    last = Incident.objects.filter(code__startswith=stem).aggregate(m=Max("code"))["m"]
-    return f"{stem}{int(last.rsplit('-', 1)[1]) + 1 if last else 1:04d}"
-
-
 @transaction.atomic
 def open_incident(*, by, title: str, description: str, severity: str, alerts=()) -> Incident:
     _require(by)
@@ -45,9 +39,12 @@ def open_incident(*, by, title: str, description: str, severity: str, alerts=())
     if severity not in Severity.values:
         raise RuleViolation(_("未知的级别。"))
     incident = Incident.objects.create(
-        code=_next_code(), title=title.strip()[:200], description=description.strip(),
-        severity=severity, opened_by=by,
-    )  # fmt: skip
+        code=next_code("LZ-IN", Incident),
+        title=title.strip()[:200],
+        description=description.strip(),
+        severity=severity,
+        opened_by=by,
+    )
     incident.alerts.set(alerts)
     record(
         INCIDENT_OPEN,
