@@ -16,6 +16,7 @@ fails for a URL without one, or for a view without an access rule.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -290,6 +291,24 @@ EXAMPLES: dict[str, Example] = {
     "supervision:action_lift": Example(
         kwargs=lambda w: {"pk": w.products["action"].pk}, data={"reason": "解除"}
     ),
+    "supervision:spotcheck_draw": Example(
+        kwargs=lambda w: {},
+        data_fn=lambda w: {
+            "title": "抽查",
+            "date_from": str(date.today() - timedelta(days=1)),
+            "date_to": str(date.today()),
+            "size": "1",
+        },
+    ),
+    "supervision:spotcheck_detail": Example(kwargs=lambda w: {"pk": w.products["spot"].pk}),
+    "supervision:spotcheck_complete": Example(
+        kwargs=lambda w: {"pk": w.products["spot"].pk}, data={"conclusion": "合规"}
+    ),
+    "supervision:spotcheck_conclude": Example(
+        kwargs=lambda w: {"pk": w.products["sample"].pk},
+        data={"conclusion": "compliant", "note": ""},
+    ),
+    "supervision:spotcheck_incident": Example(kwargs=lambda w: {"pk": w.products["sample"].pk}),
     "supervision:alert_detail": Example(kwargs=lambda w: {"pk": w.products["alert"].pk}),
     "supervision:alert_handle": Example(
         kwargs=lambda w: {"pk": w.products["alert"].pk},
@@ -463,9 +482,22 @@ def _product_world(authz) -> dict:
 
     incident = Incident.objects.create(code="LZ-IN-TEST-0001", title="测试", severity="high",
                                        description="测试", opened_by=owner)  # fmt: skip
+    from pdao.products.models import Delivery
+    from pdao.supervision.models import SpotCheck, SpotCheckItem
+
+    delivered = Delivery.objects.create(
+        trace_id="t" * 32, consumer=consumer.organisation, credential=credential, product=listed,
+        subscription=subscription, status=200, digest="0" * 64,
+    )  # fmt: skip
+    spot = SpotCheck.objects.create(
+        code="LZ-CC-TEST-0001", title="抽查", period_start=tz.now(), period_end=tz.now(), size=1,
+        seed="s", population=1, created_by=owner,
+    )  # fmt: skip
+    sample = SpotCheckItem.objects.create(spot_check=spot, delivery=delivered)
     return {"listed": listed, "review": review, "subscription": subscription,
             "credential": credential, "secret": secret, "edition": edition,
-            "alert": alert, "action": action, "incident": incident}  # fmt: skip
+            "alert": alert, "action": action, "incident": incident,
+            "spot": spot, "sample": sample}  # fmt: skip
 
 
 def _authorization_world(users, resource) -> dict:

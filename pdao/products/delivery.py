@@ -45,22 +45,7 @@ def record(
     """Write one delivery record with its digest (over everything recorded and the SHA-256 of
     the body that was sent)."""
     now = timezone.now()
-    fields = {
-        "trace_id": trace_id,
-        "consumer": consumer_id,
-        "credential": credential.application.client_id if credential else "",
-        "product": product.code if product else "",
-        "subscription": subscription.code if subscription else "",
-        "params_hash": params_hash,
-        "rows": rows,
-        "bytes": len(body),
-        "status": status,
-        "code": code,
-        "watermark_id": watermark_id,
-        "body_sha256": hashlib.sha256(body).hexdigest(),
-        "at": now.isoformat(),
-    }
-    row = Delivery.objects.create(
+    row = Delivery(
         trace_id=trace_id,
         consumer_id=consumer_id,
         credential=credential,
@@ -75,11 +60,37 @@ def record(
         watermark_id=watermark_id,
         key_tags=key_tags or [],
         source_ip=source_ip,
-        digest=digest_of(fields),
         created_at=now,
     )
+    row.digest = digest_of(_fields(row, hashlib.sha256(body).hexdigest()))
+    row.save(force_insert=True)
     transaction.on_commit(functools.partial(_after_delivery, row.pk))
     return row
+
+
+def _fields(row: Delivery, body_sha256: str) -> dict:
+    """What a delivery's digest covers: everything recorded, and the SHA-256 of the body."""
+    return {
+        "trace_id": row.trace_id,
+        "consumer": row.consumer_id,
+        "credential": row.credential.application.client_id if row.credential else "",
+        "product": row.product.code if row.product else "",
+        "subscription": row.subscription.code if row.subscription else "",
+        "params_hash": row.params_hash,
+        "rows": row.rows,
+        "bytes": row.bytes,
+        "status": row.status,
+        "code": row.code,
+        "watermark_id": row.watermark_id,
+        "body_sha256": body_sha256,
+        "at": row.created_at.isoformat(),
+    }
+
+
+def body_matches(row: Delivery, body_sha256: str) -> bool:
+    """Whether the record's digest says this body (by its SHA-256) is what was sent. A spot
+    check rebuilds the body from the zone's release and proves it without keeping it."""
+    return digest_of(_fields(row, body_sha256)) == row.digest
 
 
 def _after_delivery(pk: int) -> None:

@@ -37,7 +37,14 @@ from pdao.catalogue.choices import VersionStatus
 from pdao.catalogue.models import Version
 from pdao.products import delivery, params
 from pdao.products.choices import ProductKind, ProductStatus, SubscriptionStatus
-from pdao.products.models import Credential, Product, Release, Subscription, Usage
+from pdao.products.models import (
+    Credential,
+    Product,
+    Release,
+    ReportEdition,
+    Subscription,
+    Usage,
+)
 from pdao.zone import engine
 from pdao.zone import policy as zone_policy
 from pdao.zone import services as zone_services
@@ -453,15 +460,7 @@ def _answer(credential: Credential, code: str, values: dict, meter: dict):
         )
         return answer, product, subscription, None
     columns, rows = released.columns, released.rows
-    body = {
-        "product": product.code,
-        "filing_no": product.filing_no,
-        "columns": columns,
-        "rows": rows,
-        "row_count": len(rows),
-        "suppressed_cells": released.suppressed_cells,
-        "watermarked": False,
-    }
+    body = _body(product, columns, rows, released.suppressed_cells)
     if product.record_level and rows and product.key_column in columns:
         rows = _marked(product, subscription, columns, rows)
         body["rows"] = rows
@@ -472,6 +471,50 @@ def _answer(credential: Credential, code: str, values: dict, meter: dict):
     meter["rows"] = len(rows)
     charge.rows = len(rows)
     return Answer(200, body), product, subscription, charge
+
+
+def _body(product: Product, columns: list, rows: list, suppressed_cells: int) -> dict:
+    return {
+        "product": product.code,
+        "filing_no": product.filing_no,
+        "columns": columns,
+        "rows": rows,
+        "row_count": len(rows),
+        "suppressed_cells": suppressed_cells,
+        "watermarked": False,
+    }
+
+
+def rebuilt(row) -> tuple[Release | None, list[str]]:
+    """For an answered call: the release it was served from and the SHA-256 of the body the
+    gateway sends from it (marked for the delivery's subscription), for the few releases of
+    the same parameters that precede the call (data versions change). For a report download:
+    the hashes of the editions released before it. A spot check proves with these, through
+    the record's digest, exactly what the consumer received — without the body being kept."""
+    product, subscription = row.product, row.subscription
+    if row.status != 200 or product is None or subscription is None:
+        return None, []
+    if product.kind == ProductKind.REPORT:
+        editions = ReportEdition.objects.filter(
+            product=product,
+            status=ReportEdition.Status.RELEASED,
+            reviewed_at__lte=row.created_at,
+        )
+        hashes = [h for e in editions for h in (e.pdf_sha256, e.docx_sha256)]
+        return None, [h for h in hashes if delivery.body_matches(row, h)]
+    candidates = Release.objects.filter(
+        product=product, params_hash=row.params_hash, created_at__lte=row.created_at
+    ).order_by("-created_at", "-pk")[:3]
+    for candidate in candidates:
+        body = _body(product, candidate.columns, candidate.rows, candidate.suppressed_cells)
+        if row.watermark_id:
+            body["rows"] = _marked(product, subscription, candidate.columns, candidate.rows)
+            body["watermarked"] = True
+        body["trace_id"] = row.trace_id
+        digest = hashlib.sha256(_json(body)).hexdigest()
+        if delivery.body_matches(row, digest):
+            return candidate, [digest]
+    return (candidates[0] if candidates else None), []
 
 
 def _marked(product: Product, subscription: Subscription, columns: list, rows: list) -> list:

@@ -217,6 +217,16 @@ def check_template(sql: str, specs: list[Param]) -> None:
         raise SpecError("声明的参数未在模板中使用:" + "、".join(sorted(declared - used)))
 
 
+def output_names(sql: str) -> list[str] | None:
+    """The column names the template's SELECT declares, or None when one is unnamed (an
+    expression without an alias, named by the engine)."""
+    try:
+        names = sqlglot.parse_one(sql, read="duckdb").named_selects
+    except (sqlglot.errors.ParseError, AttributeError):
+        return None
+    return names if names and all(names) else None
+
+
 def _literal(value) -> exp.Expression:
     if value is None:
         return exp.Null()

@@ -15,6 +15,7 @@ from pdao.accounts.services import RuleViolation
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.core.access import public, rate_limited, requires, requires_login
 from pdao.core.context import client_ip
+from pdao.core.filters import day_bounds
 from pdao.core.permissions import Perm
 from pdao.products import editions, gateway, leaks, params, services
 from pdao.products.choices import Check, ProductStatus, SignOff
@@ -480,6 +481,13 @@ def deliveries(request):
         rows = rows.filter(product__code=request.GET["product"][:30])
     if request.GET.get("trace"):
         rows = rows.filter(trace_id=request.GET["trace"][:32])
+    if request.GET.get("consumer", "").isdigit():
+        rows = rows.filter(consumer_id=int(request.GET["consumer"]))
+    if request.GET.get("outcome") in ("answered", "refused"):
+        answered = Q(status=200)
+        rows = rows.filter(answered if request.GET["outcome"] == "answered" else ~answered)
+    if day := day_bounds(request.GET.get("date")):
+        rows = rows.filter(created_at__gte=day[0], created_at__lt=day[1])
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "products/deliveries.html", {"page": page})
 

@@ -28,6 +28,19 @@ class MonitoringRule(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def label(self) -> str:
+        """The rule's name in the reader's language (the stored name is the platform's)."""
+        from pdao.supervision.rules import DEFAULTS
+
+        return str(DEFAULTS[self.code].name) if self.code in DEFAULTS else self.name
+
+    @property
+    def explanation(self) -> str:
+        from pdao.supervision.rules import DEFAULTS
+
+        return str(DEFAULTS[self.code].description) if self.code in DEFAULTS else self.description
+
 
 class Alert(models.Model):
     """告警 — what a rule found about one subject (a consumer and product, an authorization, a
@@ -158,3 +171,101 @@ class EmergencyAction(models.Model):
     @property
     def in_force(self) -> bool:
         return self.lifted_at is None
+
+
+class SpotCheck(models.Model):
+    """数据样本抽查 — a random sample of deliveries in a period, stratified by product and
+    consumer and drawn from a recorded seed (anyone can redraw it and get the same sample),
+    each delivery reviewed against its product's declared output and disclosure policy. The
+    draw is anchored before review begins; the completed check is filed (备案) and anchored."""
+
+    class Status(models.TextChoices):
+        REVIEWING = "reviewing", _("复核中")
+        COMPLETED = "completed", _("已完成")
+
+    code = models.CharField(_("抽查编号"), max_length=30, unique=True)
+    title = models.CharField(_("抽查名称"), max_length=200)
+    period_start = models.DateTimeField(_("期间起"))
+    period_end = models.DateTimeField(_("期间止"))  # exclusive; never after the draw
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    answered_only = models.BooleanField(_("仅抽查成功交付"), default=True)
+    size = models.PositiveIntegerField(_("样本量"))
+    seed = models.CharField(_("随机种子"), max_length=64)
+    population = models.PositiveIntegerField(_("总体数量"), default=0)
+    strata = models.JSONField(_("分层"), default=list)  # [{"product", "consumer", "n", "drawn"}]
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.REVIEWING
+    )
+    conclusion = models.TextField(_("抽查结论"), blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("抽样时间"), auto_now_add=True)
+    completed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("样本抽查")
+        verbose_name_plural = _("样本抽查")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True, completed_by__isnull=True)
+                | Q(completed_at__isnull=False, completed_by__isnull=False),
+                name="%(app_label)s_%(class)s_completed_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class SpotCheckItem(models.Model):
+    """One sampled delivery: the automatic checks (each passed, failed or not applicable, with
+    a note) and the reviewer's conclusion. A non-compliant finding can open an incident."""
+
+    class Conclusion(models.TextChoices):
+        PENDING = "pending", _("待复核")
+        COMPLIANT = "compliant", _("合规")
+        OBSERVATION = "observation", _("需关注")
+        NONCOMPLIANT = "noncompliant", _("不合规")
+
+    spot_check = models.ForeignKey(SpotCheck, on_delete=models.CASCADE, related_name="items")
+    delivery = models.ForeignKey("products.Delivery", on_delete=models.PROTECT, related_name="+")
+    checks = models.JSONField(_("核验结果"), default=dict)  # code → {"passed", "note"}
+    conclusion = models.CharField(
+        _("复核结论"), max_length=20, choices=Conclusion.choices, default=Conclusion.PENDING
+    )
+    note = models.TextField(_("复核意见"), blank=True)
+    reviewed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reviewed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="findings", null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("抽查样本")
+        verbose_name_plural = _("抽查样本")
+        ordering = ["spot_check", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["spot_check", "delivery"], name="%(app_label)s_%(class)s_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(conclusion__in=["pending", "compliant", "observation", "noncompliant"]),
+                name="%(app_label)s_%(class)s_conclusion_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.spot_check.code} #{self.delivery_id}"
+
+    @property
+    def checks_passed(self) -> bool | None:
+        """True when every applicable check passed, False when one failed, None when none ran."""
+        results = [c["passed"] for c in self.checks.values() if c["passed"] is not None]
+        return all(results) if results else None

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,11 +33,13 @@ EVERY_SECONDS = 60
 def ensure_rules() -> list[MonitoringRule]:
     """The rule catalogue in the database, with defaults for rules not configured yet."""
     for code, default in catalogue.DEFAULTS.items():
+        with translation.override(settings.LANGUAGE_CODE):  # stored in the platform language
+            name, description = str(default.name), str(default.description)
         MonitoringRule.objects.get_or_create(
             code=code,
             defaults={
-                "name": default.name,
-                "description": default.description,
+                "name": name,
+                "description": description,
                 "severity": default.severity,
                 "threshold": default.threshold,
                 "window_minutes": default.window_minutes,

@@ -5,6 +5,7 @@ from pdao.supervision import views
 app_name = "supervision"
 
 urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
     path("alerts/", views.alert_list, name="alert_list"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert_detail"),
     path("alerts/<int:pk>/handle/", views.alert_handle, name="alert_handle"),
@@ -20,4 +21,16 @@ urlpatterns = [
     path("actions/", views.action_list, name="action_list"),
     path("actions/take/", views.action_take, name="action_take"),
     path("actions/<int:pk>/lift/", views.action_lift, name="action_lift"),
+    path("spot-checks/", views.spotcheck_list, name="spotcheck_list"),
+    path("spot-checks/draw/", views.spotcheck_draw, name="spotcheck_draw"),
+    path("spot-checks/<int:pk>/", views.spotcheck_detail, name="spotcheck_detail"),
+    path("spot-checks/<int:pk>/complete/", views.spotcheck_complete, name="spotcheck_complete"),
+    path("spot-checks/items/<int:pk>/", views.spotcheck_conclude, name="spotcheck_conclude"),
+    path(
+        "spot-checks/items/<int:pk>/incident/",
+        views.spotcheck_incident,
+        name="spotcheck_incident",
+    ),
+    path("filings/", views.filing_list, name="filing_list"),
+    path("filings.xlsx", views.filing_export, name="filing_export"),
 ]

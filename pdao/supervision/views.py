@@ -1,16 +1,34 @@
 """监测预警 pages: alerts with their evidence and workflow, and the rules' settings."""
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pdao.accounts.services import RuleViolation
+from pdao.audit import actions
+from pdao.audit.services import record
 from pdao.core.access import requires
+from pdao.core.filters import day_bounds, month_bounds
 from pdao.core.permissions import Perm
-from pdao.supervision import emergency, incidents, services
+from pdao.supervision import dashboard as dashboards
+from pdao.supervision import emergency, filings, incidents, services, spotchecks
 from pdao.supervision.choices import OPEN_STATUSES, AlertStatus, Severity
-from pdao.supervision.models import Alert, EmergencyAction, Incident, MonitoringRule
+from pdao.supervision.forms import SpotCheckForm
+from pdao.supervision.models import (
+    Alert,
+    EmergencyAction,
+    Incident,
+    MonitoringRule,
+    SpotCheck,
+    SpotCheckItem,
+)
 
 POST = ("POST",)
 
@@ -25,6 +43,8 @@ def alert_list(request):
         alerts = alerts.filter(status=status)
     if request.GET.get("severity") in Severity.values:
         alerts = alerts.filter(severity=request.GET["severity"])
+    if day := day_bounds(request.GET.get("date")):
+        alerts = alerts.filter(first_seen__gte=day[0], first_seen__lt=day[1])
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -40,10 +60,6 @@ def alert_list(request):
 
 @requires(Perm.SUPERVISION_VIEW)
 def alert_detail(request, pk: int):
-    from datetime import datetime
-
-    from django.utils import timezone
-
     alert = get_object_or_404(Alert.objects.select_related("rule", "handled_by"), pk=pk)
     notes = [
         {
@@ -107,7 +123,7 @@ def rule_update(request, pk: int):
     except RuleViolation as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("已保存规则「%(name)s」。") % {"name": rule.name})
+        messages.success(request, _("已保存规则「%(name)s」。") % {"name": rule.label})
     return redirect("supervision:rule_list")
 
 
@@ -176,6 +192,12 @@ def action_lift(request, pk: int):
 @requires(Perm.SUPERVISION_VIEW)
 def incident_list(request):
     rows = Incident.objects.select_related("opened_by")
+    if request.GET.get("status") in Incident.Status.values:
+        rows = rows.filter(status=request.GET["status"])
+    if request.GET.get("severity") in Severity.values:
+        rows = rows.filter(severity=request.GET["severity"])
+    if month := month_bounds(request.GET.get("month")):
+        rows = rows.filter(opened_at__gte=month[0], opened_at__lt=month[1])
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request, "supervision/incident_list.html", {"page": page, "severities": Severity.choices}
@@ -243,8 +265,6 @@ def incident_close(request, pk: int):
 
 @requires(Perm.SUPERVISION_VIEW)
 def incident_export(request, pk: int, fmt: str):
-    from django.http import Http404, HttpResponse
-
     incident = get_object_or_404(Incident, pk=pk)
     if fmt == "docx":
         data = incidents.render_docx(incident)
@@ -256,3 +276,146 @@ def incident_export(request, pk: int, fmt: str):
     response = HttpResponse(data, content_type=kind)
     response["Content-Disposition"] = f'attachment; filename="{incident.code}.{fmt}"'
     return response
+
+
+# --- Spot checks --------------------------------------------------------------------------------
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def spotcheck_list(request):
+    rows = SpotCheck.objects.select_related("created_by", "product")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "supervision/spotcheck_list.html", {"page": page, "form": SpotCheckForm()}
+    )
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def spotcheck_draw(request):
+    form = SpotCheckForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}:{' '.join(errors)}" if label else " ".join(errors))
+        return redirect("supervision:spotcheck_list")
+    data = form.cleaned_data
+    try:
+        check = spotchecks.draw_check(by=request.user, **data)
+    except RuleViolation as error:
+        messages.error(request, str(error))
+        return redirect("supervision:spotcheck_list")
+    drawn = sum(s["drawn"] for s in check.strata)
+    messages.success(request, _("已抽取 %(n)s 条样本,抽样已上链。") % {"n": drawn})
+    return redirect("supervision:spotcheck_detail", check.pk)
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def spotcheck_detail(request, pk: int):
+    check = get_object_or_404(
+        SpotCheck.objects.select_related("created_by", "completed_by", "product"), pk=pk
+    )
+    items = check.items.select_related(
+        "delivery__product", "delivery__consumer", "reviewed_by", "incident"
+    )
+    return render(
+        request,
+        "supervision/spotcheck_detail.html",
+        {
+            "check": check,
+            "items": items,
+            "checks": spotchecks.CHECKS,
+            "tally": spotchecks.tally(check),
+            "reproducible": spotchecks.redraw(check),
+            "conclusions": [c for c in SpotCheckItem.Conclusion.choices if c[0] != "pending"],
+        },
+    )
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def spotcheck_conclude(request, pk: int):
+    item = get_object_or_404(SpotCheckItem, pk=pk)
+    try:
+        spotchecks.conclude(
+            item, by=request.user, conclusion=request.POST.get("conclusion", ""),
+            note=request.POST.get("note", "")[:2000],
+        )  # fmt: skip
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    return redirect(f"{reverse('supervision:spotcheck_detail', args=[item.spot_check_id])}#i{pk}")
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def spotcheck_incident(request, pk: int):
+    item = get_object_or_404(SpotCheckItem, pk=pk)
+    try:
+        item = spotchecks.open_incident(item, by=request.user)
+    except RuleViolation as error:
+        messages.error(request, str(error))
+        return redirect("supervision:spotcheck_detail", item.spot_check_id)
+    return redirect("supervision:incident_detail", item.incident_id)
+
+
+@requires(Perm.SUPERVISION_MANAGE, methods=POST)
+def spotcheck_complete(request, pk: int):
+    check = get_object_or_404(SpotCheck, pk=pk)
+    try:
+        spotchecks.complete(check, by=request.user, conclusion=request.POST.get("conclusion", ""))
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("抽查已完成,结果已备案并上链。"))
+    return redirect("supervision:spotcheck_detail", pk)
+
+
+# --- Filings register -------------------------------------------------------------------------
+
+FILINGS_EXPORT = actions.define("filings.export", gettext_lazy("导出合规审查备案登记"))
+
+
+def _filings(request) -> tuple[list, dict]:
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in filings.KINDS else ""
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None
+    q = request.GET.get("q", "").strip()[:100]
+    return filings.register(kind=kind, year=year, q=q), {"kind": kind, "year": year, "q": q}
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def filing_list(request):
+    rows, chosen = _filings(request)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "supervision/filing_list.html",
+        {
+            "page": page,
+            "chosen": chosen,
+            "kinds": filings.KINDS.items(),
+            "query": request.GET.urlencode(),
+            "total": len(rows),
+        },
+    )
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def filing_export(request):
+    rows, chosen = _filings(request)
+    record(
+        FILINGS_EXPORT,
+        by=request.user,
+        changes={k: v for k, v in chosen.items() if v} | {"rows": len(rows)},
+        summary=_("导出合规审查备案登记 %(n)s 条") % {"n": len(rows)},
+    )
+    response = HttpResponse(
+        filings.to_xlsx(rows),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="pdao-filings-{stamp}.xlsx"'
+    return response
+
+
+@requires(Perm.SUPERVISION_VIEW)
+def dashboard(request):
+    return render(request, "supervision/dashboard.html", dashboards.figures())

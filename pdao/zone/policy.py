@@ -50,6 +50,15 @@ def epsilon_left(authorization) -> float:
     return max(0.0, authorization.epsilon_total - spent)
 
 
+def k_for_tables(tables: list[str]) -> int:
+    """The least k an aggregate over these tables (by their names in queries) is held to."""
+    from pdao.zone.models import DerivedDataset
+
+    grades = list(Resource.objects.filter(name__in=tables).values_list("grade", flat=True))
+    grades += DerivedDataset.objects.filter(name__in=tables).values_list("grade", flat=True)
+    return max([10, *(K_BY_GRADE.get(g, 10) for g in grades)])
+
+
 def build(authorization, grant: access.Grant, *, epsilon_per_query: float = 0.5) -> engine.Policy:
     tables, k = {}, 10
     resources = Resource.objects.filter(code__in=grant.scope).prefetch_related("fields")

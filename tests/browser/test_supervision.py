@@ -8,7 +8,8 @@ from pdao.supervision import services
 from pdao.zone.models import ZoneQuery
 from tests.browser.conftest import screenshot
 from tests.browser.test_authorization import session  # noqa: F401 (fixture)
-from tests.products.conftest import market  # noqa: F401 (fixture)
+from tests.products.conftest import _data_dir, city, market  # noqa: F401 (fixtures)
+from tests.supervision.conftest import traffic  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,3 +55,34 @@ def test_supervisor_suspends_an_authorization_from_an_alert(market, session):  #
     screenshot(bureau, "supervision-actions")
     operator.get_by_test_id("run").click()
     expect(operator.get_by_test_id("result-table")).to_contain_text("柳江区")
+
+
+def test_supervisor_reads_the_dashboard_and_spot_checks_deliveries(traffic, session):  # noqa: F811
+    shop, *_ = traffic
+    supervisor = session(shop.supervisor)
+    supervisor.goto("/supervision/")
+    for figure in ("alerts", "activity", "top-consumer", "top-product", "budget", "incidents"):
+        expect(supervisor.locator(f"#chart-{figure} canvas")).to_have_count(1)  # drawn by ECharts
+    screenshot(supervisor, "supervision-dashboard")
+    top = supervisor.get_by_test_id("figure-top-product")
+    top.locator("summary").click()
+    top.locator("tbody tr").first.locator("td a").first.click()
+    expect(supervisor.locator("table tbody tr")).to_have_count(8)  # 2 consumers × (3 + 1 refused)
+
+    supervisor.goto("/supervision/spot-checks/")
+    form = supervisor.get_by_test_id("draw-form")
+    form.locator("input[name=size]").fill("4")
+    form.locator("input[name=seed]").fill("c0ffee")
+    form.get_by_role("button").click()
+    expect(supervisor.get_by_test_id("reproducible")).to_have_text("复验一致")
+    samples = supervisor.get_by_test_id("sample")
+    expect(samples).to_have_count(4)
+    expect(samples.first.locator("[data-check=content]")).to_contain_text("一致")
+    screenshot(supervisor, "supervision-spotcheck")
+    first = samples.first
+    first.locator("select[name=conclusion]").select_option("noncompliant")
+    first.locator("input[name=note]").fill("调用目的与场景不符")
+    first.get_by_role("button", name="记录结论").click()
+    supervisor.get_by_test_id("finding-incident").click()
+    expect(supervisor.get_by_test_id("incident-status")).to_have_text("处置中")
+    expect(supervisor.get_by_text("调用目的与场景不符").first).to_be_visible()

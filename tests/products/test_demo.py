@@ -30,5 +30,12 @@ def test_demo_products_are_filed_listed_subscribed_and_called(settings, capsys):
 
     assert run_rules() == []  # the demo's ordinary traffic raises no alert
 
+    from pdao.supervision.models import SpotCheck
+
+    check = SpotCheck.objects.get()  # every answered demo call, proved against its release
+    assert check.status == "completed" and check.items.count() == calls.filter(status=200).count()
+    assert all(item.checks_passed for item in check.items.all())
+
     call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
     assert Product.objects.count() == 6 and Delivery.objects.count() == 6
+    assert SpotCheck.objects.count() == 1

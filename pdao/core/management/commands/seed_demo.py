@@ -6,6 +6,7 @@ from pdao.accounts import demo as accounts_demo
 from pdao.authorization import demo as authorization_demo
 from pdao.catalogue import demo as catalogue_demo
 from pdao.products import demo as products_demo
+from pdao.supervision import demo as supervision_demo
 
 _NO_MAIL = "django.core.mail.backends.dummy.EmailBackend"
 
@@ -50,6 +51,9 @@ class Command(BaseCommand):
         with override_settings(MAILERS={"default": {"BACKEND": _NO_MAIL}}):
             lines = products_demo.seed()
         for line in lines:
+            self.stdout.write(f"  {line}")
+        self.stdout.write("Demo supervision (a spot check of the deliveries, filed):")
+        for line in supervision_demo.seed():
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))
         width = max(len(u) for u, _, _ in logins)
