@@ -6,7 +6,10 @@ Seeds the demo (SQLite, --scale) in a temporary directory, then runs `manage.py
 simulate_traffic --json` with several seeds. Each run is a day of normal traffic on every demo
 subscription and authorization, with eleven kinds of misuse injected, all rolled back. Prints
 per kind how often it was detected, the false alerts, and `recall=R precision=P` over all runs,
-with the wall time per run. Writes bench/results/supervision.json.
+with the wall time per run. Then times the spot-check draw (`spotchecks.draw`: SHA-256 ranks
+per stratum) on a million synthetic delivery ids in 200 strata against the floor of
+`random.Random(seed).sample` per stratum, same strata and allocation. Writes
+bench/results/supervision.json.
 """
 
 from __future__ import annotations
@@ -22,6 +25,24 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+DRAW_TIMING = """
+import json, random, time
+from collections import defaultdict
+from pdao.supervision.spotchecks import allocate, draw
+population = [(pk, pk % 40, pk % 5) for pk in range(1, 1_000_001)]
+started = time.perf_counter(); ids, strata = draw("bench", population, 500)
+draw_s = time.perf_counter() - started
+started = time.perf_counter()
+groups = defaultdict(list)
+for pk, p, c in population:
+    groups[(p, c)].append(pk)
+alloc = allocate({k: len(v) for k, v in groups.items()}, 500)
+rng = random.Random("bench")
+floor = [pk for k, v in groups.items() for pk in rng.sample(v, alloc[k])]
+floor_s = time.perf_counter() - started
+print(json.dumps({"population": len(population), "strata": len(strata), "n": len(ids),
+                  "draw_s": draw_s, "floor_s": floor_s}))
+"""
 
 
 def main():
@@ -57,6 +78,11 @@ def main():
         print(f"seed {seed}: recall={result['recall']:.2f} precision={result['precision']:.2f}"
               f"  ({result['normal_calls']} normal calls, {result['normal_queries']} zone "
               f"queries, {result['seconds']:.1f} s)", flush=True)  # fmt: skip
+    draw = json.loads(manage("shell", "-c", DRAW_TIMING, capture=True).stdout)
+    ratio = draw["draw_s"] / draw["floor_s"]
+    print(f"spot-check draw of {draw['n']:,} from {draw['population']:,} deliveries in "
+          f"{draw['strata']} strata: {draw['draw_s']:.2f} s; random.sample floor "
+          f"{draw['floor_s']:.2f} s ({ratio:.1f}× the floor)")  # fmt: skip
     kinds = runs[0]["kinds"].keys()
     detected = {k: sum(r["kinds"][k] for r in runs) for k in kinds}
     false = sum(len(r["false_alerts"]) for r in runs)
@@ -71,7 +97,7 @@ def main():
     (ROOT / "bench" / "results" / "supervision.json").write_text(json.dumps({
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "runs": runs, "detected": detected, "false_alerts": false,
-        "recall": recall, "precision": precision,
+        "recall": recall, "precision": precision, "spot_check_draw": draw,
     }, ensure_ascii=False, indent=2))  # fmt: skip
 
 
