@@ -7,7 +7,7 @@ simulate_traffic --json` with several seeds. Each run is a day of normal traffic
 subscription and authorization, with eleven kinds of misuse injected, all rolled back. Prints
 per kind how often it was detected, the false alerts, and `recall=R precision=P` over all runs,
 with the wall time per run. Then times the spot-check draw (`spotchecks.draw`: SHA-256 ranks
-per stratum) on a million synthetic delivery ids in 200 strata against the floor of
+per stratum) on a million synthetic delivery ids in 40 strata against the floor of
 `random.Random(seed).sample` per stratum, same strata and allocation. Writes
 bench/results/supervision.json.
 """
@@ -78,7 +78,7 @@ def main():
         print(f"seed {seed}: recall={result['recall']:.2f} precision={result['precision']:.2f}"
               f"  ({result['normal_calls']} normal calls, {result['normal_queries']} zone "
               f"queries, {result['seconds']:.1f} s)", flush=True)  # fmt: skip
-    draw = json.loads(manage("shell", "-c", DRAW_TIMING, capture=True).stdout)
+    draw = json.loads(manage("shell", "-v", "0", "-c", DRAW_TIMING, capture=True).stdout)
     ratio = draw["draw_s"] / draw["floor_s"]
     print(f"spot-check draw of {draw['n']:,} from {draw['population']:,} deliveries in "
           f"{draw['strata']} strata: {draw['draw_s']:.2f} s; random.sample floor "

@@ -26,6 +26,7 @@ Each sampled delivery is checked automatically, and a reviewer then records a co
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import secrets
 from collections import defaultdict
@@ -115,9 +116,16 @@ def draw(seed: str, population: list[tuple[int, int, int]], n: int) -> tuple[lis
         alloc = {k: (1 if k in chosen else 0) for k in strata}
     else:
         alloc = allocate(sizes, n)
+    prefix = hashlib.sha256(f"{seed}:".encode())
+
+    def rank(pk: int) -> bytes:  # the bytes of _rank(seed, pk): same order, no hex or join
+        digest = prefix.copy()
+        digest.update(str(pk).encode())
+        return digest.digest()
+
     drawn = []
     for key, members in strata.items():
-        drawn += sorted(members, key=lambda pk: _rank(seed, pk))[: alloc[key]]
+        drawn += heapq.nsmallest(alloc[key], members, key=rank)
     return sorted(drawn), {k: (sizes[k], alloc[k]) for k in sorted(strata)}
 
 

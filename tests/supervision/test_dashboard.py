@@ -17,7 +17,7 @@ SQL = "SELECT 区县, COUNT(*) AS n FROM 社保缴纳记录 GROUP BY 区县"
 
 @pytest.fixture
 def watched(traffic):
-    shop, aggregate, records = traffic
+    shop, *_ = traffic
     zone.run_query(shop.authorization, by=shop.operator, sql=SQL, form="aggregate")
     zone.run_query(shop.authorization, by=shop.operator, sql="SELECT * FROM x", form="aggregate")
     rules = ensure_rules()
@@ -42,7 +42,9 @@ def test_each_figure_opens_the_records_it_counts(watched, client):
 
     severities = {p["label"]: p["value"] for p in figures["alerts"]["series"][0]["points"]}
     assert severities == {"严重": 1, "高": 2, "中": 0, "低": 0}
-    activity = {s["name"]: sum(p["value"] for p in s["points"]) for s in figures["activity"]["series"]}
+    activity = {
+        s["name"]: sum(p["value"] for p in s["points"]) for s in figures["activity"]["series"]
+    }
     assert activity["成功交付"] == 10 and activity["被拒绝的调用"] == 2
     assert activity["被拒绝的专区查询"] >= 1 and activity["新告警"] == 4
     consumers = figures["top-consumer"]["series"][0]["points"]

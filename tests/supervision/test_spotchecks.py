@@ -185,3 +185,15 @@ def test_the_pages_draw_review_and_file_a_check(traffic, client):
 
     bad = client.post(reverse("supervision:spotcheck_draw"), form | {"size": "9999"}, follow=True)
     assert "样本量" in bad.content.decode() and SpotCheck.objects.count() == 1
+
+
+def test_the_draw_is_the_documented_rank_order():
+    """The sample is the lowest SHA-256("<seed>:<id>") per stratum: anyone can recompute it."""
+    import hashlib
+
+    population = [(pk, 1, 1) for pk in range(1, 501)]
+    ids, _ = spotchecks.draw("audit", population, 7)
+    by_hand = sorted(
+        range(1, 501), key=lambda pk: hashlib.sha256(f"audit:{pk}".encode()).hexdigest()
+    )
+    assert ids == sorted(by_hand[:7])
