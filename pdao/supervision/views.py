@@ -306,7 +306,7 @@ def spotcheck_draw(request):
         return redirect("supervision:spotcheck_list")
     drawn = sum(s["drawn"] for s in check.strata)
     messages.success(request, _("已抽取 %(n)s 条样本,抽样已上链。") % {"n": drawn})
-    return redirect("supervision:spotcheck_detail", check.pk)
+    return redirect(f"{reverse('supervision:spotcheck_detail', args=[check.pk])}?verify=1")
 
 
 @requires(Perm.SUPERVISION_VIEW)
@@ -325,7 +325,8 @@ def spotcheck_detail(request, pk: int):
             "items": items,
             "checks": spotchecks.CHECKS,
             "tally": spotchecks.tally(check),
-            "reproducible": spotchecks.redraw(check),
+            # Redrawing reads the whole period again: on request (and right after the draw).
+            "reproducible": spotchecks.redraw(check) if request.GET.get("verify") else None,
             "conclusions": [c for c in SpotCheckItem.Conclusion.choices if c[0] != "pending"],
         },
     )

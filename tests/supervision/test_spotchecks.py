@@ -176,6 +176,8 @@ def test_the_pages_draw_review_and_file_a_check(traffic, client):
     check = SpotCheck.objects.get()
     assert check.product == aggregate and check.seed == "feedbeef"
     assert "复验一致" in page and "feedbeef" in page and "内容可复现" in page
+    detail = reverse("supervision:spotcheck_detail", args=[check.pk])
+    assert "复验抽样" in client.get(detail).content.decode()  # redrawn on request only
     for item in check.items.all():
         client.post(reverse("supervision:spotcheck_conclude", args=[item.pk]),
                     {"conclusion": "compliant", "note": ""})  # fmt: skip
