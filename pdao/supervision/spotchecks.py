@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -255,9 +256,10 @@ def redraw(check: SpotCheck) -> bool:
 class _Result:
     passed: bool | None
     note: str
+    url: str = ""  # the record the check read, when it has a page
 
     def as_dict(self) -> dict:
-        return {"passed": self.passed, "note": self.note}
+        return {"passed": self.passed, "note": self.note} | ({"url": self.url} if self.url else {})
 
 
 def examine(row: Delivery) -> dict:
@@ -272,6 +274,8 @@ def examine(row: Delivery) -> dict:
         "disclosure": _disclosure(row, release, hashes) if answered else _na(_("无输出。")),
         "metering": _metering(row, release),
     }
+    if release is not None and release.zone_query_id:
+        results["disclosure"].url = reverse("zone:query_detail", args=[release.zone_query_id])
     return {code: result.as_dict() for code, result in results.items()}
 
 

@@ -64,6 +64,18 @@ def test_supervisor_reads_the_dashboard_and_spot_checks_deliveries(traffic, sess
     for figure in ("alerts", "activity", "top-consumer", "top-product", "budget", "incidents"):
         expect(supervisor.locator(f"#chart-{figure} canvas")).to_have_count(1)  # drawn by ECharts
     screenshot(supervisor, "supervision-dashboard")
+    # A click on the chart itself: the top bar of the top-products chart, where ECharts laid
+    # it out, opens that product's deliveries.
+    x, y = supervisor.evaluate("""() => {
+        const box = document.getElementById("chart-top-product");
+        const data = echarts.getInstanceByDom(box).getModel().getSeriesByIndex(0).getData();
+        const bar = data.getItemLayout(data.count() - 1), rect = box.getBoundingClientRect();
+        return [rect.left + bar.x + bar.width / 2, rect.top + bar.y + bar.height / 2];
+    }""")
+    supervisor.mouse.click(x, y)
+    supervisor.wait_for_url("**/products/deliveries/?product=*")
+    expect(supervisor.locator("table tbody tr")).to_have_count(8)
+    supervisor.go_back()
     top = supervisor.get_by_test_id("figure-top-product")
     top.locator("summary").click()
     top.locator("tbody tr").first.locator("td a").first.click()

@@ -73,6 +73,7 @@ def test_a_spot_check_proves_each_sampled_delivery_against_the_release(traffic):
     for item in items:
         assert item.checks_passed is True, item.checks
         assert item.checks["content"]["passed"] is True
+        assert item.checks["disclosure"]["url"].startswith("/zone/queries/")  # what it read
     kinds = {i.delivery.product.code for i in items}
     assert kinds == {aggregate.code, records.code}
     assert spotchecks.redraw(check)
