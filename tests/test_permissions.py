@@ -14,6 +14,7 @@ fails for a URL without one, or for a view without an access rule.
 """
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -616,6 +617,10 @@ def test_view_answers_each_role_by_its_permissions(name, world):
         got = _outcome(response, api_call=False)
         if got != expected:
             wrong.append(f"{actor or 'anonymous'}: expected {expected}, got {got}")
+        if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+            title = re.search(r"<title>(.*?)</title>", response.content.decode(), re.S)
+            if title and "<" in title.group(1):  # a block left open swallows the page
+                wrong.append(f"{actor or 'anonymous'}: markup inside <title>")
     assert wrong == [], f"{name} ({url}): " + "; ".join(wrong)
 
 
