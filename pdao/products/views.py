@@ -15,7 +15,7 @@ from pdao.accounts.services import RuleViolation
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.core.access import public, rate_limited, requires, requires_login
 from pdao.core.context import client_ip
-from pdao.core.filters import day_bounds
+from pdao.core.filters import day_bounds, whole_number
 from pdao.core.permissions import Perm
 from pdao.products import editions, gateway, leaks, params, services
 from pdao.products.choices import Check, ProductStatus, SignOff
@@ -481,8 +481,8 @@ def deliveries(request):
         rows = rows.filter(product__code=request.GET["product"][:30])
     if request.GET.get("trace"):
         rows = rows.filter(trace_id=request.GET["trace"][:32])
-    if request.GET.get("consumer", "").isdigit():
-        rows = rows.filter(consumer_id=int(request.GET["consumer"]))
+    if consumer := whole_number(request.GET.get("consumer")):
+        rows = rows.filter(consumer_id=consumer)
     if request.GET.get("outcome") in ("answered", "refused"):
         answered = Q(status=200)
         rows = rows.filter(answered if request.GET["outcome"] == "answered" else ~answered)

@@ -15,7 +15,7 @@ from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.access import requires
-from pdao.core.filters import day_bounds, month_bounds
+from pdao.core.filters import day_bounds, month_bounds, whole_number
 from pdao.core.permissions import Perm
 from pdao.supervision import dashboard as dashboards
 from pdao.supervision import emergency, filings, incidents, services, spotchecks
@@ -376,8 +376,7 @@ FILINGS_EXPORT = actions.define("filings.export", gettext_lazy("导出合规审�
 def _filings(request) -> tuple[list, dict]:
     kind = request.GET.get("kind", "")
     kind = kind if kind in filings.KINDS else ""
-    year = request.GET.get("year", "")
-    year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None
+    year = whole_number(request.GET.get("year"), low=2000, high=2100)
     q = request.GET.get("q", "").strip()[:100]
     return filings.register(kind=kind, year=year, q=q), {"kind": kind, "year": year, "q": q}
 

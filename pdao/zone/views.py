@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from pdao.accounts.services import RuleViolation
 from pdao.authorization.models import Authorization
 from pdao.core.access import requires
-from pdao.core.filters import day_bounds
+from pdao.core.filters import day_bounds, whole_number
 from pdao.core.permissions import Perm
 from pdao.zone import engine, services
 from pdao.zone.models import ZoneQuery
@@ -79,8 +79,8 @@ def queries(request):
     rows = ZoneQuery.objects.select_related("authorization", "user")
     if request.GET.get("decision") in ("released", "refused"):
         rows = rows.filter(decision=request.GET["decision"])
-    if request.GET.get("authorization", "").isdigit():
-        rows = rows.filter(authorization_id=int(request.GET["authorization"]))
+    if authorization := whole_number(request.GET.get("authorization")):
+        rows = rows.filter(authorization_id=authorization)
     if day := day_bounds(request.GET.get("date")):
         rows = rows.filter(created_at__gte=day[0], created_at__lt=day[1])
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
