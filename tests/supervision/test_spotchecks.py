@@ -179,6 +179,8 @@ def test_the_pages_draw_review_and_file_a_check(traffic, client):
     assert "复验一致" in page and "feedbeef" in page and "内容可复现" in page
     detail = reverse("supervision:spotcheck_detail", args=[check.pk])
     assert "复验抽样" in client.get(detail).content.decode()  # redrawn on request only
+    workbench = client.get(reverse("core:workbench")).content.decode()
+    assert "待复核的抽查样本" in workbench
     for item in check.items.all():
         client.post(reverse("supervision:spotcheck_conclude", args=[item.pk]),
                     {"conclusion": "compliant", "note": ""})  # fmt: skip
