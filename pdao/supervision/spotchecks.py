@@ -214,8 +214,10 @@ def draw_check(
     rows = Delivery.objects.filter(pk__in=ids).select_related(
         "product__authorization", "subscription", "credential__application", "batch"
     )
+    batches: dict[int, _Result] = {}  # samples share batches: each is recomputed once
     SpotCheckItem.objects.bulk_create(
-        SpotCheckItem(spot_check=check, delivery=row, checks=examine(row)) for row in rows
+        SpotCheckItem(spot_check=check, delivery=row, checks=examine(row, batches=batches))
+        for row in rows
     )
     anchor("spotcheck.draw", content_hash=_draw_hash(check, ids), by=by, target=check)
     record(
@@ -262,12 +264,13 @@ class _Result:
         return {"passed": self.passed, "note": self.note} | ({"url": self.url} if self.url else {})
 
 
-def examine(row: Delivery) -> dict:
-    """The automatic checks of one delivery: code → {"passed": True/False/None, "note"}."""
+def examine(row: Delivery, *, batches: dict | None = None) -> dict:
+    """The automatic checks of one delivery: code → {"passed": True/False/None, "note"}.
+    `batches` keeps the batch results of earlier deliveries of the same draw."""
     answered = row.status == 200
     release, hashes = gateway.rebuilt(row) if answered else (None, [])
     results = {
-        "record": _record(row),
+        "record": _record_once(row, batches),
         "term": _term(row),
         "content": _content(row, hashes) if answered else _na(_("拒绝的调用无交付内容。")),
         "declared_output": _declared(row, release) if answered else _na(_("无输出。")),
@@ -281,6 +284,14 @@ def examine(row: Delivery) -> dict:
 
 def _na(note: str) -> _Result:
     return _Result(None, note)
+
+
+def _record_once(row: Delivery, batches: dict | None) -> _Result:
+    if batches is None or row.batch_id is None:
+        return _record(row)
+    if row.batch_id not in batches:
+        batches[row.batch_id] = _record(row)
+    return batches[row.batch_id]
 
 
 def _record(row: Delivery) -> _Result:

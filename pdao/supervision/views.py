@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -283,7 +284,7 @@ def incident_export(request, pk: int, fmt: str):
 
 @requires(Perm.SUPERVISION_VIEW)
 def spotcheck_list(request):
-    rows = SpotCheck.objects.select_related("created_by", "product")
+    rows = SpotCheck.objects.select_related("created_by", "product").annotate(drawn=Count("items"))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request, "supervision/spotcheck_list.html", {"page": page, "form": SpotCheckForm()}
