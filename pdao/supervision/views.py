@@ -284,7 +284,11 @@ def incident_export(request, pk: int, fmt: str):
 
 @requires(Perm.SUPERVISION_VIEW)
 def spotcheck_list(request):
-    rows = SpotCheck.objects.select_related("created_by", "product").annotate(drawn=Count("items"))
+    rows = (
+        SpotCheck.objects.select_related("created_by", "product")
+        .annotate(drawn=Count("items"))
+        .order_by("-created_at")  # Meta.ordering does not apply to a grouped query
+    )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request, "supervision/spotcheck_list.html", {"page": page, "form": SpotCheckForm()}
