@@ -116,13 +116,18 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("PDAO_DB_CONN_MAX_AGE", default=6
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and a worker read while one writes.
+    # A writer waits up to 20 s for another's short transaction instead of failing at once
+    # with "database is locked" (no transaction holds the database during a zone query).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache_url("PDAO_CACHE_URL", default="locmemcache://pdao")}
+# Without PDAO_CACHE_URL, a file cache under PDAO_DATA_DIR: shared by every server process of one
+# host (the demo's gunicorn workers and its task worker), so rate limits count across them.
+CACHES = {"default": env.cache_url("PDAO_CACHE_URL", default=f"filecache://{DATA_DIR / 'cache'}")}
 
 # --- Background work -----------------------------------------------------------------------------
 # Django's tasks framework on the database (django-tasks-db): no broker to run; `manage.py
@@ -193,6 +198,12 @@ LEDGER_MIRROR_PATH = Path(
 )
 # Encrypts the signing keys at rest (HKDF-derived passphrase); defaults to the SECRET_KEY.
 KEY_ENCRYPTION_SECRET = env.str("PDAO_KEY_ENCRYPTION_SECRET", default=SECRET_KEY)
+
+# --- Zone ----------------------------------------------------------------------------------------
+# Wall-clock and memory limits of one zone query (DuckDB is interrupted past them); a query
+# still marked running this long after its limit was killed with its process (janitor).
+ZONE_QUERY_SECONDS = env.float("PDAO_ZONE_QUERY_SECONDS", default=30.0)
+ZONE_MEMORY_LIMIT = env.str("PDAO_ZONE_MEMORY_LIMIT", default="1GB")
 
 # --- Authentication -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

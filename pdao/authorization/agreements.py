@@ -121,7 +121,13 @@ def render_docx(agreement) -> bytes:
     doc.add_heading("五、使用限制", level=1)
     limits = t["limits"]
     doc.add_paragraph(
-        f"隐私预算 ε 总量 {limits['epsilon_total']};每日查询上限 {limits['daily_queries']} 次;"
+        f"隐私预算 ε 总量 {limits['epsilon_total']};"
+        + (
+            f"单次查询 ε {limits['epsilon_query_min']} 至 {limits['epsilon_query_max']};"
+            if "epsilon_query_max" in limits
+            else ""
+        )
+        + f"每日查询上限 {limits['daily_queries']} 次;"
         f"每月调用配额 {limits['monthly_calls']} 次。"
     )
     doc.add_heading("六、定价与收益分配", level=1)

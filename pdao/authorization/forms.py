@@ -86,6 +86,16 @@ class DecisionForm(_Form):
     epsilon_total = forms.DecimalField(
         label=_("隐私预算 ε 总量"), min_value=0, max_value=100, decimal_places=2, initial="3.0"
     )
+    epsilon_query_min = forms.DecimalField(
+        label=_("单次查询 ε 下限"),
+        min_value="0.001",
+        max_value=10,
+        decimal_places=3,
+        initial="0.01",
+    )
+    epsilon_query_max = forms.DecimalField(
+        label=_("单次查询 ε 上限"), min_value="0.001", max_value=10, decimal_places=3, initial="1.0"
+    )
     daily_queries = forms.IntegerField(label=_("每日查询上限"), min_value=1, initial=500)
     monthly_calls = forms.IntegerField(label=_("每月调用配额"), min_value=0, initial=100_000)
     fee_cap_yuan = forms.DecimalField(
@@ -98,6 +108,13 @@ class DecisionForm(_Form):
         decimal_places=1,
         initial="10",
     )
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("epsilon_query_min"), data.get("epsilon_query_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("epsilon_query_max", _("单次查询 ε 上限不能低于下限。"))
+        return data
 
 
 class ReasonForm(_Form):

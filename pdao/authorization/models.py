@@ -431,6 +431,8 @@ class Authorization(models.Model):
     starts_on = models.DateField(_("生效日期"))
     ends_on = models.DateField(_("到期日期"))
     epsilon_total = models.FloatField(_("隐私预算 ε 总量"), default=0)
+    epsilon_query_min = models.FloatField(_("单次查询 ε 下限"), default=0.01)
+    epsilon_query_max = models.FloatField(_("单次查询 ε 上限"), default=1.0)
     daily_queries = models.PositiveIntegerField(_("每日查询上限"), default=0)
     monthly_calls = models.PositiveIntegerField(_("每月调用配额"), default=0)
     revision = models.PositiveIntegerField(default=1)

@@ -808,6 +808,8 @@ def decide(
 
 DEFAULT_LIMITS = {
     "epsilon_total": "3.0",
+    "epsilon_query_min": "0.01",
+    "epsilon_query_max": "1.0",
     "daily_queries": 500,
     "monthly_calls": 100_000,
     "fee_cap_yuan": "0",
@@ -857,6 +859,8 @@ def _make_agreement(application: Application, *, by, limits: dict) -> Agreement:
         "scope": scope,
         "limits": {
             "epsilon_total": str(limits["epsilon_total"]),
+            "epsilon_query_min": str(limits["epsilon_query_min"]),
+            "epsilon_query_max": str(limits["epsilon_query_max"]),
             "daily_queries": int(limits["daily_queries"]),
             "monthly_calls": int(limits["monthly_calls"]),
         },
@@ -949,6 +953,13 @@ def _activate(agreement: Agreement, *, by) -> Authorization:
         starts_on=date.fromisoformat(term["starts_on"]),
         ends_on=date.fromisoformat(term["ends_on"]),
         epsilon_total=float(limits["epsilon_total"]),
+        # Agreements signed before these bounds existed take the defaults.
+        epsilon_query_min=float(
+            limits.get("epsilon_query_min", DEFAULT_LIMITS["epsilon_query_min"])
+        ),
+        epsilon_query_max=float(
+            limits.get("epsilon_query_max", DEFAULT_LIMITS["epsilon_query_max"])
+        ),
         daily_queries=limits["daily_queries"],
         monthly_calls=limits["monthly_calls"],
     )

@@ -288,7 +288,11 @@ def application_decide(request, pk: int):
         messages.error(request, _("决定信息不完整:%(e)s") % {"e": form.errors.as_text()})
         return redirect("authorization:application_detail", pk=pk)
     data = form.cleaned_data
-    limits = {k: str(data[k]) for k in ("epsilon_total", "fee_cap_yuan", "revenue_share_percent")}
+    limits = {
+        k: str(data[k])
+        for k in ("epsilon_total", "epsilon_query_min", "epsilon_query_max", "fee_cap_yuan",
+                  "revenue_share_percent")
+    }  # fmt: skip
     limits |= {k: data[k] for k in ("daily_queries", "monthly_calls")}
     return _act(
         request,

@@ -89,6 +89,9 @@ class GradingForm(forms.Form):
         choices=[("yes", _("审定通过")), ("no", _("退回修改"))],
     )  # fmt: skip
     note = forms.CharField(label=_("审定意见"), max_length=500, required=False)
+    non_personal = forms.BooleanField(
+        label=_("非个人数据(不涉及任何个人或单位,专区给出精确结果)"), required=False
+    )
 
 
 class ObjectionForm(forms.Form):

@@ -55,6 +55,9 @@ class Resource(models.Model):
     harm_objects = models.JSONField(_("影响对象"), default=list, blank=True)
     tags = models.JSONField(_("标签"), default=list, blank=True)
     is_synthetic = models.BooleanField(_("合成数据"), default=False)
+    # Declared by the bureau at the grading review: no field names a person or an entity (a
+    # weather series, say), so the zone answers aggregates exactly instead of perturbing them.
+    non_personal = models.BooleanField(_("非个人数据"), default=False)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     grading_status = models.CharField(
         _("分级审定"), max_length=20, choices=GradingStatus.choices, default=GradingStatus.PENDING
@@ -128,6 +131,45 @@ class Field(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeclaredJoin(models.Model):
+    """声明的关联 — a join the bureau allows in the zone: a fact table's column to a dimension
+    table's key (社保缴纳记录.单位信用代码 → 企业登记信息.统一社会信用代码). The zone joins
+    tables on nothing else, and counts the privacy units of both sides."""
+
+    left_resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="+", verbose_name=_("主表")
+    )
+    left_column = models.CharField(_("主表关联列"), max_length=64)
+    right_resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="+", verbose_name=_("关联表")
+    )
+    right_column = models.CharField(_("关联表键"), max_length=64)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    active = models.BooleanField(_("有效"), default=True)
+    declared_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    declared_at = models.DateTimeField(_("声明时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("声明的关联")
+        verbose_name_plural = _("声明的关联")
+        ordering = ["left_resource", "right_resource"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["left_resource", "left_column", "right_resource", "right_column"],
+                name="%(app_label)s_%(class)s_unique",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(left_resource=models.F("right_resource")),
+                name="%(app_label)s_%(class)s_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.left_resource.name}.{self.left_column} → {self.right_resource.name}.{self.right_column}"
 
 
 class Version(models.Model):

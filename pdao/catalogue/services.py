@@ -317,6 +317,12 @@ def activate_version(version: Version, *, by) -> Version:
     version.status = VersionStatus.ACTIVE
     version.activated_at = timezone.now()
     version.save(update_fields=["status", "activated_at"])
+    # The zone keys its copy of the new version in the worker, before the first query needs it
+    # (the zone imports the catalogue, so the catalogue reaches it only here).
+    from pdao.zone.tables import prepare_version
+
+    pk = version.pk
+    transaction.on_commit(lambda: prepare_version.enqueue(pk))
     record(
         VERSION_ACTIVATE,
         by=by,
@@ -356,11 +362,19 @@ REVIEW_INTERVAL_DAYS = 365
 
 @transaction.atomic
 def review_grading(
-    resource: Resource, *, by, approve: bool, grade: str, harm_objects: list[str], note: str = ""
+    resource: Resource,
+    *,
+    by,
+    approve: bool,
+    grade: str,
+    harm_objects: list[str],
+    note: str = "",
+    non_personal: bool = False,
 ) -> Resource:
     """The bureau approves a resource's grade and objects of harm (it may set a higher grade:
     就高从严), or returns it with a note. Approval is anchored on the ledger and due for
-    re-review a year later (动态更新)."""
+    re-review a year later (动态更新). It may declare the resource non-personal (no field
+    names or describes a person or an entity): the zone then answers it exactly."""
     from datetime import timedelta
 
     if not by.has_perm(Perm.CATALOGUE_GRADE):
@@ -371,7 +385,23 @@ def review_grading(
     if not approve and not note:
         raise RuleViolation(_("退回时请说明理由。"))
     resource = Resource.objects.select_for_update().get(pk=resource.pk)
+    if non_personal:
+        personal = [
+            f.name
+            for f in resource.fields.all()
+            if f.is_privacy_unit
+            or f.is_quasi_identifier
+            or (f.pi_kind and f.pi_kind != PIKind.NONE)
+        ]
+        if personal:
+            raise RuleViolation(
+                _("含隐私单元、准标识符或个人信息字段的资源不能声明为非个人数据:%(cols)s")
+                % {"cols": "、".join(personal)}
+            )
     changes = {}
+    if resource.non_personal != non_personal:
+        changes["non_personal"] = [resource.non_personal, non_personal]
+    resource.non_personal = non_personal
     if resource.grade != grade:
         changes["grade"] = [resource.grade, grade]
     if sorted(resource.harm_objects) != sorted(harm_objects):

@@ -29,4 +29,5 @@ urlpatterns = [
     path("demands/<int:pk>/schedule/", views.demand_schedule, name="demand_schedule"),
     path("demands/<int:pk>/meet/", views.demand_meet, name="demand_meet"),
     path("tasks/<int:pk>/complete/", views.task_complete, name="task_complete"),
+    path("joins/", views.declared_joins, name="joins"),
 ]

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from pdao.accounts.models import Organisation
 from pdao.accounts.services import RuleViolation
-from pdao.catalogue import demands, excel, forms, ingest, quality, registration, services
+from pdao.catalogue import demands, excel, forms, ingest, joins, quality, registration, services
 from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening
 from pdao.catalogue.models import (
+    DeclaredJoin,
     Demand,
     Field,
     IngestJob,
@@ -27,6 +28,7 @@ from pdao.catalogue.models import (
     Version,
 )
 from pdao.core.access import public, rate_limited, requires
+from pdao.core.filters import whole_number
 from pdao.core.htmx import is_htmx
 from pdao.core.permissions import Perm
 
@@ -120,7 +122,11 @@ def resource_detail(request, pk: int):
             "tag_form": forms.TagForm(),
             "rules": resource.quality_rules.all(),
             "grading_form": forms.GradingForm(
-                initial={"grade": resource.grade, "harm_objects": resource.harm_objects}
+                initial={
+                    "grade": resource.grade,
+                    "harm_objects": resource.harm_objects,
+                    "non_personal": resource.non_personal,
+                }
             ),
             "timeliness": {"on_time": on_time, "days": days},
             "registrations": resource.registrations.all(),
@@ -536,3 +542,40 @@ def task_complete(request, pk: int):
         else:
             messages.success(request, _("调度任务已完成。"))
     return redirect("catalogue:demand_detail", pk=task.demand_id)
+
+
+@requires(Perm.CATALOGUE_GRADE, methods=GET_POST)
+def declared_joins(request):
+    """声明的关联: the joins the zone allows, declared and withdrawn by the bureau."""
+    if request.method == "POST":
+        try:
+            if request.POST.get("withdraw"):
+                join = get_object_or_404(
+                    DeclaredJoin, pk=whole_number(request.POST["withdraw"]) or 0
+                )
+                joins.withdraw(join, by=request.user, reason=request.POST.get("reason", ""))
+                messages.success(request, _("已撤销关联:%(j)s") % {"j": str(join)})
+            else:
+                left = get_object_or_404(Field, pk=whole_number(request.POST.get("left")) or 0)
+                right = get_object_or_404(Field, pk=whole_number(request.POST.get("right")) or 0)
+                join = joins.declare(
+                    by=request.user, left=left, right=right, note=request.POST.get("note", "")
+                )
+                messages.success(request, _("已声明关联:%(j)s") % {"j": str(join)})
+        except RuleViolation as error:
+            messages.error(request, str(error))
+        return redirect("catalogue:joins")
+    fields = (
+        Field.objects.filter(resource__versions__status="active")
+        .select_related("resource")
+        .distinct()
+        .order_by("resource__name", "position")
+    )
+    return render(
+        request,
+        "catalogue/joins.html",
+        {
+            "joins": DeclaredJoin.objects.select_related("left_resource", "right_resource"),
+            "fields": fields,
+        },
+    )

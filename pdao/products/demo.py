@@ -63,9 +63,12 @@ PRODUCTS = [
 
 # The model DEMO-MODEL's product answers from: built in the zone by its operator, kept there.
 MODEL_NAME = "企业经营活力评分模型"
+# One row per enterprise (a model table is keyed by its privacy unit): its registrations
+# summarised, so the score is that enterprise's alone.
 MODEL_SQL = (
-    "SELECT 统一社会信用代码, 行业门类, ROUND(LEAST(100, 40 + LN(1 + 注册资本万元) * 4 "
-    "+ (2026 - YEAR(成立日期)) * 0.8), 1) AS 活力评分 FROM 企业登记信息 WHERE 登记状态 = '存续'"
+    "SELECT 统一社会信用代码, MIN(行业门类) AS 行业门类, ROUND(AVG(LEAST(100, 40 "
+    "+ LN(1 + 注册资本万元) * 4 + (2026 - YEAR(成立日期)) * 0.8)), 1) AS 活力评分 "
+    "FROM 企业登记信息 WHERE 登记状态 = '存续' GROUP BY 统一社会信用代码"
 )
 MODEL_PRODUCT = (
     "DEMO-MODEL",

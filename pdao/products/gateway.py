@@ -78,21 +78,22 @@ def key_tag(value: str) -> str:
 # --- Execution --------------------------------------------------------------------------------
 
 
-def dry_run(product: Product, values: dict) -> engine.Released | engine.Refused:
-    """Run the template with `values` under the product's authorization without recording or
-    releasing anything (the compliance review's test). Raises ParamError for bad values."""
+def dry_run(product: Product, values: dict) -> engine.Plan | engine.Refused:
+    """Validate the template with `values` under the product's authorization, as the zone
+    would, without reading any data (the compliance review's test): the plan names the tables,
+    columns and output the product will use. Raises ParamError for bad values."""
     typed = params.validate(params.parse_specs(product.parameters), values)
     return dry_run_sql(product, params.bind(product.sql, typed), product.form)
 
 
-def dry_run_sql(product: Product, sql: str, form: str) -> engine.Released | engine.Refused:
+def dry_run_sql(product: Product, sql: str, form: str) -> engine.Plan | engine.Refused:
     grant = access.grant(product.authorization)
     if isinstance(grant, access.Decision):
         return engine.Refused(f"authorization.{grant.code}", grant.message)
     built = zone_policy.build(
         product.authorization, grant, epsilon_per_query=product.epsilon_per_call
     )
-    return engine.run(sql, built, form=form)
+    return engine.plan(sql, built, form=form)
 
 
 def _stamp(product: Product, grant: access.Grant) -> str:

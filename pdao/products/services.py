@@ -242,9 +242,9 @@ def run_checks(product: Product) -> dict:
         values = sample_values(product)
         outcome = gateway.dry_run(product, values) if live else None
         runs = [(product.name, outcome)] if live else []
-    refused = [(title, r) for title, r in runs if not isinstance(r, engine.Released)]
+    refused = [(title, r) for title, r in runs if not isinstance(r, engine.Plan)]
     in_scope = bool(runs) and not refused
-    used = sorted({c for _t, r in runs if isinstance(r, engine.Released) for c in r.columns_used})
+    used = sorted({c for _t, r in runs if isinstance(r, engine.Plan) for c in r.columns_used})
     checks[Check.SCOPE] = {
         "passed": in_scope,
         "note": _("示例参数下查询只使用授权范围内的表和字段:%(cols)s") % {"cols": "、".join(used)}
@@ -277,7 +277,8 @@ def run_checks(product: Product) -> dict:
     }
     evidence = {
         "aggregate": _(
-            "聚合输出:每格至少 k 个隐私单元、优势规则、次级抑制与差分攻击防护由专区引擎执行。"
+            "聚合输出:每格至少 k 个隐私单元、优势规则,并经单元格键扰动(同一单元格扰动固定),"
+            "由专区引擎执行。"
         ),
         "dp": _("差分隐私:每个参数组合消耗 ε=%(e)s,答案按参数组合保存,重复调用不再消耗预算。")
         % {"e": product.epsilon_per_call},

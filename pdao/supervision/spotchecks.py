@@ -363,7 +363,7 @@ def _disclosure(row: Delivery, release, hashes: list[str]) -> _Result:
         from pdao.zone.policy import k_for_tables
 
         k = k_for_tables(query.tables)
-        units = [cell[3] for cell in query.cells]
+        units = [cell[3] for cell in query.cells if cell[3] is not None]
         if units and min(units) < k:
             return _Result(
                 False,

@@ -1,7 +1,8 @@
 """The zone over the JSON API: the same pipeline, records and audit as the workspace page."""
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
+from pdao.accounts.services import RuleViolation
 from pdao.authorization.models import Authorization
 from pdao.core.access import api_requires
 from pdao.core.apierrors import ApiError
@@ -12,14 +13,15 @@ router = Router(tags=["zone"])
 
 
 class QueryIn(Schema):
-    sql: str
+    sql: str = Field(max_length=engine.MAX_SQL_CHARS)
     form: str = "aggregate"
-    epsilon: float = services.DEFAULT_EPSILON
+    # For a DP query: ε to spend, within the agreement's bounds (default 0.5).
+    epsilon: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
 
 class QueryOut(Schema):
     id: int
-    decision: str
+    decision: str  # released, refused (or interrupted)
     rule: str | None
     message: str | None
     columns: list[str]
@@ -27,6 +29,7 @@ class QueryOut(Schema):
     suppressed_cells: int
     epsilon_spent: float
     epsilon_left: float
+    notes: list[str] = []
 
 
 def _own(request, code: str) -> Authorization:
@@ -50,9 +53,16 @@ def run_query(request, code: str, payload: QueryIn):
     if payload.form not in engine.FORMS:
         raise ApiError(400, "bad_form", "未知的输出形式", "Unknown output form")
     authorization = _own(request, code)
-    query = services.run_query(
-        authorization, by=request.user, sql=payload.sql, form=payload.form, epsilon=payload.epsilon
-    )
+    try:
+        query = services.run_query(
+            authorization,
+            by=request.user,
+            sql=payload.sql,
+            form=payload.form,
+            epsilon=payload.epsilon,
+        )
+    except RuleViolation as error:
+        raise ApiError(400, "bad_request", str(error), "The request was refused") from None
     return {
         "id": query.pk,
         "decision": query.decision,
@@ -63,4 +73,5 @@ def run_query(request, code: str, payload: QueryIn):
         "suppressed_cells": query.suppressed_cells,
         "epsilon_spent": query.epsilon_spent,
         "epsilon_left": policy.epsilon_left(authorization),
+        "notes": query.result.get("notes", []),
     }

@@ -4,11 +4,17 @@ from django.utils.translation import gettext_lazy as _
 
 class ZoneQuery(models.Model):
     """专区查询 — every query run in the zone, released or refused, with what it used and what
-    disclosure control did. `result` holds only what was released (after disclosure control)."""
+    disclosure control did. `result` holds only what was released (after disclosure control).
+
+    It is recorded (and a DP query's ε debited) before the engine reads any data, as
+    "running"; the outcome is written when the engine returns. A query whose process died
+    stays "running" until the janitor marks it "interrupted" (services.mark_interrupted)."""
 
     class Decision(models.TextChoices):
+        RUNNING = "running", _("运行中")
         RELEASED = "released", _("已输出")
         REFUSED = "refused", _("已拒绝")
+        INTERRUPTED = "interrupted", _("已中断")
 
     authorization = models.ForeignKey(
         "authorization.Authorization", on_delete=models.PROTECT, related_name="zone_queries"
@@ -31,12 +37,16 @@ class ZoneQuery(models.Model):
     result = models.JSONField(_("输出结果"), default=dict, blank=True)
     cells = models.JSONField(default=list, blank=True)  # released cell signatures (differencing)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("专区查询")
         verbose_name_plural = _("专区查询")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["authorization", "created_at"])]
+        indexes = [
+            models.Index(fields=["authorization", "created_at"]),
+            models.Index(fields=["decision", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.authorization_id} {self.decision} {self.created_at:%Y-%m-%d %H:%M}"
@@ -44,9 +54,10 @@ class ZoneQuery(models.Model):
 
 class DerivedDataset(models.Model):
     """衍生数据 — a dataset made in the zone from an authorization's data (cleaning, joining,
-    aggregating). It stays in the zone (Parquet under PDAO_DATA_DIR/derived), is queried like
-    any authorized table under the same disclosure control, and is graded at least as high as
-    its highest source."""
+    summarising each unit's rows). It stays in the zone (Parquet under PDAO_DATA_DIR/derived),
+    is queried like any authorized table under the same disclosure control, and is graded at
+    least as high as its highest source. Its privacy units were found by lineage; its size is
+    known outside the engine only as a perturbed unit count (None: fewer than k)."""
 
     authorization = models.ForeignKey(
         "authorization.Authorization", on_delete=models.PROTECT, related_name="derived_datasets"
@@ -55,9 +66,13 @@ class DerivedDataset(models.Model):
     sql = models.TextField(_("生成 SQL"))
     path = models.CharField(max_length=100)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    rows = models.BigIntegerField(_("行数"))
-    columns = models.JSONField(_("字段"))  # name → {"type", "forms", "sources"}
-    privacy_unit = models.CharField(_("隐私单元"), max_length=64)
+    units_released = models.BigIntegerField(_("规模(隐私单元数,已扰动)"), null=True, blank=True)
+    # name → {"type", "forms", "sources", "bounds", "categories", "identifier",
+    #         "quasi_identifier"}
+    columns = models.JSONField(_("字段"))
+    privacy_unit = models.CharField(_("隐私单元"), max_length=64, blank=True)
+    extra_units = models.JSONField(_("其他隐私单元"), default=list, blank=True)
+    one_per_unit = models.BooleanField(_("每个隐私单元一行"), default=False)
     grade = models.CharField(_("分级"), max_length=20)
     lineage = models.JSONField(_("血缘"))  # [{"resource", "name", "version_sha256"}]
     created_by = models.ForeignKey(

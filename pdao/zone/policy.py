@@ -1,9 +1,10 @@
 """The engine's policy for one authorization, built from the access decision (what it grants)
-and the catalogue (active versions, field types, privacy units, declared ranges and sets)."""
+and the catalogue (active versions, field types, privacy units, declared ranges, value sets and
+joins), pointing the engine at the zone's keyed copy of each version (`zone.tables`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -12,13 +13,12 @@ from django.conf import settings
 from django.db.models import Sum
 
 from pdao.authorization import access
-from pdao.catalogue import services as catalogue
 from pdao.catalogue.choices import PIKind
 from pdao.catalogue.ingest import TYPES
-from pdao.catalogue.models import Resource
-from pdao.zone import engine
+from pdao.catalogue.models import DeclaredJoin, Resource
+from pdao.zone import engine, tables
 
-# Direct identifiers: pseudonymised whenever a de-identified record carries them.
+# Direct identifiers: never filtered, grouped or ordered on; pseudonymised in records.
 IDENTIFIER_KINDS = {
     PIKind.RESIDENT_ID,
     PIKind.MOBILE,
@@ -26,17 +26,30 @@ IDENTIFIER_KINDS = {
     PIKind.LICENCE_PLATE,
     PIKind.CREDIT_CODE,
     PIKind.PERSON_NAME,
+    PIKind.ADDRESS,
     PIKind.OTHER,
 }
 K_BY_GRADE = {"important": 20, "general_4": 15}  # k for aggregates; 10 otherwise
 
 
+def _derive(salt: bytes, info: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=salt, info=info).derive(
+        settings.KEY_ENCRYPTION_SECRET.encode()
+    )
+
+
 def pseudonym_key(authorization) -> bytes:
     """A key per authorization, derived (never stored) from the key-encryption secret: the
     same person gets the same pseudonym within one authorization and unlinkable ones across."""
-    return HKDF(
-        hashes.SHA256(), 32, salt=b"pdao-zone-pseudonyms", info=authorization.code.encode()
-    ).derive(settings.KEY_ENCRYPTION_SECRET.encode())
+    return _derive(b"pdao-zone-pseudonyms", authorization.code.encode())
+
+
+@functools.cache
+def noise_key() -> bytes:
+    """One key for the whole platform, derived (never stored) from the key-encryption secret:
+    the cell key method gives a cell the same noise whoever asks, so two authorizations (or
+    two operators comparing notes) never get two independent draws of one cell."""
+    return _derive(b"pdao-zone-noise", b"cell-keys")
 
 
 def table_name(resource: Resource) -> str:
@@ -45,35 +58,56 @@ def table_name(resource: Resource) -> str:
 
 
 def epsilon_left(authorization) -> float:
-    """The agreement's ε total minus what the authorization's queries have spent."""
+    """The agreement's ε total minus what the authorization's queries have debited."""
     spent = authorization.zone_queries.aggregate(s=Sum("epsilon_spent"))["s"] or 0.0
     return max(0.0, authorization.epsilon_total - spent)
 
 
-def k_for_tables(tables: list[str]) -> int:
+def k_for_tables(names: list[str]) -> int:
     """The least k an aggregate over these tables (by their names in queries) is held to."""
     from pdao.zone.models import DerivedDataset
 
-    grades = list(Resource.objects.filter(name__in=tables).values_list("grade", flat=True))
-    grades += DerivedDataset.objects.filter(name__in=tables).values_list("grade", flat=True)
+    grades = list(Resource.objects.filter(name__in=names).values_list("grade", flat=True))
+    grades += DerivedDataset.objects.filter(name__in=names).values_list("grade", flat=True)
     return max([10, *(K_BY_GRADE.get(g, 10) for g in grades)])
 
 
-def build(authorization, grant: access.Grant, *, epsilon_per_query: float = 0.5) -> engine.Policy:
-    tables, k = {}, 10
+def unavailable(authorization, grant: access.Grant) -> dict[str, str]:
+    """Granted tables the zone cannot answer for, with why (shown in the workspace)."""
+    found = {}
+    for resource in Resource.objects.filter(code__in=grant.scope).prefetch_related("fields"):
+        if resource.active_version is None:
+            found[table_name(resource)] = "尚无启用的数据版本"
+        elif not resource.non_personal and not any(
+            f.is_privacy_unit for f in resource.fields.all()
+        ):
+            found[table_name(resource)] = "未标注隐私单元,也未声明为非个人数据"
+    return found
+
+
+def build(
+    authorization, grant: access.Grant, *, epsilon_per_query: float | None = None
+) -> engine.Policy:
+    found, k = {}, 10
     resources = Resource.objects.filter(code__in=grant.scope).prefetch_related("fields")
+    names = {}
     for resource in resources:
         version = resource.active_version
-        if version is None:
-            continue
-        allowed = grant.scope[resource.code]
         fields = list(resource.fields.all())
         unit = next((f for f in fields if f.is_privacy_unit), None)
-        tables[table_name(resource)] = engine.TablePolicy(
-            path=str(catalogue.versions_dir() / version.path),
+        if version is None or (unit is None and not resource.non_personal):
+            continue
+        allowed = grant.scope[resource.code]
+        path = (
+            tables.prepared(version, unit.name)
+            if unit is not None and not resource.non_personal
+            else tables.version_path(version)
+        )
+        found[table_name(resource)] = engine.TablePolicy(
+            path=str(path),
             columns={f.name: frozenset(allowed[f.name]) for f in fields if f.name in allowed},
             types={f.name: TYPES[f.type] for f in fields},
-            privacy_unit=unit.name if unit else fields[0].name,
+            privacy_unit=None if resource.non_personal else unit.name,
             identifiers=frozenset(f.name for f in fields if f.pi_kind in IDENTIFIER_KINDS),
             quasi_identifiers=frozenset(f.name for f in fields if f.is_quasi_identifier),
             bounds={
@@ -83,39 +117,48 @@ def build(authorization, grant: access.Grant, *, epsilon_per_query: float = 0.5)
             },
             categories={f.name: tuple(f.choices) for f in fields if f.choices},
         )
+        names[resource.pk] = table_name(resource)
         k = max(k, K_BY_GRADE.get(resource.grade, 10))
     for derived in authorization.derived_datasets.all():
-        cols = derived.columns
-        source = tables.get(
-            next((s.split(".")[0] for c in cols.values() for s in c["sources"]), "")
-        )
-        tables[derived.name] = engine.TablePolicy(
-            path=str(Path(settings.DATA_DIR) / "derived" / derived.path),
-            columns={c: frozenset(v["forms"]) for c, v in cols.items() if v["forms"]},
-            types={c: v["type"] for c, v in cols.items()},
-            privacy_unit=derived.privacy_unit,
-            identifiers=frozenset(source.identifiers & set(cols)) if source else frozenset(),
-            quasi_identifiers=frozenset(source.quasi_identifiers & set(cols))
-            if source
-            else frozenset(),
-            bounds={c: b for c, b in (source.bounds.items() if source else []) if c in cols},
-            categories={
-                c: v for c, v in (source.categories.items() if source else []) if c in cols
-            },
-            derived=True,
-        )
+        found[derived.name] = derived_policy(derived)
         k = max(k, K_BY_GRADE.get(derived.grade, 10))
-    history = defaultdict(list)
-    for cells in authorization.zone_queries.filter(decision="released").values_list(
-        "cells", flat=True
-    ):
-        for table, measure, key, units in cells:
-            history[(table, measure, tuple(key))].append(units)
+    joins = tuple(
+        engine.Join(
+            names[j.left_resource_id], j.left_column, names[j.right_resource_id], j.right_column
+        )  # fmt: skip
+        for j in DeclaredJoin.objects.filter(
+            active=True, left_resource__in=names, right_resource__in=names
+        )
+    )
+    per_query = authorization.epsilon_query_max if epsilon_per_query is None else epsilon_per_query
     return engine.Policy(
-        tables=tables,
+        tables=found,
+        joins=joins,
         k=k,
+        noise_key=noise_key(),
         epsilon_left=epsilon_left(authorization),
-        epsilon_per_query=epsilon_per_query,
+        epsilon_per_query=per_query,
+        epsilon_min=authorization.epsilon_query_min,
+        epsilon_max=authorization.epsilon_query_max,
         pseudonym_key=pseudonym_key(authorization),
-        history=dict(history),
+        timeout_seconds=settings.ZONE_QUERY_SECONDS,
+        memory_limit=settings.ZONE_MEMORY_LIMIT,
+    )
+
+
+def derived_policy(derived) -> engine.TablePolicy:
+    """A derived dataset as a table: everything it inherits came by lineage (save_derived)."""
+    columns = derived.columns
+    units = [derived.privacy_unit, *derived.extra_units] if derived.privacy_unit else []
+    return engine.TablePolicy(
+        path=str(Path(settings.DATA_DIR) / "derived" / derived.path),
+        columns={c: frozenset(v["forms"]) for c, v in columns.items() if v["forms"]},
+        types={c: v["type"] for c, v in columns.items()},
+        privacy_unit=units[0] if units else None,
+        extra_units=tuple(units[1:]),
+        identifiers=frozenset(c for c, v in columns.items() if v.get("identifier")),
+        quasi_identifiers=frozenset(c for c, v in columns.items() if v.get("quasi_identifier")),
+        bounds={c: tuple(v["bounds"]) for c, v in columns.items() if v.get("bounds")},
+        categories={c: tuple(v["categories"]) for c, v in columns.items() if v.get("categories")},
+        derived=True,
     )

@@ -1,15 +1,15 @@
 """合成样例 — a synthetic sample of a table for operators to develop against: the same columns
-and types, similar null rates, the declared category sets and value ranges, and fake values —
-never a real row or a real identifier. Pure (DuckDB and the standard library).
+and types, the declared value sets and ranges, fake values — never a real row, a real
+identifier or anything fitted to the data. Pure (the standard library).
 
-Only aggregate shape statistics are read from the data (null rate per column, and for a
-numeric or date column without a declared range its 5th–95th percentile, rounded), so the
-sample cannot carry any row; strings without a declared category set become placeholders.
+Built from declared metadata only (`TablePolicy`): types, declared ranges and value sets. The
+one figure read from the data is each column's share of empty values, rounded to a tenth and
+only for tables of at least `MIN_UNITS` units (from the zone copy's footer); a smaller table
+gets none, so a sample can never tell anything about a handful of people.
 """
 
-# SQL here is composed from quoted identifiers and literals only; the fake values need to be
-# reproducible from a seed, not unpredictable.
-# ruff: noqa: S608, S311
+# The fake values need to be reproducible from a seed, not unpredictable.
+# ruff: noqa: S311
 
 from __future__ import annotations
 
@@ -20,74 +20,64 @@ from datetime import date, timedelta
 
 import duckdb
 
-from pdao.zone.engine import TablePolicy, _ident, _literal
+from pdao.zone.engine import TablePolicy
+from pdao.zone.engine.connect import facts
+from pdao.zone.engine.sql import ident, string
 
 ROWS = 1000
+MIN_UNITS = 100
+DEFAULT_RANGE = {"BIGINT": (0, 100), "DOUBLE": (0.0, 100.0)}
+DEFAULT_DATES = (date(2024, 1, 1), date(2024, 12, 31))
 
 
-def _profile(table: TablePolicy, columns: list[str]) -> dict[str, dict]:
+def _null_rates(table: TablePolicy, columns: list[str]) -> dict[str, float]:
+    found = facts(table)
+    units = found["units"] if table.personal else found["rows"]
+    if units < MIN_UNITS or not columns:
+        return dict.fromkeys(columns, 0.0)
     con = duckdb.connect()
     try:
-        source = f"read_parquet({_literal(table.path)})"
-        profile = {}
-        for column in columns:
-            kind = table.types[column]
-            c = _ident(column)
-            (nulls,) = con.execute(f"SELECT avg(({c} IS NULL)::INT) FROM {source}").fetchone()
-            info = {"type": kind, "null_rate": round(float(nulls or 0), 2)}
-            if kind in ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP") and column not in table.bounds:
-                low, high = con.execute(
-                    f"SELECT quantile_cont({c}, 0.05), quantile_cont({c}, 0.95) FROM {source}"
-                ).fetchone()
-                info["range"] = (low, high)
-            profile[column] = info
-        return profile
+        listed = ", ".join(f"avg(({ident(c)} IS NULL)::INT)" for c in columns)
+        row = con.execute(
+            f"SELECT {listed} FROM read_parquet({string(table.path)})"  # noqa: S608
+        ).fetchone()
     finally:
         con.close()
+    return {c: round(float(v or 0), 1) for c, v in zip(columns, row, strict=True)}
 
 
 def rows(table: TablePolicy, columns: list[str], *, count: int = ROWS, seed: int = 0) -> list[list]:
     rng = random.Random(seed)
-    profile = _profile(table, columns)
+    nulls = _null_rates(table, columns)
     out = []
     for n in range(count):
         row = []
         for column in columns:
-            info = profile[column]
-            if rng.random() < info["null_rate"]:
+            if rng.random() < nulls[column]:
                 row.append(None)
                 continue
-            row.append(_fake(column, info, table, rng, n))
+            row.append(_fake(column, table, rng, n))
         out.append(row)
     return out
 
 
-def _fake(column: str, info: dict, table: TablePolicy, rng: random.Random, n: int):
-    kind = info["type"]
+def _fake(column: str, table: TablePolicy, rng: random.Random, n: int):
+    kind = table.types[column].upper()
     if column in table.categories:
         return rng.choice(list(table.categories[column]))
-    if kind in ("BIGINT", "DOUBLE"):
-        low, high = table.bounds.get(column) or info.get("range") or (0, 100)
-        low, high = float(low or 0), float(high or 0)
-        value = rng.uniform(min(low, high), max(low, high))
-        return round(value) if kind == "BIGINT" else round(value, 2)
-    if kind in ("DATE", "TIMESTAMP"):
-        low, high = info.get("range") or (date(2024, 1, 1), date(2024, 12, 31))
-        low, high = _as_date(low), _as_date(high)
-        return (low + timedelta(days=rng.randint(0, max(0, (high - low).days)))).isoformat()
-    if kind == "BOOLEAN":
-        return rng.random() < 0.5
-    if column == table.privacy_unit or column in table.identifiers:
-        # A placeholder no real identifier can equal (the SAMPLE prefix is not a format any
-        # register issues).
+    if column in table.units or column in table.identifiers:
+        # A placeholder no real identifier can equal (SAMPLE is not a format any register uses).
         return f"SAMPLE-{column}-{n + 1:06d}"
+    if kind in ("BIGINT", "INTEGER", "DOUBLE") or kind.startswith("DECIMAL"):
+        low, high = table.bounds.get(column) or DEFAULT_RANGE.get(kind, (0.0, 100.0))
+        value = rng.uniform(min(low, high), max(low, high))
+        return round(value) if kind in ("BIGINT", "INTEGER") else round(value, 2)
+    if kind in ("DATE",) or kind.startswith("TIMESTAMP"):
+        low, high = DEFAULT_DATES
+        return (low + timedelta(days=rng.randint(0, (high - low).days))).isoformat()
+    if kind.startswith("BOOL"):
+        return rng.random() < 0.5
     return f"样例{column}{rng.randint(1, 50):02d}"
-
-
-def _as_date(value) -> date:
-    if isinstance(value, date):
-        return value if not hasattr(value, "date") else value.date()
-    return date.fromisoformat(str(value)[:10])
 
 
 def as_csv(table: TablePolicy, columns: list[str], **kwargs) -> str:

@@ -1,9 +1,21 @@
 """Queries in the zone: the authorization is asked first (access.grant), the engine decides
-what leaves, and every query — released or refused — is recorded and audited."""
+what leaves, and every query — released, refused or cut short — is recorded and audited.
+
+Nothing holds the database while a query runs. A query is validated (no data read), then
+recorded as running — with a DP query's ε debited and the daily limit counted, under a short
+lock on the authorization row — and committed; the engine runs outside any transaction; the
+outcome is written after. A process killed mid-query leaves a "running" record that
+`mark_interrupted` closes; the ε it debited stays spent.
+"""
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -14,11 +26,14 @@ from pdao.authorization import access
 from pdao.authorization.models import Authorization
 from pdao.core.permissions import Perm
 from pdao.zone import engine, policy
-from pdao.zone.models import ZoneQuery
+from pdao.zone.models import DerivedDataset, ZoneQuery
 
+ZONE_QUERY_START = actions.define("zone.query.start", gettext_lazy("专区查询开始"))
 ZONE_QUERY = actions.define("zone.query", gettext_lazy("专区查询"))
+ZONE_QUERY_INTERRUPTED = actions.define("zone.query.interrupted", gettext_lazy("专区查询中断"))
 ZONE_DERIVE = actions.define("zone.derive", gettext_lazy("生成衍生数据"))
 DEFAULT_EPSILON = 0.5
+GRACE_SECONDS = 60  # past the engine's own time limit, a running query's process is gone
 
 
 def may_use(authorization: Authorization, user) -> bool:
@@ -28,70 +43,196 @@ def may_use(authorization: Authorization, user) -> bool:
     )
 
 
+def _epsilon(value) -> float:
+    """ε as given at the edge, refused unless it is a finite positive number (NaN, infinities,
+    zero and negatives never reach the budget)."""
+    try:
+        epsilon = float(value)
+    except (TypeError, ValueError):
+        raise RuleViolation(_("ε 须为数值。")) from None
+    if not math.isfinite(epsilon) or epsilon <= 0:
+        raise RuleViolation(_("ε 须为大于 0 的有限数。"))
+    return epsilon
+
+
 def run_query(
-    authorization: Authorization, *, by, sql: str, form: str, epsilon: float = DEFAULT_EPSILON
+    authorization: Authorization,
+    *,
+    by,
+    sql: str,
+    form: str,
+    epsilon: float | None = None,
 ) -> ZoneQuery:
     """Run `sql` in the authorization's workspace as `form` and record what happened."""
     if not may_use(authorization, by):
         raise RuleViolation(_("只有被授权的运营单位可以在该专区工作空间查询。"))
+    if form == "dp":
+        epsilon = _epsilon(DEFAULT_EPSILON if epsilon is None else epsilon)
+    grant = access.grant(authorization)
+    if isinstance(grant, access.Decision):
+        refused = engine.Refused(f"authorization.{grant.code}", grant.message)
+        return _finished(_start(authorization, by, sql, form, refused), refused)
+    built = policy.build(authorization, grant, epsilon_per_query=epsilon)
+    planned = engine.plan(sql, built, form=form)
+    query = _start(authorization, by, sql, form, planned)
+    if isinstance(planned, engine.Refused) or query.decision != ZoneQuery.Decision.RUNNING:
+        return query
+    result = engine.execute(planned, built)  # no transaction is open here
+    return _finished(query, result)
+
+
+def _start(authorization, by, sql: str, form: str, planned) -> ZoneQuery:
+    """Record the query, refused or running; for a running one count it against the day's
+    limit and debit its ε, all under a lock on the authorization row, then commit."""
     with transaction.atomic():
-        # One query at a time per authorization: the privacy budget and the differencing
-        # history are read and written under this lock.
         locked = Authorization.objects.select_for_update().get(pk=authorization.pk)
-        grant = access.grant(locked, operator=None)
-        if isinstance(grant, access.Decision):
-            result = engine.Refused(f"authorization.{grant.code}", grant.message)
-        else:
-            built = policy.build(locked, grant, epsilon_per_query=epsilon)
-            result = engine.run(sql, built, form=form)
-        released = isinstance(result, engine.Released)
+        refusal = planned if isinstance(planned, engine.Refused) else _limits(locked, by, planned)
+        spent = planned.epsilon if refusal is None else 0.0
         query = ZoneQuery.objects.create(
             authorization=locked,
             user=by,
             sql=sql[: engine.MAX_SQL_CHARS],
             form=form,
-            decision=result.decision,
-            rule="" if released else result.rule,
-            message="" if released else result.message[:500],
-            tables=result.tables,
-            columns=result.columns_used,
-            rows_released=len(result.rows) if released else 0,
-            rows_scanned=result.rows_scanned if released else 0,
-            suppressed_cells=result.suppressed_cells if released else 0,
-            epsilon_spent=result.epsilon_spent if released else 0.0,
-            seconds=result.seconds,
-            result={
-                "columns": result.columns,
-                "rows": result.rows,
-                "suppression": result.suppression[:200],
-                "epsilon_left": result.epsilon_left,
-            }
-            if released
-            else {},
-            cells=[[c[0], c[1], list(c[2]), c[3]] for c in result.cells] if released else [],
+            decision=ZoneQuery.Decision.RUNNING if refusal is None else ZoneQuery.Decision.REFUSED,
+            rule="" if refusal is None else refusal.rule,
+            message="" if refusal is None else refusal.message[:500],
+            tables=planned.tables,
+            columns=planned.columns_used,
+            epsilon_spent=spent,
+            finished_at=None if refusal is None else timezone.now(),
         )
-        record(
-            ZONE_QUERY,
-            by=by,
-            target=query,
-            changes={
-                "authorization": locked.code,
-                "form": form,
-                "decision": result.decision,
-                "rule": query.rule,
-                "tables": result.tables,
-                "columns": result.columns_used,
-                "suppressed_cells": query.suppressed_cells,
-                "rows_scanned": query.rows_scanned,
-                "epsilon_spent": query.epsilon_spent,
-            },
-            summary=_("专区查询(%(code)s,%(form)s):%(d)s")
-            % {"code": locked.code, "form": form, "d": query.get_decision_display()},
-        )
-        from pdao.supervision.services import ensure_scheduled
+        if refusal is None:
+            record(
+                ZONE_QUERY_START,
+                by=by,
+                target=query,
+                changes={
+                    "authorization": locked.code,
+                    "form": form,
+                    "tables": planned.tables,
+                    "columns": planned.columns_used,
+                    "epsilon_debited": spent,
+                },
+                summary=_("专区查询开始(%(code)s,%(form)s)") % {"code": locked.code, "form": form},
+            )
+        else:
+            _audit(query, locked)
+        from pdao.supervision.services import ensure_scheduled  # supervision imports zone
 
         transaction.on_commit(ensure_scheduled)  # probing and differencing rules watch these
     return query
+
+
+def _limits(authorization: Authorization, by, planned: engine.Plan) -> engine.Refused | None:
+    """The agreement's limits, read under the row lock: queries a day by the operator's people,
+    and for DP the ε left (what other queries debited meanwhile is counted)."""
+    if by is not None and authorization.daily_queries:
+        today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        made = ZoneQuery.objects.filter(
+            authorization=authorization, user__isnull=False, created_at__gte=today
+        ).count()
+        if made >= authorization.daily_queries:
+            return engine.Refused(
+                "limits.daily",
+                f"已达到协议约定的每日查询上限({authorization.daily_queries} 次)",
+                planned.tables,
+                planned.columns_used,
+            )
+    if planned.form == "dp":
+        left = policy.epsilon_left(authorization)
+        if planned.epsilon > left + 1e-12:
+            return engine.Refused(
+                "dp.budget",
+                f"隐私预算不足:剩余 ε={left:.3g},本次需要 ε={planned.epsilon:.3g}",
+                planned.tables,
+                planned.columns_used,
+            )
+    return None
+
+
+def _finished(query: ZoneQuery, result) -> ZoneQuery:
+    """Write the outcome of a running query (a refusal before running is already final)."""
+    if query.decision != ZoneQuery.Decision.RUNNING:
+        return query
+    released = isinstance(result, engine.Released)
+    with transaction.atomic():
+        query = ZoneQuery.objects.select_for_update().get(pk=query.pk)
+        if query.decision != ZoneQuery.Decision.RUNNING:  # the janitor got there first
+            return query
+        query.decision = result.decision
+        query.rule = "" if released else result.rule
+        query.message = "" if released else result.message[:500]
+        query.seconds = result.seconds
+        query.finished_at = timezone.now()
+        if released:
+            query.rows_released = len(result.rows)
+            query.rows_scanned = result.rows_scanned
+            query.suppressed_cells = result.suppressed_cells
+            query.result = {
+                "columns": result.columns,
+                "rows": result.rows,
+                "suppression": result.suppression[:200],
+                "notes": result.notes,
+                "epsilon_left": result.epsilon_left,
+            }
+            query.cells = [[c[0], c[1], list(c[2]), c[3]] for c in result.cells[:5000]]
+        query.save()
+        _audit(query, query.authorization)
+    return query
+
+
+def _audit(query: ZoneQuery, authorization: Authorization) -> None:
+    record(
+        ZONE_QUERY,
+        by=query.user,
+        target=query,
+        changes={
+            "authorization": authorization.code,
+            "form": query.form,
+            "decision": query.decision,
+            "rule": query.rule,
+            "tables": query.tables,
+            "columns": query.columns,
+            "suppressed_cells": query.suppressed_cells,
+            "rows_scanned": query.rows_scanned,
+            "epsilon_spent": query.epsilon_spent,
+        },
+        summary=_("专区查询(%(code)s,%(form)s):%(d)s")
+        % {"code": authorization.code, "form": query.form, "d": query.get_decision_display()},
+    )
+
+
+def mark_interrupted(*, now=None) -> int:
+    """Close queries whose process died mid-run: still running well past the engine's limit.
+    Their ε stays debited (a DP query is charged whether or not it finished)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ZONE_QUERY_SECONDS + GRACE_SECONDS)
+    closed = 0
+    for pk in ZoneQuery.objects.filter(
+        decision=ZoneQuery.Decision.RUNNING, created_at__lt=cutoff
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            query = ZoneQuery.objects.select_for_update().select_related("authorization").get(pk=pk)
+            if query.decision != ZoneQuery.Decision.RUNNING:
+                continue
+            query.decision = ZoneQuery.Decision.INTERRUPTED
+            query.rule = "limits.interrupted"
+            query.message = "查询进程在运行中终止,结果未输出"
+            query.finished_at = now
+            query.save(update_fields=["decision", "rule", "message", "finished_at"])
+            record(
+                ZONE_QUERY_INTERRUPTED,
+                by=None,
+                target=query,
+                changes={
+                    "authorization": query.authorization.code,
+                    "form": query.form,
+                    "epsilon_spent": query.epsilon_spent,
+                },  # fmt: skip
+                summary=_("专区查询 #%(pk)s 在运行中中断") % {"pk": query.pk},
+            )
+            closed += 1
+    return closed
 
 
 def describe(authorization: Authorization) -> dict:
@@ -112,34 +253,51 @@ def describe(authorization: Authorization) -> dict:
         table["types"] = {c: t for c, t in table["types"].items() if c in authorized}
         table["quasi_identifiers"] = [c for c in table["quasi_identifiers"] if c in authorized]
         table["identifiers"] = [c for c in table["identifiers"] if c in authorized]
-        if table["privacy_unit"] not in authorized:
+        table["bounds"] = {c: b for c, b in table["bounds"].items() if c in authorized}
+        table["categories"] = {c: v for c, v in table["categories"].items() if c in authorized}
+        if table["privacy_unit"] and table["privacy_unit"] not in authorized:
             table["privacy_unit_hidden"] = True
     return {
         "authorization": authorization.code,
         "epsilon_total": authorization.epsilon_total,
         "epsilon_left": policy.epsilon_left(authorization),
+        "epsilon_query_min": authorization.epsilon_query_min,
+        "epsilon_query_max": authorization.epsilon_query_max,
+        "daily_queries": authorization.daily_queries,
         "k": built.k,
+        "perturbation": {
+            "D": built.perturbation.D,
+            "V": built.perturbation.V,
+            "mu": built.perturbation.mu,
+        },
+        "joins": [
+            {
+                "left": j.left,
+                "left_column": j.left_column,
+                "right": j.right,
+                "right_column": j.right_column,
+            }  # fmt: skip
+            for j in built.joins
+        ],
         "tables": tables,
+        "unavailable": policy.unavailable(authorization, grant),
     }
 
 
 def derived_dir():
     from pathlib import Path
 
-    from django.conf import settings
-
     return Path(settings.DATA_DIR) / "derived"
 
 
-def save_derived(authorization: Authorization, *, by, name: str, sql: str):
+def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> DerivedDataset:
     """数据治理: run `sql` inside the zone and keep its result as a derived dataset of this
-    authorization (nothing leaves the zone). Its columns allow the output forms their sources
-    allow (a computed column: only the forms every source column used allows); it is graded
-    at least as high as its highest source; its lineage names each source version."""
-    from pdao.authorization.precheck import GRADE_ORDER
+    authorization (nothing leaves the zone). Each column allows the output forms its sources
+    all allow; it is graded at least as high as its highest source; its lineage names each
+    source version; its privacy units, identifiers, ranges and value sets came by lineage."""
+    from pdao.authorization.precheck import GRADE_ORDER  # authorization imports zone's callers
     from pdao.catalogue.models import Resource
-    from pdao.ledger import services as ledger
-    from pdao.zone.models import DerivedDataset
+    from pdao.ledger import services as ledger  # the ledger's services import audit and zone
 
     if not may_use(authorization, by):
         raise RuleViolation(_("只有被授权的运营单位可以在该专区工作空间生成衍生数据。"))
@@ -156,32 +314,21 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str):
     if isinstance(result, engine.Refused):
         raise RuleViolation(f"{result.message}({result.rule})")
     sources = {t: built.tables[t] for t in result.tables}
+    read = [
+        (t, c.split(".", 1)[1])
+        for info in result.columns.values()
+        for c in info["sources"]
+        for t in [c.split(".", 1)[0]]
+    ]
     columns = {}
-    for column, kind in result.columns.items():
-        used = [
-            (t, c)
-            for t, table in sources.items()
-            for c in result.sources.get(column, [])
-            if c in table.columns
-        ]
-        # A column computed from nothing (COUNT(*)) takes what every column the query read allows.
-        basis = used or [
-            (t, c)
-            for t, table in sources.items()
-            for cs in result.sources.values()
-            for c in cs
-            if c in table.columns
-        ]
+    for column, info in result.columns.items():
+        used = [tuple(s.split(".", 1)) for s in info["sources"]]
+        # A column computed from nothing (COUNT(*)) allows what every column read allows.
         forms = None
-        for t, c in basis:
-            allowed = set(sources[t].columns[c])
+        for table, col in used or read:
+            allowed = set(sources[table].columns.get(col, ()))
             forms = allowed if forms is None else forms & allowed
-        columns[column] = {
-            "type": kind,
-            "forms": sorted(forms or []),
-            "sources": [f"{t}.{c}" for t, c in used],
-        }
-    units = [t.privacy_unit for t in sources.values() if t.privacy_unit in result.columns]
+        columns[column] = {**info, "forms": sorted(forms or [])}
     resources = list(Resource.objects.filter(name__in=result.tables))
     derived_parents = list(authorization.derived_datasets.filter(name__in=result.tables))
     grades = [r.grade for r in resources] + [d.grade for d in derived_parents]
@@ -202,9 +349,11 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str):
             sql=sql,
             path=result.path.rsplit("/", 1)[-1],
             sha256=result.sha256,
-            rows=result.rows,
+            units_released=result.size,
             columns=columns,
-            privacy_unit=units[0],
+            privacy_unit=result.units[0] if result.units else "",
+            extra_units=list(result.units[1:]),
+            one_per_unit=result.one_per_unit,
             grade=ranked[-1] if ranked else "general_1",
             lineage=lineage,
             created_by=by,
@@ -222,12 +371,22 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str):
             target=dataset,
             changes={
                 "authorization": authorization.code,
-                "rows": result.rows,
+                "units_released": result.size,
                 "sha256": result.sha256,
                 "lineage": lineage,
                 "grade": dataset.grade,
+                "privacy_units": list(result.units),
             },
-            summary=_("生成衍生数据「%(n)s」(%(code)s):%(rows)d 行")
-            % {"n": name, "code": authorization.code, "rows": result.rows},
+            summary=_("生成衍生数据「%(n)s」(%(code)s):%(size)s")
+            % {"n": name, "code": authorization.code, "size": size_label(dataset, built.k)},
         )
     return dataset
+
+
+def size_label(dataset: DerivedDataset, k: int | None = None) -> str:
+    """How big a derived dataset is, as far as it may be said outside the zone."""
+    if not dataset.privacy_unit:
+        return _("非个人数据")
+    if dataset.units_released is None:
+        return _("少于 %(k)s 个隐私单元") % {"k": k or policy.k_for_tables([dataset.name])}
+    return _("约 %(n)s 个隐私单元") % {"n": f"{dataset.units_released:,}"}

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from pdao.accounts.services import RuleViolation
+from pdao.audit.export import safe_cell
+from pdao.authorization.choices import OutputForm
 from pdao.authorization.models import Authorization
 from pdao.core.access import requires
 from pdao.core.filters import day_bounds, whole_number
@@ -60,7 +62,7 @@ def workspace(request, code: str):
             "schema": services.describe(authorization),
             "query": query,
             "recent": recent,
-            "forms": engine.FORMS,
+            "forms": [(f, OutputForm(f).label) for f in engine.FORMS],
             "shapes": engine.SHAPES,
             "last_sql": query.sql if query else request.POST.get("sql", ""),
             "last_form": query.form if query else request.POST.get("form", "aggregate"),
@@ -104,19 +106,17 @@ def query_download(request, pk: int, fmt: str):
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerow([safe_cell(c) for c in columns])
+        writer.writerows([_cell(v) for v in row] for row in rows)
         response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     elif fmt == "xlsx":
         from openpyxl import Workbook
 
-        from pdao.audit.export import safe_cell
-
         book = Workbook()
         sheet = book.active
-        sheet.append(columns)
+        sheet.append([safe_cell(c) for c in columns])
         for row in rows:
-            sheet.append([safe_cell(v) for v in row])
+            sheet.append([_cell(v) for v in row])
         buffer = io.BytesIO()
         book.save(buffer)
         response = HttpResponse(
@@ -127,6 +127,13 @@ def query_download(request, pk: int, fmt: str):
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+def _cell(value):
+    """Numbers stay numbers; text a spreadsheet would run as a formula is neutralised."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return safe_cell(value) if value is not None else ""
 
 
 @requires(Perm.AUTHZ_APPLY)
@@ -170,7 +177,7 @@ def derive(request, code: str):
     else:
         messages.success(
             request,
-            _("已生成衍生数据「%(n)s」:%(rows)d 行,留在专区内,可像其他数据表一样查询。")
-            % {"n": dataset.name, "rows": dataset.rows},
+            _("已生成衍生数据「%(n)s」(%(size)s),留在专区内,可像其他数据表一样查询。")
+            % {"n": dataset.name, "size": services.size_label(dataset)},
         )
     return redirect("zone:workspace", code=code)

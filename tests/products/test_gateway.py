@@ -109,7 +109,8 @@ def test_hostile_string_parameters_stay_literals(market):
     credential, _ = services.create_credential(by=market.consumer, name="x")
     answer = call(credential, product, {"d": "城中区' OR '1'='1"})
     assert answer.status == 200 and answer.body["rows"] == []
-    assert call(credential, product, {"d": "城中区"}).body["rows"] == [["城中区", 360]]
+    [(district, count)] = call(credential, product, {"d": "城中区"}).body["rows"]
+    assert district == "城中区" and abs(count - 360) <= 4  # 360 rows, perturbed by the cell key
 
 
 def _clear_of_the_minute_boundary() -> None:

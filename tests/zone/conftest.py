@@ -1,6 +1,8 @@
 """Synthetic data for the zone engine, generated at test time (nothing real is committed):
 社保 — 5,001 people × 12 monthly rows, one person alone in 北部生态新区; 企业 — 200
-enterprises, one of which dominates 采矿业's revenue."""
+enterprises, one of which dominates 采矿业's revenue; the bureau has declared the join
+社保.单位代码 → 企业.信用代码. Tables are read through the zone's keyed copies (engine.prepare),
+as the platform reads them."""
 
 from pathlib import Path
 
@@ -35,9 +37,13 @@ ENT_TYPES = {
 }
 
 
+NOISE_KEY = b"test-noise-key-" * 2
+
+
 def build(directory: Path) -> dict[str, Path]:
+    """The raw tables, then the zone's copies of them (with unit keys), as the platform keeps."""
     directory.mkdir(parents=True, exist_ok=True)
-    ss, ent = directory / "ss.parquet", directory / "ent.parquet"
+    ss, ent = directory / "ss-raw.parquet", directory / "ent-raw.parquet"
     con = duckdb.connect()
     con.execute(f"""
         COPY (
@@ -47,7 +53,7 @@ def build(directory: Path) -> dict[str, Path]:
                       ELSE {list(DISTRICTS)}[1 + p % 5] END AS 区县,
                  {list(KINDS)}[1 + (p + m) % 4] AS 险种,
                  (3000 + (p * 37) % 20000)::DOUBLE AS 缴费基数,
-                 DATE '2024-01-01' + INTERVAL (m) MONTH AS 缴费月份,
+                 CAST(DATE '2024-01-01' + INTERVAL (m) MONTH AS DATE) AS 缴费月份,
                  'E' || lpad((p % 200)::VARCHAR, 4, '0') AS 单位代码,
                  (20 + p % 45)::BIGINT AS 年龄
           FROM range(5001) a(p), range(12) b(m)
@@ -63,7 +69,15 @@ def build(directory: Path) -> dict[str, Path]:
           FROM range(200) t(e)
         ) TO '{ent}' (FORMAT PARQUET)""")
     con.close()
-    return {"ss": ss, "ent": ent}
+    zone = directory / "zone"
+    return {
+        "ss": Path(
+            engine.prepare(ss, zone / "ss.parquet", units=["个人编号"], noise_key=NOISE_KEY).path
+        ),
+        "ent": Path(
+            engine.prepare(ent, zone / "ent.parquet", units=["信用代码"], noise_key=NOISE_KEY).path
+        ),
+    }
 
 
 def policy(paths: dict[str, Path], **overrides) -> engine.Policy:
@@ -91,14 +105,16 @@ def policy(paths: dict[str, Path], **overrides) -> engine.Policy:
         types={k: v for k, v in ENT_TYPES.items() if k != "企业名称"},
         privacy_unit="信用代码",
         categories={"行业": INDUSTRIES, "区县": DISTRICTS},
-        bounds={"营业收入": (0.0, 1e7), "员工数": (0.0, 100.0)},
+        bounds={"营业收入": (0.0, 2e9), "员工数": (0.0, 100.0)},
     )
     values = {
         "tables": {"社保": ss, "企业": ent},
+        "joins": (engine.Join("社保", "单位代码", "企业", "信用代码"),),
         "k": 10,
         "epsilon_left": 10.0,
         "epsilon_per_query": 1.0,
         "pseudonym_key": b"test-key-" * 4,
+        "noise_key": NOISE_KEY,
         "timeout_seconds": 5.0,
     }
     return engine.Policy(**(values | overrides))

@@ -1,0 +1,422 @@
+"""The aggregate form: one scan per answer, then disclosure control on the cells.
+
+The generated SQL groups the filtered rows by (keys, unit) — each person's contribution to
+every measure — and then by keys alone, so one pass gives, per cell and per kind of unit: the
+number of units, each measure's total, the largest contribution, the top contributions for the
+dominance rules and the cell keys (`cellkey.py`). Cells with fewer than k units never leave
+DuckDB. A table with one row per unit skips the first grouping. A table declared non-personal
+is answered exactly.
+
+Then, in order: the k threshold again on the perturbed unit count of every kind of unit (so
+whether a cell near k appears is itself noisy), dominance ((n, k) and p% rules, on every kind
+of unit's contributions), the perturbation of every measure, arithmetic over the protected
+measures, HAVING, ORDER BY and LIMIT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from pdao.zone.engine import cellkey, connect, sql
+from pdao.zone.engine import model as m
+from pdao.zone.engine.types import Policy, unit_key_column
+
+M = f"{cellkey.MODULUS}::HUGEINT"
+
+
+@dataclass
+class _Input:
+    """A column a measure reads, once per query: counted, summed, or both."""
+
+    col: m.Col
+    clamp: tuple[float, float] | None
+    count: bool = False
+    sum: bool = False
+
+
+@dataclass
+class _Unit:
+    """One kind of privacy unit in the query: a table's unit column (two for a join)."""
+
+    alias: str
+    table: str
+    column: str
+    key: str  # SQL of its key column
+
+
+def _inputs(query: m.Query, policy: Policy) -> list[_Input]:
+    found: dict[tuple, _Input] = {}
+    for measure in query.measures:
+        if measure.col is None or measure.kind == "units":
+            continue
+        table = policy.tables[measure.col.table]
+        clamp = table.bounds.get(measure.col.name) if table.personal else None
+        item = found.setdefault((measure.col, clamp), _Input(measure.col, clamp))
+        if measure.kind == "count_col":
+            item.count = True
+        if measure.kind in ("sum", "avg"):
+            item.sum = item.count = True
+    return list(found.values())
+
+
+def _value_sql(item: _Input) -> str:
+    c = sql.column(item.col)
+    if not item.sum:
+        return c
+    if item.clamp is None:
+        return f"CAST({c} AS DOUBLE)"
+    low, high = (sql.value(float(x)) for x in item.clamp)
+    return f"least(greatest(CAST({c} AS DOUBLE), {low}), {high})"
+
+
+def units_of(query: m.Query, policy: Policy) -> list[_Unit]:
+    found = []
+    for source in query.sources:
+        table = policy.tables[source.name]
+        for index, column in enumerate(table.units):
+            key = f"{sql.ident(source.alias)}.{sql.ident(unit_key_column(index))}"
+            found.append(_Unit(source.alias, source.name, column, key))
+    return found
+
+
+def from_clause(query: m.Query) -> str:
+    first = query.sources[0]
+    text = f"{sql.ident('v0')} AS {sql.ident(first.alias)}"
+    if query.join is not None:
+        second = query.sources[1]
+        kind = "LEFT JOIN" if query.join.kind == "left" else "JOIN"
+        on = f"{sql.column(query.join.left)} = {sql.column(query.join.right)}"
+        text += f" {kind} {sql.ident('v1')} AS {sql.ident(second.alias)} ON {on}"
+    return text
+
+
+def views(query: m.Query, policy: Policy, extra: dict[str, set] | None = None) -> dict:
+    """The columns each table's view exposes: those the query reads, its join key, its keys."""
+    used: dict[str, set[str]] = {s.name: set() for s in query.sources}
+    for table, column in query.used:
+        used[table].add(column)
+    if query.join is not None:
+        used[query.join.left.table].add(query.join.left.name)
+        used[query.join.right.table].add(query.join.right.name)
+    for table, columns in (extra or {}).items():
+        used[table] |= columns
+    return {
+        f"v{i}": (policy.tables[s.name], connect.view_columns(policy.tables[s.name], used[s.name]))
+        for i, s in enumerate(query.sources)
+    }
+
+
+def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_Input],
+              fast: bool) -> str:  # fmt: skip
+    keys = [f"{sql.operand(k)} AS k{i}" for i, k in enumerate(query.keys)]
+    key_names = [f"k{i}" for i in range(len(query.keys))]
+    values = [f"{_value_sql(item)} AS x{j}" for j, item in enumerate(inputs)]
+    unit_cols = [f"{u.key} AS u{i}" for i, u in enumerate(units)]
+    where = f" WHERE {sql.condition(query.where)}" if query.where is not None else ""
+    base = (
+        f"SELECT {', '.join([*keys, *unit_cols, *values]) or '1 AS one'} "
+        f"FROM {from_clause(query)}{where}"
+    )
+    group = f" GROUP BY {', '.join(key_names)}" if key_names else ""
+    if not units:  # non-personal: exact
+        measures = ["count(*) AS rows"]
+        for j, item in enumerate(inputs):
+            measures.append(f"count(x{j}) AS n{j}")
+            if item.sum:
+                measures.append(f"sum(x{j}) AS s{j}")
+        return f"WITH base AS ({base}) SELECT {', '.join([*key_names, *measures])} FROM base{group}"
+    n = max(1, int(policy.dominance_n))
+    k = int(policy.k)
+    if fast:  # one row per unit: each row is a unit's whole contribution
+        one = "1::BIGINT"
+        cells = [
+            "count(*) AS units0",
+            f"sum(hash(u0, {one})) % {M} AS ukey0",
+            "count(*) AS rows",
+            f"{one} AS rmax0",
+            f"sum(hash(u0, {one})) % {M} AS rkey0",
+        ]
+        for j, item in enumerate(inputs):
+            cells += [
+                f"count(x{j}) AS n{j}",
+                f"max(CASE WHEN x{j} IS NULL THEN 0 ELSE 1 END)::BIGINT AS nmax{j}_0",
+                f"coalesce(sum(CASE WHEN x{j} IS NOT NULL THEN hash(u0, {one}) END) % {M}, 0) AS nkey{j}_0",
+            ]
+            if item.sum:
+                cells += [
+                    f"sum(x{j}) AS s{j}",
+                    f"max(abs(x{j}), {n}) AS top{j}_0",
+                    f"sum(abs(x{j})) AS abs{j}_0",
+                    f"coalesce(sum(CASE WHEN x{j} <> 0 THEN hash(u0, round(x{j}, 4)) END) % {M}, 0)"
+                    f" AS skey{j}_0",
+                ]
+        return (
+            f"WITH base AS ({base}) SELECT {', '.join([*key_names, *cells])} FROM base{group} "
+            f"HAVING count(*) >= {k}"
+        )
+    ctes = [f"base AS ({base})"]
+    selects = []
+    for i, _unit in enumerate(units):
+        per = ["count(*) AS r"]
+        for j, item in enumerate(inputs):
+            per.append(f"count(x{j}) AS n{j}")
+            if item.sum:
+                per.append(f"sum(x{j}) AS s{j}")
+        ctes.append(
+            f"per{i} AS (SELECT {', '.join([*key_names, f'u{i} AS u', *per])} FROM base "
+            f"GROUP BY {', '.join([*key_names, f'u{i}'])})"
+        )
+        cells = [
+            f"count(*) AS units{i}",
+            f"sum(hash(u, 1::BIGINT)) % {M} AS ukey{i}",
+            f"max(r) AS rmax{i}",
+            f"sum(hash(u, r)) % {M} AS rkey{i}",
+        ]
+        if i == 0:
+            cells.append("sum(r) AS rows")
+        for j, item in enumerate(inputs):
+            cells += [
+                f"max(n{j}) AS nmax{j}_{i}",
+                f"coalesce(sum(CASE WHEN n{j} > 0 THEN hash(u, n{j}) END) % {M}, 0) AS nkey{j}_{i}",
+            ]
+            if i == 0:
+                cells.append(f"sum(n{j}) AS n{j}")
+            if item.sum:
+                cells += [
+                    f"max(abs(s{j}), {n}) AS top{j}_{i}",
+                    f"sum(abs(s{j})) AS abs{j}_{i}",
+                    f"coalesce(sum(CASE WHEN s{j} <> 0 THEN hash(u, round(s{j}, 4)) END) % {M}, 0)"
+                    f" AS skey{j}_{i}",
+                ]
+                if i == 0:
+                    cells.append(f"sum(s{j}) AS s{j}")
+        ctes.append(
+            f"cell{i} AS (SELECT {', '.join([*key_names, *cells])} FROM per{i}{group} "
+            f"HAVING count(*) >= {k})"
+        )
+        selects.append(f"cell{i}")
+    joined = selects[0]
+    for i in range(1, len(selects)):
+        on = " AND ".join(f"cell0.{c} IS NOT DISTINCT FROM cell{i}.{c}" for c in key_names)
+        joined += f" JOIN cell{i} ON {on or 'TRUE'}"
+    columns = [f"cell0.{c}" for c in key_names] + [
+        f"{s}.* EXCLUDE ({', '.join(key_names)})" if key_names else f"{s}.*" for s in selects
+    ]
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(columns)} FROM {joined}"
+
+
+def answer(query: m.Query, policy: Policy) -> dict:
+    tables = [policy.tables[s.name] for s in query.sources]
+    units = units_of(query, policy)
+    inputs = _inputs(query, policy)
+    fast = len(units) == 1 and query.join is None and connect.one_row_per_unit(tables[0])
+    con = connect.connect(policy, views(query, policy))
+    try:
+        names, raw = connect.fetch(
+            con, _generate(query, policy, units, inputs, fast), policy, policy.max_rows
+        )
+    finally:
+        con.close()
+    return _protect(query, policy, units, inputs, names, raw, tables)
+
+
+def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
+    p = policy.perturbation
+    noise = {"noise_key": policy.noise_key, "D": p.D, "V": p.V, "mu": p.mu}
+    index_of = {(i.col.table, i.col.name, i.col.alias): j for j, i in enumerate(inputs)}
+    unit_index = {(u.alias, u.column): i for i, u in enumerate(units)}
+    released, reasons, cells, dropped, suppressed = [], [], [], 0, 0
+    for row in raw:
+        r = dict(zip(names, row, strict=True))
+        keys = [_plain(r[f"k{i}"]) for i in range(len(query.keys))]
+        where = "/".join("∅" if v is None else str(v) for v in keys) or "合计"
+        values: list = []
+        if units:
+            perturbed_units = [
+                cellkey.perturb_count(r[f"units{i}"], 1, r[f"ukey{i}"], **noise)
+                for i in range(len(units))
+            ]
+            if min(perturbed_units) < policy.k:
+                dropped += 1
+                continue
+        for measure in query.measures:
+            if not units:
+                values.append(_exact(measure, r, index_of))
+                continue
+            if measure.kind == "units":
+                values.append(perturbed_units[unit_index[(measure.col.alias, measure.col.name)]])
+                continue
+            if measure.kind == "count":
+                largest = max(r[f"rmax{i}"] for i in range(len(units)))
+                key = sum(int(r[f"rkey{i}"]) for i in range(len(units)))
+                values.append(cellkey.perturb_count(r["rows"], largest, key, **noise))
+                continue
+            j = index_of[(measure.col.table, measure.col.name, measure.col.alias)]
+            count = _count(r, j, len(units), noise)
+            if measure.kind == "count_col":
+                values.append(count)
+                continue
+            why = _dominated(r, j, len(units), policy)
+            if why:
+                suppressed += 1
+                reasons.append(f"{where}「{measure.label}」:{why}")
+                values.append(None)
+                continue
+            largest = max((r[f"top{j}_{i}"] or [0])[0] for i in range(len(units)))
+            key = sum(int(r[f"skey{j}_{i}"]) for i in range(len(units)))
+            total = cellkey.perturb_sum(r[f"s{j}"] or 0.0, largest, key, **noise)
+            if measure.kind == "sum":
+                values.append(_money(total, measure.col.type))
+            else:
+                values.append(round(total / count, 4) if count and count > 0 else None)
+        released.append((keys, values, [r.get(f"units{i}") for i in range(len(units))]))
+    if dropped:
+        reasons.insert(0, f"{dropped} 个分组扰动后少于 {policy.k} 个隐私单元,整行隐去")
+        suppressed += dropped * max(1, len(query.measures))
+    rows = []
+    for keys, values, counted in released:
+        out = [_evaluate(o.expr, keys, values) for o in query.outputs]
+        if query.having is not None and not _holds(query.having, keys, values):
+            continue
+        rows.append((out, keys, values, counted))
+    for order in reversed(query.order):
+        rows.sort(key=lambda x, o=order: _sortable(_evaluate(o.expr, x[1], x[2]), o.desc),
+                  reverse=order.desc)  # fmt: skip
+    if query.offset or query.limit is not None:
+        end = None if query.limit is None else query.offset + query.limit
+        rows = rows[query.offset : end]
+    for _out, keys, _values, counted in rows:
+        least = min(counted) if counted and None not in counted else None
+        for measure in query.measures:
+            cells.append((query.sources[0].name, measure.label, [str(k) for k in keys], least))
+    notes = ["少于 k 个隐私单元的分组不输出。"]
+    if units:
+        notes.append(
+            f"结果经单元格键扰动(cell key method):计数在 ±{p.D} 以内扰动(方差 {p.V:g}),"
+            f"求和按该单元格最大个体贡献的 {p.mu:g} 倍尺度扰动,平均值为扰动后的和除以扰动后"
+            "的计数;同一单元格每次得到相同的扰动。"
+        )
+    else:
+        notes.append("数据表声明为非个人数据,结果为精确值。")
+    return {
+        "columns": [o.name for o in query.outputs],
+        "rows": [out for out, *_rest in rows],
+        "suppressed_cells": suppressed,
+        "suppression": reasons[:200],
+        "notes": notes,
+        "cells": cells,
+        "epsilon_left": policy.epsilon_left,
+    }
+
+
+def _count(r: dict, j: int, kinds: int, noise: dict) -> int:
+    largest = max(r[f"nmax{j}_{i}"] or 0 for i in range(kinds))
+    key = sum(int(r[f"nkey{j}_{i}"]) for i in range(kinds))
+    return cellkey.perturb_count(r[f"n{j}"] or 0, largest, key, **noise)
+
+
+def _dominated(r: dict, j: int, kinds: int, policy: Policy) -> str:
+    """(n, k) dominance and the p% rule on each kind of unit's contributions."""
+    n = max(1, int(policy.dominance_n))
+    for i in range(kinds):
+        total, top = r[f"abs{j}_{i}"] or 0.0, r[f"top{j}_{i}"] or []
+        if not total:
+            continue
+        first, leading = (top[0] if top else 0.0), sum(top[:n])
+        if leading / total > policy.dominance_k:
+            return f"前 {n} 个单元占合计 {policy.dominance_k:.0%} 以上(优势规则)"
+        if total - leading < policy.p_ratio * first:
+            return f"其余单元合计不足最大单元的 {policy.p_ratio:.0%}(p% 规则)"
+    return ""
+
+
+def _exact(measure: m.Measure, r: dict, index_of: dict):
+    if measure.kind == "count":
+        return r["rows"]
+    j = index_of[(measure.col.table, measure.col.name, measure.col.alias)]
+    if measure.kind == "count_col":
+        return r[f"n{j}"]
+    if measure.kind == "sum":
+        return r[f"s{j}"]
+    count = r[f"n{j}"]
+    return r[f"s{j}"] / count if count else None
+
+
+def _money(total: float, duck_type: str):
+    if duck_type.upper() in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "TINYINT"):
+        return int(round(total))
+    return round(total, 2)
+
+
+def _plain(value):
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def evaluate(expr, keys: list, values: list):
+    return _evaluate(expr, keys, values)
+
+
+def _evaluate(expr, keys: list, values: list):
+    if isinstance(expr, m.KeyRef):
+        return keys[expr.index]
+    if isinstance(expr, m.MeasureRef):
+        return values[expr.index]
+    if isinstance(expr, m.Const):
+        return expr.value
+    if isinstance(expr, m.Round):
+        inner = _evaluate(expr.expr, keys, values)
+        if not isinstance(inner, int | float):
+            return None
+        rounded = round(float(inner), expr.digits)
+        return int(rounded) if expr.digits <= 0 else rounded
+    if isinstance(expr, m.Arith):
+        a, b = _evaluate(expr.left, keys, values), _evaluate(expr.right, keys, values)
+        if not isinstance(a, int | float) or not isinstance(b, int | float):
+            return None
+        if expr.op == "+":
+            return a + b
+        if expr.op == "-":
+            return a - b
+        if expr.op == "*":
+            return a * b
+        return a / b if b else None
+    return None
+
+
+def _holds(condition, keys, values) -> bool:
+    if isinstance(condition, m.And):
+        return all(_holds(c, keys, values) for c in condition.items)
+    if isinstance(condition, m.Or):
+        return any(_holds(c, keys, values) for c in condition.items)
+    if isinstance(condition, m.Not):
+        return not _holds(condition.item, keys, values)
+    left = _evaluate(condition.expr, keys, values)
+    right = condition.value
+    if left is None:
+        return False
+    try:
+        return {
+            "=": left == right,
+            "<>": left != right,
+            "<": left < right,
+            "<=": left <= right,
+            ">": left > right,
+            ">=": left >= right,
+        }[condition.op]
+    except TypeError:
+        return False
+
+
+def _sortable(value, desc: bool):
+    # None sorts last in both directions.
+    if value is None:
+        return (0 if desc else 2, 0)
+    if isinstance(value, int | float):
+        return (1, value)
+    return (1, str(value))
+
+
+__all__ = ["answer", "evaluate", "from_clause", "units_of", "views"]
