@@ -15,10 +15,11 @@ measures, HAVING, ORDER BY and LIMIT.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pdao.zone.engine import cellkey, connect, sql
+from pdao.zone.engine import cellkey, connect, led, sql
 from pdao.zone.engine import model as m
 from pdao.zone.engine.types import Policy, unit_key_column
 
@@ -108,12 +109,14 @@ def views(query: m.Query, policy: Policy, extra: dict[str, set] | None = None) -
 
 
 def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_Input],
-              fast: bool) -> str:  # fmt: skip
+              fast: bool, where_sql: str | None = None) -> str:  # fmt: skip
     keys = [f"{sql.operand(k)} AS k{i}" for i, k in enumerate(query.keys)]
     key_names = [f"k{i}" for i in range(len(query.keys))]
     values = [f"{_value_sql(item)} AS x{j}" for j, item in enumerate(inputs)]
     unit_cols = [f"{u.key} AS u{i}" for i, u in enumerate(units)]
-    where = f" WHERE {sql.condition(query.where)}" if query.where is not None else ""
+    if where_sql is None and query.where is not None:
+        where_sql = sql.condition(query.where)
+    where = f" WHERE {where_sql}" if where_sql else ""
     base = (
         f"SELECT {', '.join([*keys, *unit_cols, *values]) or '1 AS one'} "
         f"FROM {from_clause(query)}{where}"
@@ -216,9 +219,44 @@ def answer(query: m.Query, policy: Policy) -> dict:
         names, raw = connect.fetch(
             con, _generate(query, policy, units, inputs, fast), policy, policy.max_rows
         )
+        if units and raw:
+            raw = _low_effects(query, policy, con, units, inputs, fast, names, raw, tables)
     finally:
         con.close()
     return _protect(query, policy, units, inputs, names, raw, tables)
+
+
+def _low_effects(query, policy, con, units, inputs, fast, names, raw, tables) -> list:
+    """Cells in which a condition (or a key value) changes fewer than k people are computed
+    again without it (led.py says why)."""
+    width = len(query.keys)
+    cells = [tuple(row[:width]) for row in raw]
+    cheap = None
+    if query.join is None and len(units) == 1:
+        most = connect.facts(tables[0])["max_rows_per_unit"]
+        cheap = (policy.k + policy.perturbation.D) * max(1, most) if most > 0 else None
+    variants = led.detect(query, policy, con, units, from_clause(query), cells, cheap)
+    if not variants:
+        return raw
+    single = dataclasses.replace(query, keys=())
+    again = {}
+    for variant in variants:
+        parts = []
+        if query.where is not None:
+            parts.append(sql.condition(query.where, replace=variant.dropped))
+        for i, key in enumerate(query.keys):
+            if i not in variant.widened:
+                parts.append(
+                    f"{sql.operand(key)} IS NOT DISTINCT FROM {sql.value(variant.keys[i])}"
+                )
+        text = _generate(single, policy, units, inputs, fast, " AND ".join(parts) or "TRUE")
+        columns, rows = connect.fetch(con, text, policy, 1)
+        if rows:
+            found = dict(zip(columns, rows[0], strict=True))
+            again[variant.keys] = tuple(
+                variant.keys[int(n[1:])] if n in names[:width] else found[n] for n in names
+            )
+    return [again.get(tuple(row[:width]), row) for row in raw]
 
 
 def _protect(query, policy, units, inputs, names, raw, tables) -> dict:

@@ -77,6 +77,13 @@ class IsNull:
 
 
 @dataclass(frozen=True)
+class Truth:
+    """TRUE or FALSE written as a condition."""
+
+    value: bool
+
+
+@dataclass(frozen=True)
 class And:
     items: tuple
 
@@ -91,7 +98,7 @@ class Not:
     item: object
 
 
-Filter = Compare | InList | Between | Prefix | IsNull | And | Or | Not
+Filter = Compare | InList | Between | Prefix | IsNull | Truth | And | Or | Not
 
 
 @dataclass(frozen=True)

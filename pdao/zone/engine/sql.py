@@ -88,14 +88,17 @@ def released(col: m.Col, kind: str, categories: tuple = ()) -> str:
     return generalised(col, kind, categories)
 
 
-def condition(f, render=operand) -> str:
-    """A filter of the model as a boolean SQL expression."""
+def condition(f, render=operand, replace: dict | None = None) -> str:  # noqa: PLR0911
+    """A filter of the model as a boolean SQL expression; `replace` maps the id of a node to
+    the constant it is taken as (low-effect detection drops a condition that way)."""
+    if replace and id(f) in replace:
+        return "TRUE" if replace[id(f)] else "FALSE"
     if isinstance(f, m.And):
-        return "(" + " AND ".join(condition(x, render) for x in f.items) + ")"
+        return "(" + " AND ".join(condition(x, render, replace) for x in f.items) + ")"
     if isinstance(f, m.Or):
-        return "(" + " OR ".join(condition(x, render) for x in f.items) + ")"
+        return "(" + " OR ".join(condition(x, render, replace) for x in f.items) + ")"
     if isinstance(f, m.Not):
-        return f"(NOT {condition(f.item, render)})"
+        return f"(NOT {condition(f.item, render, replace)})"
     if isinstance(f, m.Compare):
         return f"({render(f.left)} {f.op} {value(f.value)})"
     if isinstance(f, m.InList):
@@ -106,4 +109,24 @@ def condition(f, render=operand) -> str:
         return f"starts_with({render(f.left)}, {string(f.prefix)})"
     if isinstance(f, m.IsNull):
         return f"({render(f.left)} IS NULL)"
+    if isinstance(f, m.Truth):
+        return "TRUE" if f.value else "FALSE"
     raise ValueError("unknown filter")
+
+
+def nodes(f, neutral: bool = True, parent: int = -1, found=None) -> list[tuple[object, bool, int]]:
+    """Every node of a filter, parents first, with the value that makes it absent (TRUE under
+    an AND and for the whole filter, FALSE under an OR, the opposite of its parent's under a
+    NOT) and the index of its parent (-1 for the whole filter)."""
+    found = [] if found is None else found
+    found.append((f, neutral, parent))
+    here = len(found) - 1
+    if isinstance(f, m.And):
+        for item in f.items:
+            nodes(item, True, here, found)
+    elif isinstance(f, m.Or):
+        for item in f.items:
+            nodes(item, False, here, found)
+    elif isinstance(f, m.Not):
+        nodes(f.item, not neutral, here, found)
+    return found

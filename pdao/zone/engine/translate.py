@@ -604,6 +604,8 @@ def filter_of(node, scope: Scope, make_operand=None) -> m.Filter:
         return m.And(items) if isinstance(node, exp.And) else m.Or(items)
     if isinstance(node, exp.Not):
         return m.Not(filter_of(node.this, scope, make))
+    if isinstance(node, exp.Boolean):
+        return m.Truth(bool(node.this))
     if type(node) in _COMPARE:
         op = _COMPARE[type(node)]
         left, right = node.this, node.expression

@@ -1,0 +1,549 @@
+"""An automated attacker. Thirty people are planted in synthetic data with a known amount, a
+known yes/no attribute and a combination of quasi-identifiers nobody else has; the attacker
+knows each target's quasi-identifiers and tries to get the rest back, with a bounded set of
+strategies per output form: oracles through filters, keys and ordering; differencing pairs and
+chains; averaging repeats and rewordings; joins; derived datasets; samples; error paths.
+
+Every strategy is also run against plain DuckDB over the same data (the control): there it
+recovers every target exactly, so each test shows an attack that works, failing in the zone by
+more than the protection documented in docs/zone.md ("What the zone promises"):
+
+- aggregate form: a condition, or a split of a group, that changes a cell by fewer than k
+  people is disregarded for that cell, so two queries that differ only by leaving the target
+  out give the same answer (the difference is 0, whatever the target's value); two cells that
+  differ by k people or more differ by independent noise, of standard deviation at least
+  mu·√(2(V + 1/12)) ≈ 1.24 times the largest contribution in them.
+- DP form: the agreement's total ε bounds everything any number of queries can learn.
+- de-identified records and model outputs: no row of a target leaves at all.
+
+The nine findings of issue #14 are the tests named `test_finding_*`.
+"""
+
+import dataclasses
+import math
+import statistics
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pdao.zone import engine
+from tests.zone.conftest import NOISE_KEY
+
+TARGETS = 30
+BACKGROUND = 2000
+DISTRICTS = ("城中区", "鱼峰区", "柳南区", "柳北区", "柳江区")
+PAIRS = 10  # the attacker's averaging budget per target: 20 queries
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    pid: str
+    district: str
+    age: int
+    sex: str
+    monthly: float  # 缴费基数 every month
+    flag: bool  # 工伤 in every month (the yes/no attribute)
+
+    @property
+    def total(self) -> float:
+        return 12 * self.monthly
+
+    @property
+    def signature(self) -> str:
+        """A filter that matches this target and nobody else (the attacker's knowledge)."""
+        return f"(区县 = '{self.district}' AND 年龄 = {self.age} AND 性别 = '{self.sex}')"
+
+
+@dataclasses.dataclass
+class World:
+    raw: Path
+    policy: engine.Policy
+    targets: list[Target]
+    tmp: Path
+
+    def zone(self, sql: str, form: str = "aggregate", policy=None):
+        result = engine.run(sql, policy or self.policy, form=form)
+        return result.rows if isinstance(result, engine.Released) else None
+
+    def plain(self, sql: str, form: str = "aggregate"):
+        con = duckdb.connect()
+        con.execute(f"CREATE VIEW 社保 AS SELECT * FROM read_parquet('{self.raw}')")
+        try:
+            return [list(r) for r in con.execute(sql).fetchall()]
+        finally:
+            con.close()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> World:
+    directory = tmp_path_factory.mktemp("planted")
+    targets = []
+    for n in range(TARGETS):
+        targets.append(
+            Target(
+                pid=f"T{n:05d}",
+                district=DISTRICTS[n % 5],
+                age=70 + (n // 10),  # 70–72: nobody in the background is over 64
+                sex="男" if (n // 5) % 2 == 0 else "女",
+                monthly=float(4000 + (n * 7919) % 20000),
+                flag=n % 3 == 0,
+            )
+        )
+    raw = directory / "raw.parquet"
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (个人编号 VARCHAR, 区县 VARCHAR, 年龄 BIGINT, 性别 VARCHAR, "
+                "险种 VARCHAR, 缴费月份 DATE, 缴费基数 DOUBLE)")  # fmt: skip
+    con.execute(f"""
+        INSERT INTO t SELECT 'P' || lpad(p::VARCHAR, 6, '0'), {list(DISTRICTS)}[1 + p % 5],
+               20 + p % 45, CASE WHEN p % 2 = 0 THEN '男' ELSE '女' END,
+               ['养老', '医疗', '失业', '工伤'][1 + (p * 7 + m) % 4],
+               CAST(DATE '2024-01-01' + INTERVAL (m) MONTH AS DATE),
+               (3000 + (p * 37) % 27000)::DOUBLE
+        FROM range({BACKGROUND}) a(p), range(12) b(m)""")
+    for t in targets:
+        kind = "工伤" if t.flag else "养老"
+        con.execute(
+            "INSERT INTO t SELECT ?, ?, ?, ?, ?, CAST(DATE '2024-01-01' + INTERVAL (m) MONTH AS DATE), ? "
+            "FROM range(12) b(m)",
+            [t.pid, t.district, t.age, t.sex, kind, t.monthly],
+        )
+    con.execute(f"COPY t TO '{raw}' (FORMAT PARQUET)")
+    con.close()
+    prepared = engine.prepare(
+        raw, directory / "zone.parquet", units=["个人编号"], noise_key=NOISE_KEY
+    )
+    every = frozenset(engine.FORMS)
+    table = engine.TablePolicy(
+        path=prepared.path,
+        columns={c: every for c in ("个人编号", "区县", "年龄", "性别", "险种", "缴费月份", "缴费基数")},
+        types={"个人编号": "VARCHAR", "区县": "VARCHAR", "年龄": "BIGINT", "性别": "VARCHAR",
+               "险种": "VARCHAR", "缴费月份": "DATE", "缴费基数": "DOUBLE"},
+        privacy_unit="个人编号",
+        identifiers=frozenset({"个人编号"}),
+        quasi_identifiers=frozenset({"区县", "年龄", "性别"}),
+        bounds={"缴费基数": (0.0, 30_000.0), "年龄": (0.0, 120.0)},
+        categories={"区县": DISTRICTS, "性别": ("男", "女"), "险种": ("养老", "医疗", "失业", "工伤")},
+    )  # fmt: skip
+    policy = engine.Policy(
+        tables={"社保": table},
+        noise_key=NOISE_KEY,
+        pseudonym_key=b"attacker-test-pseudonyms",
+        epsilon_left=3.0,
+        epsilon_per_query=0.5,
+        epsilon_max=1.0,
+        timeout_seconds=20,
+    )
+    return World(raw, policy, targets, directory)
+
+
+# --- Strategies --------------------------------------------------------------------------------
+
+
+def _first(rows):
+    return None if not rows or rows[0][0] is None else rows[0][0]
+
+
+def sum_pair(ask, target: Target, padding: str = "年龄 >= 0") -> float | None:
+    """Differencing: the target's district with everyone, and without the target."""
+    where = f"区县 = '{target.district}' AND {padding}"
+    with_ = _first(ask(f"SELECT SUM(缴费基数) FROM 社保 WHERE {where}"))
+    without = _first(
+        ask(f"SELECT SUM(缴费基数) FROM 社保 WHERE {where} AND NOT {target.signature}")
+    )
+    return None if with_ is None or without is None else with_ - without
+
+
+def paddings(n: int) -> list[str]:
+    """Conditions that keep the target (and the people `cover` names) and leave out a
+    different band of some 36 others each: every pair is a different pair of cells (repeating
+    one pair gives the same answer every time, and a band of fewer than k people would be
+    disregarded)."""
+    return [f"(年龄 >= 70 OR NOT 年龄 BETWEEN {25 + 4 * i} AND {28 + 4 * i})" for i in range(n)]
+
+
+def averaged_sum(ask, target: Target, pairs: int) -> float | None:
+    found = [e for e in (sum_pair(ask, target, p) for p in paddings(pairs)) if e is not None]
+    return statistics.fmean(found) if found else None
+
+
+def cover(target: Target) -> str:
+    """Forty-odd people of the target's district the attacker knows everything about (its
+    own staff, say): leaving them out together with the target changes the cell by more than
+    k people, so the condition is not disregarded, and their known total is subtracted."""
+    return f"(区县 = '{target.district}' AND 年龄 < 25)"
+
+
+def covered_pair(ask, known, target: Target, padding: str = "年龄 >= 0") -> float | None:
+    where = f"区县 = '{target.district}' AND {padding}"
+    with_ = _first(ask(f"SELECT SUM(缴费基数) FROM 社保 WHERE {where}"))
+    without = _first(ask(
+        f"SELECT SUM(缴费基数) FROM 社保 WHERE {where} AND NOT ({target.signature} OR {cover(target)})"
+    ))  # fmt: skip
+    return None if with_ is None or without is None else with_ - without - known
+
+
+def averaged_covered(ask, known, target: Target, pairs: int) -> float | None:
+    found = [covered_pair(ask, known, target, p) for p in paddings(pairs)]
+    return None if None in found else statistics.fmean(found)
+
+
+def flag_pair(ask, target: Target, padding: str = "年龄 >= 0") -> float | None:
+    """Membership: people with 工伤 in the district, with and without the target."""
+    where = f"区县 = '{target.district}' AND 险种 = '工伤' AND {padding}"
+    with_ = _first(ask(f"SELECT COUNT(DISTINCT 个人编号) FROM 社保 WHERE {where}"))
+    without = _first(
+        ask(f"SELECT COUNT(DISTINCT 个人编号) FROM 社保 WHERE {where} AND NOT {target.signature}")
+    )
+    return None if with_ is None or without is None else with_ - without
+
+
+def guessed_flag(ask, target: Target, pairs: int) -> bool | None:
+    found = [e for e in (flag_pair(ask, target, p) for p in paddings(pairs)) if e is not None]
+    return statistics.fmean(found) > 0.5 if found else None
+
+
+def relative_errors(estimates, world: World) -> list[float]:
+    return [
+        math.inf if e is None else abs(e - t.total) / t.total
+        for e, t in zip(estimates, world.targets, strict=True)
+    ]
+
+
+# --- The control: every strategy works on plain DuckDB -------------------------------------------
+
+
+def test_control_the_strategies_recover_every_target_from_plain_duckdb(world):
+    assert all(
+        abs(sum_pair(world.plain, t) - t.total) < 1e-6 for t in world.targets
+    )  # one differencing pair suffices
+    assert all(guessed_flag(world.plain, t, 1) == t.flag for t in world.targets)
+    isolated = [_first(world.plain(f"SELECT SUM(缴费基数) FROM 社保 WHERE {t.signature}"))
+                for t in world.targets]  # fmt: skip
+    assert isolated == [t.total for t in world.targets]
+
+
+# --- Aggregate form ----------------------------------------------------------------------------
+
+
+def test_aggregate_isolating_a_target_releases_nothing(world):
+    for t in world.targets:
+        for sql in (
+            f"SELECT SUM(缴费基数) FROM 社保 WHERE {t.signature}",
+            f"SELECT 年龄, SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}' GROUP BY 年龄",
+            f"SELECT 年龄, 性别, 区县, AVG(缴费基数) FROM 社保 GROUP BY 年龄, 性别, 区县",
+        ):
+            rows = world.zone(sql) or []
+            assert all(t.age not in row[:3] for row in rows), sql
+
+
+def test_aggregate_a_pair_that_leaves_only_the_target_out_says_nothing(world):
+    estimates = [sum_pair(world.zone, t) for t in world.targets]
+    assert estimates == [0.0] * TARGETS  # the condition changes one person: disregarded
+    assert [averaged_sum(world.zone, t, 3) for t in world.targets[:5]] == [0.0] * 5
+
+
+def _known(world, target):
+    return world.plain(f"SELECT SUM(缴费基数) FROM 社保 WHERE {cover(target)}")[0][0]
+
+
+def test_aggregate_one_covered_pair_misses_by_more_than_the_noise_promises(world):
+    """With the target hidden among people it knows, the attacker's pair differs by more than
+    k people and is answered: the difference carries the noise of two cells."""
+    estimates = [covered_pair(world.zone, _known(world, t), t) for t in world.targets]
+    assert all(e is not None for e in estimates)  # both cells of every pair were answered
+    control = [covered_pair(world.plain, _known(world, t), t) for t in world.targets]
+    assert relative_errors(control, world) == [0.0] * TARGETS
+    errors = relative_errors(estimates, world)
+    # Promised: error sd ≥ 1.24 × the largest contribution in the cells (≥ the target's).
+    assert statistics.median(errors) > 0.5
+    assert sum(e < 0.05 for e in errors) <= 3
+
+
+def test_aggregate_averaging_many_covered_pairs_still_misses(world):
+    estimates = [averaged_covered(world.zone, _known(world, t), t, PAIRS) for t in world.targets]
+    assert all(e is not None for e in estimates)
+    errors = relative_errors(estimates, world)
+    # Promised: sd ≥ 1.24 / √10 ≈ 0.39 of the largest contribution; the control recovers all.
+    assert statistics.median(errors) > 0.15
+    assert sum(e < 0.05 for e in errors) <= TARGETS // 5
+
+
+def test_aggregate_repeating_or_rewording_a_query_averages_nothing(world):
+    t = world.targets[0]
+    answers = {
+        tuple(map(tuple, world.zone(sql)))
+        for sql in (
+            f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}'",
+            f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}'",
+            f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 IN ('{t.district}') AND 年龄 < 500",
+            f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 LIKE '{t.district}%' AND NOT 年龄 > 500",
+            f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}' AND 缴费基数 BETWEEN 0 AND 1e9",
+        )
+    }
+    assert len(answers) == 1
+
+
+def test_aggregate_membership_is_no_better_than_a_guess(world):
+    """Equal sets get equal noise, so "the district" and "the district without the target"
+    would be equal exactly when the target is not in it — unless the condition that leaves one
+    person out is disregarded, as it is (low-effect detection): every pair comes out equal."""
+    one = [flag_pair(world.zone, t) for t in world.targets]
+    many = [guessed_flag(world.zone, t, PAIRS) for t in world.targets]
+    assert one == [0] * TARGETS
+    assert set(many) == {False}  # the same guess whatever the truth: 20 of 30, the base rate
+
+
+def test_aggregate_leaving_a_target_out_by_or_or_by_a_split_group_changes_nothing(world):
+    for t in world.targets[:10]:
+        whole = world.zone(f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}'")[0][0]
+        ored = world.zone(
+            f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}' "
+            f"AND (年龄 < {t.age} OR 年龄 > {t.age} OR 性别 <> '{t.sex}')"
+        )[0][0]
+        split = world.zone(
+            "SELECT 区县, CASE WHEN 年龄 < 70 THEN '在职' ELSE '其他' END AS 段, SUM(缴费基数) "
+            f"FROM 社保 WHERE 区县 = '{t.district}' GROUP BY 1, 2"
+        )
+        assert ored == whole
+        assert [row[2] for row in split if row[1] == "在职"] == [whole]
+        assert all(row[1] == "在职" for row in split)  # the six people over 70: never shown
+
+
+def test_aggregate_having_sees_only_the_protected_answer(world):
+    """Finding 1's oracle, in a form the model accepts: HAVING thresholds binary-search the
+    released value of a cell — which is the perturbed one, so the search ends on it."""
+    t = world.targets[1]
+    cell = f"SELECT 区县, SUM(缴费基数) AS s FROM 社保 WHERE 区县 = '{t.district}' GROUP BY 区县"
+    released = world.zone(cell)[0][1]
+    low, high = 0.0, 1e9
+    for _ in range(60):
+        middle = (low + high) / 2
+        shown = world.zone(cell + f" HAVING SUM(缴费基数) > {middle}")
+        low, high = (middle, high) if shown else (low, middle)
+    assert abs(low - released) < 1e-3
+    truth = world.plain(f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}'")[0][0]
+    assert abs(low - truth) > 1.0  # what HAVING learns is the noisy value, not the true one
+
+
+def test_finding_1_having_as_an_oracle_is_refused(world):
+    t = world.targets[0]
+    sql = (
+        "SELECT 险种, COUNT(*) FROM 社保 GROUP BY 险种 HAVING "
+        f"SUM(CASE WHEN 个人编号 = '{t.pid}' THEN 缴费基数 ELSE 0 END) > 1000"
+    )
+    assert engine.run(sql, world.policy, form="aggregate").rule == "measure.arithmetic"
+
+
+def test_finding_2_arithmetic_indicators_are_refused(world):
+    t = world.targets[0]
+    sql = (
+        f"SELECT SUM(缴费基数 * (1 - LEAST(LENGTH(REPLACE(个人编号, '{t.pid}', '')), 1)) "
+        "+ 1000000) FROM 社保"
+    )
+    assert engine.run(sql, world.policy, form="aggregate").rule == "measure.arithmetic"
+    # Without an indicator the attacker is back to differencing, which misses (above).
+
+
+def test_finding_3_joins_on_free_conditions_are_refused(world):
+    t = world.targets[0]
+    sql = (
+        f"SELECT t.区县, AVG(x.缴费基数) FROM 社保 t JOIN 社保 x ON x.个人编号 = '{t.pid}' "
+        "AND t.区县 = x.区县 GROUP BY t.区县"
+    )
+    assert engine.run(sql, world.policy, form="aggregate").rule.startswith("join.")
+
+
+@pytest.mark.parametrize("form", engine.FORMS)
+def test_finding_4_ctes_are_refused_in_every_form(world, form):
+    for sql in (
+        "WITH 社保 AS (SELECT 个人编号 AS 区县, 缴费基数 FROM 社保) SELECT 区县, SUM(缴费基数) FROM 社保 GROUP BY 区县",
+        "WITH x AS (SELECT * FROM 社保) SELECT 个人编号 FROM x",
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT COUNT(*) FROM r",
+    ):
+        result = engine.run(sql, world.policy, form=form)
+        assert isinstance(result, engine.Refused) and result.rule == "shape.cte", (form, sql)
+
+
+def test_finding_5_an_error_oracle_cannot_be_built_and_epsilon_is_validated(world):
+    """The answer to a would-be oracle is the same refusal whatever the data holds, decided
+    before anything runs; DP's ε must be a finite number inside the agreement's bounds."""
+    t = world.targets[0]
+    refusals = set()
+    for guess in ("年龄 > 30", "年龄 < 30", "缴费基数 > 10000"):
+        sql = (
+            "SELECT COUNT(*) FROM 社保 WHERE CAST(CASE WHEN 区县 = "
+            f"'{t.district}' AND ({guess}) THEN 'x' ELSE '1' END AS INTEGER) = 1"
+        )
+        result = engine.plan(sql, world.policy, form="dp")
+        refusals.add((type(result).__name__, result.rule))
+    assert len(refusals) == 1 and next(iter(refusals))[0] == "Refused"
+    for epsilon in (1e-9, float("nan"), 1e-320, float("inf"), 0.0):
+        policy = dataclasses.replace(world.policy, epsilon_per_query=epsilon)
+        assert engine.plan("SELECT COUNT(*) FROM 社保", policy, form="dp").rule == "dp.epsilon"
+
+
+def test_finding_8_rewriting_the_measure_does_not_escape_the_noise(world):
+    t = world.targets[2]
+    refused = engine.run(
+        f"SELECT SUM(缴费基数 * 1) FROM 社保 WHERE 区县 = '{t.district}' AND NOT {t.signature}",
+        world.policy,
+        form="aggregate",
+    )
+    assert refused.rule == "measure.arithmetic"
+    estimate = covered_pair(world.zone, _known(world, t), t)
+    assert abs(estimate - t.total) / t.total > 0.05
+
+
+# --- Derived datasets and samples (finding 7) ------------------------------------------------
+
+
+def test_finding_7_a_one_person_derived_dataset_says_only_fewer_than_k(world):
+    t = world.targets[3]
+    derived = engine.materialise(
+        f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE {t.signature}",
+        world.policy,
+        dest_dir=world.tmp / "d1",
+    )
+    assert isinstance(derived, engine.Derived) and derived.size is None  # "< k", never "1 行"
+    table = _derived_table(derived)
+    policy = dataclasses.replace(world.policy, tables={**world.policy.tables, "一人": table})
+    assert world.zone("SELECT SUM(缴费基数), COUNT(*) FROM 一人", policy=policy) == []
+    from pdao.zone import sample
+
+    fake = sample.rows(table, list(table.columns), count=1000, seed=1)
+    amounts = {row[list(table.columns).index("缴费基数")] for row in fake}
+    assert t.monthly not in amounts
+    assert all(row[0].startswith("SAMPLE-") for row in fake)
+
+
+def test_finding_7_renaming_a_column_to_the_unit_launders_nothing(world):
+    t = world.targets[3]
+    result = engine.materialise(
+        f"SELECT 区县 AS 个人编号, 缴费基数 FROM 社保 WHERE {t.signature}",
+        world.policy,
+        dest_dir=world.tmp / "d2",
+    )
+    assert isinstance(result, engine.Refused) and result.rule == "derive.unit"
+
+
+def test_derived_copies_give_the_same_noise_not_new_draws(world):
+    """Each derived copy of the same rows answers the same cell with the same noise: making
+    a hundred copies averages nothing away."""
+    t = world.targets[4]
+    answers = set()
+    for n in range(3):
+        derived = engine.materialise(
+            "SELECT 个人编号, 区县, 缴费基数 FROM 社保", world.policy, dest_dir=world.tmp / f"c{n}"
+        )
+        policy = dataclasses.replace(
+            world.policy, tables={**world.policy.tables, "副本": _derived_table(derived)}
+        )
+        answers.add(_first(world.zone(
+            f"SELECT SUM(缴费基数) FROM 副本 WHERE 区县 = '{t.district}'", policy=policy
+        )))  # fmt: skip
+    answers.add(_first(world.zone(f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}'")))
+    summed = engine.materialise(
+        "SELECT 个人编号, 区县, SUM(缴费基数) AS 缴费基数 FROM 社保 GROUP BY 个人编号, 区县",
+        world.policy,
+        dest_dir=world.tmp / "summed",
+    )
+    table = dataclasses.replace(_derived_table(summed), bounds={"缴费基数": (0.0, 1e9)})
+    policy = dataclasses.replace(world.policy, tables={**world.policy.tables, "汇总": table})
+    answers.add(_first(world.zone(
+        f"SELECT SUM(缴费基数) FROM 汇总 WHERE 区县 = '{t.district}'", policy=policy
+    )))  # fmt: skip
+    assert len(answers) == 1
+
+
+def _derived_table(derived: engine.Derived) -> engine.TablePolicy:
+    every = frozenset(engine.FORMS)
+    columns = derived.columns
+    return engine.TablePolicy(
+        path=derived.path,
+        columns={c: every for c in columns},
+        types={c: v["type"] for c, v in columns.items()},
+        privacy_unit=derived.units[0],
+        identifiers=frozenset(c for c, v in columns.items() if v["identifier"]),
+        bounds={c: tuple(v["bounds"]) for c, v in columns.items() if v["bounds"]},
+        categories={c: tuple(v["categories"]) for c, v in columns.items() if v["categories"]},
+        derived=True,
+    )
+
+
+# --- DP form -----------------------------------------------------------------------------------
+
+
+def test_dp_the_whole_budget_spent_on_one_target_misses(world):
+    """With the agreement's ε (3.0 here, 0.5 a query), six queries are all there is: three
+    differencing pairs on one person's total, averaged."""
+    errors = []
+    for t in world.targets[:10]:
+        left, estimates = world.policy.epsilon_left, []
+        while left >= 2 * world.policy.epsilon_per_query:
+            policy = dataclasses.replace(world.policy, epsilon_left=left)
+
+            def ask(sql, policy=policy):
+                return world.zone(sql, "dp", policy)
+
+            estimates.append(sum_pair(ask, t))
+            left -= 2 * world.policy.epsilon_per_query
+        assert len(estimates) == 3
+        errors.append(abs(statistics.fmean(estimates) - t.total) / t.total)
+        exhausted = dataclasses.replace(world.policy, epsilon_left=left)
+        assert (
+            engine.run("SELECT SUM(缴费基数) FROM 社保", exhausted, form="dp").rule == "dp.budget"
+        )
+    assert statistics.median(errors) > 0.5
+
+
+# --- De-identified records (finding 6) ------------------------------------------------------------
+
+
+def test_finding_6_no_filter_order_or_page_brings_a_target_record_out(world):
+    from pdao.zone.engine import pseudonym
+
+    key = world.policy.pseudonym_key
+    for t in world.targets:
+        mine = pseudonym(t.pid, key)
+        for sql in (
+            f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE {t.signature}",
+            f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE 区县 = '{t.district}' AND 年龄 = {t.age}",
+            f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE 年龄 >= 70",
+            f"SELECT 个人编号, 缴费基数, 区县, 年龄, 性别 FROM 社保 WHERE 缴费基数 = {t.monthly}",
+            f"SELECT * FROM 社保 WHERE 区县 = '{t.district}' LIMIT 10000",
+        ):
+            rows = world.zone(sql, "deidentified") or []
+            assert all(mine not in row for row in rows), sql
+        for sql in (
+            f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE 个人编号 = '{t.pid}'",
+            f"SELECT 个人编号, 缴费基数 FROM 社保 ORDER BY 个人编号 = '{t.pid}' DESC LIMIT 1",
+            "SELECT 个人编号, 缴费基数 FROM 社保 LIMIT 1 OFFSET 42",
+        ):
+            assert world.zone(sql, "deidentified") is None, sql
+
+
+# --- Model output ------------------------------------------------------------------------------
+
+
+def test_model_outputs_answer_one_key_and_list_nothing(world):
+    model = engine.materialise(
+        "SELECT 个人编号, ROUND(AVG(缴费基数) / 1000, 0) AS 档位 FROM 社保 GROUP BY 个人编号",
+        world.policy,
+        dest_dir=world.tmp / "model",
+    )
+    table = _derived_table(model)
+    policy = dataclasses.replace(world.policy, tables={**world.policy.tables, "模型": table})
+    t = world.targets[5]
+    assert world.zone(f"SELECT 档位 FROM 模型 WHERE 个人编号 = '{t.pid}'", "model", policy) == [
+        [round(t.monthly / 1000)]
+    ]  # the one object named, by design
+    for sql in (
+        "SELECT 档位 FROM 模型",
+        f"SELECT 档位 FROM 模型 WHERE 个人编号 LIKE 'T%'",
+        f"SELECT 档位 FROM 模型 WHERE 个人编号 IN ('{t.pid}', 'T00006')",
+        f"SELECT 档位 FROM 模型 WHERE 个人编号 = '{t.pid}' OR 档位 > 0",
+        f"SELECT 个人编号, 档位 FROM 模型 WHERE 个人编号 = '{t.pid}'",
+        f"SELECT 缴费基数 FROM 社保 WHERE 个人编号 = '{t.pid}'",
+    ):
+        assert world.zone(sql, "model", policy) is None, sql
