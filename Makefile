@@ -27,8 +27,11 @@ demo: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ with a task worker beside it  (Ctrl-C stops both)"
-	$(BIN)/python manage.py db_worker --no-startup-delay --verbosity 0 & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@# The task worker runs in a loop of its own process group: if it ever exits, it is started
+	@# again two seconds later; stopping the demo stops the loop and the worker together.
+	setsid sh -c 'while true; do $(BIN)/python manage.py db_worker --no-startup-delay --verbosity 0; \
+	  echo "task worker exited ($$?); starting it again" >&2; sleep 2; done' & worker=$$!; \
+	  trap 'kill -- -$$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn pdao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --log-level warning
 
 # The browser suite needs Debian's Chromium and a CJK font; installed here when run as root.

@@ -17,7 +17,12 @@ for name in [k for k in os.environ if k.startswith("PDAO_OIDC_")]:
     del os.environ[name]
 
 from pdao.settings import *  # noqa: E402, F403
-from pdao.settings import STORAGES  # noqa: E402
+from pdao.settings import DATABASES, STORAGES  # noqa: E402
+
+# Tests of what happens between processes on SQLite (tests/zone/test_concurrency.py) run on a
+# file in WAL mode, as the platform does, instead of the in-memory test database.
+if os.environ.get("PDAO_TEST_SQLITE_FILE"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["PDAO_TEST_SQLITE_FILE"]}
 
 # No collectstatic in tests: serve assets from the source tree.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

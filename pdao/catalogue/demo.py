@@ -21,7 +21,47 @@ def seed(*, scale: float = 1.0, stdout=None) -> list[tuple[str, int]]:
     """Register and ingest what is missing; leave what exists. Returns (name, rows)."""
     providers = {o.short_name: o for o in Organisation.objects.all()}
     with tempfile.TemporaryDirectory(prefix="pdao-demo-") as work:
-        return _seed(Path(work), providers, scale, stdout)
+        done = _seed(Path(work), providers, scale, stdout)
+    _zone_declarations()
+    return done
+
+
+# The bureau's declarations the zone uses: a resource with nothing about any person or unit
+# in it (answered exactly), and the one join the demo catalogue allows.
+NON_PERSONAL = "气象观测"
+JOIN = (("社保缴纳记录", "单位信用代码"), ("企业登记信息", "统一社会信用代码"))
+
+
+def _zone_declarations() -> None:
+    from pdao.accounts.models import User
+    from pdao.catalogue import joins
+    from pdao.catalogue.models import DeclaredJoin, Field
+
+    bureau = User.objects.filter(username="bureau").first()
+    if bureau is None:
+        return
+    weather = Resource.objects.filter(name=NON_PERSONAL).first()
+    if weather is not None and not weather.non_personal:
+        services.review_grading(
+            weather, by=bureau, approve=True, grade=weather.grade, harm_objects=["public_interest"],
+            note="逐时气象观测,不含任何个人或单位信息,声明为非个人数据。", non_personal=True,
+        )  # fmt: skip
+    (left_name, left_column), (right_name, right_column) = JOIN
+    left = Field.objects.filter(resource__name=left_name, name=left_column).first()
+    right = Field.objects.filter(resource__name=right_name, name=right_column).first()
+    if (
+        left
+        and right
+        and not DeclaredJoin.objects.filter(
+            left_resource=left.resource, left_column=left.name, active=True
+        ).exists()
+    ):
+        joins.declare(
+            by=bureau,
+            left=left,
+            right=right,
+            note="参保记录的用人单位,关联到企业登记信息(企业为隐私单元,分别计数)。",
+        )
 
 
 _PICK = re.compile(r"^list_element\((\[.*\]), \(hash")

@@ -66,7 +66,7 @@ def declare(*, by, left: Field, right: Field, note: str = "") -> DeclaredJoin:
             "left": f"{left.resource.code}.{left.name}",
             "right": f"{right.resource.code}.{right.name}",
             "note": found.note,
-        },  # fmt: skip
+        },
         summary=_("声明数据关联:%(j)s") % {"j": str(found)},
     )
     return found

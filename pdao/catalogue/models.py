@@ -169,7 +169,8 @@ class DeclaredJoin(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.left_resource.name}.{self.left_column} → {self.right_resource.name}.{self.right_column}"
+        left, right = self.left_resource.name, self.right_resource.name
+        return f"{left}.{self.left_column} → {right}.{self.right_column}"
 
 
 class Version(models.Model):

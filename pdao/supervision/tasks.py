@@ -3,11 +3,14 @@ from django.tasks import task
 
 @task()
 def monitor() -> int:
-    """Run the monitoring rules, then queue the next run a minute later."""
+    """Close zone queries whose process died, run the monitoring rules, then queue the next
+    run a minute later."""
     from django.core.cache import cache
 
     from pdao.supervision import services
+    from pdao.zone.services import mark_interrupted
 
+    mark_interrupted()
     raised = services.run_rules()
     cache.delete("pdao:supervision:scheduled")
     services.ensure_scheduled()

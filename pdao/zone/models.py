@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pdao.authorization.choices import OutputForm
+
 
 class ZoneQuery(models.Model):
     """专区查询 — every query run in the zone, released or refused, with what it used and what
@@ -23,7 +25,7 @@ class ZoneQuery(models.Model):
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     sql = models.TextField(_("SQL"))
-    form = models.CharField(_("输出形式"), max_length=20)
+    form = models.CharField(_("输出形式"), max_length=20, choices=OutputForm.choices)
     decision = models.CharField(_("结果"), max_length=20, choices=Decision.choices)
     rule = models.CharField(_("规则"), max_length=60, blank=True)
     message = models.CharField(_("说明"), max_length=500, blank=True)

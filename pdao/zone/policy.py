@@ -125,7 +125,7 @@ def build(
     joins = tuple(
         engine.Join(
             names[j.left_resource_id], j.left_column, names[j.right_resource_id], j.right_column
-        )  # fmt: skip
+        )
         for j in DeclaredJoin.objects.filter(
             active=True, left_resource__in=names, right_resource__in=names
         )

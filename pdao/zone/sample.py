@@ -38,6 +38,7 @@ def _null_rates(table: TablePolicy, columns: list[str]) -> dict[str, float]:
     con = duckdb.connect()
     try:
         listed = ", ".join(f"avg(({ident(c)} IS NULL)::INT)" for c in columns)
+        # Quoted identifiers and a quoted path only.
         row = con.execute(
             f"SELECT {listed} FROM read_parquet({string(table.path)})"  # noqa: S608
         ).fetchone()

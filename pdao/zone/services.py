@@ -228,7 +228,7 @@ def mark_interrupted(*, now=None) -> int:
                     "authorization": query.authorization.code,
                     "form": query.form,
                     "epsilon_spent": query.epsilon_spent,
-                },  # fmt: skip
+                },
                 summary=_("专区查询 #%(pk)s 在运行中中断") % {"pk": query.pk},
             )
             closed += 1
@@ -276,7 +276,7 @@ def describe(authorization: Authorization) -> dict:
                 "left_column": j.left_column,
                 "right": j.right,
                 "right_column": j.right_column,
-            }  # fmt: skip
+            }
             for j in built.joins
         ],
         "tables": tables,

@@ -54,6 +54,10 @@ def workspace(request, code: str):
             authorization=authorization, pk=request.GET["query"]
         ).first()
     recent = authorization.zone_queries.all()[:20]
+    derived = [
+        {"name": d.name, "size": services.size_label(d), "created_at": d.created_at}
+        for d in authorization.derived_datasets.all()
+    ]
     return render(
         request,
         "zone/workspace.html",
@@ -62,6 +66,7 @@ def workspace(request, code: str):
             "schema": services.describe(authorization),
             "query": query,
             "recent": recent,
+            "derived": derived,
             "forms": [(f, OutputForm(f).label) for f in engine.FORMS],
             "shapes": engine.SHAPES,
             "last_sql": query.sql if query else request.POST.get("sql", ""),

@@ -66,3 +66,23 @@ def test_every_setting_read_is_documented_in_env_example():
 
     read = set(re.findall(r"\"((?:PDAO_[A-Z_]+|DATABASE_URL))\"", source))
     assert read - documented == set()
+
+
+def test_without_a_cache_url_every_process_of_the_host_shares_a_file_cache(tmp_path):
+    """Rate limits must count across the demo's server processes: the default cache is a file
+    cache under PDAO_DATA_DIR, not each process's memory."""
+    env = {"PDAO_SECRET_KEY": secrets.token_urlsafe(50), "PDAO_DATA_DIR": str(tmp_path)}
+    script = (
+        "from django.core.cache import cache; from django.conf import settings; "
+        "cache.set('pdao-shared', 'yes'); print(settings.CACHES['default']['BACKEND'])"
+    )
+    first = _manage("shell", "-c", script, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().splitlines()[-1].endswith("FileBasedCache")
+    other = _manage(
+        "shell",
+        "-c",
+        "from django.core.cache import cache; print(cache.get('pdao-shared'))",
+        env=env,
+    )
+    assert other.stdout.strip().splitlines()[-1] == "yes"

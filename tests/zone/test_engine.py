@@ -169,7 +169,8 @@ def test_deidentified_rows_are_k_anonymous_over_every_quasi_identifier(zone_poli
     result = _run(
         zone_policy,
         # 年龄 compares its released form, the band: 20 is ages 20–29.
-        "SELECT 个人编号, 险种 FROM 社保 WHERE 区县 = '北部生态新区' OR (年龄 = 20 AND 险种 = '养老')",
+        "SELECT 个人编号, 险种 FROM 社保 "
+        "WHERE 区县 = '北部生态新区' OR (年龄 = 20 AND 险种 = '养老')",
         "deidentified",
     )
     classes = plain(

@@ -104,7 +104,8 @@ def world(tmp_path_factory) -> World:
     for t in targets:
         kind = "工伤" if t.flag else "养老"
         con.execute(
-            "INSERT INTO t SELECT ?, ?, ?, ?, ?, CAST(DATE '2024-01-01' + INTERVAL (m) MONTH AS DATE), ? "
+            "INSERT INTO t SELECT ?, ?, ?, ?, ?, "
+            "CAST(DATE '2024-01-01' + INTERVAL (m) MONTH AS DATE), ? "
             "FROM range(12) b(m)",
             [t.pid, t.district, t.age, t.sex, kind, t.monthly],
         )
@@ -116,14 +117,16 @@ def world(tmp_path_factory) -> World:
     every = frozenset(engine.FORMS)
     table = engine.TablePolicy(
         path=prepared.path,
-        columns={c: every for c in ("个人编号", "区县", "年龄", "性别", "险种", "缴费月份", "缴费基数")},
+        columns={c: every for c in ("个人编号", "区县", "年龄", "性别", "险种", "缴费月份",
+                                    "缴费基数")},
         types={"个人编号": "VARCHAR", "区县": "VARCHAR", "年龄": "BIGINT", "性别": "VARCHAR",
                "险种": "VARCHAR", "缴费月份": "DATE", "缴费基数": "DOUBLE"},
         privacy_unit="个人编号",
         identifiers=frozenset({"个人编号"}),
         quasi_identifiers=frozenset({"区县", "年龄", "性别"}),
         bounds={"缴费基数": (0.0, 30_000.0), "年龄": (0.0, 120.0)},
-        categories={"区县": DISTRICTS, "性别": ("男", "女"), "险种": ("养老", "医疗", "失业", "工伤")},
+        categories={"区县": DISTRICTS, "性别": ("男", "女"),
+                    "险种": ("养老", "医疗", "失业", "工伤")},
     )  # fmt: skip
     policy = engine.Policy(
         tables={"社保": table},
@@ -178,7 +181,8 @@ def covered_pair(ask, known, target: Target, padding: str = "年龄 >= 0") -> fl
     where = f"区县 = '{target.district}' AND {padding}"
     with_ = _first(ask(f"SELECT SUM(缴费基数) FROM 社保 WHERE {where}"))
     without = _first(ask(
-        f"SELECT SUM(缴费基数) FROM 社保 WHERE {where} AND NOT ({target.signature} OR {cover(target)})"
+        f"SELECT SUM(缴费基数) FROM 社保 WHERE {where} "
+        f"AND NOT ({target.signature} OR {cover(target)})"
     ))  # fmt: skip
     return None if with_ is None or without is None else with_ - without - known
 
@@ -231,7 +235,7 @@ def test_aggregate_isolating_a_target_releases_nothing(world):
         for sql in (
             f"SELECT SUM(缴费基数) FROM 社保 WHERE {t.signature}",
             f"SELECT 年龄, SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}' GROUP BY 年龄",
-            f"SELECT 年龄, 性别, 区县, AVG(缴费基数) FROM 社保 GROUP BY 年龄, 性别, 区县",
+            "SELECT 年龄, 性别, 区县, AVG(缴费基数) FROM 社保 GROUP BY 年龄, 性别, 区县",
         ):
             rows = world.zone(sql) or []
             assert all(t.age not in row[:3] for row in rows), sql
@@ -278,7 +282,8 @@ def test_aggregate_repeating_or_rewording_a_query_averages_nothing(world):
             f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}'",
             f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 IN ('{t.district}') AND 年龄 < 500",
             f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 LIKE '{t.district}%' AND NOT 年龄 > 500",
-            f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}' AND 缴费基数 BETWEEN 0 AND 1e9",
+            f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}' "
+            "AND 缴费基数 BETWEEN 0 AND 1e9",
         )
     }
     assert len(answers) == 1
@@ -357,7 +362,8 @@ def test_finding_3_joins_on_free_conditions_are_refused(world):
 @pytest.mark.parametrize("form", engine.FORMS)
 def test_finding_4_ctes_are_refused_in_every_form(world, form):
     for sql in (
-        "WITH 社保 AS (SELECT 个人编号 AS 区县, 缴费基数 FROM 社保) SELECT 区县, SUM(缴费基数) FROM 社保 GROUP BY 区县",
+        "WITH 社保 AS (SELECT 个人编号 AS 区县, 缴费基数 FROM 社保) "
+        "SELECT 区县, SUM(缴费基数) FROM 社保 GROUP BY 区县",
         "WITH x AS (SELECT * FROM 社保) SELECT 个人编号 FROM x",
         "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT COUNT(*) FROM r",
     ):
@@ -509,7 +515,7 @@ def test_finding_6_no_filter_order_or_page_brings_a_target_record_out(world):
         for sql in (
             f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE {t.signature}",
             f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE 区县 = '{t.district}' AND 年龄 = {t.age}",
-            f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE 年龄 >= 70",
+            "SELECT 个人编号, 缴费基数 FROM 社保 WHERE 年龄 >= 70",
             f"SELECT 个人编号, 缴费基数, 区县, 年龄, 性别 FROM 社保 WHERE 缴费基数 = {t.monthly}",
             f"SELECT * FROM 社保 WHERE 区县 = '{t.district}' LIMIT 10000",
         ):
@@ -540,7 +546,7 @@ def test_model_outputs_answer_one_key_and_list_nothing(world):
     ]  # the one object named, by design
     for sql in (
         "SELECT 档位 FROM 模型",
-        f"SELECT 档位 FROM 模型 WHERE 个人编号 LIKE 'T%'",
+        "SELECT 档位 FROM 模型 WHERE 个人编号 LIKE 'T%'",
         f"SELECT 档位 FROM 模型 WHERE 个人编号 IN ('{t.pid}', 'T00006')",
         f"SELECT 档位 FROM 模型 WHERE 个人编号 = '{t.pid}' OR 档位 > 0",
         f"SELECT 个人编号, 档位 FROM 模型 WHERE 个人编号 = '{t.pid}'",

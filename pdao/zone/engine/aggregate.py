@@ -144,7 +144,8 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
             cells += [
                 f"count(x{j}) AS n{j}",
                 f"max(CASE WHEN x{j} IS NULL THEN 0 ELSE 1 END)::BIGINT AS nmax{j}_0",
-                f"coalesce(sum(CASE WHEN x{j} IS NOT NULL THEN hash(u0, {one}) END) % {M}, 0) AS nkey{j}_0",
+                f"coalesce(sum(CASE WHEN x{j} IS NOT NULL THEN hash(u0, {one}) END) % {M}, 0) "
+                f"AS nkey{j}_0",
             ]
             if item.sum:
                 cells += [
@@ -383,7 +384,7 @@ def _exact(measure: m.Measure, r: dict, index_of: dict):
 
 def _money(total: float, duck_type: str):
     if duck_type.upper() in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "TINYINT"):
-        return int(round(total))
+        return round(total)
     return round(total, 2)
 
 

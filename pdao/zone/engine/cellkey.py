@@ -78,7 +78,7 @@ class PTable:
 
     def noise(self, u: float) -> int:
         """The noise a uniform u in [0, 1) picks."""
-        return int(math.floor(self.continuous(u) + 0.5))
+        return math.floor(self.continuous(u) + 0.5)
 
     def continuous(self, u: float) -> float:
         """η: the noise value j plus a uniform offset within [j − ½, j + ½), from the same u."""
@@ -109,7 +109,7 @@ def perturb_count(true: int, largest: int, cell_key: int, *, noise_key: bytes, D
     """A count of rows (or units) whose largest contribution by one unit is `largest`."""
     eta = table(D, V).continuous(uniform(noise_key, "count", cell_key))
     scale = max(1.0, mu * float(largest or 1))
-    return int(true) + int(math.floor(scale * eta + 0.5))
+    return int(true) + math.floor(scale * eta + 0.5)
 
 
 def perturb_sum(true: float, largest: float, cell_key: int, *, noise_key: bytes, D: int,

@@ -163,9 +163,9 @@ def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) 
         elif isinstance(inner, _KEEPS_RANGE) and isinstance(_unwrap(inner.this), exp.Column):
             lineage.plain = scope.column(_unwrap(inner.this), "derive_value")
             lineage.same_values = isinstance(inner, exp.Min | exp.Max)
-        if grouped and not _has_aggregate(inner):
-            if _qualified(inner, scope).sql(dialect="duckdb") not in group_sql:
-                refuse("shape.ungrouped", f"输出列「{name}」须是分组列或聚合结果")
+        ungrouped = _qualified(inner, scope).sql(dialect="duckdb") not in group_sql
+        if grouped and not _has_aggregate(inner) and ungrouped:
+            refuse("shape.ungrouped", f"输出列「{name}」须是分组列或聚合结果")
         if grouped and _has_aggregate(inner):
             for column in inner.find_all(exp.Column):
                 if not _under_aggregate(column):
@@ -178,8 +178,12 @@ def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) 
     for source in sources:
         table = policy.tables[source.name]
         for index, unit in enumerate(table.units):
-            found = [o for o in outputs if o[1].identity is not None
-                     and (o[1].identity.alias, o[1].identity.name) == (source.alias, unit)]  # fmt: skip
+            found = [
+                o
+                for o in outputs
+                if o[1].identity is not None
+                and (o[1].identity.alias, o[1].identity.name) == (source.alias, unit)
+            ]
             if not found:
                 refuse("derive.unit", f"衍生数据须保留隐私单元列「{unit}」(原样输出,可改名)")
             if grouped and _qualified(found[0][2], scope).sql(dialect="duckdb") not in group_sql:
@@ -247,11 +251,11 @@ def _write(table, outputs, units, sources, policy: Policy, dest) -> Derived:
         if units:
             first = sql.ident(unit_key_column(0))
             counted, most = con.execute(
-                f"SELECT count(DISTINCT {first}), coalesce(max(n), 0) FROM "  # noqa: S608
+                f"SELECT count(DISTINCT {first}), coalesce(max(n), 0) FROM "
                 f"(SELECT {first}, count(*) AS n FROM derived GROUP BY ALL)"
             ).fetchone()
             key = con.execute(
-                f"SELECT coalesce(sum(hash(u, 1::BIGINT)) % {aggregate.M}, 0) FROM "  # noqa: S608
+                f"SELECT coalesce(sum(hash(u, 1::BIGINT)) % {aggregate.M}, 0) FROM "
                 f"(SELECT DISTINCT {first} AS u FROM derived)"
             ).fetchone()[0]
         types = {

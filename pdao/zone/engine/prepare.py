@@ -84,10 +84,10 @@ def prepare(
                 f"{unit_key(sql.ident(u), noise_key)}::UBIGINT AS {sql.ident(unit_key_column(i))}"
                 for i, u in enumerate(units)
             )
-            body = f"SELECT *, {keys} FROM read_parquet({sql.string(str(source))})"  # noqa: S608
+            body = f"SELECT *, {keys} FROM read_parquet({sql.string(str(source))})"
             first = sql.ident(units[0])
             counted, most = con.execute(
-                f"SELECT count(DISTINCT u), coalesce(max(n), 0) FROM (SELECT {first} AS u, "  # noqa: S608
+                f"SELECT count(DISTINCT u), coalesce(max(n), 0) FROM (SELECT {first} AS u, "
                 f"count(*) AS n FROM read_parquet({sql.string(str(source))}) GROUP BY ALL)"
             ).fetchone()
             write(con, body, dest, units=int(counted), max_rows=int(most))

@@ -71,10 +71,11 @@ def deidentified(query: m.Query, policy: Policy) -> dict:
         categories = tuple(table.categories.get(col.name, ()))
         value = sql.released(col, kind, categories) if kind else sql.column(col)
         outputs.append(f"{value} AS o{i}")
-    classes = [
-        f"{sql.generalised(m.Col(source.name, source.alias, c, table.types[c]), _release_kind(table, c), tuple(table.categories.get(c, ())))} AS g{i}"  # noqa: E501
-        for i, c in enumerate(qis)
-    ]
+    classes = []
+    for i, c in enumerate(qis):
+        col = m.Col(source.name, source.alias, c, table.types[c])
+        kind, categories = _release_kind(table, c), tuple(table.categories.get(c, ()))
+        classes.append(f"{sql.generalised(col, kind, categories)} AS g{i}")
     alias = sql.ident(source.alias)
     unit = f"{alias}.{sql.ident('__uk')}" if table.personal else "NULL::UBIGINT"
     every = [sql.column(m.Col(source.name, source.alias, c, "")) for c in sorted(table.columns)]
@@ -82,7 +83,7 @@ def deidentified(query: m.Query, policy: Policy) -> dict:
     where = f" WHERE {sql.condition(query.where)}" if query.where is not None else ""
     g = [f"g{i}" for i in range(len(qis))]
     filtered = (
-        f"SELECT {', '.join([*outputs, *classes, f'{unit} AS __u', f'{order} AS __o'])} "  # noqa: S608
+        f"SELECT {', '.join([*outputs, *classes, f'{unit} AS __u', f'{order} AS __o'])} "
         f"FROM {sql.ident('v0')} AS {alias}{where}"
     )
     if table.personal and g:
@@ -145,7 +146,7 @@ def model_output(query: m.Query, policy: Policy) -> dict:
         )
     listed = ", ".join(f"{sql.column(c)} AS o{i}" for i, c in enumerate(query.projections))
     text = (
-        f"SELECT {listed} FROM {sql.ident('v0')} AS {sql.ident(source.alias)} "  # noqa: S608
+        f"SELECT {listed} FROM {sql.ident('v0')} AS {sql.ident(source.alias)} "
         f"WHERE {sql.condition(query.where)} LIMIT 2"
     )
     con = connect.connect(policy, aggregate.views(query, policy))

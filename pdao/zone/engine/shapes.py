@@ -481,12 +481,9 @@ def lookup(tree: exp.Select, policy: Policy) -> m.Query:
     where = tree.args.get("where")
     node = _unwrap(where.this) if where is not None else None
     key = table.privacy_unit
-    if (
-        not isinstance(node, exp.EQ)
-        or not any(
-            isinstance(_unwrap(x), exp.Column) and _unwrap(x).name == key
-            for x in (node.this, node.expression)
-        )  # fmt: skip
+    if not isinstance(node, exp.EQ) or not any(
+        isinstance(_unwrap(x), exp.Column) and _unwrap(x).name == key
+        for x in (node.this, node.expression)
     ):
         refuse("model.one_object", f"模型输出每次只针对一个对象:WHERE 只能是 {key} = 值")
     column, value = (

@@ -88,7 +88,7 @@ def released(col: m.Col, kind: str, categories: tuple = ()) -> str:
     return generalised(col, kind, categories)
 
 
-def condition(f, render=operand, replace: dict | None = None) -> str:  # noqa: PLR0911
+def condition(f, render=operand, replace: dict | None = None) -> str:
     """A filter of the model as a boolean SQL expression; `replace` maps the id of a node to
     the constant it is taken as (low-effect detection drops a condition that way)."""
     if replace and id(f) in replace:

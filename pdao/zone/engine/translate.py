@@ -25,7 +25,8 @@ from pdao.zone.engine.types import Join, Policy, TablePolicy
 
 MAX_SQL_CHARS = 20_000
 SHAPES = {
-    "aggregate": "SELECT 分组…, 度量… FROM 表 [JOIN 声明的关联表 ON 声明的键] [WHERE 列与常量的比较] "
+    "aggregate": "SELECT 分组…, 度量… FROM 表 [JOIN 声明的关联表 ON 声明的键] "
+    "[WHERE 列与常量的比较] "
     "[GROUP BY 列或分桶…] [HAVING 对结果的条件] [ORDER BY 输出列] [LIMIT n]。度量:COUNT(*)、"
     "COUNT(列)、COUNT(DISTINCT 隐私单元)、SUM(列)、AVG(列)(列须有声明的取值范围),"
     "度量之间可做四则运算和 ROUND",
@@ -41,7 +42,10 @@ BUCKETS = (
     "FLOOR(数值 / 宽度) * 宽度、(数值 // 宽度) * 宽度、数值 // 宽度、LEFT(文本, n)、"
     "CASE WHEN 列 < 常量 THEN '标签' … ELSE '标签' END"
 )
-FILTERS = "列或分桶 与常量的 =、<>、<、<=、>、>=、IN、BETWEEN、LIKE '前缀%'、IS [NOT] NULL,以 AND/OR/NOT 组合"
+FILTERS = (
+    "列或分桶 与常量的 =、<>、<、<=、>、>=、IN、BETWEEN、LIKE '前缀%'、IS [NOT] NULL,"
+    "以 AND/OR/NOT 组合"
+)
 FORMATS = {"%Y", "%Y-%m", "%Y-%m-%d", "%Y%m", "%m", "%H", "%Y-%m-%d %H"}
 TRUNC_UNITS = {"year", "quarter", "month", "week", "day", "hour"}
 PARTS = {"year", "quarter", "month", "day", "hour", "dayofweek", "dow", "isodow", "week"}
