@@ -204,6 +204,8 @@ KEY_ENCRYPTION_SECRET = env.str("PDAO_KEY_ENCRYPTION_SECRET", default=SECRET_KEY
 # still marked running this long after its limit was killed with its process (janitor).
 ZONE_QUERY_SECONDS = env.float("PDAO_ZONE_QUERY_SECONDS", default=30.0)
 ZONE_MEMORY_LIMIT = env.str("PDAO_ZONE_MEMORY_LIMIT", default="1GB")
+# Derived datasets one authorization may make a day (each gets fresh noise: docs/zone.md).
+ZONE_DERIVED_PER_DAY = env.int("PDAO_ZONE_DERIVED_PER_DAY", default=10)
 
 # --- Authentication -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

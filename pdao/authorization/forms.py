@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -88,13 +90,17 @@ class DecisionForm(_Form):
     )
     epsilon_query_min = forms.DecimalField(
         label=_("单次查询 ε 下限"),
-        min_value="0.001",
+        min_value=Decimal("0.001"),
         max_value=10,
         decimal_places=3,
         initial="0.01",
     )
     epsilon_query_max = forms.DecimalField(
-        label=_("单次查询 ε 上限"), min_value="0.001", max_value=10, decimal_places=3, initial="1.0"
+        label=_("单次查询 ε 上限"),
+        min_value=Decimal("0.001"),
+        max_value=10,
+        decimal_places=3,
+        initial="1.0",
     )
     daily_queries = forms.IntegerField(label=_("每日查询上限"), min_value=1, initial=500)
     monthly_calls = forms.IntegerField(label=_("每月调用配额"), min_value=0, initial=100_000)

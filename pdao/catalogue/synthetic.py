@@ -117,8 +117,8 @@ RESOURCES = [
         description="定点医药机构医保费用结算记录(合成数据)。"), 500_000, [
         ("参保人编号", "参保人编号", S, PIKind.OTHER, True, False, _id("M", 8, "ins")),
         ("身份证号", "身份证号", S, PIKind.RESIDENT_ID, False, False, _resident_id("msfz")),
-        ("定点机构", "定点医药机构", S, PIKind.NONE, False, False, _pick("['柳州市人民医院','柳州市工人医院','柳州市中医医院','柳州市妇幼保健院','柳铁中心医院','城中区社区卫生服务中心']", "org")),
-        ("结算日期", "结算日期", DATE, PIKind.NONE, False, False, _date("sd", "2024-01-01", 365)),
+        ("定点机构", "定点医药机构", S, PIKind.NONE, False, True, _pick("['柳州市人民医院','柳州市工人医院','柳州市中医医院','柳州市妇幼保健院','柳铁中心医院','城中区社区卫生服务中心']", "org")),
+        ("结算日期", "结算日期", DATE, PIKind.NONE, False, True, _date("sd", "2024-01-01", 365)),
         ("总费用", "总费用(元)", D, PIKind.NONE, False, False, _money("fee", 20, 20_000)),
         ("统筹支付", "统筹支付(元)", D, PIKind.NONE, False, False, _money("fund", 0, 12_000)),
         ("病种", "病种", S, PIKind.NONE, False, True, _pick("['高血压','糖尿病','上呼吸道感染','骨折','慢性胃炎','冠心病']", "dis")),

@@ -300,12 +300,18 @@ def run_checks(product: Product) -> dict:
     key_ok = product.form != "deidentified" or (
         in_scope and product.key_column in (outcome.columns if outcome else [])
     )
+    raw = _raw_model_outputs(product, outcome) if product.form == "model" and in_scope else []
     checks[Check.DEIDENTIFICATION] = {
-        "passed": key_ok,
+        "passed": key_ok and not raw,
         "note": evidence.get(product.form, "")
-        if key_ok
-        else _("记录标识列不在输出中,无法嵌入水印。"),
+        if key_ok and not raw
+        else _("记录标识列不在输出中,无法嵌入水印。")
+        if not key_ok
+        else _("模型输出列 %(cols)s 是原始字段的原值(或其最大、最小、平均值),不是模型结果。")
+        % {"cols": "、".join(raw)},
     }
+    if product.form == "model" and in_scope:
+        checks[Check.DEIDENTIFICATION]["model_sql"] = _model_definition(product, outcome)
     priced = product.plans.filter(is_active=True)
     if product.is_free:
         pricing_ok = priced.exists() and all(p.charging == Charging.FREE for p in priced)
@@ -344,6 +350,28 @@ def run_checks(product: Product) -> dict:
         % {"n": len(product.sections)},
     }
     return {str(k): v for k, v in checks.items()}
+
+
+def _model_table(product: Product, plan):
+    from pdao.zone.models import DerivedDataset
+
+    return DerivedDataset.objects.filter(
+        authorization=product.authorization, name=plan.query.sources[0].name
+    ).first()
+
+
+def _raw_model_outputs(product: Product, plan) -> list[str]:
+    """Output columns of a model product that are a source column's own values (lineage kept
+    by the derived dataset): a model output must be the model's result."""
+    table = _model_table(product, plan)
+    if table is None:
+        return []
+    return [c.name for c in plan.query.projections if table.columns.get(c.name, {}).get("plain")]
+
+
+def _model_definition(product: Product, plan) -> str:
+    table = _model_table(product, plan)
+    return table.sql if table is not None else ""
 
 
 def _price_problem(product: Product, plan: PricePlan) -> str:

@@ -94,3 +94,34 @@ class DerivedDataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReleasedCell(models.Model):
+    """已输出单元格登记 — every aggregate cell released from a personal table, with a sketch of
+    its people (engine/history.py): a later cell within fewer than k people of one of these is
+    answered with the values given here, whoever asks. Holds counts and released values only,
+    never a row of data."""
+
+    table = models.CharField(max_length=64)  # what the cell is a cell of (history.table_key)
+    units = models.BigIntegerField()  # people of the first kind of unit in the cell (true)
+    sketch = models.JSONField()  # units, unit-set keys and bucket counts per kind of unit
+    values = models.JSONField()  # measure label → the value released
+    zone_query = models.ForeignKey(
+        ZoneQuery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["table", "units"])]
+
+    def __str__(self) -> str:
+        return f"{self.table[:8]} {self.units}"
+
+
+class RegisterLock(models.Model):
+    """One row per table of the register, locked while a query's cells are added to it."""
+
+    table = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return self.table[:8]

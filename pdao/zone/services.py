@@ -26,7 +26,7 @@ from pdao.authorization import access
 from pdao.authorization.models import Authorization
 from pdao.core.permissions import Perm
 from pdao.zone import engine, policy
-from pdao.zone.models import DerivedDataset, ZoneQuery
+from pdao.zone.models import DerivedDataset, RegisterLock, ZoneQuery
 
 ZONE_QUERY_START = actions.define("zone.query.start", gettext_lazy("专区查询开始"))
 ZONE_QUERY = actions.define("zone.query", gettext_lazy("专区查询"))
@@ -68,6 +68,14 @@ def run_query(
         raise RuleViolation(_("只有被授权的运营单位可以在该专区工作空间查询。"))
     if form == "dp":
         epsilon = _epsilon(DEFAULT_EPSILON if epsilon is None else epsilon)
+    if form == "model" and by is not None:
+        # A model output answers for one object by design; which model is fit to release is
+        # the compliance review's judgement, so it leaves only through a filed product.
+        refused = engine.Refused(
+            "model.product_only",
+            "模型输出只能通过备案的数据产品提供;在工作空间中请用聚合统计检验模型结果",
+        )
+        return _finished(_start(authorization, by, sql, form, refused), refused)
     grant = access.grant(authorization)
     if isinstance(grant, access.Decision):
         refused = engine.Refused(f"authorization.{grant.code}", grant.message)
@@ -78,7 +86,7 @@ def run_query(
     if isinstance(planned, engine.Refused) or query.decision != ZoneQuery.Decision.RUNNING:
         return query
     result = engine.execute(planned, built)  # no transaction is open here
-    return _finished(query, result)
+    return _finished(query, result, built)
 
 
 def _start(authorization, by, sql: str, form: str, planned) -> ZoneQuery:
@@ -150,7 +158,43 @@ def _limits(authorization: Authorization, by, planned: engine.Plan) -> engine.Re
     return None
 
 
-def _finished(query: ZoneQuery, result) -> ZoneQuery:
+def _remember(query: ZoneQuery, remember: dict, built) -> bool:
+    """Add the released cells to the register, unless a cell within fewer than k people of one
+    of them was registered while this query ran (two near-identical queries at once would each
+    have answered fresh): then nothing is released. Called under the register's lock."""
+    from pdao.zone.engine import history
+    from pdao.zone.models import ReleasedCell
+
+    table = remember["table"]
+    RegisterLock.objects.get_or_create(table=table)
+    RegisterLock.objects.select_for_update().get(table=table)
+    firsts = [c["sketch"]["units"][0] for c in remember["cells"]]
+    meanwhile = ReleasedCell.objects.filter(
+        table=table,
+        created_at__gte=query.created_at,
+        units__gte=min(firsts) - built.k,
+        units__lte=max(firsts) + built.k,
+    ).exclude(zone_query=query)
+    for other in meanwhile:
+        if any(
+            history.similar(c["sketch"], other.sketch, built, str(other.pk))
+            for c in remember["cells"]
+        ):
+            return False
+    ReleasedCell.objects.bulk_create(
+        ReleasedCell(
+            table=table,
+            units=c["sketch"]["units"][0],
+            sketch=c["sketch"],
+            values=c["values"],
+            zone_query=query,
+        )
+        for c in remember["cells"]
+    )
+    return True
+
+
+def _finished(query: ZoneQuery, result, built=None) -> ZoneQuery:
     """Write the outcome of a running query (a refusal before running is already final)."""
     if query.decision != ZoneQuery.Decision.RUNNING:
         return query
@@ -164,6 +208,14 @@ def _finished(query: ZoneQuery, result) -> ZoneQuery:
         query.message = "" if released else result.message[:500]
         query.seconds = result.seconds
         query.finished_at = timezone.now()
+        if released and result.remember and not _remember(query, result.remember, built):
+            released = False
+            result = engine.Refused(
+                "limits.concurrent", "同时有相近的查询正在执行,请稍后重试", result.tables,
+                result.columns_used,
+            )  # fmt: skip
+            query.decision = result.decision
+            query.rule, query.message = result.rule, result.message
         if released:
             query.rows_released = len(result.rows)
             query.rows_scanned = result.rows_scanned
@@ -307,6 +359,10 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
     grant = access.grant(authorization)
     if isinstance(grant, access.Decision):
         raise RuleViolation(grant.message)
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    made = authorization.derived_datasets.filter(created_at__gte=today).count()
+    if made >= settings.ZONE_DERIVED_PER_DAY:
+        raise RuleViolation(_("今天已生成 %(n)s 个衍生数据,达到每日上限。") % {"n": made})
     built = policy.build(authorization, grant)
     if name in built.tables:
         raise RuleViolation(_("已有同名的数据表。"))
@@ -389,4 +445,4 @@ def size_label(dataset: DerivedDataset, k: int | None = None) -> str:
         return _("非个人数据")
     if dataset.units_released is None:
         return _("少于 %(k)s 个隐私单元") % {"k": k or policy.k_for_tables([dataset.name])}
-    return _("约 %(n)s 个隐私单元") % {"n": f"{dataset.units_released:,}"}
+    return _("不少于 %(k)s 个隐私单元") % {"k": dataset.units_released}

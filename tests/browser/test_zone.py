@@ -24,6 +24,6 @@ def test_operator_queries_its_workspace_and_sees_only_released_results(page, cit
 
     page.get_by_test_id("sql").fill("SELECT 身份证号, 缴费金额 FROM 社保缴纳记录")
     page.get_by_test_id("run").click()
-    expect(page.get_by_test_id("refused")).to_contain_text("输出列须是分组列或聚合结果")
+    expect(page.get_by_test_id("refused")).to_contain_text("须是分组列或聚合结果")
     expect(page.get_by_test_id("refused")).not_to_contain_text("450202")
     screenshot(page, "zone-refused")

@@ -145,7 +145,7 @@ ENTERPRISE_FIELDS = [
     {"name": "员工数", "type": "integer", "label": "员工数", "sensitivity": "internal"},
 ]  # fmt: skip
 SCORE_SQL = "SELECT 信用代码, 行业, ROUND(营业收入 / 1e5 + 员工数, 1) AS 活力评分 FROM 企业经营信息"
-MODEL_SQL = "SELECT 活力评分, 行业 FROM 企业活力评分 WHERE 信用代码 = :code"
+MODEL_SQL = "SELECT 活力评分 FROM 企业活力评分 WHERE 信用代码 = :code"
 
 
 @pytest.fixture

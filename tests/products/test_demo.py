@@ -23,7 +23,8 @@ def test_demo_products_are_filed_listed_subscribed_and_called(settings, capsys):
     calls = Delivery.objects.all()
     assert calls.count() == 6 and calls.filter(status=200).count() >= 4
     deid = calls.get(product__form="deidentified")
-    assert deid.status != 200 or deid.watermark_id
+    # tiny --scale: everything may be k-anonymised away
+    assert deid.status != 200 or deid.watermark_id or deid.rows == 0
     assert DeliveryBatch.objects.exists() and not calls.filter(batch__isnull=True).exists()
 
     from pdao.supervision.services import run_rules

@@ -279,11 +279,26 @@ def test_model_output_answers_one_enterprise_per_request(modelled):
     answer = call(credential, product, {"code": "E0042"})
 
     assert answer.status == 200, answer.body
-    assert answer.body["columns"] == ["活力评分", "行业"]
-    assert answer.body["rows"] == [[53.4, "制造业"]] and not answer.body["watermarked"]
+    assert answer.body["columns"] == ["活力评分"]
+    assert answer.body["rows"] == [[53.4]] and not answer.body["watermarked"]
     assert call(credential, product, {"code": "X9999"}).body["rows"] == []
     review = product.reviews.get()
     assert "模型输出" in review.checks["deidentification"]["note"]
+    assert "ROUND(营业收入" in review.checks["deidentification"]["model_sql"]
+
+
+def test_a_model_product_releasing_a_raw_column_fails_the_review(modelled):
+    from pdao.accounts.services import RuleViolation as Refusal
+
+    product = modelled.product(
+        kind="model", form="model",
+        sql="SELECT 活力评分, 行业 FROM 企业活力评分 WHERE 信用代码 = :code",
+        parameters=[{"name": "code", "type": "string", "label": "统一社会信用代码"}],
+        name="原值冒充模型",
+    )  # fmt: skip
+    services.save_plan(product, by=modelled.operator, name="公益免费", charging="free")
+    with pytest.raises(Refusal, match="合规审查清单未通过"):
+        services.submit_for_review(product, by=modelled.operator)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -164,3 +164,25 @@ def live(city, tmp_path):  # noqa: F811 (the imported fixture, requested)
     city.social.fields.filter(name="区县").update(choices=DISTRICTS_SS)
     application = city.to_decision(city.draft((city.social, ["aggregate", "dp"])))
     return city.activate(application)
+
+
+class Register:
+    """The register of released cells as the platform keeps it (zone.models.ReleasedCell),
+    in memory: the engine asks it for remembered cells; what it releases is added."""
+
+    def __init__(self):
+        self.cells: list[dict] = []
+
+    def __call__(self, table: str, least: int, most: int) -> list[dict]:
+        return [c for c in self.cells
+                if c["table"] == table and least <= c["sketch"]["units"][0] <= most]  # fmt: skip
+
+    def run(self, sql: str, policy: engine.Policy, *, form: str = "aggregate"):
+        import dataclasses
+
+        result = engine.run(sql, dataclasses.replace(policy, history=self), form=form)
+        if isinstance(result, engine.Released) and result.remember:
+            for cell in result.remember["cells"]:
+                self.cells.append({"id": len(self.cells) + 1, "table": result.remember["table"],
+                                   "sketch": cell["sketch"], "values": cell["values"]})  # fmt: skip
+        return result

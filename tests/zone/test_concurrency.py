@@ -23,4 +23,4 @@ def test_slow_queries_and_killed_processes_on_a_sqlite_file(tmp_path):
         env=env, cwd=HERE.parent.parent, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    assert " 3 passed" in run.stdout
+    assert "3 passed" in run.stdout

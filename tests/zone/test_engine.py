@@ -161,6 +161,9 @@ def test_deidentified_records_are_pseudonymised_generalised_and_k_anonymous(zone
     again = _run(other_key, sql, "deidentified")
     assert set(ids).isdisjoint({row[0] for row in again.rows})
     assert ids == [row[0] for row in _run(zone_policy, sql, "deidentified").rows]
+    # Another question gets other pseudonyms for the same people: releases do not link.
+    other = _run(zone_policy, sql.replace("险种 FROM", "险种, 缴费基数 FROM"), "deidentified")
+    assert set(ids).isdisjoint({row[0] for row in other.rows})
 
 
 def test_deidentified_rows_are_k_anonymous_over_every_quasi_identifier(zone_policy, zone_data):
@@ -179,7 +182,7 @@ def test_deidentified_rows_are_k_anonymous_over_every_quasi_identifier(zone_poli
         "FROM 社保 GROUP BY ALL",
     )
     assert min(c[3] for c in classes) < 10  # some classes are small: they must be left out
-    assert any("k-匿名" in reason for reason in result.suppression)
+    assert any("k-匿名" in note for note in result.notes) and result.suppression == []
     # The person alone in 北部生态新区 is not among the released rows: 12 rows fewer.
     truth = plain(
         zone_data,
@@ -329,7 +332,7 @@ def test_a_model_table_must_have_one_row_per_key(model_policy, zone_data, tmp_pa
 # --- Derived datasets ---------------------------------------------------------------------------
 
 
-def test_derived_units_come_by_lineage_and_keep_their_keys(zone_policy, tmp_path):
+def test_derived_units_come_by_lineage_and_get_fresh_keys(zone_policy, tmp_path):
     derived = engine.materialise(
         "SELECT 个人编号 AS 人, 区县, AVG(缴费基数) AS 月均 FROM 社保 GROUP BY 个人编号, 区县",
         zone_policy,
@@ -339,18 +342,47 @@ def test_derived_units_come_by_lineage_and_keep_their_keys(zone_policy, tmp_path
     assert derived.units == ("人",) and derived.one_per_unit
     assert derived.columns["月均"]["bounds"] == [0.0, 30_000.0]  # AVG keeps the declared range
     assert derived.columns["区县"]["categories"]  # the column itself keeps its value set
-    assert derived.size is not None and abs(derived.size - 5001) <= zone_policy.perturbation.D
-    # The same people have the same unit keys as in the source: the derived table adds no draw.
-    keys = (
-        duckdb.connect()
-        .execute(
-            f"SELECT count(*) FROM read_parquet('{derived.path}') d "
-            f"JOIN read_parquet('{zone_policy.tables['社保'].path}') s ON d.__uk = s.__uk "
-            "AND d.人 = s.个人编号"
-        )
-        .fetchone()[0]
+    assert derived.size == zone_policy.k  # said only as "at least k"
+    # Each derived dataset keys its people afresh: none of its keys is its source's, and two
+    # datasets made by the same SQL share none either.
+    again = engine.materialise(
+        "SELECT 个人编号 AS 人, 区县, AVG(缴费基数) AS 月均 FROM 社保 GROUP BY 个人编号, 区县",
+        zone_policy,
+        dest_dir=tmp_path / "again",
     )
-    assert keys == 5001 * 12
+    con = duckdb.connect()
+    shared = con.execute(
+        f"SELECT count(*) FROM read_parquet('{derived.path}') d "
+        f"JOIN read_parquet('{zone_policy.tables['社保'].path}') s USING (__uk)"
+    ).fetchone()[0]
+    twice = con.execute(
+        f"SELECT count(*) FROM read_parquet('{derived.path}') d "
+        f"JOIN read_parquet('{again.path}') e USING (__uk)"
+    ).fetchone()[0]
+    assert shared == 0 and twice == 0
+
+
+def test_a_derived_dataset_of_a_derived_dataset_counts_its_people(zone_policy, tmp_path):
+    first = engine.materialise(
+        "SELECT 个人编号, 区县, 缴费基数 FROM 社保", zone_policy, dest_dir=tmp_path / "a"
+    )
+    table = engine.TablePolicy(
+        path=first.path, columns={c: frozenset({"aggregate"}) for c in first.columns},
+        types={c: v["type"] for c, v in first.columns.items()}, privacy_unit="个人编号",
+        bounds={"缴费基数": (0.0, 30_000.0)}, derived=True,
+    )  # fmt: skip
+    policy = dataclasses.replace(zone_policy, tables={**zone_policy.tables, "明细": table})
+    second = engine.materialise(
+        "SELECT 个人编号, MIN(缴费基数) AS 最低 FROM 明细 GROUP BY 个人编号",
+        policy,
+        dest_dir=tmp_path / "b",
+    )
+    people = (
+        duckdb.connect()
+        .execute(f"SELECT count(DISTINCT __uk), count(*) FROM read_parquet('{second.path}')")
+        .fetchone()
+    )
+    assert people == (5001, 5001) and second.one_per_unit and second.size == zone_policy.k
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ import duckdb
 import pytest
 
 from pdao.zone import engine
-from tests.zone.conftest import NOISE_KEY
+from tests.zone.conftest import NOISE_KEY, Register
 
 TARGETS = 30
 BACKGROUND = 2000
@@ -61,8 +61,15 @@ class World:
     policy: engine.Policy
     targets: list[Target]
     tmp: Path
+    register: Register = dataclasses.field(default_factory=Register)
 
     def zone(self, sql: str, form: str = "aggregate", policy=None):
+        """The zone as the platform runs it: every released cell goes into the register."""
+        result = self.register.run(sql, policy or self.policy, form=form)
+        return result.rows if isinstance(result, engine.Released) else None
+
+    def unregistered(self, sql: str, form: str = "aggregate", policy=None):
+        """The engine alone, without the register (to show what the register stops)."""
         result = engine.run(sql, policy or self.policy, form=form)
         return result.rows if isinstance(result, engine.Released) else None
 
@@ -401,6 +408,54 @@ def test_finding_8_rewriting_the_measure_does_not_escape_the_noise(world):
     assert abs(estimate - t.total) / t.total > 0.05
 
 
+def test_moving_a_threshold_by_one_person_changes_nothing(world):
+    """Finding 2 of the attack on this engine: `>= v` and `> v` each change thousands of people,
+    so neither is disregarded, yet the two cells differ exactly by the people who pay v. With
+    equal noise for equal sets, comparing them would tell whether anyone pays exactly v, and
+    moving v, a person's value. The register answers a cell within fewer than k people of one
+    released before with that cell's values."""
+    revealing, told = 0, 0
+    for t in world.targets:
+        pair = [
+            f"SELECT SUM(缴费基数), COUNT(*) FROM 社保 WHERE 区县 = '{t.district}' "
+            f"AND 缴费基数 {op} {t.monthly}"
+            for op in (">=", ">")
+        ]
+        alone = [world.unregistered(sql)[0] for sql in pair]
+        revealing += alone[0] != alone[1]  # the target pays exactly t.monthly: they differ
+        registered = [world.zone(sql)[0] for sql in pair]
+        told += registered[0] != registered[1]
+    assert revealing == TARGETS  # without the register every pair gives the target away
+    assert told == 0
+
+
+def test_a_binary_search_on_a_persons_value_finds_nothing(world):
+    """Finding 2c: a derived table of each person's lowest and highest amounts, and pairs that
+    differ only by a boundary on a code the target alone matches; the search reads the
+    target's amount bit by bit unless the pair always agrees."""
+    t = world.targets[7]
+    derived = engine.materialise(
+        "SELECT 个人编号, 区县, MIN(年龄) AS 龄, MAX(缴费基数) AS 高 FROM 社保 "
+        "GROUP BY 个人编号, 区县",
+        world.policy,
+        dest_dir=world.tmp / "search",
+    )
+    table = dataclasses.replace(_derived_table(derived), bounds={"高": (0.0, 30_000.0),
+                                "龄": (0.0, 120.0)})  # fmt: skip
+    policy = dataclasses.replace(world.policy, tables={**world.policy.tables, "极值": table})
+    low, high = 0.0, 30_000.0
+    for _ in range(20):
+        middle = round((low + high) / 2, 2)
+        pair = [
+            f"SELECT SUM(高) FROM 极值 WHERE 区县 = '{t.district}' AND 龄 {op} {t.age} "
+            f"AND 高 >= {middle}"
+            for op in ("<=", "<")
+        ]
+        a, b = (world.zone(sql, policy=policy)[0][0] for sql in pair)
+        low, high = (middle, high) if a != b else (low, middle)
+    assert abs(low - t.monthly) > 1000  # the search learnt nothing: it ran to one end
+
+
 # --- Derived datasets and samples (finding 7) ------------------------------------------------
 
 
@@ -433,33 +488,49 @@ def test_finding_7_renaming_a_column_to_the_unit_launders_nothing(world):
     assert isinstance(result, engine.Refused) and result.rule == "derive.unit"
 
 
-def test_derived_copies_give_the_same_noise_not_new_draws(world):
-    """Each derived copy of the same rows answers the same cell with the same noise: making
-    a hundred copies averages nothing away."""
-    t = world.targets[4]
-    answers = set()
-    for n in range(3):
+def test_two_derived_datasets_differing_in_one_person_are_no_oracle(world):
+    """A CASE can make two derived datasets identical except for one person's value exactly
+    when that person has a property. Shared noise would answer equal then, and only then;
+    each derived dataset keys its people afresh, so equal answers say nothing."""
+    outcomes = []
+    for t in world.targets:
+        answers = []
+        for n, condition in enumerate(("TRUE", f"NOT {t.signature}")):
+            derived = engine.materialise(
+                f"SELECT 个人编号, 区县, MAX(CASE WHEN 险种 = '工伤' AND {condition} "
+                "THEN 1 ELSE 0 END) AS f FROM 社保 GROUP BY 个人编号, 区县",
+                world.policy,
+                dest_dir=world.tmp / f"flag-{t.pid}-{n}",
+            )
+            table = dataclasses.replace(_derived_table(derived), bounds={"f": (0.0, 1.0)})
+            tables = {**world.policy.tables, "标记": table}
+            policy = dataclasses.replace(world.policy, tables=tables)
+            sql = f"SELECT SUM(f) FROM 标记 WHERE 区县 = '{t.district}'"
+            answers.append(_first(world.zone(sql, policy=policy)))
+        outcomes.append((t.flag, answers[0] == answers[1]))
+    # With shared keys the answers would be equal for all twenty targets without the flag and
+    # for none with it. Here equality comes by chance (the sum moves by whole units), as often
+    # either way.
+    without = [equal for flag, equal in outcomes if not flag]
+    with_ = [equal for flag, equal in outcomes if flag]
+    assert sum(without) <= len(without) // 2, outcomes
+    assert abs(sum(without) / len(without) - sum(with_) / len(with_)) < 0.4, outcomes
+
+
+def test_a_sum_over_one_persons_values_is_suppressed_whether_or_not_they_have_any(world):
+    """A derived column that is zero for everyone but the target (when the target has the
+    property) sums to the target's value or to 0: a sum needs k people with a non-zero value,
+    so both come out suppressed."""
+    for t in world.targets[:6]:
         derived = engine.materialise(
-            "SELECT 个人编号, 区县, 缴费基数 FROM 社保", world.policy, dest_dir=world.tmp / f"c{n}"
+            f"SELECT 个人编号, 区县, MAX(CASE WHEN {t.signature} AND 险种 = '工伤' "
+            "THEN 1 ELSE 0 END) AS f FROM 社保 GROUP BY 个人编号, 区县",
+            world.policy,
+            dest_dir=world.tmp / f"one-{t.pid}",
         )
-        policy = dataclasses.replace(
-            world.policy, tables={**world.policy.tables, "副本": _derived_table(derived)}
-        )
-        answers.add(_first(world.zone(
-            f"SELECT SUM(缴费基数) FROM 副本 WHERE 区县 = '{t.district}'", policy=policy
-        )))  # fmt: skip
-    answers.add(_first(world.zone(f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}'")))
-    summed = engine.materialise(
-        "SELECT 个人编号, 区县, SUM(缴费基数) AS 缴费基数 FROM 社保 GROUP BY 个人编号, 区县",
-        world.policy,
-        dest_dir=world.tmp / "summed",
-    )
-    table = dataclasses.replace(_derived_table(summed), bounds={"缴费基数": (0.0, 1e9)})
-    policy = dataclasses.replace(world.policy, tables={**world.policy.tables, "汇总": table})
-    answers.add(_first(world.zone(
-        f"SELECT SUM(缴费基数) FROM 汇总 WHERE 区县 = '{t.district}'", policy=policy
-    )))  # fmt: skip
-    assert len(answers) == 1
+        table = dataclasses.replace(_derived_table(derived), bounds={"f": (0.0, 1.0)})
+        policy = dataclasses.replace(world.policy, tables={**world.policy.tables, "单人": table})
+        assert world.zone("SELECT SUM(f), COUNT(*) FROM 单人", policy=policy)[0][0] is None
 
 
 def _derived_table(derived: engine.Derived) -> engine.TablePolicy:
@@ -527,6 +598,39 @@ def test_finding_6_no_filter_order_or_page_brings_a_target_record_out(world):
             "SELECT 个人编号, 缴费基数 FROM 社保 LIMIT 1 OFFSET 42",
         ):
             assert world.zone(sql, "deidentified") is None, sql
+
+
+def test_finding_3_records_cannot_be_linked_to_single_a_person_out(world):
+    """The attacker knows two of the target's records (the month and the insurance of each)
+    and reads their other values by finding the one pseudonym present in both. Pseudonyms are
+    per query, so two releases do not link; and within one release a person's combination of
+    classes must be shared by k people."""
+    table = dataclasses.replace(
+        world.policy.tables["社保"],
+        quasi_identifiers=frozenset({"区县", "年龄", "性别", "缴费月份", "险种"}),
+    )
+    policy = dataclasses.replace(world.policy, tables={"社保": table})
+    for t in world.targets[:10]:
+        kind = "工伤" if t.flag else "养老"
+        visits = [
+            f"(区县 = '{t.district}' AND 年龄 = {t.age} AND 缴费月份 = '2024-0{m}' "
+            f"AND 险种 = '{kind}')"
+            for m in (3, 9)
+        ]
+        first, second = (
+            world.zone(f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE {v}", "deidentified", policy)
+            for v in visits
+        )
+        assert not {r[0] for r in first or []} & {r[0] for r in second or []}
+        both = world.zone(
+            f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE {visits[0]} OR {visits[1]}",
+            "deidentified",
+            policy,
+        )
+        seen: dict = {}
+        for person, amount in both or []:
+            seen.setdefault(person, set()).add(amount)
+        assert t.monthly not in {a for amounts in seen.values() for a in amounts}
 
 
 # --- Model output ------------------------------------------------------------------------------

@@ -152,8 +152,8 @@ def test_a_derived_dataset_stays_in_the_zone_and_is_queried_under_the_same_contr
         sql="SELECT 身份证号, 区县, AVG(缴费金额) AS 月均缴费 FROM 社保缴纳记录 "
         "GROUP BY 身份证号, 区县",
     )
-    assert abs(derived.units_released - 3000) <= 4 and derived.privacy_unit == "身份证号"
-    assert derived.one_per_unit and services.size_label(derived).startswith("约 3,0")
+    assert derived.units_released == 10 and derived.privacy_unit == "身份证号"
+    assert derived.one_per_unit and services.size_label(derived) == "不少于 10 个隐私单元"
     assert derived.grade == city.social.grade
     assert derived.lineage[0]["resource"] == city.social.code
     assert derived.columns["月均缴费"]["sources"] == ["社保缴纳记录.缴费金额"]
@@ -333,3 +333,12 @@ def test_the_api_refuses_an_epsilon_that_is_not_finite(city, live, client_for):
     answer = client.post(url, body, content_type="application/json")
     assert answer.status_code in (400, 422) and "epsilon" in answer.content.decode()
     assert not ZoneQuery.objects.exists()
+
+
+def test_derived_datasets_a_day_are_limited(city, live, settings):
+    settings.ZONE_DERIVED_PER_DAY = 2
+    sql = "SELECT 身份证号, AVG(缴费金额) AS m FROM 社保缴纳记录 GROUP BY 身份证号"
+    for n in range(2):
+        services.save_derived(live, by=city.operator, name=f"均值{n}", sql=sql)
+    with pytest.raises(RuleViolation, match="每日上限"):
+        services.save_derived(live, by=city.operator, name="均值2", sql=sql)

@@ -177,6 +177,7 @@ def execute(planned: Plan, policy: Policy) -> Released | Refused:
         rows_scanned=scanned,
         seconds=time.perf_counter() - started,
         cells=result.get("cells", []),
+        remember=result.get("remember"),
     )
 
 

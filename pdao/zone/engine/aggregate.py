@@ -19,7 +19,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pdao.zone.engine import cellkey, connect, led, sql
+from pdao.zone.engine import cellkey, connect, history, led, sql
 from pdao.zone.engine import model as m
 from pdao.zone.engine.types import Policy, unit_key_column
 
@@ -136,6 +136,7 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
         cells = [
             "count(*) AS units0",
             f"sum(hash(u0, {one})) % {M} AS ukey0",
+            f"histogram(CAST(u0 % {history.BUCKETS} AS UTINYINT)) AS hist0",
             "count(*) AS rows",
             f"{one} AS rmax0",
             f"sum(hash(u0, {one})) % {M} AS rkey0",
@@ -146,6 +147,9 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
                 f"max(CASE WHEN x{j} IS NULL THEN 0 ELSE 1 END)::BIGINT AS nmax{j}_0",
                 f"coalesce(sum(CASE WHEN x{j} IS NOT NULL THEN hash(u0, {one}) END) % {M}, 0) "
                 f"AS nkey{j}_0",
+                f"count(x{j}) AS nn{j}_0",  # people with a value: as many as values here
+                f"coalesce(sum(CASE WHEN x{j} IS NOT NULL THEN hash(u0, {one}) END) % {M}, 0) "
+                f"AS nnkey{j}_0",
             ]
             if item.sum:
                 cells += [
@@ -154,6 +158,9 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
                     f"sum(abs(x{j})) AS abs{j}_0",
                     f"coalesce(sum(CASE WHEN x{j} <> 0 THEN hash(u0, round(x{j}, 4)) END) % {M}, 0)"
                     f" AS skey{j}_0",
+                    f"count(*) FILTER (WHERE x{j} <> 0) AS nz{j}_0",
+                    f"coalesce(sum(CASE WHEN x{j} <> 0 THEN hash(u0, {one}) END) % {M}, 0) "
+                    f"AS nzkey{j}_0",
                 ]
         return (
             f"WITH base AS ({base}) SELECT {', '.join([*key_names, *cells])} FROM base{group} "
@@ -174,6 +181,7 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
         cells = [
             f"count(*) AS units{i}",
             f"sum(hash(u, 1::BIGINT)) % {M} AS ukey{i}",
+            f"histogram(CAST(u % {history.BUCKETS} AS UTINYINT)) AS hist{i}",
             f"max(r) AS rmax{i}",
             f"sum(hash(u, r)) % {M} AS rkey{i}",
         ]
@@ -183,6 +191,9 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
             cells += [
                 f"max(n{j}) AS nmax{j}_{i}",
                 f"coalesce(sum(CASE WHEN n{j} > 0 THEN hash(u, n{j}) END) % {M}, 0) AS nkey{j}_{i}",
+                f"count(*) FILTER (WHERE n{j} > 0) AS nn{j}_{i}",
+                f"coalesce(sum(CASE WHEN n{j} > 0 THEN hash(u, 1::BIGINT) END) % {M}, 0) "
+                f"AS nnkey{j}_{i}",
             ]
             if i == 0:
                 cells.append(f"sum(n{j}) AS n{j}")
@@ -192,6 +203,9 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
                     f"sum(abs(s{j})) AS abs{j}_{i}",
                     f"coalesce(sum(CASE WHEN s{j} <> 0 THEN hash(u, round(s{j}, 4)) END) % {M}, 0)"
                     f" AS skey{j}_{i}",
+                    f"count(*) FILTER (WHERE s{j} <> 0) AS nz{j}_{i}",
+                    f"coalesce(sum(CASE WHEN s{j} <> 0 THEN hash(u, 1::BIGINT) END) % {M}, 0) "
+                    f"AS nzkey{j}_{i}",
                 ]
                 if i == 0:
                     cells.append(f"sum(s{j}) AS s{j}")
@@ -265,7 +279,7 @@ def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
     noise = {"noise_key": policy.noise_key, "D": p.D, "V": p.V, "mu": p.mu}
     index_of = {(i.col.table, i.col.name, i.col.alias): j for j, i in enumerate(inputs)}
     unit_index = {(u.alias, u.column): i for i, u in enumerate(units)}
-    released, reasons, cells, dropped, suppressed = [], [], [], 0, 0
+    released, reasons, cells, suppressed, sketches = [], [], [], 0, []
     for row in raw:
         r = dict(zip(names, row, strict=True))
         keys = [_plain(r[f"k{i}"]) for i in range(len(query.keys))]
@@ -277,7 +291,6 @@ def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
                 for i in range(len(units))
             ]
             if min(perturbed_units) < policy.k:
-                dropped += 1
                 continue
         for measure in query.measures:
             if not units:
@@ -293,6 +306,16 @@ def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
                 continue
             j = index_of[(measure.col.table, measure.col.name, measure.col.alias)]
             count = _count(r, j, len(units), noise)
+            # A count of values or a sum is about the people who have one (or a non-zero one):
+            # fewer than k of them and it is about those few, whatever the cell's size.
+            few = _few(r, "nn", j, len(units), policy, noise)
+            if not few and measure.kind != "count_col":
+                few = _few(r, "nz", j, len(units), policy, noise)
+            if few:
+                suppressed += 1
+                reasons.append(f"{where}「{measure.label}」:有取值的隐私单元少于 {policy.k} 个")
+                values.append(None)
+                continue
             if measure.kind == "count_col":
                 values.append(count)
                 continue
@@ -310,9 +333,26 @@ def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
             else:
                 values.append(round(total / count, 4) if count and count > 0 else None)
         released.append((keys, values, [r.get(f"units{i}") for i in range(len(units))]))
-    if dropped:
-        reasons.insert(0, f"{dropped} 个分组扰动后少于 {policy.k} 个隐私单元,整行隐去")
-        suppressed += dropped * max(1, len(query.measures))
+        if units:
+            sketches.append(history.sketch(r, len(units)))
+    remember = []
+    if units and policy.history is not None and released:
+        table_key = history.table_key(query, policy)
+        labels = [m_.label for m_ in query.measures]
+        values_of = [dict(zip(labels, values, strict=True)) for _k, values, _c in released]
+        agreed = history.agree(table_key, sketches, values_of, policy)
+        for n, (keys, _values, counted) in enumerate(released):
+            released[n] = (keys, [agreed[n].get(label) for label in labels], counted)
+            remember.append({"sketch": sketches[n], "values": agreed[n]})
+        reasons = [
+            f"{'/'.join('∅' if v is None else str(v) for v in keys) or '合计'}「{label}」:已抑制"
+            for keys, values, _c in released
+            for label, value in zip(labels, values, strict=True)
+            if value is None
+        ]
+        suppressed = len(reasons)
+    # Groups left out whole (fewer than k people, or so after perturbation) are neither
+    # counted nor named: their number would say how many small groups there are.
     rows = []
     for keys, values, counted in released:
         out = [_evaluate(o.expr, keys, values) for o in query.outputs]
@@ -345,6 +385,9 @@ def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
         "suppression": reasons[:200],
         "notes": notes,
         "cells": cells,
+        "remember": {"table": history.table_key(query, policy), "cells": remember}
+        if remember
+        else None,
         "epsilon_left": policy.epsilon_left,
     }
 
@@ -353,6 +396,18 @@ def _count(r: dict, j: int, kinds: int, noise: dict) -> int:
     largest = max(r[f"nmax{j}_{i}"] or 0 for i in range(kinds))
     key = sum(int(r[f"nkey{j}_{i}"]) for i in range(kinds))
     return cellkey.perturb_count(r[f"n{j}"] or 0, largest, key, **noise)
+
+
+def _few(r: dict, prefix: str, j: int, kinds: int, policy: Policy, noise: dict) -> bool:
+    """Fewer than k people with a value (nn) or a non-zero value (nz), perturbed, in any kind."""
+    for i in range(kinds):
+        people = r.get(f"{prefix}{j}_{i}")
+        if people is None:
+            continue
+        key = int(r[f"{prefix}key{j}_{i}"])
+        if cellkey.perturb_count(people, 1, key, **noise) < policy.k:
+            return True
+    return False
 
 
 def _dominated(r: dict, j: int, kinds: int, policy: Policy) -> str:

@@ -21,6 +21,7 @@ into another person's row, so a derived table's units are counted truly when it 
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 import duckdb
 from sqlglot import exp
@@ -196,8 +197,15 @@ def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) 
                     used=frozenset(scope.used))  # fmt: skip
     from_ = aggregate.from_clause(query)
     where_sql = f" WHERE {sql.condition(where)}" if where is not None else ""
+    # Fresh unit keys for every derived dataset: its cells never share noise with its source's
+    # or another derived dataset's. (Sharing would let two datasets that differ only in one
+    # person's value — a CASE can do that — answer equal exactly when that person lacks a
+    # property; fresh keys cost a new draw per dataset instead, which the daily limit on
+    # derived datasets bounds.)
+    salt = sql.string(secrets.token_hex(16))
     keys = [
-        f"{sql.ident(s.alias)}.{sql.ident(unit_key_column(i))} AS {sql.ident(unit_key_column(n))}"
+        f"md5_number_lower({salt} || CAST({sql.ident(s.alias)}.{sql.ident(unit_key_column(i))} "
+        f"AS VARCHAR))::UBIGINT AS {sql.ident(unit_key_column(n))}"
         for n, (_name, s, i) in enumerate(units)
     ]
     if not grouped:
@@ -281,9 +289,11 @@ def _write(table, outputs, units, sources, policy: Policy, dest) -> Derived:
     p = policy.perturbation
     size = None
     if units:
-        size = cellkey.perturb_count(int(counted), 1, int(key), noise_key=policy.noise_key,
-                                     D=p.D, V=p.V, mu=p.mu)  # fmt: skip
-        size = size if size >= policy.k else None
+        # Said only as "at least k" or "fewer than k" (perturbed): an exact or even a noisy size
+        # would let two derived datasets be compared person by person.
+        noisy = cellkey.perturb_count(int(counted), 1, int(key), noise_key=policy.noise_key,
+                                      D=p.D, V=p.V, mu=p.mu)  # fmt: skip
+        size = policy.k if noisy >= policy.k else None
     columns = {}
     unit_names = {name for name, _s, _i in units}
     for name, lineage, _node in outputs:
@@ -306,6 +316,9 @@ def _write(table, outputs, units, sources, policy: Policy, dest) -> Derived:
             else None,
             "identifier": bool(protected),
             "quasi_identifier": bool(qi and not protected),
+            # The column is a source column's own value (itself, or its MIN, MAX or AVG per
+            # unit): never a model's result, whatever it is called.
+            "plain": plain is not None,
         }
     one_per_unit = bool(units) and int(most) == 1
     return Derived(

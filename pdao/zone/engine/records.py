@@ -21,7 +21,7 @@ import hmac
 import math
 from datetime import date, datetime
 
-from pdao.zone.engine import aggregate, connect, sql
+from pdao.zone.engine import aggregate, cellkey, connect, sql
 from pdao.zone.engine import model as m
 from pdao.zone.engine.errors import refuse
 from pdao.zone.engine.translate import kind_of
@@ -88,13 +88,17 @@ def deidentified(query: m.Query, policy: Policy) -> dict:
     )
     if table.personal and g:
         on = " AND ".join(f"p.{x} IS NOT DISTINCT FROM s.{x}" for x in g)
+        # Each class's people, with the key of their set: its size is compared with k after
+        # perturbation, so no filter can make a row appear exactly when one person is there.
         text = (
             f"WITH f AS ({filtered}), pick AS (SELECT * FROM f ORDER BY __o LIMIT {limit}), "
-            f"sizes AS (SELECT {', '.join(g)}, count(DISTINCT __u) AS n FROM f GROUP BY ALL) "
-            f"SELECT p.*, s.n FROM pick p LEFT JOIN sizes s ON {on}"
+            f"sizes AS (SELECT {', '.join(g)}, count(*) AS n, "
+            f"sum(hash(__u, 1::BIGINT)) % {cellkey.MODULUS}::HUGEINT AS nkey FROM "
+            f"(SELECT DISTINCT {', '.join(g)}, __u FROM f) GROUP BY ALL) "
+            f"SELECT p.*, s.n, s.nkey FROM pick p LEFT JOIN sizes s ON {on}"
         )
     else:
-        text = f"SELECT *, NULL AS n FROM ({filtered}) ORDER BY __o LIMIT {limit}"
+        text = f"SELECT *, NULL AS n, NULL AS nkey FROM ({filtered}) ORDER BY __o LIMIT {limit}"
     extra = {source.name: set(table.columns)}
     con = connect.connect(policy, aggregate.views(query, policy, extra))
     try:
@@ -102,37 +106,76 @@ def deidentified(query: m.Query, policy: Policy) -> dict:
     finally:
         con.close()
     at = {name: i for i, name in enumerate(columns)}
-    kept, dropped = [], 0
+    p = policy.perturbation
+    rows = []
     for row in raw:
-        if table.personal and g and (row[at["n"]] or 0) < policy.k:
-            dropped += 1
-            continue
+        if table.personal and g:
+            size = cellkey.perturb_count(
+                row[at["n"]] or 0,
+                1,
+                int(row[at["nkey"]] or 0),
+                noise_key=policy.noise_key,
+                D=p.D,
+                V=p.V,
+                mu=p.mu,
+            )
+            if size < policy.k:
+                continue
+        rows.append(row)
+    if table.personal and g:
+        rows = _anonymous_people(rows, at, len(g), policy.k)
+    # Pseudonyms are per query: stable for the same question (a product's deliveries, a
+    # repeated query), unlinkable between two different ones, so rows cannot be joined across
+    # releases to single a person out (docs/zone.md).
+    key = hmac.new(policy.pseudonym_key, _canonical(query).encode(), hashlib.sha256).digest()
+    kept = []
+    for row in rows:
         out = []
         for i, col in enumerate(query.projections):
             value = row[at[f"o{i}"]]
             if table.protected(col.name):
-                value = pseudonym(value, policy.pseudonym_key)
+                value = pseudonym(value, key)
             out.append(_plain(value))
         kept.append(out)
     pseudonyms = [i for i, col in enumerate(query.projections) if table.protected(col.name)]
     if pseudonyms:
         kept.sort(key=lambda r: tuple("" if r[i] is None else r[i] for i in pseudonyms))
-    reasons = (
-        [f"{dropped} 行所在的准标识符组合少于 {policy.k} 个隐私单元(k-匿名),未输出"]
-        if dropped
-        else []
-    )
+    # How many rows were left out is not said: the count would tell which small classes exist.
     return {
         "columns": list(query.names),
         "rows": kept,
-        "suppressed_cells": dropped * len(query.projections),
-        "suppression": reasons,
+        "suppressed_cells": 0,
+        "suppression": [],
         "notes": [
             "标识符以按授权加密的假名输出;准标识符泛化后输出;行按平台密钥的散列顺序选取,"
-            "不能按取值排序或翻页。"
+            "不能按取值排序或翻页。",
+            f"准标识符组合(泛化后)在所选记录中少于 {policy.k} 个隐私单元的行不输出,"
+            f"一人各行所在组合的整体也须有 {policy.k} 人相同(k-匿名);假名按查询生成,"
+            "不同查询之间不能关联。",
         ],
         "epsilon_left": policy.epsilon_left,
     }
+
+
+def _canonical(query: m.Query) -> str:
+    where = sql.condition(query.where) if query.where is not None else ""
+    columns = [f"{c.table}.{c.name}" for c in query.projections]
+    return "|".join([*columns, where, str(query.limit)])
+
+
+def _anonymous_people(rows: list, at: dict, classes: int, k: int) -> list:
+    """k-anonymity per person: within the release, the set of quasi-identifier classes a
+    person's rows fall in must be shared by at least k people (one person's visits to two
+    hospitals in two months can single them out even when each visit's class is large)."""
+    signature: dict = {}
+    for row in rows:
+        cls = tuple(row[at[f"g{i}"]] for i in range(classes))
+        signature.setdefault(row[at["__u"]], set()).add(cls)
+    shared: dict = {}
+    for person, found in signature.items():
+        shared.setdefault(frozenset(found), []).append(person)
+    kept = {person for people in shared.values() if len(people) >= k for person in people}
+    return [row for row in rows if row[at["__u"]] in kept]
 
 
 def model_output(query: m.Query, policy: Policy) -> dict:

@@ -92,6 +92,10 @@ class Policy:
     threads: int = 2
     timeout_seconds: float = 30.0
     max_rows: int = 10_000
+    # The register of released cells (history.py): history(table, least, most) returns the
+    # remembered cells of `table` with between least and most people, as dicts with "id",
+    # "sketch" and "values". None: no register (each answer stands alone).
+    history: object = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ class Released:
     # (table, measure, group key, least true unit count) per released cell: kept for the
     # supervisor's spot checks, never shown to the operator.
     cells: list[tuple] = field(default_factory=list)
+    # The released cells to add to the register (history.py): {"table", "cells"} or None.
+    remember: dict | None = None
     decision: str = "released"
 
 
@@ -133,7 +139,7 @@ class Derived:
     sha256: str
     columns: dict[str, dict]  # name → {"type", "sources", "bounds", "categories", ...}
     units: tuple[str, ...]  # its privacy-unit columns, found by lineage
-    size: int | None  # units, perturbed like a count; None when fewer than k
+    size: int | None  # k when it holds at least k units (perturbed count), None when fewer
     one_per_unit: bool  # one row per unit (a model table keyed by its unit)
     tables: list[str]
     decision: str = "derived"
