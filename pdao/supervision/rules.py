@@ -72,7 +72,10 @@ DEFAULTS: dict[str, Default] = {
     ),
     "differencing": Default(
         _("疑似差分攻击"),
-        _("同一授权在窗口内对相同表和列的查询次数达到阈值,或出现被差分防护拒绝的查询。"),
+        _(
+            "同一授权在窗口内对相同表和列的查询次数达到阈值,或沿用相近输出的数值"
+            "(与此前输出相差不足 k 人)的次数达到阈值。"
+        ),
         Severity.HIGH, 20.0, 60,
     ),
     "budget_low": Default(
@@ -240,14 +243,14 @@ def probing(rule, now: datetime) -> list[Finding]:
 def differencing(rule, now: datetime) -> list[Finding]:
     since = _window(rule, now)
     rows = ZoneQuery.objects.filter(created_at__gte=since, created_at__lte=now).values_list(
-        "authorization__code", "tables", "columns", "rule", "pk"
+        "authorization__code", "tables", "columns", "near_numbers", "pk"
     )
     same = defaultdict(list)
-    guarded = defaultdict(list)
-    for code, tables, columns, rule_code, pk in rows:
+    near = defaultdict(list)
+    for code, tables, columns, near_numbers, pk in rows:
         same[(code, tuple(sorted(tables)), tuple(sorted(columns)))].append(pk)
-        if rule_code.startswith("differencing."):
-            guarded[code].append(pk)
+        if near_numbers:
+            near[code] += [pk] * near_numbers
     findings = {}
     for (code, tables, _columns), pks in same.items():
         if len(pks) >= rule.threshold:
@@ -257,12 +260,13 @@ def differencing(rule, now: datetime) -> list[Finding]:
                 f"查询 {len(pks)} 次",
                 _query_links(pks),
             )
-    for code, pks in guarded.items():
-        if code not in findings:
+    for code, pks in near.items():
+        if code not in findings and len(pks) >= rule.threshold:
             findings[code] = Finding(
                 f"authorization:{code}",
-                f"授权 {code} 的 {len(pks)} 次查询被差分攻击防护拒绝",
-                _query_links(pks),
+                f"授权 {code} 有 {len(pks)} 个输出数值与此前输出相差不足 k 人,沿用了此前的结果"
+                "(疑似构造差分对)",
+                _query_links(sorted(set(pks))),
             )
     return list(findings.values())
 

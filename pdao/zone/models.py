@@ -34,6 +34,8 @@ class ZoneQuery(models.Model):
     rows_released = models.PositiveIntegerField(_("输出行数"), default=0)
     rows_scanned = models.BigIntegerField(_("扫描行数"), default=0)
     suppressed_cells = models.PositiveIntegerField(_("抑制单元格"), default=0)
+    # Numbers answered as an earlier, different one fewer than k people away (the register).
+    near_numbers = models.PositiveIntegerField(_("沿用相近输出的数值"), default=0)
     epsilon_spent = models.FloatField(_("消耗 ε"), default=0)
     seconds = models.FloatField(_("耗时(秒)"), default=0)
     result = models.JSONField(_("输出结果"), default=dict, blank=True)
@@ -75,6 +77,8 @@ class DerivedDataset(models.Model):
     privacy_unit = models.CharField(_("隐私单元"), max_length=64, blank=True)
     extra_units = models.JSONField(_("其他隐私单元"), default=list, blank=True)
     one_per_unit = models.BooleanField(_("每个隐私单元一行"), default=False)
+    # Where each privacy unit's people come from (engine TablePolicy.roots), by lineage.
+    roots = models.JSONField(default=list, blank=True)
     grade = models.CharField(_("分级"), max_length=20)
     lineage = models.JSONField(_("血缘"))  # [{"resource", "name", "version_sha256"}]
     created_by = models.ForeignKey(
@@ -96,32 +100,49 @@ class DerivedDataset(models.Model):
         return self.name
 
 
-class ReleasedCell(models.Model):
-    """已输出单元格登记 — every aggregate cell released from a personal table, with a sketch of
-    its people (engine/history.py): a later cell within fewer than k people of one of these is
-    answered with the values given here, whoever asks. Holds counts and released values only,
-    never a row of data."""
+class ReleasedValue(models.Model):
+    """已输出数值登记 — every number released from personal data (a count or a sum of a cell),
+    with a sketch of what its people contributed (engine/history.py): a later number whose
+    contributions differ from one of these in fewer than k people is answered with the value
+    given here, whoever asks. Holds counts, unit-key hashes and released values, never a row
+    of data."""
 
-    table = models.CharField(max_length=64)  # what the cell is a cell of (history.table_key)
-    units = models.BigIntegerField()  # people of the first kind of unit in the cell (true)
-    sketch = models.JSONField()  # units, unit-set keys and bucket counts per kind of unit
-    values = models.JSONField()  # measure label → the value released
+    family = models.CharField(max_length=64)  # whose people: history.family, scoped
+    contributors = models.BigIntegerField()  # people contributing (first kind of unit)
+    sketch = models.JSONField()  # per kind of unit: contributors, key, 64 bucket hashes
+    value = models.JSONField(null=True)  # the value released (None: suppressed)
     zone_query = models.ForeignKey(
         ZoneQuery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["table", "units"])]
+        indexes = [models.Index(fields=["family", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.table[:8]} {self.units}"
+        return f"{self.family[:8]} {self.contributors}"
+
+
+class ReleasedValueCode(models.Model):
+    """One of the smallest unit keys among a released number's contributors: the register
+    looks numbers up by these (two sets that differ in fewer than CODES people share one)."""
+
+    released = models.ForeignKey(ReleasedValue, on_delete=models.CASCADE, related_name="codes")
+    family = models.CharField(max_length=64)
+    code = models.BigIntegerField()
+    contributors = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["family", "code", "contributors"])]
+
+    def __str__(self) -> str:
+        return f"{self.family[:8]} {self.code}"
 
 
 class RegisterLock(models.Model):
-    """One row per table of the register, locked while a query's cells are added to it."""
+    """One row per family of the register, locked while a query's numbers are added to it."""
 
-    table = models.CharField(max_length=64, unique=True)
+    family = models.CharField(max_length=64, unique=True)
 
     def __str__(self) -> str:
-        return self.table[:8]
+        return self.family[:8]

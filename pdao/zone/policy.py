@@ -116,6 +116,9 @@ def build(
                 if f.bound_low is not None and f.bound_high is not None
             },
             categories={f.name: tuple(f.choices) for f in fields if f.choices},
+            # Every version of a resource is one family of the register (the unit keys are
+            # the same in every version).
+            roots=(f"resource:{resource.pk}:{unit.name}",) if unit is not None else (),
         )
         names[resource.pk] = table_name(resource)
         k = max(k, K_BY_GRADE.get(resource.grade, 10))
@@ -147,15 +150,34 @@ def build(
     )
 
 
-def remembered(table: str, least: int, most: int) -> list[dict]:
-    """The register's cells of `table` with between `least` and `most` people (engine
-    history.py asks; the same for every authorization, as the noise is)."""
-    from pdao.zone.models import ReleasedCell
+def remembered(family: str, codes, least: int, most: int, *, since=None) -> list[dict]:
+    """The register's numbers of `family` that share one of `codes` and have between `least`
+    and `most` contributors (engine history.py asks; the same for every authorization, as the
+    noise is). `since`: only those added from then on."""
+    from pdao.zone.models import ReleasedValue, ReleasedValueCode
 
-    rows = ReleasedCell.objects.filter(table=table, units__gte=least, units__lte=most)
+    shared: dict[int, list[int]] = {}  # released number → the asked codes it has
+    codes = sorted(codes)
+    for start in range(0, len(codes), 500):
+        found = ReleasedValueCode.objects.filter(
+            family=family,
+            code__in=codes[start : start + 500],
+            contributors__gte=least,
+            contributors__lte=most,
+        )
+        if since is not None:
+            found = found.filter(released__created_at__gte=since)
+        for pk, code in found.values_list("released_id", "code"):
+            shared.setdefault(pk, []).append(code)
+    ids = sorted(shared)
+    values = []
+    for start in range(0, len(ids), 500):
+        values += ReleasedValue.objects.filter(pk__in=ids[start : start + 500]).values_list(
+            "pk", "contributors", "sketch", "value"
+        )
     return [
-        {"id": pk, "sketch": sketch, "values": values}
-        for pk, sketch, values in rows.order_by("pk").values_list("pk", "sketch", "values")[:20_000]
+        {"id": pk, "contributors": n, "codes": shared[pk], "sketch": sketch, "value": value}
+        for pk, n, sketch, value in sorted(values)
     ]
 
 
@@ -174,4 +196,6 @@ def derived_policy(derived) -> engine.TablePolicy:
         bounds={c: tuple(v["bounds"]) for c, v in columns.items() if v.get("bounds")},
         categories={c: tuple(v["categories"]) for c, v in columns.items() if v.get("categories")},
         derived=True,
+        roots=tuple(derived.roots or ()),
+        computed=frozenset(c for c, v in columns.items() if not v.get("plain")),
     )

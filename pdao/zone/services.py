@@ -26,7 +26,13 @@ from pdao.authorization import access
 from pdao.authorization.models import Authorization
 from pdao.core.permissions import Perm
 from pdao.zone import engine, policy
-from pdao.zone.models import DerivedDataset, RegisterLock, ZoneQuery
+from pdao.zone.models import (
+    DerivedDataset,
+    RegisterLock,
+    ReleasedValue,
+    ReleasedValueCode,
+    ZoneQuery,
+)
 
 ZONE_QUERY_START = actions.define("zone.query.start", gettext_lazy("专区查询开始"))
 ZONE_QUERY = actions.define("zone.query", gettext_lazy("专区查询"))
@@ -159,37 +165,50 @@ def _limits(authorization: Authorization, by, planned: engine.Plan) -> engine.Re
 
 
 def _remember(query: ZoneQuery, remember: dict, built) -> bool:
-    """Add the released cells to the register, unless a cell within fewer than k people of one
-    of them was registered while this query ran (two near-identical queries at once would each
-    have answered fresh): then nothing is released. Called under the register's lock."""
+    """Add the released numbers to the register, unless a number within fewer than k people
+    of one of them was added while this query ran (two near-identical queries at once would
+    each have answered fresh): then nothing is released. Called under the register's lock."""
     from pdao.zone.engine import history
-    from pdao.zone.models import ReleasedCell
 
-    table = remember["table"]
-    RegisterLock.objects.get_or_create(table=table)
-    RegisterLock.objects.select_for_update().get(table=table)
-    firsts = [c["sketch"]["units"][0] for c in remember["cells"]]
-    meanwhile = ReleasedCell.objects.filter(
-        table=table,
-        created_at__gte=query.created_at,
-        units__gte=min(firsts) - built.k,
-        units__lte=max(firsts) + built.k,
-    ).exclude(zone_query=query)
-    for other in meanwhile:
-        if any(
-            history.similar(c["sketch"], other.sketch, built, str(other.pk))
-            for c in remember["cells"]
-        ):
-            return False
-    ReleasedCell.objects.bulk_create(
-        ReleasedCell(
-            table=table,
-            units=c["sketch"]["units"][0],
-            sketch=c["sketch"],
-            values=c["values"],
+    lock = remember["family"]
+    RegisterLock.objects.get_or_create(family=lock)
+    RegisterLock.objects.select_for_update().get(family=lock)
+    values = remember["values"]
+    reach = built.k + built.perturbation.D
+    for family in {v["family"] for v in values}:
+        mine = [v for v in values if v["family"] == family]
+        meanwhile = policy.remembered(
+            family,
+            {c for v in mine for c in v["codes"]},
+            min(v["contributors"] for v in mine) - reach,
+            max(v["contributors"] for v in mine) + reach,
+            since=query.created_at,
+        )
+        for other in meanwhile:
+            theirs = [history.Part.from_json(p) for p in other["sketch"]["parts"]]
+            for value in mine:
+                parts = [history.Part.from_json(p) for p in value["sketch"]["parts"]]
+                if history.similar(parts, theirs, built) is not None:
+                    return False
+    created = ReleasedValue.objects.bulk_create(
+        ReleasedValue(
+            family=v["family"],
+            contributors=v["contributors"],
+            sketch=v["sketch"],
+            value=v["value"],
             zone_query=query,
         )
-        for c in remember["cells"]
+        for v in values
+    )
+    ReleasedValueCode.objects.bulk_create(
+        (
+            ReleasedValueCode(
+                released=row, family=v["family"], code=code, contributors=v["contributors"]
+            )
+            for row, v in zip(created, values, strict=True)
+            for code in v["codes"]
+        ),
+        batch_size=2000,
     )
     return True
 
@@ -220,6 +239,7 @@ def _finished(query: ZoneQuery, result, built=None) -> ZoneQuery:
             query.rows_released = len(result.rows)
             query.rows_scanned = result.rows_scanned
             query.suppressed_cells = result.suppressed_cells
+            query.near_numbers = result.near
             query.result = {
                 "columns": result.columns,
                 "rows": result.rows,
@@ -410,6 +430,7 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
             privacy_unit=result.units[0] if result.units else "",
             extra_units=list(result.units[1:]),
             one_per_unit=result.one_per_unit,
+            roots=list(result.roots),
             grade=ranked[-1] if ranked else "general_1",
             lineage=lineage,
             created_by=by,

@@ -42,11 +42,11 @@ def deliveries(traffic, n, *, at, code="ok", ip="10.0.0.8", status=200):
 
 
 def queries(authorization, n, *, decision="refused", rule="columns.unauthorized", tables=None,
-            columns=None, epsilon=0.0, at=None):  # fmt: skip
+            columns=None, epsilon=0.0, at=None, near=0):  # fmt: skip
     made = ZoneQuery.objects.bulk_create(
         ZoneQuery(authorization=authorization, sql="SELECT …", form="aggregate",
                   decision=decision, rule=rule, tables=tables or ["社保缴纳记录"],
-                  columns=columns or ["区县"], epsilon_spent=epsilon)
+                  columns=columns or ["区县"], epsilon_spent=epsilon, near_numbers=near)
         for _ in range(n)
     )  # fmt: skip
     if at is not None:
@@ -101,7 +101,7 @@ def test_probing_fires_on_repeated_refusals(traffic):
     assert alert.evidence[0]["url"].startswith("/zone/queries/")
 
 
-def test_differencing_fires_on_near_identical_queries_and_guard_refusals(traffic):
+def test_differencing_fires_on_near_identical_queries_and_numbers_one_person_apart(traffic):
     shop = traffic[0]
     queries(shop.authorization, 19, decision="released", rule="")
     assert raised("differencing") == []
@@ -109,8 +109,13 @@ def test_differencing_fires_on_near_identical_queries_and_guard_refusals(traffic
     assert len(raised("differencing")) == 1
     Alert.objects.all().delete()
     ZoneQuery.objects.all().delete()
-    queries(shop.authorization, 1, rule="differencing.history")
-    assert "差分攻击防护" in raised("differencing")[0].title
+    # Answers the register gave an earlier number's value (fewer than k people apart): pairs.
+    for n, columns in enumerate((["区县"], ["缴费金额"], ["参保月份"])):
+        queries(shop.authorization, 1, decision="released", rule="", columns=columns, near=5 + n)
+    assert raised("differencing") == []  # 18 numbers
+    queries(shop.authorization, 1, decision="released", rule="", columns=["险种"], near=2)
+    (alert,) = raised("differencing")
+    assert "20 个输出数值与此前输出相差不足 k 人" in alert.title
 
 
 def test_budget_low_fires_near_exhaustion(traffic):

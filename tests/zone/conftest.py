@@ -167,22 +167,26 @@ def live(city, tmp_path):  # noqa: F811 (the imported fixture, requested)
 
 
 class Register:
-    """The register of released cells as the platform keeps it (zone.models.ReleasedCell),
-    in memory: the engine asks it for remembered cells; what it releases is added."""
+    """The register of released values as the platform keeps it (zone.models.ReleasedValue),
+    in memory: the engine asks it for remembered numbers; what it releases is added."""
 
     def __init__(self):
-        self.cells: list[dict] = []
+        self.values: list[dict] = []
 
-    def __call__(self, table: str, least: int, most: int) -> list[dict]:
-        return [c for c in self.cells
-                if c["table"] == table and least <= c["sketch"]["units"][0] <= most]  # fmt: skip
+    def __call__(self, family: str, codes: set, least: int, most: int) -> list[dict]:
+        return [
+            v
+            for v in self.values
+            if v["family"] == family
+            and least <= v["contributors"] <= most
+            and codes & set(v["codes"])
+        ]
 
     def run(self, sql: str, policy: engine.Policy, *, form: str = "aggregate"):
         import dataclasses
 
         result = engine.run(sql, dataclasses.replace(policy, history=self), form=form)
         if isinstance(result, engine.Released) and result.remember:
-            for cell in result.remember["cells"]:
-                self.cells.append({"id": len(self.cells) + 1, "table": result.remember["table"],
-                                   "sketch": cell["sketch"], "values": cell["values"]})  # fmt: skip
+            for value in result.remember["values"]:
+                self.values.append({"id": len(self.values) + 1, **value})
         return result

@@ -490,8 +490,9 @@ def test_finding_7_renaming_a_column_to_the_unit_launders_nothing(world):
 
 def test_two_derived_datasets_differing_in_one_person_are_no_oracle(world):
     """A CASE can make two derived datasets identical except for one person's value exactly
-    when that person has a property. Shared noise would answer equal then, and only then;
-    each derived dataset keys its people afresh, so equal answers say nothing."""
+    when that person has a property (工伤 here). A computed column is never measured; counting
+    the people it marks is a pair of numbers one person apart, which the register answers
+    alike — equal whether the target has the property or not."""
     outcomes = []
     for t in world.targets:
         answers = []
@@ -502,25 +503,21 @@ def test_two_derived_datasets_differing_in_one_person_are_no_oracle(world):
                 world.policy,
                 dest_dir=world.tmp / f"flag-{t.pid}-{n}",
             )
-            table = dataclasses.replace(_derived_table(derived), bounds={"f": (0.0, 1.0)})
-            tables = {**world.policy.tables, "标记": table}
+            tables = {**world.policy.tables, "标记": _derived_table(derived)}
             policy = dataclasses.replace(world.policy, tables=tables)
-            sql = f"SELECT SUM(f) FROM 标记 WHERE 区县 = '{t.district}'"
+            refused = engine.run(
+                f"SELECT SUM(f) FROM 标记 WHERE 区县 = '{t.district}'", policy, form="aggregate"
+            )
+            assert isinstance(refused, engine.Refused) and refused.rule == "measure.computed"
+            sql = f"SELECT COUNT(*) FROM 标记 WHERE 区县 = '{t.district}' AND f = 1"
             answers.append(_first(world.zone(sql, policy=policy)))
         outcomes.append((t.flag, answers[0] == answers[1]))
-    # With shared keys the answers would be equal for all twenty targets without the flag and
-    # for none with it. Here equality comes by chance (the sum moves by whole units), as often
-    # either way.
-    without = [equal for flag, equal in outcomes if not flag]
-    with_ = [equal for flag, equal in outcomes if flag]
-    assert sum(without) <= len(without) // 2, outcomes
-    assert abs(sum(without) / len(without) - sum(with_) / len(with_)) < 0.4, outcomes
+    assert all(equal for _flag, equal in outcomes), outcomes
 
 
-def test_a_sum_over_one_persons_values_is_suppressed_whether_or_not_they_have_any(world):
-    """A derived column that is zero for everyone but the target (when the target has the
-    property) sums to the target's value or to 0: a sum needs k people with a non-zero value,
-    so both come out suppressed."""
+def test_a_column_marking_one_person_counts_nothing_whether_or_not_they_have_it(world):
+    """A derived column that marks the target alone (when the target has the property): the
+    people it marks are one or none, fewer than k either way."""
     for t in world.targets[:6]:
         derived = engine.materialise(
             f"SELECT 个人编号, 区县, MAX(CASE WHEN {t.signature} AND 险种 = '工伤' "
@@ -528,9 +525,131 @@ def test_a_sum_over_one_persons_values_is_suppressed_whether_or_not_they_have_an
             world.policy,
             dest_dir=world.tmp / f"one-{t.pid}",
         )
-        table = dataclasses.replace(_derived_table(derived), bounds={"f": (0.0, 1.0)})
-        policy = dataclasses.replace(world.policy, tables={**world.policy.tables, "单人": table})
-        assert world.zone("SELECT SUM(f), COUNT(*) FROM 单人", policy=policy)[0][0] is None
+        tables = {**world.policy.tables, "单人": _derived_table(derived)}
+        policy = dataclasses.replace(world.policy, tables=tables)
+        assert world.zone("SELECT COUNT(*) FROM 单人 WHERE f = 1", policy=policy) == []
+        assert world.zone("SELECT f, COUNT(*) FROM 单人 GROUP BY f", policy=policy) == [
+            [0, world.zone("SELECT COUNT(*) FROM 单人", policy=policy)[0][0]]
+        ]  # the group of one is left out and the other answered as the whole
+
+
+# --- Derived datasets change rows, never one person's value --------------------------------
+
+
+def test_a_computed_column_is_never_counted_or_summed(world):
+    """A computed column can be anything of a row — zero or empty for the target alone — so
+    measuring it beside the original would be a pair one person apart built at will."""
+    t = world.targets[0]
+    derived = engine.materialise(
+        f"SELECT 个人编号, 区县, 缴费基数, CASE WHEN {t.signature} THEN 0 ELSE 缴费基数 END "
+        f"AS 额, CASE WHEN {t.signature} THEN NULL ELSE 1 END AS 记 FROM 社保",
+        world.policy,
+        dest_dir=world.tmp / "computed",
+    )
+    assert derived.columns["额"]["plain"] is False and derived.columns["缴费基数"]["plain"]
+    table = _derived_table(derived)
+    table = dataclasses.replace(table, bounds={**table.bounds, "额": (0.0, 30_000.0)})
+    policy = dataclasses.replace(world.policy, tables={**world.policy.tables, "改": table})
+    for sql in ("SELECT SUM(额) FROM 改", "SELECT AVG(额) FROM 改", "SELECT COUNT(记) FROM 改"):
+        result = engine.run(sql, policy, form="aggregate")
+        assert isinstance(result, engine.Refused) and result.rule == "measure.computed", sql
+    assert world.zone("SELECT 区县, COUNT(*) FROM 改 WHERE 记 = 1 GROUP BY 区县", policy=policy)
+
+
+def test_a_derived_copy_that_leaves_the_target_out_is_the_copy_with_them(world):
+    """Filters of a derived dataset are judged like a query's: a condition that changes it
+    by fewer than k people is disregarded, so the copy "without the target" has them, and as
+    it keeps its sources' unit keys it answers exactly as the source does — in every copy."""
+    estimates = []
+    for t in world.targets[:10]:
+        found = []
+        for copy in range(2):
+            derived = engine.materialise(
+                f"SELECT 个人编号, 区县, 缴费基数 FROM 社保 WHERE NOT {t.signature}",
+                world.policy,
+                dest_dir=world.tmp / f"without-{t.pid}-{copy}",
+            )
+            tables = {**world.policy.tables, "去": _derived_table(derived)}
+            policy = dataclasses.replace(world.policy, tables=tables)
+            sums = [f"SELECT SUM(缴费基数) FROM {name} WHERE 区县 = '{t.district}'"
+                    for name in ("社保", "去")]  # fmt: skip
+            pair = [_first(world.unregistered(sql, policy=policy)) for sql in sums]
+            found.append(pair[0] - pair[1])
+        estimates.append(statistics.fmean(found))
+    assert estimates == [0.0] * 10
+    t = world.targets[0]
+    plain = [world.plain(f"SELECT SUM(缴费基数) FROM 社保 WHERE 区县 = '{t.district}' {extra}")
+             for extra in ("", f"AND NOT {t.signature}")]  # fmt: skip
+    assert plain[0][0][0] - plain[1][0][0] == t.total  # the control
+
+
+def test_derived_copies_cut_at_the_targets_value_agree(world):
+    """Two derived copies cut at `>= v` and `> v` (each condition changes thousands, so both
+    stand) differ exactly by the people who pay v. The copies keep the source's unit keys, so
+    their numbers meet in the register and the pair agrees; without it, it would not."""
+    revealing, told = 0, 0
+    for t in world.targets[:12]:
+        tables = dict(world.policy.tables)
+        for name, op in (("高于等于", ">="), ("高于", ">")):
+            derived = engine.materialise(
+                f"SELECT 个人编号, 区县, 缴费基数 FROM 社保 WHERE 缴费基数 {op} {t.monthly}",
+                world.policy,
+                dest_dir=world.tmp / f"cut-{t.pid}-{name}",
+            )
+            tables[name] = _derived_table(derived)
+        policy = dataclasses.replace(world.policy, tables=tables)
+        pair = [f"SELECT SUM(缴费基数), COUNT(*) FROM {name} WHERE 区县 = '{t.district}'"
+                for name in ("高于等于", "高于")]  # fmt: skip
+        alone = [world.unregistered(sql, policy=policy)[0] for sql in pair]
+        revealing += alone[0] != alone[1]
+        answers = [world.zone(sql, policy=policy)[0] for sql in pair]
+        told += answers[0] != answers[1]
+    assert revealing == 12 and told == 0
+
+
+@pytest.fixture(scope="module")
+def padded(tmp_path_factory):
+    """A small table where people contribute nothing: 300 people in 甲 with amounts 1000–3990
+    (the target alone pays 2345, in two rows), 300 in 乙 with 0."""
+    directory = tmp_path_factory.mktemp("padded")
+    raw = directory / "raw.parquet"
+    con = duckdb.connect()
+    con.execute(f"""COPY (
+        SELECT 'Q' || lpad(p::VARCHAR, 4, '0') AS 编号, CASE WHEN p < 300 THEN '甲' ELSE '乙' END
+               AS 区, CASE WHEN p < 300 THEN 1000.0 + 10 * p ELSE 0.0 END AS 金额
+        FROM range(600) t(p) WHERE p <> 134
+        UNION ALL SELECT 'Q0134', '甲', 2345.0 FROM range(2)
+    ) TO '{raw}' (FORMAT PARQUET)""")
+    con.close()
+    prepared = engine.prepare(raw, directory / "zone.parquet", units=["编号"],
+                              noise_key=NOISE_KEY)  # fmt: skip
+    every = frozenset(engine.FORMS)
+    table = engine.TablePolicy(
+        path=prepared.path,
+        columns={"编号": every, "区": every, "金额": every},
+        types={"编号": "VARCHAR", "区": "VARCHAR", "金额": "DOUBLE"},
+        privacy_unit="编号",
+        identifiers=frozenset({"编号"}),
+        bounds={"金额": (0.0, 5000.0)},
+    )
+    return engine.Policy(tables={"账": table}, noise_key=NOISE_KEY, timeout_seconds=20)
+
+
+def test_padding_a_sum_with_people_who_contribute_nothing_finds_no_new_pair(padded):
+    """The pair is one person apart in what it sums, and hundreds apart in who is in the cell:
+    the register compares contributions, not cells. And in one answer, a count of rows and a
+    count of people one row apart (the target's second row) agree too."""
+    register = Register()
+    pair = [
+        "SELECT SUM(金额) FROM 账 WHERE 区 = '甲' AND 金额 >= 2345",
+        "SELECT SUM(金额) FROM 账 WHERE (区 = '甲' AND 金额 > 2345) OR 区 = '乙'",
+    ]
+    alone = [engine.run(sql, padded, form="aggregate").rows[0][0] for sql in pair]
+    assert alone[0] != alone[1]  # without the register: a fresh pair, the target's 4690 apart
+    answers = [register.run(sql, padded).rows[0][0] for sql in pair]
+    assert answers[0] == answers[1]
+    both = register.run("SELECT COUNT(*), COUNT(DISTINCT 编号) FROM 账 WHERE 区 = '甲'", padded)
+    assert both.rows[0][0] == both.rows[0][1]  # 301 rows, 300 people in truth
 
 
 def _derived_table(derived: engine.Derived) -> engine.TablePolicy:
@@ -545,6 +664,8 @@ def _derived_table(derived: engine.Derived) -> engine.TablePolicy:
         bounds={c: tuple(v["bounds"]) for c, v in columns.items() if v["bounds"]},
         categories={c: tuple(v["categories"]) for c, v in columns.items() if v["categories"]},
         derived=True,
+        roots=derived.roots,
+        computed=frozenset(c for c, v in columns.items() if not v["plain"]),
     )
 
 

@@ -342,3 +342,84 @@ def test_derived_datasets_a_day_are_limited(city, live, settings):
         services.save_derived(live, by=city.operator, name=f"均值{n}", sql=sql)
     with pytest.raises(RuleViolation, match="每日上限"):
         services.save_derived(live, by=city.operator, name="均值2", sql=sql)
+
+
+THRESHOLDS = [
+    f"SELECT SUM(缴费金额), COUNT(*) FROM 社保缴纳记录 WHERE 区县 = '城中区' AND 缴费金额 {op} 4000"
+    for op in (">=", ">")  # one person pays 4000: the two cells differ by them alone
+]
+
+
+def test_the_register_answers_numbers_one_person_apart_alike(city, live):
+    from pdao.zone.models import ReleasedValue, ReleasedValueCode
+
+    first = services.run_query(live, by=city.operator, sql=THRESHOLDS[0], form="aggregate")
+    assert first.decision == "released"
+    kept = ReleasedValue.objects.filter(zone_query=first)
+    assert kept.count() == 3  # the count of people, of rows, and the sum
+    assert ReleasedValueCode.objects.filter(released__zone_query=first).count() == 3 * 24
+    for sketch in kept.values_list("sketch", flat=True):
+        assert set(sketch) == {"parts"} and set(sketch["parts"][0]) == {"n", "key", "buckets"}
+    second = services.run_query(live, by=city.operator, sql=THRESHOLDS[1], form="aggregate")
+    assert second.result["rows"] == first.result["rows"]
+    assert any("沿用此前的输出" in note for note in second.result["notes"])
+    # The same set asked again adds nothing to the register.
+    services.run_query(live, by=city.operator, sql=THRESHOLDS[0], form="aggregate")
+    assert ReleasedValue.objects.count() == 3 + 3
+
+
+def test_a_close_number_registered_while_a_query_ran_withholds_its_answer(city, live, monkeypatch):
+    """Two near-identical queries at once would each answer afresh: the second to finish is
+    refused (and can simply be asked again)."""
+    from pdao.zone import engine
+
+    real = engine.execute
+
+    def meanwhile(planned, built):
+        result = real(planned, built)
+        monkeypatch.setattr(engine, "execute", real)
+        other = services.run_query(live, by=city.operator, sql=THRESHOLDS[1], form="aggregate")
+        assert other.decision == "released"
+        return result
+
+    monkeypatch.setattr(engine, "execute", meanwhile)
+    query = services.run_query(live, by=city.operator, sql=THRESHOLDS[0], form="aggregate")
+    assert (query.decision, query.rule) == ("refused", "limits.concurrent")
+    again = services.run_query(live, by=city.operator, sql=THRESHOLDS[0], form="aggregate")
+    assert again.decision == "released"
+    assert (
+        again.result["rows"]
+        == ZoneQuery.objects.get(sql=THRESHOLDS[1], decision="released").result["rows"]
+    )
+
+
+def test_a_derived_datasets_computed_columns_group_and_filter_but_are_never_measured(city, live):
+    derived = services.save_derived(
+        live,
+        by=city.operator,
+        name="档次",
+        sql="SELECT 身份证号, 区县, 缴费金额, CASE WHEN 缴费金额 >= 4500 THEN '高' ELSE '低' "
+        "END AS 档, 缴费金额 * 0.08 AS 个人缴纳 FROM 社保缴纳记录 WHERE 缴费金额 <> 4000",
+    )
+    from pdao.authorization import access
+
+    built = policy.derived_policy(derived)
+    source = policy.build(live, access.grant(live)).tables["社保缴纳记录"]
+    assert built.computed == {"档", "个人缴纳"} and built.roots == source.roots
+    for sql in ("SELECT SUM(个人缴纳) FROM 档次", "SELECT COUNT(档) FROM 档次"):
+        query = services.run_query(live, by=city.operator, sql=sql, form="aggregate")
+        assert (query.decision, query.rule) == ("refused", "measure.computed"), sql
+    grouped = services.run_query(
+        live, by=city.operator, form="aggregate",
+        sql="SELECT 档, COUNT(*), SUM(缴费金额) FROM 档次 GROUP BY 档",
+    )  # fmt: skip
+    assert grouped.decision == "released" and len(grouped.result["rows"]) == 2
+    # `缴费金额 <> 4000` leaves out one person: disregarded, the dataset has them.
+    whole = services.run_query(
+        live, by=city.operator, form="aggregate",
+        sql="SELECT SUM(缴费金额) FROM 社保缴纳记录",
+    )  # fmt: skip
+    copy = services.run_query(
+        live, by=city.operator, form="aggregate", sql="SELECT SUM(缴费金额) FROM 档次"
+    )
+    assert copy.result["rows"] == whole.result["rows"]

@@ -178,6 +178,7 @@ def execute(planned: Plan, policy: Policy) -> Released | Refused:
         seconds=time.perf_counter() - started,
         cells=result.get("cells", []),
         remember=result.get("remember"),
+        near=result.get("near", 0),
     )
 
 

@@ -108,6 +108,26 @@ def views(query: m.Query, policy: Policy, extra: dict[str, set] | None = None) -
     }
 
 
+def unit_hash(unit: str, contribution: str, *, whole: bool = False) -> str:
+    """A unit's hash for one number: of (unit key, contribution as a double, rounded to four
+    places), so that a count and a sum of ones, or a column and its copy, hash alike
+    (history.py). `whole`: the contribution is a count (a whole number: nothing to round)."""
+    if contribution == "1":
+        return f"hash({unit}, 1.0::DOUBLE)"
+    if whole:
+        return f"hash({unit}, CAST({contribution} AS DOUBLE))"
+    return f"hash({unit}, round(CAST({contribution} AS DOUBLE), 4))"
+
+
+def _codes(column: str, name: str) -> str:
+    """The smallest of each bucket's smallest unit key among a number's contributors, at most
+    CODES of them (history.py: two sets fewer than CODES people apart share one)."""
+    return (
+        f"list_slice(list_sort(list({column}) FILTER (WHERE {column} IS NOT NULL)), "
+        f"1, {history.CODES}) AS {name}"
+    )
+
+
 def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_Input],
               fast: bool, where_sql: str | None = None) -> str:  # fmt: skip
     keys = [f"{sql.operand(k)} AS k{i}" for i, k in enumerate(query.keys)]
@@ -131,87 +151,100 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
         return f"WITH base AS ({base}) SELECT {', '.join([*key_names, *measures])} FROM base{group}"
     n = max(1, int(policy.dominance_n))
     k = int(policy.k)
-    if fast:  # one row per unit: each row is a unit's whole contribution
-        one = "1::BIGINT"
-        cells = [
-            "count(*) AS units0",
-            f"sum(hash(u0, {one})) % {M} AS ukey0",
-            f"histogram(CAST(u0 % {history.BUCKETS} AS UTINYINT)) AS hist0",
-            "count(*) AS rows",
-            f"{one} AS rmax0",
-            f"sum(hash(u0, {one})) % {M} AS rkey0",
-        ]
-        for j, item in enumerate(inputs):
-            cells += [
-                f"count(x{j}) AS n{j}",
-                f"max(CASE WHEN x{j} IS NULL THEN 0 ELSE 1 END)::BIGINT AS nmax{j}_0",
-                f"coalesce(sum(CASE WHEN x{j} IS NOT NULL THEN hash(u0, {one}) END) % {M}, 0) "
-                f"AS nkey{j}_0",
-                f"count(x{j}) AS nn{j}_0",  # people with a value: as many as values here
-                f"coalesce(sum(CASE WHEN x{j} IS NOT NULL THEN hash(u0, {one}) END) % {M}, 0) "
-                f"AS nnkey{j}_0",
-            ]
-            if item.sum:
-                cells += [
-                    f"sum(x{j}) AS s{j}",
-                    f"max(abs(x{j}), {n}) AS top{j}_0",
-                    f"sum(abs(x{j})) AS abs{j}_0",
-                    f"coalesce(sum(CASE WHEN x{j} <> 0 THEN hash(u0, round(x{j}, 4)) END) % {M}, 0)"
-                    f" AS skey{j}_0",
-                    f"count(*) FILTER (WHERE x{j} <> 0) AS nz{j}_0",
-                    f"coalesce(sum(CASE WHEN x{j} <> 0 THEN hash(u0, {one}) END) % {M}, 0) "
-                    f"AS nzkey{j}_0",
-                ]
-        return (
-            f"WITH base AS ({base}) SELECT {', '.join([*key_names, *cells])} FROM base{group} "
-            f"HAVING count(*) >= {k}"
-        )
     ctes = [f"base AS ({base})"]
     selects = []
     for i, _unit in enumerate(units):
-        per = ["count(*) AS r"]
-        for j, item in enumerate(inputs):
-            per.append(f"count(x{j}) AS n{j}")
-            if item.sum:
-                per.append(f"sum(x{j}) AS s{j}")
-        ctes.append(
-            f"per{i} AS (SELECT {', '.join([*key_names, f'u{i} AS u', *per])} FROM base "
-            f"GROUP BY {', '.join([*key_names, f'u{i}'])})"
-        )
+        by = ", ".join([*key_names, "b"])
+        if fast:  # one row per unit: each row is a unit's whole contribution
+            per = ["1::BIGINT AS r"]
+            for j, item in enumerate(inputs):
+                per.append(f"CASE WHEN x{j} IS NULL THEN 0 ELSE 1 END::BIGINT AS n{j}")
+                if item.sum:
+                    per.append(f"x{j} AS s{j}")
+            ctes.append(f"per{i} AS (SELECT {', '.join([*key_names, 'u0 AS u', *per])} FROM base)")
+        else:
+            per = ["count(*) AS r"]
+            for j, item in enumerate(inputs):
+                per.append(f"count(x{j}) AS n{j}")
+                if item.sum:
+                    per.append(f"sum(x{j}) AS s{j}")
+            ctes.append(
+                f"per{i} AS (SELECT {', '.join([*key_names, f'u{i} AS u', *per])} FROM base "
+                f"GROUP BY {', '.join([*key_names, f'u{i}'])})"
+            )
+        # Each unit's contribution to each number, summed per bucket of unit keys (the
+        # register's sketch, history.py) and then per cell; one pass over the units.
+        buckets = [
+            f"CAST(u % {history.BUCKETS} AS UTINYINT) AS b",
+            "count(*) AS units",
+            f"sum({unit_hash('u', '1')}) AS hp",
+            "min(u) AS cp",
+            "sum(r) AS rows",
+            "max(r) AS rmax",
+            f"sum({unit_hash('u', 'r', whole=True)}) AS hr",
+        ]
         cells = [
-            f"count(*) AS units{i}",
-            f"sum(hash(u, 1::BIGINT)) % {M} AS ukey{i}",
-            f"histogram(CAST(u % {history.BUCKETS} AS UTINYINT)) AS hist{i}",
-            f"max(r) AS rmax{i}",
-            f"sum(hash(u, r)) % {M} AS rkey{i}",
+            "sum(units) AS units{i}",
+            f"sum(hp) % {M} AS ukey{i}",
+            "list(b ORDER BY b) AS bs{i}",
+            f"list(hp % {M} ORDER BY b) AS hp{i}",
+            _codes("cp", f"cp{i}"),
+            "max(rmax) AS rmax{i}",
+            f"sum(hr) % {M} AS rkey{i}",
+            f"list(hr % {M} ORDER BY b) AS hr{i}",
         ]
         if i == 0:
-            cells.append("sum(r) AS rows")
+            cells.append("sum(rows) AS rows")
         for j, item in enumerate(inputs):
+            has = f"FILTER (WHERE n{j} > 0)"
+            buckets += [
+                f"sum(n{j}) AS n{j}",
+                f"max(n{j}) AS nmax{j}",
+                f"count(*) {has} AS nn{j}",
+                f"sum({unit_hash('u', f'n{j}', whole=True)}) {has} AS hn{j}",
+                f"sum({unit_hash('u', '1')}) {has} AS hnn{j}",
+                f"min(u) {has} AS cn{j}",
+            ]
             cells += [
-                f"max(n{j}) AS nmax{j}_{i}",
-                f"coalesce(sum(CASE WHEN n{j} > 0 THEN hash(u, n{j}) END) % {M}, 0) AS nkey{j}_{i}",
-                f"count(*) FILTER (WHERE n{j} > 0) AS nn{j}_{i}",
-                f"coalesce(sum(CASE WHEN n{j} > 0 THEN hash(u, 1::BIGINT) END) % {M}, 0) "
-                f"AS nnkey{j}_{i}",
+                f"max(nmax{j}) AS nmax{j}_{i}",
+                f"sum(nn{j}) AS nn{j}_{i}",
+                f"coalesce(sum(hnn{j}) % {M}, 0) AS nnkey{j}_{i}",
+                f"coalesce(sum(hn{j}) % {M}, 0) AS nkey{j}_{i}",
+                f"list(coalesce(hn{j} % {M}, 0) ORDER BY b) AS hn{j}_{i}",
+                _codes(f"cn{j}", f"cn{j}_{i}"),
             ]
             if i == 0:
                 cells.append(f"sum(n{j}) AS n{j}")
             if item.sum:
+                nonzero = f"FILTER (WHERE s{j} <> 0)"
+                buckets += [
+                    f"sum(s{j}) AS s{j}",
+                    f"max(abs(s{j}), {n}) AS top{j}",
+                    f"sum(abs(s{j})) AS abs{j}",
+                    f"count(*) {nonzero} AS nz{j}",
+                    f"sum({unit_hash('u', f's{j}')}) {nonzero} AS hs{j}",
+                    f"sum({unit_hash('u', '1')}) {nonzero} AS hnz{j}",
+                    f"min(u) {nonzero} AS cs{j}",
+                ]
                 cells += [
-                    f"max(abs(s{j}), {n}) AS top{j}_{i}",
-                    f"sum(abs(s{j})) AS abs{j}_{i}",
-                    f"coalesce(sum(CASE WHEN s{j} <> 0 THEN hash(u, round(s{j}, 4)) END) % {M}, 0)"
-                    f" AS skey{j}_{i}",
-                    f"count(*) FILTER (WHERE s{j} <> 0) AS nz{j}_{i}",
-                    f"coalesce(sum(CASE WHEN s{j} <> 0 THEN hash(u, 1::BIGINT) END) % {M}, 0) "
-                    f"AS nzkey{j}_{i}",
+                    f"list_slice(list_reverse_sort(flatten(list(top{j}) FILTER "
+                    f"(WHERE top{j} IS NOT NULL))), 1, {n}) AS top{j}_{i}",
+                    f"sum(abs{j}) AS abs{j}_{i}",
+                    f"sum(nz{j}) AS nz{j}_{i}",
+                    f"coalesce(sum(hnz{j}) % {M}, 0) AS nzkey{j}_{i}",
+                    f"coalesce(sum(hs{j}) % {M}, 0) AS skey{j}_{i}",
+                    f"list(coalesce(hs{j} % {M}, 0) ORDER BY b) AS hs{j}_{i}",
+                    _codes(f"cs{j}", f"cs{j}_{i}"),
                 ]
                 if i == 0:
                     cells.append(f"sum(s{j}) AS s{j}")
+        cells = [c.replace("{i}", str(i)) for c in cells]
         ctes.append(
-            f"cell{i} AS (SELECT {', '.join([*key_names, *cells])} FROM per{i}{group} "
-            f"HAVING count(*) >= {k})"
+            f"bk{i} AS (SELECT {', '.join([*key_names, *buckets])} FROM per{i} GROUP BY {by})"
+        )
+        ctes.append(
+            f"cell{i} AS (SELECT {', '.join([*key_names, *cells])} FROM bk{i}{group} "
+            f"HAVING sum(units) >= {k})"
         )
         selects.append(f"cell{i}")
     joined = selects[0]
@@ -276,81 +309,19 @@ def _low_effects(query, policy, con, units, inputs, fast, names, raw, tables) ->
 
 def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
     p = policy.perturbation
-    noise = {"noise_key": policy.noise_key, "D": p.D, "V": p.V, "mu": p.mu}
-    index_of = {(i.col.table, i.col.name, i.col.alias): j for j, i in enumerate(inputs)}
-    unit_index = {(u.alias, u.column): i for i, u in enumerate(units)}
-    released, reasons, cells, suppressed, sketches = [], [], [], 0, []
-    for row in raw:
-        r = dict(zip(names, row, strict=True))
-        keys = [_plain(r[f"k{i}"]) for i in range(len(query.keys))]
-        where = "/".join("∅" if v is None else str(v) for v in keys) or "合计"
-        values: list = []
-        if units:
-            perturbed_units = [
-                cellkey.perturb_count(r[f"units{i}"], 1, r[f"ukey{i}"], **noise)
-                for i in range(len(units))
-            ]
-            if min(perturbed_units) < policy.k:
-                continue
-        for measure in query.measures:
-            if not units:
-                values.append(_exact(measure, r, index_of))
-                continue
-            if measure.kind == "units":
-                values.append(perturbed_units[unit_index[(measure.col.alias, measure.col.name)]])
-                continue
-            if measure.kind == "count":
-                largest = max(r[f"rmax{i}"] for i in range(len(units)))
-                key = sum(int(r[f"rkey{i}"]) for i in range(len(units)))
-                values.append(cellkey.perturb_count(r["rows"], largest, key, **noise))
-                continue
-            j = index_of[(measure.col.table, measure.col.name, measure.col.alias)]
-            count = _count(r, j, len(units), noise)
-            # A count of values or a sum is about the people who have one (or a non-zero one):
-            # fewer than k of them and it is about those few, whatever the cell's size.
-            few = _few(r, "nn", j, len(units), policy, noise)
-            if not few and measure.kind != "count_col":
-                few = _few(r, "nz", j, len(units), policy, noise)
-            if few:
-                suppressed += 1
-                reasons.append(f"{where}「{measure.label}」:有取值的隐私单元少于 {policy.k} 个")
-                values.append(None)
-                continue
-            if measure.kind == "count_col":
-                values.append(count)
-                continue
-            why = _dominated(r, j, len(units), policy)
-            if why:
-                suppressed += 1
-                reasons.append(f"{where}「{measure.label}」:{why}")
-                values.append(None)
-                continue
-            largest = max((r[f"top{j}_{i}"] or [0])[0] for i in range(len(units)))
-            key = sum(int(r[f"skey{j}_{i}"]) for i in range(len(units)))
-            total = cellkey.perturb_sum(r[f"s{j}"] or 0.0, largest, key, **noise)
-            if measure.kind == "sum":
-                values.append(_money(total, measure.col.type))
-            else:
-                values.append(round(total / count, 4) if count and count > 0 else None)
-        released.append((keys, values, [r.get(f"units{i}") for i in range(len(units))]))
-        if units:
-            sketches.append(history.sketch(r, len(units)))
-    remember = []
-    if units and policy.history is not None and released:
-        table_key = history.table_key(query, policy)
-        labels = [m_.label for m_ in query.measures]
-        values_of = [dict(zip(labels, values, strict=True)) for _k, values, _c in released]
-        agreed = history.agree(table_key, sketches, values_of, policy)
-        for n, (keys, _values, counted) in enumerate(released):
-            released[n] = (keys, [agreed[n].get(label) for label in labels], counted)
-            remember.append({"sketch": sketches[n], "values": agreed[n]})
-        reasons = [
-            f"{'/'.join('∅' if v is None else str(v) for v in keys) or '合计'}「{label}」:已抑制"
-            for keys, values, _c in released
-            for label, value in zip(labels, values, strict=True)
-            if value is None
+    found = [dict(zip(names, row, strict=True)) for row in raw]
+    remember = None
+    if not units:
+        index_of = {(i.col.table, i.col.name, i.col.alias): j for j, i in enumerate(inputs)}
+        released = [
+            (_keys(query, r), [_exact(measure, r, index_of) for measure in query.measures], [])
+            for r in found
         ]
-        suppressed = len(reasons)
+        reasons = []
+    else:
+        released, reasons, remember = _perturbed(query, policy, units, inputs, found)
+    suppressed, cells = len(reasons), []
+    near = len([v for v in remember["values"] if not v["fresh"]]) if remember else 0
     # Groups left out whole (fewer than k people, or so after perturbation) are neither
     # counted nor named: their number would say how many small groups there are.
     rows = []
@@ -376,6 +347,8 @@ def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
             f"求和按该单元格最大个体贡献的 {p.mu:g} 倍尺度扰动,平均值为扰动后的和除以扰动后"
             "的计数;同一单元格每次得到相同的扰动。"
         )
+        if policy.history is not None:
+            notes.append(f"与此前输出的数值相比,贡献者相差不足 {policy.k} 人的数值沿用此前的输出。")
     else:
         notes.append("数据表声明为非个人数据,结果为精确值。")
     return {
@@ -385,11 +358,151 @@ def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
         "suppression": reasons[:200],
         "notes": notes,
         "cells": cells,
-        "remember": {"table": history.table_key(query, policy), "cells": remember}
-        if remember
-        else None,
+        "remember": remember,
+        "near": near,
         "epsilon_left": policy.epsilon_left,
     }
+
+
+def _keys(query: m.Query, r: dict) -> list:
+    return [_plain(r[f"k{i}"]) for i in range(len(query.keys))]
+
+
+def _perturbed(query, policy, units, inputs, found) -> tuple[list, list, dict | None]:
+    """Each cell's numbers perturbed (cellkey.py), or suppressed; then, with the register, each
+    number within fewer than k people of a remembered one given that one's value (history.py);
+    cells whose count of people is below k after that are left out."""
+    p = policy.perturbation
+    noise = {"noise_key": policy.noise_key, "D": p.D, "V": p.V, "mu": p.mu}
+    index_of = {(i.col.table, i.col.name, i.col.alias): j for j, i in enumerate(inputs)}
+    unit_index = {(u.alias, u.column): i for i, u in enumerate(units)}
+    register = policy.history is not None
+    family = history.family(query, policy, units)
+    kinds = tuple(range(len(units)))
+    wanted = {m_.kind for m_ in query.measures}
+    cells = []
+    for r in found:
+        keys = _keys(query, r)
+        where = "/".join("∅" if v is None else str(v) for v in keys) or "合计"
+        numbers: dict[str, history.Number] = {}
+        why: dict[str, str] = {}
+        for i in kinds:
+            numbers[f"u{i}"] = history.Number(
+                history.scoped(family, (i,)),
+                _parts(r, "units{i}", "ukey{i}", "hp{i}", "cp{i}", (i,)),
+                cellkey.perturb_count(r[f"units{i}"], 1, r[f"ukey{i}"], **noise),
+            )
+        if "count" in wanted:
+            largest = max(r[f"rmax{i}"] for i in kinds)
+            key = sum(int(r[f"rkey{i}"]) for i in kinds)
+            numbers["rows"] = history.Number(
+                history.scoped(family, kinds),
+                _parts(r, "units{i}", "rkey{i}", "hr{i}", "cp{i}", kinds),
+                cellkey.perturb_count(r["rows"], largest, key, **noise),
+            )
+        for j, item in enumerate(inputs):
+            label = next(
+                m_.label
+                for m_ in query.measures
+                if m_.col is not None
+                and (m_.col.table, m_.col.name, m_.col.alias)
+                == (item.col.table, item.col.name, item.col.alias)
+            )
+            # A count of values or a sum is about the people who have one (or a non-zero one):
+            # fewer than k of them and it is about those few, whatever the cell's size.
+            few = _few(r, "nn", j, len(kinds), policy, noise)
+            counted = None if few else _count(r, j, len(kinds), noise)
+            if few:
+                why[f"n{j}"] = f"{where}「{label}」:有取值的隐私单元少于 {policy.k} 个"
+            numbers[f"n{j}"] = history.Number(
+                history.scoped(family, kinds),
+                _parts(r, f"nn{j}_{{i}}", f"nkey{j}_{{i}}", f"hn{j}_{{i}}", f"cn{j}_{{i}}", kinds),
+                counted,
+            )
+            if not item.sum:
+                continue
+            total = None
+            reason = why.get(f"n{j}") or (
+                f"{where}「{label}」:有非零取值的隐私单元少于 {policy.k} 个"
+                if _few(r, "nz", j, len(kinds), policy, noise)
+                else ""
+            )
+            if not reason:
+                dominated = _dominated(r, j, len(kinds), policy)
+                reason = f"{where}「{label}」:{dominated}" if dominated else ""
+            if reason:
+                why[f"s{j}"] = reason
+            else:
+                largest = max((r[f"top{j}_{i}"] or [0])[0] for i in kinds)
+                key = sum(int(r[f"skey{j}_{i}"]) for i in kinds)
+                total = cellkey.perturb_sum(r[f"s{j}"] or 0.0, largest, key, **noise)
+            numbers[f"s{j}"] = history.Number(
+                history.scoped(family, kinds),
+                _parts(r, f"nz{j}_{{i}}", f"skey{j}_{{i}}", f"hs{j}_{{i}}", f"cs{j}_{{i}}", kinds),
+                total,
+            )
+        cells.append((keys, r, numbers, why))
+    # First the counts of people (a cell below k is left out), then the rest of the cells kept.
+    people = [n for _k, _r, numbers, _w in cells for name, n in numbers.items() if name[0] == "u"]
+    _agree(people, policy, register)
+    kept = [c for c in cells if min(c[2][f"u{i}"].agreed for i in kinds) >= policy.k]
+    rest = [n for _k, _r, numbers, _w in kept for name, n in numbers.items() if name[0] != "u"]
+    _agree(rest, policy, register, before=people)
+    released, reasons, remember = [], [], []
+    for keys, r, numbers, why in kept:
+        values = []
+        where = "/".join("∅" if v is None else str(v) for v in keys) or "合计"
+        for measure in query.measures:
+            if measure.kind == "units":
+                kind = unit_index[(measure.col.alias, measure.col.name)]
+                values.append(numbers[f"u{kind}"].agreed)
+                continue
+            if measure.kind == "count":
+                values.append(numbers["rows"].agreed)
+                continue
+            j = index_of[(measure.col.table, measure.col.name, measure.col.alias)]
+            count = numbers[f"n{j}"].agreed
+            if measure.kind == "count_col":
+                values.append(count)
+                if count is None and not register:
+                    reasons.append(why.get(f"n{j}", ""))
+                continue
+            total = numbers[f"s{j}"].agreed
+            if total is None or count is None:
+                values.append(None)
+                if not register:
+                    reasons.append(why.get(f"s{j}") or why.get(f"n{j}") or "")
+            elif measure.kind == "sum":
+                values.append(_money(total, measure.col.type))
+            else:
+                values.append(round(total / count, 4) if count > 0 else None)
+        released.append((keys, values, [r.get(f"units{i}") for i in kinds]))
+        if register:
+            remember += [n.remember() for n in numbers.values() if n.new]
+            # A value may be another answer's: say only which cell is withheld, not why.
+            reasons += [
+                f"{where}「{measure.label}」:已抑制"
+                for measure, value in zip(query.measures, values, strict=True)
+                if value is None
+            ]
+    return released, reasons, ({"family": family, "values": remember} if remember else None)
+
+
+def _parts(r: dict, contributors: str, key: str, hashes: str, codes: str, kinds) -> list:
+    """A number's parts per kind of unit, from the columns named by the templates."""
+    return [
+        history.part(r[contributors.format(i=i)], r[key.format(i=i)], r[f"bs{i}"],
+                     r[hashes.format(i=i)], r[codes.format(i=i)])
+        for i in kinds
+    ]  # fmt: skip
+
+
+def _agree(numbers: list, policy: Policy, register: bool, before: list = ()) -> None:
+    if register and numbers:
+        history.agree(numbers, policy, before)
+        return
+    for number in numbers:
+        number.agreed, number.fresh, number.apart = number.value, True, None
 
 
 def _count(r: dict, j: int, kinds: int, noise: dict) -> int:
@@ -513,4 +626,4 @@ def _sortable(value, desc: bool):
     return (1, str(value))
 
 
-__all__ = ["answer", "evaluate", "from_clause", "units_of", "views"]
+__all__ = ["answer", "evaluate", "from_clause", "unit_hash", "units_of", "views"]

@@ -21,12 +21,11 @@ into another person's row, so a derived table's units are counted truly when it 
 from __future__ import annotations
 
 import hashlib
-import secrets
 
 import duckdb
 from sqlglot import exp
 
-from pdao.zone.engine import aggregate, cellkey, connect, sql
+from pdao.zone.engine import aggregate, cellkey, connect, led, sql
 from pdao.zone.engine import model as m
 from pdao.zone.engine.errors import refuse
 from pdao.zone.engine.translate import Scope, check_clauses, sources_of, where_of
@@ -195,17 +194,28 @@ def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) 
     # SQL: computed columns under TRY; aggregates in an inner query, arithmetic over them after.
     query = m.Query(form="derive", sources=tuple(sources), join=join, where=where,
                     used=frozenset(scope.used))  # fmt: skip
+    con = connect.connect(policy, aggregate.views(query, policy))
+    try:
+        return _derive(query, policy, con, outputs, units, sources, scope, grouped, dest,
+                       max_rows)  # fmt: skip
+    finally:
+        con.close()
+
+
+def _derive(query, policy, con, outputs, units, sources, scope, grouped, dest, max_rows):
     from_ = aggregate.from_clause(query)
-    where_sql = f" WHERE {sql.condition(where)}" if where is not None else ""
-    # Fresh unit keys for every derived dataset: its cells never share noise with its source's
-    # or another derived dataset's. (Sharing would let two datasets that differ only in one
-    # person's value — a CASE can do that — answer equal exactly when that person lacks a
-    # property; fresh keys cost a new draw per dataset instead, which the daily limit on
-    # derived datasets bounds.)
-    salt = sql.string(secrets.token_hex(16))
+    where_sql = ""
+    if query.where is not None:
+        where_sql = (
+            _without_low_effects(query, policy, con, from_)
+            if units
+            else f" WHERE {sql.condition(query.where)}"
+        )
+    # The sources' unit keys, unchanged: a derived dataset's numbers meet its sources' in the
+    # register of released values (history.py), so a copy that changes one person's value, or
+    # leaves them out, is answered as the source was.
     keys = [
-        f"md5_number_lower({salt} || CAST({sql.ident(s.alias)}.{sql.ident(unit_key_column(i))} "
-        f"AS VARCHAR))::UBIGINT AS {sql.ident(unit_key_column(n))}"
+        f"{sql.ident(s.alias)}.{sql.ident(unit_key_column(i))} AS {sql.ident(unit_key_column(n))}"
         for n, (_name, s, i) in enumerate(units)
     ]
     if not grouped:
@@ -234,15 +244,20 @@ def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) 
         inner = f"SELECT {', '.join([*inner_cols, *keys])} FROM {from_}{where_sql} GROUP BY ALL"
         kept = [unit_key_column(n) for n in range(len(units))]
         body = f"SELECT {', '.join([*outer_cols, *map(sql.ident, kept)])} FROM ({inner})"
-    views = aggregate.views(query, policy)
-    con = connect.connect(policy, views)
-    try:
-        table = connect.timed(con, policy, lambda: con.sql(body).to_arrow_table())
-    finally:
-        con.close()
+    table = connect.timed(con, policy, lambda: con.sql(body).to_arrow_table())
     if table.num_rows > max_rows:
         refuse("limits.rows", f"衍生数据超过 {max_rows} 行")
     return _write(table, outputs, units, sources, policy, dest)
+
+
+def _without_low_effects(query: m.Query, policy: Policy, con, from_sql: str) -> str:
+    """The filter with every condition that changes the dataset by fewer than k people
+    disregarded, as in a query (led.py): a derived dataset that leaves one person out, or
+    keeps one more, is the dataset with (or without) them, whoever they are."""
+    units = aggregate.units_of(query, policy)
+    variants = led.detect(query, policy, con, units, from_sql, [()], None)
+    dropped = variants[0].dropped if variants else {}
+    return f" WHERE {sql.condition(query.where, replace=dropped)}"
 
 
 def _trycall(node):
@@ -263,7 +278,7 @@ def _write(table, outputs, units, sources, policy: Policy, dest) -> Derived:
                 f"(SELECT {first}, count(*) AS n FROM derived GROUP BY ALL)"
             ).fetchone()
             key = con.execute(
-                f"SELECT coalesce(sum(hash(u, 1::BIGINT)) % {aggregate.M}, 0) FROM "
+                f"SELECT coalesce(sum({aggregate.unit_hash('u', '1')}) % {aggregate.M}, 0) FROM "
                 f"(SELECT DISTINCT {first} AS u FROM derived)"
             ).fetchone()[0]
         types = {
@@ -304,6 +319,8 @@ def _write(table, outputs, units, sources, policy: Policy, dest) -> Derived:
         )
         qi = any(c.name in table_[c.table].quasi_identifiers for c in sources_)
         plain = lineage.plain
+        if plain is not None and plain.name in table_[plain.table].computed:
+            plain = None  # a copy of a computed column is computed
         columns[name] = {
             "type": types.get(name, "VARCHAR"),
             "sources": [f"{c.table}.{c.name}" for c in sources_],
@@ -311,7 +328,8 @@ def _write(table, outputs, units, sources, policy: Policy, dest) -> Derived:
             if plain is not None and plain.name in table_[plain.table].bounds
             else None,
             "categories": list(table_[plain.table].categories[plain.name])
-            if (lineage.identity is not None or lineage.same_values)
+            if plain is not None
+            and (lineage.identity is not None or lineage.same_values)
             and plain.name in table_[plain.table].categories
             else None,
             "identifier": bool(protected),
@@ -329,4 +347,5 @@ def _write(table, outputs, units, sources, policy: Policy, dest) -> Derived:
         size=size,
         one_per_unit=one_per_unit,
         tables=sorted({s.name for s in sources}),
+        roots=tuple(policy.tables[s.name].root(i) for _name, s, i in units),
     )

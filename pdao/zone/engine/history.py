@@ -1,99 +1,248 @@
-"""The register of released cells: a cell whose people differ by fewer than k from a cell
-released before gets that cell's answer.
+"""The register of released values: a number that differs from one released before by fewer
+than k people's contributions gets that number.
 
-Low-effect detection (`led.py`) keeps one query from differing from another by a condition
-that changes a cell by fewer than k people. Two *different* queries can still land on cells
-that differ by one person — `缴费基数 >= v` and `缴费基数 > v`, each changing thousands, differ
-exactly by those who pay v; two derived tables can differ by one person's value — and equal
-sets get equal noise, so comparing such a pair would tell whether that person is there. The
-register closes it whatever the construction: every released cell of a personal table is
-remembered with a sketch of its people, and a new cell within fewer than k people of a
-remembered one (on the same table) is answered with the remembered values. Then the pair
-agrees whether the person exists or not.
+The cell key method gives equal sets of contributions equal noise, and any other set
+independent noise. Low-effect detection (`led.py`) keeps a condition of one query from changing
+a cell by fewer than k people. But two *different* queries can still land on numbers that differ
+by one person: `缴费基数 >= v` and `缴费基数 > v`, each changing thousands, differ exactly by
+those who pay v; a derived dataset can zero one person's value, under a new column name, or
+pad a sum with thousands of people who contribute nothing to it. With independent noise, such
+a pair tells the person's contribution give or take the noise, and a new pair for every new
+derived dataset would average it away.
 
-The sketch: the cell's people counted in 64 buckets by their (secret) unit key. The L1
-distance of two sketches never exceeds the number of people in one cell and not the other
-(removing or adding a person changes one bucket by one), so every pair closer than k people is
-found; a pair further apart may be found too (then an answer a few people stale is given —
-a cost in accuracy, never in privacy). The decision compares the distance, perturbed, with k,
-so a pair near the boundary is not an exact oracle either.
+The register closes that whatever the construction. Every number released from personal data
+— a count of people, of rows or of values, a sum — is remembered with what each person
+contributed to it, and a later number whose contributions differ from a remembered one's in
+fewer than k people (the same family of tables; see `family`) is answered with the closest
+remembered number's value. Then the pair agrees, whether the person is there or not, whatever
+their value. Every number released is remembered with the value it was given (unless the same
+set is remembered already), so a number one person from one asked before always finds it: a
+pair one person apart never falls on two sides of a remembered number's edge. The cost is in
+accuracy: a series of small steps (a threshold moved person by person) keeps one answer.
+
+What is remembered, per number and per kind of privacy unit:
+
+- how many people contribute (a sum counts only non-zero contributions; a person with none is
+  as good as absent);
+- a sketch: those people's (secret) unit keys in 64 buckets, each bucket the sum of hashes of
+  (unit key, contribution). One person added, removed or changed alters one bucket, so the
+  number of buckets that differ never exceeds the number of people who differ; the distance of
+  two numbers is that count or the difference in contributors, whichever is larger. Numbers
+  further apart may be found close too — then an answer a few people stale is given, a cost in
+  accuracy, never in privacy. The decision compares the distance, perturbed like a count, with
+  k, so a pair near the boundary is no exact oracle either.
+- codes: each bucket's smallest unit key among the contributors, the CODES smallest of those.
+  Two sets that differ in d < CODES people differ in at most d buckets' smallest keys, so the
+  smallest key of the buckets that agree is among both lists (at most d keys of either rank
+  below it): looking numbers up by code finds every pair that could be close.
+
+The platform keeps the register in its database (`zone.models.ReleasedValue`); the engine only
+reads it through `Policy.history` and says what to add (`Released.remember`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from pdao.zone.engine import cellkey
 from pdao.zone.engine import model as m
 from pdao.zone.engine.types import Policy
 
 BUCKETS = 64
+CODES = 24  # at least k + D for the largest k (20, 重要数据) and D (4)
+SIGNED = 1 << 63
 
 
-def sketch(row: dict, kinds: int) -> dict:
-    """The people of a released cell, per kind of unit: how many, their key, their buckets."""
-    found = {"units": [], "keys": [], "buckets": []}
-    for i in range(kinds):
-        histogram = row.get(f"hist{i}") or {}
-        counts = [0] * BUCKETS
-        for bucket, count in histogram.items():
-            counts[int(bucket)] = int(count)
-        found["units"].append(int(row[f"units{i}"]))
-        found["keys"].append(str(int(row[f"ukey{i}"])))
-        found["buckets"].append(counts)
-    return found
+@dataclass
+class Part:
+    """What the people of one kind of unit contribute to a number."""
+
+    contributors: int
+    key: int  # the number's cell key in this kind (the sum of the buckets, modulo 2⁶⁴)
+    buckets: dict[int, int]  # bucket → sum of hashes of (unit key, contribution), low 32 bits
+    codes: list[int]  # the smallest unit keys among the contributors
+
+    def to_json(self) -> dict:
+        text = "".join(f"{self.buckets.get(b, 0):08x}" for b in range(BUCKETS))
+        return {"n": self.contributors, "key": str(self.key), "buckets": text}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Part:
+        text = data["buckets"]
+        buckets = {b: int(text[8 * b : 8 * b + 8], 16) for b in range(BUCKETS)}
+        return cls(int(data["n"]), int(data["key"]), {b: h for b, h in buckets.items() if h}, [])
 
 
-def table_key(query: m.Query, policy: Policy) -> str:
-    """What a cell is a cell of: the files read (a version's keyed copy, a derived dataset) and
-    the declared join."""
-    parts = [policy.tables[s.name].path for s in query.sources]
-    if query.join is not None:
-        parts.append(f"{query.join.left.name}={query.join.right.name}:{query.join.kind}")
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+@dataclass
+class Number:
+    """A number about to be released: its family (`scope`), its people, its fresh value."""
+
+    family: str
+    parts: list[Part]
+    value: object
+    fresh: bool = True
+    agreed: object = None
+    apart: int | None = None  # buckets from the number whose value it was given
+
+    @property
+    def new(self) -> bool:
+        """Worth remembering: answered afresh, or a set no remembered number has exactly."""
+        return self.fresh or bool(self.apart)
+
+    @property
+    def contributors(self) -> int:
+        return self.parts[0].contributors
+
+    @property
+    def codes(self) -> list[int]:
+        return self.parts[0].codes
+
+    def remember(self) -> dict:
+        return {
+            "family": self.family,
+            "contributors": self.contributors,
+            "codes": [c - SIGNED for c in self.codes],
+            "sketch": {"parts": [p.to_json() for p in self.parts]},
+            "value": self.agreed,
+            "fresh": self.fresh,
+        }
 
 
-def distance(a: dict, b: dict, kind: int) -> int:
-    return sum(abs(x - y) for x, y in zip(a["buckets"][kind], b["buckets"][kind], strict=True))
+def part(contributors, key, buckets, hashes, codes) -> Part:
+    """A Part from the engine's columns: the bucket numbers and their hash sums as lists."""
+    found = {}
+    for b, h in zip(buckets or [], hashes or [], strict=True):
+        low = int(h or 0) % cellkey.MODULUS & 0xFFFFFFFF
+        if low:
+            found[int(b)] = low
+    return Part(int(contributors or 0), int(key or 0) % cellkey.MODULUS, found,
+                sorted(int(c) for c in codes or [])[:CODES])  # fmt: skip
 
 
-def similar(a: dict, b: dict, policy: Policy, salt: str) -> bool:
-    """Whether two cells' people differ by fewer than k (perturbed), in every kind of unit."""
-    if len(a["units"]) != len(b["units"]):
-        return False
+def family(query: m.Query, policy: Policy, units) -> str:
+    """Whose people a query's numbers are about: the roots of its units, by lineage (a table's
+    resource; a derived dataset's sources), in order. A derived copy of a table is of the
+    table's family, so its numbers meet the table's in the register."""
+    roots = []
+    for unit in units:
+        table = policy.tables[unit.table]
+        roots.append(table.root(table.units.index(unit.column)))
+    return hashlib.sha256(json.dumps(roots, ensure_ascii=False).encode()).hexdigest()
+
+
+def scoped(family_key: str, kinds: tuple[int, ...]) -> str:
+    """A family narrowed to the kinds of unit a number counts (people or enterprises of a
+    join, or both)."""
+    return hashlib.sha256(f"{family_key}|{','.join(map(str, kinds))}".encode()).hexdigest()
+
+
+def distance(a: Part, b: Part) -> int:
+    differing = sum(1 for x in a.buckets.keys() | b.buckets.keys()
+                    if a.buckets.get(x, 0) != b.buckets.get(x, 0))  # fmt: skip
+    return max(differing, abs(a.contributors - b.contributors))
+
+
+def similar(new: list[Part], remembered: list[Part], policy: Policy) -> int | None:
+    """How far a number's contributions are from a remembered number's (buckets, in all kinds
+    of unit), if fewer than k people apart in every kind; None otherwise. The distance is
+    compared with k moved by the remembered number's own noise, the same for every number
+    compared with it."""
+    if len(new) != len(remembered):
+        return None
     p = policy.perturbation
-    for kind in range(len(a["units"])):
-        if abs(a["units"][kind] - b["units"][kind]) >= policy.k:
-            return False
-        apart = distance(a, b, kind)
+    total = 0
+    for mine, theirs in zip(new, remembered, strict=True):
+        if abs(mine.contributors - theirs.contributors) >= policy.k + p.D:
+            return None
+        apart = distance(mine, theirs)
+        total += apart
         if apart == 0:
             continue
-        key = int(hashlib.sha256(f"{a['keys'][kind]}|{salt}".encode()).hexdigest()[:16], 16)
-        noisy = cellkey.perturb_count(apart, 1, key, noise_key=policy.noise_key + b"|register",
-                                      D=p.D, V=p.V, mu=p.mu)  # fmt: skip
+        noisy = cellkey.perturb_count(apart, 1, theirs.key, noise_key=policy.noise_key
+                                      + b"|register", D=p.D, V=p.V, mu=p.mu)  # fmt: skip
         if noisy >= policy.k:
-            return False
-    return True
+            return None
+    return total
 
 
-def agree(table: str, sketches: list[dict], values: list[dict], policy: Policy) -> list[dict]:
-    """Each released cell's values, taken from the closest remembered cell within fewer than
-    k people where there is one (for the measures it had); fresh otherwise."""
-    lookup = policy.history
-    firsts = [s["units"][0] for s in sketches]
-    candidates = lookup(table, min(firsts) - policy.k, max(firsts) + policy.k)
-    agreed = []
-    for mine, fresh in zip(sketches, values, strict=True):
-        close = [
-            (sum(distance(mine, c["sketch"], t) for t in range(len(mine["units"]))), c)
-            for c in candidates
-            if abs(c["sketch"]["units"][0] - mine["units"][0]) < policy.k
-            and similar(mine, c["sketch"], policy, str(c["id"]))
-        ]
-        if not close:
-            agreed.append(fresh)
-            continue
-        _apart, best = min(close, key=lambda x: (x[0], x[1]["id"]))
-        agreed.append({label: best["values"].get(label, value) for label, value in fresh.items()})
-    return agreed
+class _Remembered:
+    """A remembered number as the register gave it; its sketch read when first compared."""
+
+    def __init__(self, row: dict):
+        self.id = int(row["id"])
+        self.contributors = int(row["contributors"])
+        self.codes = {c + SIGNED for c in row.get("codes") or []}
+        self.value = row["value"]
+        self._sketch = row["sketch"]
+        self._parts: list[Part] | None = None
+
+    @property
+    def parts(self) -> list[Part]:
+        if self._parts is None:
+            self._parts = [Part.from_json(p) for p in self._sketch["parts"]]
+        return self._parts
+
+
+def agree(numbers: list[Number], policy: Policy, before: list[Number] = ()) -> None:
+    """Give each number the value of the closest remembered number (or earlier number of the
+    same answer) within fewer than k people, or its own fresh value; in order. Every released
+    number is remembered with the value it was given, so a number one person away from one
+    asked before — before or after it in a series, in this answer or an earlier one — gets
+    that number's value: a pair never straddles the edge of a remembered number. `before`:
+    numbers of the same answer agreed already."""
+    reach = policy.k + policy.perturbation.D
+    # Per family, code → the remembered numbers and the earlier numbers of this answer that
+    # have it (two numbers that could be close share a code).
+    remembered: dict[str, dict[int, list[_Remembered]]] = {}
+    for name in {n.family for n in numbers}:
+        mine = [n for n in numbers if n.family == name]
+        codes = {c - SIGNED for n in mine for c in n.codes}
+        least = min(n.contributors for n in mine) - reach
+        most = max(n.contributors for n in mine) + reach
+        index: dict[int, list[_Remembered]] = {}
+        for row in policy.history(name, codes, least, most) if codes else []:
+            found = _Remembered(row)
+            for code in found.codes:
+                index.setdefault(code, []).append(found)
+        remembered[name] = index
+    earlier: dict[str, dict[int, list[tuple[int, Number]]]] = {}
+
+    def keep(order: int, number: Number) -> None:
+        index = earlier.setdefault(number.family, {})
+        for code in number.codes:
+            index.setdefault(code, []).append((order, number))
+
+    for order, number in enumerate(before):
+        keep(order - len(before), number)
+    for order, number in enumerate(numbers):
+        best = None  # ((distance, 0 remembered | 1 this answer, order), value)
+        seen: set[int] = set()
+        index = remembered.get(number.family, {})
+        for code in number.codes:
+            for other in index.get(code, ()):
+                if other.id in seen:
+                    continue
+                seen.add(other.id)
+                if abs(other.contributors - number.contributors) >= reach:
+                    continue
+                apart = similar(number.parts, other.parts, policy)
+                rank = (apart, 0, other.id)
+                if apart is not None and (best is None or rank < best[0]):
+                    best = (rank, other.value)
+        mine: set[int] = set()
+        for code in number.codes:
+            for rank_order, other in earlier.get(number.family, {}).get(code, ()):
+                if rank_order in mine:
+                    continue
+                mine.add(rank_order)
+                apart = similar(number.parts, other.parts, policy)
+                rank = (apart, 1, rank_order)
+                if apart is not None and (best is None or rank < best[0]):
+                    best = (rank, other.agreed)
+        if best is None:
+            number.fresh, number.agreed, number.apart = True, number.value, None
+        else:
+            number.fresh, number.agreed, number.apart = False, best[1], best[0][0]
+        keep(order, number)

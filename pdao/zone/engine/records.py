@@ -1,14 +1,16 @@
 """De-identified records and model outputs: the two forms that release rows.
 
-De-identified records: identifiers and the privacy unit become keyed pseudonyms (HMAC-SHA256,
-a key per authorization: stable within it, unlinkable across); quasi-identifiers are released
+De-identified records: identifiers and the privacy unit become keyed pseudonyms (HMAC-SHA256
+under a key of the authorization and the question: the same for the same question, so a
+product's deliveries line up; unlinkable between two questions); quasi-identifiers are released
 generalised (a date to its month, a number to its band of ten, text outside its declared set to
 two characters). Filters compare those released forms only. Which rows come back is decided by
 the platform's keyed hash of the unit, never by a value or an order the query chose, and they
 are returned in pseudonym order: one output per query, no paging. A row is released only when
 its combination of *all* the table's releasable quasi-identifiers, generalised, is shared by at
-least k units among the rows the filter selects (k-anonymity; pseudonyms link one
-authorization's outputs, so every quasi-identifier counts, not only those asked for).
+least k units among the rows the filter selects (the count perturbed), and a person's rows
+only when the set of combinations they fall in is shared by k people in the release
+(k-anonymity per person: two visits can single out whom each visit's class hides).
 
 Model output: the result columns of a model built in the zone (a derived dataset with one row
 per key) for the one object the request names by its key.

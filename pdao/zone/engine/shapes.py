@@ -111,6 +111,7 @@ class _Measures:
                 if dp:
                     refuse("dp.measure", "差分隐私下请用 COUNT(*) 或 COUNT(DISTINCT 隐私单元)")
                 col = scope.column(argument, "measure")
+                self._measured(col)
                 return m.Measure("count_col", col, label=f"COUNT({col.name})")
             self._arithmetic()
         kinds = {exp.Sum: "sum", exp.Avg: "avg"}
@@ -137,8 +138,20 @@ class _Measures:
             "function.not_allowed", "只能使用 COUNT、SUM、AVG(差分隐私另有 MEDIAN、QUANTILE_CONT)"
         )
 
+    def _measured(self, col: m.Col) -> None:
+        """A computed column of a derived dataset can be any function of a row — zero or
+        empty for one person alone — so it is never counted or summed; it groups and filters,
+        where low-effect detection judges what it does."""
+        if col.name in self.scope.policy.tables[col.table].computed:
+            refuse(
+                "measure.computed",
+                f"「{col.name}」是衍生数据计算出的列,只能用作分组或筛选条件,不能对它计数、求和"
+                "或平均(可按它分组或筛选后用 COUNT(*))",
+            )
+
     def _bounded(self, node) -> m.Col:
         col = self.scope.column(node, "measure")
+        self._measured(col)
         table = self.scope.policy.tables[col.table]
         if kind_of(col.type) != "number":
             refuse("measure.type", f"「{col.name}」不是数值列,不能求和或平均")

@@ -33,6 +33,13 @@ class TablePolicy:
     categories: Mapping[str, tuple] = field(default_factory=dict)  # declared value sets
     derived: bool = False  # made in the zone (a derived dataset: a model's results, say)
     extra_units: tuple[str, ...] = ()  # further unit columns of a derived dataset over a join
+    # Where each unit's people come from, for the register of released values (history.py):
+    # a resource for a catalogue table (every version), its sources' roots for a derived
+    # dataset. Empty: the table's own path.
+    roots: tuple[str, ...] = ()
+    # Columns a derived dataset computed (not a source column's own values, by lineage):
+    # group keys and filters, where low-effect detection judges them, never measured.
+    computed: frozenset[str] = frozenset()
 
     @property
     def personal(self) -> bool:
@@ -41,6 +48,9 @@ class TablePolicy:
     @property
     def units(self) -> tuple[str, ...]:
         return ((self.privacy_unit,) if self.privacy_unit else ()) + tuple(self.extra_units)
+
+    def root(self, index: int) -> str:
+        return self.roots[index] if index < len(self.roots) else f"{self.path}#{index}"
 
     def protected(self, column: str) -> bool:
         """Never in a filter, a group key, an order, a join or a measure: the privacy units
@@ -92,9 +102,10 @@ class Policy:
     threads: int = 2
     timeout_seconds: float = 30.0
     max_rows: int = 10_000
-    # The register of released cells (history.py): history(table, least, most) returns the
-    # remembered cells of `table` with between least and most people, as dicts with "id",
-    # "sketch" and "values". None: no register (each answer stands alone).
+    # The register of released values (history.py): history(family, codes, least, most)
+    # returns the remembered numbers of `family` that share one of `codes` and have between
+    # least and most contributors, as dicts with "id", "contributors", "codes", "sketch" and
+    # "value". None: no register (each answer stands alone).
     history: object = None
 
 
@@ -115,8 +126,11 @@ class Released:
     # (table, measure, group key, least true unit count) per released cell: kept for the
     # supervisor's spot checks, never shown to the operator.
     cells: list[tuple] = field(default_factory=list)
-    # The released cells to add to the register (history.py): {"table", "cells"} or None.
+    # The numbers to add to the register (history.py): {"family", "values"} or None.
     remember: dict | None = None
+    # Numbers answered with an earlier number's value because fewer than k people apart but
+    # not the same: pairs someone built, or a threshold moved by little (for the supervisor).
+    near: int = 0
     decision: str = "released"
 
 
@@ -142,6 +156,7 @@ class Derived:
     size: int | None  # k when it holds at least k units (perturbed count), None when fewer
     one_per_unit: bool  # one row per unit (a model table keyed by its unit)
     tables: list[str]
+    roots: tuple[str, ...] = ()  # each unit's root (TablePolicy.roots), by lineage
     decision: str = "derived"
 
 
