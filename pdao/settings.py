@@ -176,6 +176,81 @@ AUTHZ_NOTICE_DAYS = env.int("PDAO_AUTHZ_NOTICE_DAYS", default=7)
 # raw data never sits outside the zone's storage (the catalogue app creates the directory).
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "incoming" / ".uploads")
 
+# Limits before work (pdao.core.files): what an uploaded file may be, per purpose, checked from
+# its bytes before anything parses it. A data version may be a million-row workbook; the
+# catalogue workbook is a form; a suspected leak is a delivered extract.
+_MiB, _GiB = 1 << 20, 1 << 30
+FILE_LIMITS = {
+    "version": {
+        "bytes": env.int("PDAO_VERSION_MAX_BYTES", default=4 * _GiB),
+        "zip_members": 1_000,
+        "member_bytes": env.int("PDAO_VERSION_MEMBER_BYTES", default=2 * _GiB),
+        "total_bytes": env.int("PDAO_VERSION_EXPANDED_BYTES", default=4 * _GiB),
+        "ratio": 250,
+        "rows": 1_048_576,  # Excel's own limit
+        "columns": env.int("PDAO_VERSION_MAX_COLUMNS", default=1_000),
+        "cells": env.int("PDAO_VERSION_MAX_CELLS", default=60_000_000),
+        "shared_strings_bytes": 256 * _MiB,
+        "line_bytes": 1 * _MiB,
+    },
+    "catalogue": {
+        "bytes": 5 * _MiB,
+        "zip_members": 100,
+        "member_bytes": 32 * _MiB,
+        "total_bytes": 64 * _MiB,
+        "ratio": 250,
+        "rows": 20_000,
+        "columns": 50,
+        "cells": 500_000,
+        "shared_strings_bytes": 8 * _MiB,
+        "line_bytes": 64 * 1024,
+    },
+    "leak": {
+        "bytes": 50 * _MiB,
+        "zip_members": 100,
+        "member_bytes": 512 * _MiB,
+        "total_bytes": 1 * _GiB,
+        "ratio": 250,
+        "rows": 1_048_576,
+        "columns": 500,
+        "cells": 10_000_000,
+        "shared_strings_bytes": 128 * _MiB,
+        "line_bytes": 1 * _MiB,
+    },
+}
+# The process a file is parsed in (pdao.core.sandbox): address space, CPU seconds, the largest
+# file it may write, open files, and wall-clock seconds; past any of them the parse ends alone.
+PARSE_LIMITS = {
+    "version": {
+        "memory_bytes": env.int("PDAO_INGEST_MEMORY_BYTES", default=6 * _GiB),
+        "cpu_seconds": env.int("PDAO_INGEST_CPU_SECONDS", default=3 * 3600),
+        "file_bytes": env.int("PDAO_INGEST_FILE_BYTES", default=16 * _GiB),
+        "open_files": 512,
+        "wall_seconds": env.int("PDAO_INGEST_WALL_SECONDS", default=3 * 3600),
+    },
+    "catalogue": {
+        "memory_bytes": 2 * _GiB,
+        "cpu_seconds": 30,
+        "file_bytes": 64 * _MiB,
+        "open_files": 64,
+        "wall_seconds": 30,
+    },
+    "leak": {
+        "memory_bytes": 4 * _GiB,
+        "cpu_seconds": 120,
+        "file_bytes": 64 * _MiB,
+        "open_files": 64,
+        "wall_seconds": 120,
+    },
+}
+# An ingest job whose worker has not written a heartbeat for this long is marked failed (its
+# worker died) and may be retried; a staged file of a failed job is kept this many days.
+# DuckDB's memory in an ingest (beyond it, it spills to the job's working directory).
+INGEST_DUCKDB_MEMORY = env.str("PDAO_INGEST_DUCKDB_MEMORY", default="1GB")
+INGEST_HEARTBEAT_SECONDS = env.int("PDAO_INGEST_HEARTBEAT_SECONDS", default=15)
+INGEST_STALE_SECONDS = env.int("PDAO_INGEST_STALE_SECONDS", default=120)
+INGEST_KEEP_FAILED_DAYS = env.int("PDAO_INGEST_KEEP_FAILED_DAYS", default=7)
+
 # --- Ledger (区块链存证) ---------------------------------------------------------------------
 # The log's name in its checkpoints and signing key (a schema-less URL, per C2SP).
 LEDGER_ORIGIN = env.str("PDAO_LEDGER_ORIGIN", default="pdao.liuzhou/ledger")

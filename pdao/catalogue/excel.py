@@ -63,7 +63,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"「{self.sheet}」第 {self.row} 行「{self.column}」:{self.message}"
+        where = (
+            (f"「{self.sheet}」" if self.sheet else "")
+            + (f"第 {self.row} 行" if self.row else "")
+            + (f"「{self.column}」" if self.column else "")
+        )
+        return f"{where}:{self.message}" if where else self.message
 
 
 class WorkbookProblems(Exception):

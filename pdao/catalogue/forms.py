@@ -13,6 +13,7 @@ from pdao.catalogue.choices import (
     UpdateMode,
 )
 from pdao.catalogue.models import Resource
+from pdao.core import files
 
 
 class SearchForm(forms.Form):
@@ -69,6 +70,12 @@ class UploadForm(forms.Form):
         suffix = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
         if suffix not in ("csv", "xlsx", "parquet"):
             raise forms.ValidationError(_("只接受 .csv、.xlsx 或 .parquet 文件。"))
+        limit = files.limits("version").bytes
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("文件为 %(size)s,超过文件大小上限 %(limit)s(限制项 bytes)")
+                % {"size": files.size(upload.size), "limit": files.size(limit)}
+            )
         upload.declared_format = suffix
         return upload
 

@@ -17,7 +17,6 @@ import os
 import re
 import tempfile
 import threading
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from pdao.accounts import credit_code
+from pdao.core import files
 
 TYPES = {
     "string": "VARCHAR",
@@ -143,22 +143,8 @@ class _QueryProgress:
 
 
 def sniff(path: Path) -> str:
-    """'parquet', 'xlsx' or 'csv', from the bytes, not the name."""
-    with path.open("rb") as handle:
-        head = handle.read(8)
-        if head[:4] == b"PAR1":
-            handle.seek(-4, os.SEEK_END)
-            if handle.read(4) == b"PAR1":
-                return "parquet"
-        if head[:4] == b"PK\x03\x04":
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    if "xl/workbook.xml" in archive.namelist():
-                        return "xlsx"
-            except zipfile.BadZipFile:
-                pass
-            return "zip"
-    return "csv"
+    """'parquet', 'xlsx', 'docx', 'zip' or 'csv', from the bytes, not the name."""
+    return files.sniff(path)
 
 
 def _to_utf8(path: Path, out_dir: Path, progress: Progress) -> tuple[Path, str]:
@@ -195,20 +181,29 @@ def _to_utf8(path: Path, out_dir: Path, progress: Progress) -> tuple[Path, str]:
     )
 
 
-def _xlsx_to_csv(path: Path, out_dir: Path, progress: Progress) -> Path:
-    """The first sheet of a workbook as UTF-8 CSV, streamed row by row (openpyxl read-only)."""
+def _xlsx_to_csv(path: Path, out_dir: Path, progress: Progress, shape: files.Shape | None) -> Path:
+    """The first sheet of a workbook as UTF-8 CSV, streamed row by row (openpyxl read-only),
+    each row as wide as the sheet really is (from the inspection, `shape`), never as wide as it
+    declares itself."""
     import csv
 
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
+        worksheet = workbook.worksheets[0]
     except Exception as error:  # openpyxl raises many kinds for a damaged workbook
         raise IngestError([Problem("format", "Excel 文件已损坏或无法读取")]) from error
+    member = getattr(worksheet, "_worksheet_path", "")
+    sheet = next((s for s in (shape.sheets if shape else []) if s.name == member), None)
+    bounds = {}
+    if sheet is not None and sheet.columns:
+        worksheet.reset_dimensions()
+        bounds = {"max_row": sheet.rows, "max_col": sheet.columns}
     target = out_dir / "sheet.csv"
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        for i, row in enumerate(workbook.worksheets[0].iter_rows(values_only=True)):
+        for i, row in enumerate(worksheet.iter_rows(values_only=True, **bounds)):
             writer.writerow(["" if v is None else v for v in row])
             if i % 10_000 == 0:
                 progress("excel", i, 0)
@@ -447,6 +442,8 @@ def ingest(
     declared_format: str | None = None,
     progress: Progress = _no_progress,
     memory_limit: str = "1GB",
+    file_limits: files.Limits | None = None,
+    work_root: Path | None = None,
 ) -> Result:
     """Validate `source` against `columns`, scan it for personal information and write it to
     `dest_dir/<sha256>.parquet`, read-only. Raises IngestError, leaving nothing behind, when
@@ -456,13 +453,23 @@ def ingest(
         declared_format: what the file's name says ("csv", "xlsx", "parquet"); a file whose
             bytes say otherwise is refused.
         memory_limit: DuckDB's limit; files larger than memory are streamed through disk.
+        file_limits: what the file may be (pdao.core.files), checked before it is parsed; over one,
+            the file is refused with a problem of kind "limit" naming it.
+        work_root: where the working directory goes (default `dest_dir`); a caller that may
+            kill this process removes what is left there.
     """
     source = Path(source)
     if not source.is_file() or source.stat().st_size == 0:
         raise IngestError([Problem("empty", "文件为空")])
+    shape = None
+    if file_limits is not None:
+        try:
+            shape = files.inspect(source, file_limits)
+        except files.Refused as refusal:
+            raise IngestError([Problem("limit", refusal.message)]) from None
     actual = sniff(source)
-    if actual == "zip":
-        raise IngestError([Problem("format", "文件是 ZIP 压缩包,不是 Excel 工作簿")])
+    if actual in ("zip", "docx"):
+        raise IngestError([Problem("format", "文件是 ZIP 压缩包或 Word 文档,不是 Excel 工作簿")])
     if declared_format and declared_format != actual:
         raise IngestError(
             [Problem("format", f"文件内容是 {actual.upper()},与扩展名 .{declared_format} 不符")]
@@ -471,10 +478,12 @@ def ingest(
     if not columns or unknown:
         raise ValueError(f"columns must be declared with types in {sorted(TYPES)}")
     dest_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=dest_dir, prefix=".ingest-") as work:
+    with tempfile.TemporaryDirectory(dir=work_root or dest_dir, prefix=".ingest-") as work:
         work_dir = Path(work)
         con = duckdb.connect(config={"temp_directory": str(work_dir / "spill")})
         con.execute(f"SET memory_limit={_sql_string(memory_limit)}")
+        if file_limits is not None:
+            con.execute(f"SET max_temp_directory_size='{file_limits.total_bytes * 2}B'")
         con.execute("SET preserve_insertion_order=true")
         encoding = "binary"
         with _QueryProgress(con, progress).running() as watch:
@@ -483,7 +492,8 @@ def ingest(
                 _read_parquet(con, source, columns)
             else:
                 if actual == "xlsx":
-                    csv_path, encoding = _xlsx_to_csv(source, work_dir, progress), "xlsx"
+                    csv_path = _xlsx_to_csv(source, work_dir, progress, shape)
+                    encoding = "xlsx"
                 else:
                     csv_path, encoding = _to_utf8(source, work_dir, progress)
                 _check_header(_header(csv_path), columns)

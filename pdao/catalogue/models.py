@@ -392,14 +392,17 @@ class SchedulingTask(models.Model):
 
 class IngestJob(models.Model):
     """归集任务 — an uploaded file waiting for, or being turned into, a version by the task
-    worker, with its progress for the page. The staged file lives under PDAO_DATA_DIR/incoming
-    and is deleted when the job ends, whatever the outcome."""
+    worker, with its progress for the page. The staged file lives under PDAO_DATA_DIR/incoming;
+    it is deleted when the job succeeds or the file is refused, and kept for a retry when the
+    job was interrupted (its worker died: no heartbeat) or failed inside the platform — until
+    it is retried or INGEST_KEEP_FAILED_DAYS pass."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("处理中")
         SUCCEEDED = "succeeded", _("已完成")
         FAILED = "failed", _("未通过")
+        INTERRUPTED = "interrupted", _("已中断")
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="ingest_jobs")
     requested_by = models.ForeignKey(
@@ -422,6 +425,13 @@ class IngestJob(models.Model):
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
+    retryable = models.BooleanField(_("可重试"), default=False)
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    peak_memory = models.BigIntegerField(_("峰值内存"), null=True, blank=True)
+    cpu_seconds = models.FloatField(_("CPU 时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("归集任务")
@@ -433,4 +443,4 @@ class IngestJob(models.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.INTERRUPTED)

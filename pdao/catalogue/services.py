@@ -2,16 +2,18 @@
 
 import hashlib
 import logging
+import shutil
 import threading
 import time
 import traceback
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.move import file_move_safe
 from django.db import DatabaseError, connections, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,6 +32,7 @@ from pdao.catalogue.choices import (
     VersionStatus,
 )
 from pdao.catalogue.models import Field, IngestJob, QualityRule, Resource, Version
+from pdao.core import files, sandbox
 from pdao.core.permissions import Perm
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
@@ -39,6 +42,8 @@ VERSION_INGEST = actions.define("dataset.version", gettext_lazy("归集数据版
 VERSION_REJECTED = actions.define("dataset.version_rejected", gettext_lazy("数据版本校验未通过"))
 VERSION_ACTIVATE = actions.define("dataset.activate", gettext_lazy("启用数据版本"))
 INGEST_QUEUED = actions.define("dataset.ingest_queued", gettext_lazy("提交归集任务"))
+INGEST_INTERRUPTED = actions.define("dataset.ingest_interrupted", gettext_lazy("归集任务中断"))
+INGEST_RETRIED = actions.define("dataset.ingest_retried", gettext_lazy("重试归集任务"))
 FIELD_TAG = actions.define("dataset.tag_field", gettext_lazy("标注字段"))
 GRADING_REVIEW = actions.define("dataset.grading", gettext_lazy("审定数据分级"))
 QUALITY_RULE_ADD = actions.define("dataset.quality_rule", gettext_lazy("设置质量规则"))
@@ -154,33 +159,62 @@ def ingest_version(
     declared_format: str | None = None,
     mode: str = UpdateMode.REPLACE,
     progress: ingest.Progress = ingest._no_progress,
+    usage: list[sandbox.Usage] | None = None,
 ) -> Version:
     """归集: validate and store `source` as the next version of `resource` (not yet active).
 
-    On bad input raises ingest.IngestError after recording the refusal (no values, only rows,
-    columns and kinds); the active version is untouched either way.
+    The file is inspected against the version limits and parsed in a child process with limits
+    of its own (pdao.core.files, pdao.core.sandbox), outside any transaction. On bad input —
+    a file over a limit included — raises ingest.IngestError after recording the refusal (no
+    values, only rows, columns, kinds and limits); the active version is untouched either way.
+    `usage`, if a list, gets the parse's peak memory and CPU time.
     """
     if by is not None and not Resource.objects.supplied_by(by).filter(pk=resource.pk).exists():
         raise RuleViolation(_("只有该资源的提供单位可以归集其数据版本。"))
+    work_root = versions_dir() / f".work-{uuid.uuid4().hex}"
+    work_root.mkdir(parents=True)
     try:
-        result = ingest.ingest(
+        result = sandbox.run(
+            ingest.ingest,
             Path(source),
             columns=column_specs(resource),
             dest_dir=versions_dir(),
             declared_format=declared_format,
+            memory_limit=settings.INGEST_DUCKDB_MEMORY,
+            file_limits=files.limits("version"),
+            work_root=work_root,
+            limits=sandbox.limits("version"),
             progress=progress,
+            passes=(ingest.IngestError,),
+            usage=usage,
         )
+    except sandbox.LimitExceeded as exceeded:
+        error = ingest.IngestError([ingest.Problem("limit", str(exceeded))])
+        _reject(resource, error, by=by)
+        raise error from None
     except ingest.IngestError as error:
-        with transaction.atomic():
-            record(
-                VERSION_REJECTED,
-                by=by,
-                target=resource,
-                changes={"problems": [str(p) for p in error.problems[:20]]},
-                summary=_("%(code)s 的新版本未通过校验:%(first)s")
-                % {"code": resource.code, "first": error.problems[0]},
-            )
+        _reject(resource, error, by=by)
         raise
+    finally:
+        shutil.rmtree(work_root, ignore_errors=True)
+    return _register_version(resource, result, by=by, mode=mode, progress=progress)
+
+
+def _reject(resource: Resource, error: ingest.IngestError, *, by) -> None:
+    with transaction.atomic():
+        record(
+            VERSION_REJECTED,
+            by=by,
+            target=resource,
+            changes={"problems": [str(p) for p in error.problems[:20]]},
+            summary=_("%(code)s 的新版本未通过校验:%(first)s")
+            % {"code": resource.code, "first": error.problems[0]},
+        )
+
+
+def _register_version(resource: Resource, result: ingest.Result, *, by, mode, progress) -> Version:
+    """A parsed file as the next version: appended if asked, quality
+    checked, anchored on the ledger, in one short transaction."""
     path, sha256, rows, size = result.path, result.sha256, result.rows, result.bytes
     if mode == UpdateMode.APPEND:
         current = resource.active_version
@@ -442,29 +476,57 @@ def review_grading(
 CATALOGUE_IMPORT = actions.define("dataset.import", gettext_lazy("批量导入数据资源目录"))
 
 
-@transaction.atomic
-def import_catalogue(path: Path, *, by) -> list[Resource]:
-    """Register every resource of a filled-in catalogue workbook for the user's department —
-    all of them, or none when any row has a problem (excel.WorkbookProblems)."""
+def read_catalogue(path: Path) -> list[dict]:
+    """The resource specifications of a filled-in catalogue workbook (.xlsx) or its CSV form,
+    or excel.WorkbookProblems. The file is inspected against the catalogue limits first and
+    parsed in a limited child process (pdao.core.sandbox): a workbook is a form, so it is read
+    within seconds or refused, naming the limit."""
     from pdao.catalogue import excel
 
-    specs = excel.read_csv(path) if Path(path).suffix.lower() == ".csv" else excel.read(path)
-    provider = by.organisation
-    existing = set(Resource.objects.filter(provider=provider).values_list("name", flat=True))
-    clashes = [s["name"] for s in specs if s["name"] in existing]
-    if clashes:
-        raise excel.WorkbookProblems(
-            [excel.Problem(excel.RESOURCES, 0, "资源名称", f"本单位已登记「{n}」") for n in clashes]
+    path = Path(path)
+    try:
+        files.inspect(path, files.limits("catalogue"))
+    except files.Refused as refusal:
+        raise excel.WorkbookProblems([excel.Problem("", 0, "", refusal.message)]) from None
+    reader = excel.read_csv if path.suffix.lower() == ".csv" else excel.read
+    try:
+        return sandbox.run(
+            reader, path, limits=sandbox.limits("catalogue"), passes=(excel.WorkbookProblems,)
         )
-    created = [
-        register_resource(by=by, provider=provider, **{k: v for k, v in s.items()}) for s in specs
-    ]
-    record(
-        CATALOGUE_IMPORT,
-        by=by,
-        target_ref=("accounts.organisation", str(provider.pk)),
-        summary=_("从 Excel 导入 %(n)d 个数据资源") % {"n": len(created)},
-    )
+    except sandbox.LimitExceeded as exceeded:
+        raise excel.WorkbookProblems([excel.Problem("", 0, "", str(exceeded))]) from None
+    except sandbox.Failed as failed:
+        logger.warning("catalogue workbook unreadable: %s", failed.kind)
+        raise excel.WorkbookProblems(
+            [excel.Problem("", 0, "", "文件不是可读取的 Excel 工作簿或 CSV")]
+        ) from None
+
+
+def import_catalogue(path: Path, *, by) -> list[Resource]:
+    """Register every resource of a filled-in catalogue workbook for the user's department —
+    all of them, or none when any row has a problem (excel.WorkbookProblems). The file is read
+    before the transaction that registers them begins (`read_catalogue`)."""
+    from pdao.catalogue import excel
+
+    specs = read_catalogue(path)
+    provider = by.organisation
+    with transaction.atomic():
+        existing = set(Resource.objects.filter(provider=provider).values_list("name", flat=True))
+        clashes = [s["name"] for s in specs if s["name"] in existing]
+        if clashes:
+            raise excel.WorkbookProblems(
+                [
+                    excel.Problem(excel.RESOURCES, 0, "资源名称", f"本单位已登记「{n}」")
+                    for n in clashes
+                ]
+            )
+        created = [register_resource(by=by, provider=provider, **dict(s)) for s in specs]
+        record(
+            CATALOGUE_IMPORT,
+            by=by,
+            target_ref=("accounts.organisation", str(provider.pk)),
+            summary=_("从 Excel 导入 %(n)d 个数据资源") % {"n": len(created)},
+        )
     return created
 
 
@@ -570,26 +632,61 @@ class _JobProgress:
                 connections.close_all()
 
 
+class _Heartbeat:
+    """Writes the job's heartbeat every INGEST_HEARTBEAT_SECONDS from a thread of the worker
+    while the parse runs in its child: a job whose heartbeat stops had its worker die
+    (`mark_stale_jobs`)."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="ingest-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(settings.INGEST_HEARTBEAT_SECONDS):
+                try:
+                    IngestJob.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    logger.warning("ingest job %s: heartbeat not recorded", self.job_id)
+        finally:
+            connections.close_all()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def run_ingest_job(job_id: int) -> IngestJob:
     """The worker's side of `queue_ingest`: ingest the staged file, record the outcome on the
-    job, delete the staged file. A refused file leaves the active version untouched."""
+    job. A refused file is deleted and leaves the active version untouched; a failure inside
+    the platform keeps the file so the job can be retried."""
     job = IngestJob.objects.select_related("resource", "requested_by").get(pk=job_id)
     if job.finished:
         return job
     staged = incoming_dir() / job.staged
+    now = timezone.now()
     IngestJob.objects.filter(pk=job.pk).update(
-        status=IngestJob.Status.RUNNING, started_at=timezone.now()
+        status=IngestJob.Status.RUNNING, started_at=now, heartbeat_at=now
     )
     outcome = {"status": IngestJob.Status.FAILED, "stage": "done", "percent": 100.0}
+    usage: list[sandbox.Usage] = []
+    keep = False
     try:
-        version = ingest_version(
-            job.resource,
-            staged,
-            by=job.requested_by,
-            declared_format=job.declared_format,
-            mode=job.mode,
-            progress=_JobProgress(job.pk),
-        )
+        with _Heartbeat(job.pk):
+            version = ingest_version(
+                job.resource,
+                staged,
+                by=job.requested_by,
+                declared_format=job.declared_format,
+                mode=job.mode,
+                progress=_JobProgress(job.pk),
+                usage=usage,
+            )
     except ingest.IngestError as error:
         outcome["problems"] = [p.as_dict() for p in error.problems]
     except RuleViolation as error:
@@ -597,16 +694,113 @@ def run_ingest_job(job_id: int) -> IngestJob:
     except Exception as error:
         # The traceback without the message: a DuckDB message can quote a raw line.
         logger.error(
-            "ingest job %s failed: %s\n%s",
+            "ingest job %s failed: %s (%s)\n%s",
             job.pk,
             type(error).__name__,
+            getattr(error, "kind", ""),
             "".join(traceback.format_tb(error.__traceback__)),
         )
-        outcome["problems"] = [{"kind": "internal", "message": _("处理出错,请联系平台运维。")}]
+        keep = staged.exists()
+        outcome["retryable"] = keep
+        outcome["problems"] = [
+            {
+                "kind": "internal",
+                "message": _("处理出错,文件已保留,可重试;如仍失败请联系平台运维。"),
+            }
+        ]
     else:
         outcome.update(status=IngestJob.Status.SUCCEEDED, version=version)
     finally:
-        staged.unlink(missing_ok=True)
+        if not keep:
+            staged.unlink(missing_ok=True)
+    if usage:
+        outcome.update(peak_memory=usage[0].peak_bytes, cpu_seconds=usage[0].cpu_seconds)
     IngestJob.objects.filter(pk=job.pk).update(finished_at=timezone.now(), **outcome)
     job.refresh_from_db()
     return job
+
+
+def mark_stale_jobs(*, now=None) -> int:
+    """The janitor (run every minute with the monitoring rules): a running job whose heartbeat
+    is older than INGEST_STALE_SECONDS lost its worker — it is marked interrupted, with its
+    file kept for a retry; staged files of ended jobs older than INGEST_KEEP_FAILED_DAYS and
+    working directories older than the parse's wall-clock limit are removed. Returns the number
+    of jobs marked."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.INGEST_STALE_SECONDS)
+    marked = 0
+    stale = IngestJob.objects.filter(status=IngestJob.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    for job in stale.select_related("resource"):
+        with transaction.atomic():
+            updated = IngestJob.objects.filter(
+                pk=job.pk, status=IngestJob.Status.RUNNING, heartbeat_at=job.heartbeat_at
+            ).update(
+                status=IngestJob.Status.INTERRUPTED,
+                finished_at=now,
+                stage="done",
+                retryable=(incoming_dir() / job.staged).exists(),
+                problems=[
+                    {
+                        "kind": "interrupted",
+                        "message": _("处理进程意外终止(%(s)d 秒无心跳),文件已保留,可重试。")
+                        % {"s": settings.INGEST_STALE_SECONDS},
+                    }
+                ],
+            )
+            if updated:
+                marked += 1
+                record(
+                    INGEST_INTERRUPTED,
+                    by=None,
+                    target=job.resource,
+                    changes={"job": job.pk},
+                    summary=_("%(code)s 的归集任务 #%(job)d 中断(处理进程无心跳)")
+                    % {"code": job.resource.code, "job": job.pk},
+                )
+    expired = now - timedelta(days=settings.INGEST_KEEP_FAILED_DAYS)
+    for job in IngestJob.objects.filter(retryable=True, finished_at__lt=expired):
+        (incoming_dir() / job.staged).unlink(missing_ok=True)
+        IngestJob.objects.filter(pk=job.pk).update(retryable=False)
+    horizon = now.timestamp() - sandbox.limits("version").wall_seconds - 600
+    for work in versions_dir().glob(".work-*"):
+        if work.stat().st_mtime < horizon:
+            shutil.rmtree(work, ignore_errors=True)
+    return marked
+
+
+def retry_ingest(job: IngestJob, *, by) -> IngestJob:
+    """A new job for the file an interrupted or internally failed job kept."""
+    from pdao.catalogue.tasks import run_ingest
+
+    if not Resource.objects.supplied_by(by).filter(pk=job.resource_id).exists():
+        raise RuleViolation(_("只有该资源的提供单位可以归集其数据版本。"))
+    staged = incoming_dir() / job.staged
+    with transaction.atomic():
+        locked = IngestJob.objects.select_for_update().get(pk=job.pk)
+        if not locked.retryable or not staged.exists():
+            raise RuleViolation(_("该任务不能重试(文件未保留或已重试)。"))
+        locked.retryable = False
+        locked.save(update_fields=["retryable"])
+        again = IngestJob.objects.create(
+            resource=locked.resource,
+            requested_by=by,
+            mode=locked.mode,
+            declared_format=locked.declared_format,
+            filename=locked.filename,
+            staged=locked.staged,
+            bytes=locked.bytes,
+            stage="queued",
+            retry_of=locked,
+        )
+        record(
+            INGEST_RETRIED,
+            by=by,
+            target=locked.resource,
+            changes={"job": again.pk, "retry_of": locked.pk},
+            summary=_("重试 %(code)s 的归集任务 #%(job)d")
+            % {"code": locked.resource.code, "job": locked.pk},
+        )
+        transaction.on_commit(lambda: run_ingest.enqueue(again.pk))
+    return again

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/", views.resource_detail, name="resource_detail"),
     path("<int:pk>/upload/", views.version_upload, name="version_upload"),
     path("ingest/<int:pk>/", views.ingest_job, name="ingest_job"),
+    path("ingest/<int:pk>/retry/", views.ingest_retry, name="ingest_retry"),
     path("versions/<int:pk>/activate/", views.version_activate, name="version_activate"),
     path("fields/<int:pk>/tag/", views.field_tag, name="field_tag"),
     path("<int:pk>/grading/", views.grading_review, name="grading_review"),

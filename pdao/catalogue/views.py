@@ -203,6 +203,20 @@ def ingest_job(request, pk: int):
     return render(request, "catalogue/ingest_job.html", context)
 
 
+@requires(Perm.CATALOGUE_SUPPLY, methods=("POST",))
+def ingest_retry(request, pk: int):
+    """重试: a new job for the file an interrupted or internally failed job kept."""
+    job = get_object_or_404(
+        IngestJob.objects.filter(resource__in=Resource.objects.supplied_by(request.user)), pk=pk
+    )
+    try:
+        again = services.retry_ingest(job, by=request.user)
+    except RuleViolation as error:
+        messages.error(request, str(error))
+        return redirect("catalogue:ingest_job", pk=job.pk)
+    return redirect("catalogue:ingest_job", pk=again.pk)
+
+
 @contextlib.contextmanager
 def _on_disk(upload):
     """The uploaded file as a path. Large uploads are already on disk (Django deletes them after

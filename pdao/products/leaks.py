@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tempfile
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import openpyxl
 import pyarrow as pa
@@ -36,8 +38,34 @@ class Finding:
     consumers: dict[str, str]  # subscription code → consumer organisation
 
 
+def read_suspect(data: bytes) -> pa.Table:
+    """The suspicious file as a table: inspected against the leak-file limits, then parsed in
+    a limited child process (pdao.core.files, pdao.core.sandbox); RuleViolation naming the
+    limit or the problem otherwise. The bytes sit in the platform's data directory only while
+    this runs."""
+    from pdao.catalogue.services import incoming_dir
+    from pdao.core import files, sandbox
+
+    incoming_dir().mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=incoming_dir(), prefix=".suspect-") as handle:
+        handle.write(data)
+        handle.flush()
+        try:
+            files.inspect(Path(handle.name), files.limits("leak"))
+            return sandbox.run(
+                read_table, data, limits=sandbox.limits("leak"), passes=(RuleViolation,)
+            )
+        except files.Refused as refusal:
+            raise RuleViolation(refusal.message) from None
+        except sandbox.LimitExceeded as exceeded:
+            raise RuleViolation(str(exceeded)) from None
+        except sandbox.Failed:
+            raise RuleViolation(_("无法读取该文件。")) from None
+
+
 def read_table(data: bytes) -> pa.Table:
-    """A CSV (UTF-8 or GB18030) or Excel file as a table; raises RuleViolation when unreadable."""
+    """A CSV (UTF-8 or GB18030) or Excel file as a table; raises RuleViolation when unreadable.
+    Only for a file `read_suspect` inspected, in its child process."""
     if data[:2] == b"PK" and zipfile.is_zipfile(io.BytesIO(data)):
         try:
             sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
@@ -71,7 +99,7 @@ def read_table(data: bytes) -> pa.Table:
 def trace_leak(data: bytes, *, by, product_code: str = "", key_column: str = "") -> list[Finding]:
     if len(data) > MAX_BYTES:
         raise RuleViolation(_("文件超过 50 MB。"))
-    table = read_table(data)
+    table = read_suspect(data)
     products = Product.objects.filter(form="deidentified").exclude(key_column="")
     if product_code:
         products = products.filter(code=product_code)

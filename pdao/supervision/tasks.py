@@ -3,14 +3,16 @@ from django.tasks import task
 
 @task()
 def monitor() -> int:
-    """Close zone queries whose process died, run the monitoring rules, then queue the next
-    run a minute later."""
+    """Close zone queries and ingest jobs whose process died, run the monitoring rules, then
+    queue the next run a minute later."""
     from django.core.cache import cache
 
+    from pdao.catalogue.services import mark_stale_jobs
     from pdao.supervision import services
     from pdao.zone.services import mark_interrupted
 
     mark_interrupted()
+    mark_stale_jobs()
     raised = services.run_rules()
     cache.delete("pdao:supervision:scheduled")
     services.ensure_scheduled()

@@ -1,0 +1,388 @@
+"""Limits before work: an uploaded file is inspected cheaply, from its bytes, before anything
+parses it — its size; for a zip container (xlsx, docx) the number of members, each member's
+decompressed size and compression ratio, the total, encryption, DTDs; for a workbook each
+sheet's declared dimension and the rows, columns and cells it really holds, the shared-strings
+size, external links and DDE formulas; for a CSV the first line's length and column count; for
+Parquet the column count from its footer. A file over a limit is refused with a message naming
+the limit and its setting, and nothing is parsed.
+
+Python's zipfile never yields more than a member's declared size (and checks its CRC), so the
+declared sizes read from the central directory bound what a parser can be made to decompress.
+The sheet scan reads each worksheet once as a stream of 1 MiB chunks with byte-level regular
+expressions — no XML tree, no per-cell Python objects — so it costs a fraction of the parse it
+protects. openpyxl reads XML through defusedxml (installed), which refuses entities.
+
+The limits are per purpose (`settings.FILE_LIMITS`): a data version may be a million-row
+workbook, a catalogue workbook is a form. The process a parse runs in has limits of its own
+(pdao.core.sandbox).
+
+>>> inspect(Path("version.xlsx"), limits("version"))   # doctest: +SKIP
+Shape(format='xlsx', sheets=[Sheet(name='xl/worksheets/sheet1.xml', rows=120000, ...)])
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import zipfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from django.conf import settings
+
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one purpose accepts; each attribute is named in the refusal that cites it."""
+
+    bytes: int  # the file as uploaded
+    zip_members: int  # members of an xlsx/docx container
+    member_bytes: int  # one member, decompressed
+    total_bytes: int  # all members, decompressed
+    ratio: int  # decompressed/compressed, for members over 1 MiB
+    rows: int  # a worksheet's rows (the last row's number, gaps included)
+    columns: int  # a worksheet's or CSV's columns
+    cells: int  # rows × columns as a sheet is read (padded to a rectangle)
+    shared_strings_bytes: int  # xl/sharedStrings.xml, decompressed (held in memory whole)
+    line_bytes: int  # a CSV's first line (later lines are checked by the reader)
+    depth: int = 64  # XML nesting
+
+
+# The setting each limit is changed by, for the message (settings.FILE_LIMITS[purpose][name]).
+LIMIT_LABELS = {
+    "bytes": "文件大小",
+    "zip_members": "压缩包成员数",
+    "member_bytes": "单个成员解压后大小",
+    "total_bytes": "解压后总大小",
+    "ratio": "压缩比",
+    "rows": "工作表行数",
+    "columns": "列数",
+    "cells": "单元格数",
+    "shared_strings_bytes": "共享字符串表大小",
+    "line_bytes": "首行长度",
+    "depth": "XML 嵌套层数",
+    "content": "文件内容",
+}
+
+
+class Refused(Exception):
+    """The file is over a limit, or holds what no upload may (DTDs, external links, DDE).
+    `limit` is the Limits attribute (or "content"); the message names it, never a value of the
+    file's data."""
+
+    def __init__(self, limit: str, message: str):
+        super().__init__(message)
+        self.limit, self.message = limit, message
+
+    def __reduce__(self):  # crosses the sandbox's pipe intact
+        return (Refused, (self.limit, self.message))
+
+
+def limits(purpose: str) -> Limits:
+    """The limits of one purpose ("version", "catalogue", "leak") from settings.FILE_LIMITS."""
+    values = settings.FILE_LIMITS[purpose]
+    return Limits(**{f.name: values[f.name] for f in fields(Limits) if f.name in values})
+
+
+def size(n: int) -> str:
+    """Bytes for a person: 1.5 GiB, 20 MiB, 512 KiB, 300 字节."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", MiB), ("KiB", 1 << 10)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.1f} {unit}".replace(".0 ", " ")
+    return f"{n} 字节"
+
+
+def _over(limit: str, what: str, found: str, allowed: str) -> Refused:
+    return Refused(
+        limit,
+        f"{what}为 {found},超过{LIMIT_LABELS[limit]}上限 {allowed}(限制项 {limit})",
+    )
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    rows: int
+    columns: int
+    cells: int
+
+
+@dataclass(frozen=True)
+class Shape:
+    format: str  # "xlsx", "docx", "zip", "csv", "parquet"
+    sheets: list[Sheet] = field(default_factory=list)
+    columns: int = 0
+
+
+def sniff(path: Path) -> str:
+    """'parquet', 'xlsx', 'docx', 'zip' or 'csv', from the bytes, never the name."""
+    with Path(path).open("rb") as handle:
+        head = handle.read(4)
+        if head == b"PAR1":
+            return "parquet"
+        if head == b"PK\x03\x04":
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    names = set(archive.namelist())
+            except (zipfile.BadZipFile, OSError):
+                return "zip"
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "word/document.xml" in names:
+                return "docx"
+            return "zip"
+    return "csv"
+
+
+def inspect(path: Path, limit: Limits) -> Shape:
+    """Refuse `path` (Refused) when it is over any of `limit`; otherwise its shape."""
+    path = Path(path)
+    actual = path.stat().st_size
+    if actual > limit.bytes:
+        raise _over("bytes", "文件", size(actual), size(limit.bytes))
+    kind = sniff(path)
+    if kind in ("xlsx", "docx", "zip"):
+        return inspect_zip(path, limit, kind)
+    if kind == "parquet":
+        return inspect_parquet(path, limit)
+    return inspect_csv(path, limit)
+
+
+# --- Zip containers --------------------------------------------------------------------------
+
+
+def inspect_zip(path: Path, limit: Limits, kind: str = "zip") -> Shape:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise Refused("content", "文件已损坏:不是完整的 ZIP 容器") from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > limit.zip_members:
+            raise _over(
+                "zip_members", "压缩包成员数", f"{len(members):,}", f"{limit.zip_members:,}"
+            )
+        total = 0
+        for member in members:
+            if member.flag_bits & 0x1:
+                raise Refused("content", f"压缩包成员 {member.filename} 已加密,无法检查")
+            if member.file_size > limit.member_bytes:
+                raise _over(
+                    "member_bytes",
+                    f"成员 {member.filename} 解压后",
+                    size(member.file_size),
+                    size(limit.member_bytes),
+                )
+            ratio = member.file_size / max(member.compress_size, 1)
+            if member.file_size > MiB and ratio > limit.ratio:
+                raise _over(
+                    "ratio", f"成员 {member.filename} 的压缩比", f"{ratio:,.0f}", f"{limit.ratio}"
+                )
+            total += member.file_size
+        if total > limit.total_bytes:
+            raise _over("total_bytes", "解压后总大小", size(total), size(limit.total_bytes))
+        for member in members:
+            if member.filename.lower().endswith((".xml", ".rels", ".vml")):
+                _no_dtd(archive, member)
+        if kind != "xlsx":
+            return Shape(kind)
+        names = {m.filename for m in members}
+        if any(n.startswith("xl/externalLinks/") for n in names):
+            raise Refused(
+                "content", "工作簿含外部链接(引用其他文件的数据),请另存为不含链接的工作簿"
+            )
+        strings = next((m for m in members if m.filename == "xl/sharedStrings.xml"), None)
+        if strings is not None and strings.file_size > limit.shared_strings_bytes:
+            raise _over(
+                "shared_strings_bytes",
+                "共享字符串表",
+                size(strings.file_size),
+                size(limit.shared_strings_bytes),
+            )
+        sheets = [
+            _scan_sheet(archive, m, limit)
+            for m in members
+            if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml")
+        ]
+        return Shape("xlsx", sheets)
+
+
+def _no_dtd(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    """A document type declaration may only come before the root element; no part of an
+    Office document has one, and entities in one are how XML bombs work."""
+    with archive.open(member) as handle:
+        prolog = handle.read(4096)
+    if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+        raise Refused("content", f"成员 {member.filename} 含文档类型声明(DTD),不予解析")
+
+
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\""
+)
+_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})\d+\"")
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*>([^<]*)<")
+# Dynamic data exchange: app|'topic'!item (with the quote optional), e.g. cmd|' /C calc'!A0.
+_DDE = re.compile(r"(?:^|[=+\-@,(])\s*'?[A-Za-z0-9_.\\]+'?\|")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for byte in letters:
+        number = number * 26 + (byte - 64)
+    return number
+
+
+def _scan_sheet(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: Limits) -> Sheet:
+    """Rows, columns and cells of one worksheet, and its formulas checked for DDE, in one pass
+    over 1 MiB chunks (a chunk is cut after its last '<', so no tag is split)."""
+    name = member.filename
+    rows = row_tags = cells = columns = depth = 0
+    seen_dimension = False
+    carry = b""
+    with archive.open(member) as handle:
+        while True:
+            chunk = handle.read(MiB)
+            data = carry + chunk
+            if chunk:
+                cut = data.rfind(b"<")
+                data, carry = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+            if not data:
+                break
+            if not seen_dimension:
+                found = _DIMENSION.search(data)
+                if found is not None:
+                    seen_dimension = True
+                    _check_dimension(name, found, limit)
+            for number in _ROW.findall(data):
+                rows = max(rows, int(number))
+            row_tags += len(_ROW_TAG.findall(data))
+            cells += len(_CELL_TAG.findall(data))
+            for letters in set(_CELL_REF.findall(data)):
+                columns = max(columns, _column_number(letters))
+            for formula in _FORMULA.findall(data):
+                if _DDE.search(formula.decode("utf-8", "replace")):
+                    raise Refused(
+                        "content",
+                        f"工作表 {_sheet_name(name)} 含 DDE 公式(可执行外部程序),不予导入",
+                    )
+            depth = _depth(data, depth, limit.depth)
+            if depth > limit.depth:
+                raise _over(
+                    "depth",
+                    f"工作表 {_sheet_name(name)} 的 XML 嵌套",
+                    f"{depth:,} 层",
+                    f"{limit.depth} 层",
+                )
+            rows_now = max(rows, row_tags)
+            if rows_now > limit.rows:
+                raise _over(
+                    "rows", f"工作表 {_sheet_name(name)} 的行数", f"{rows_now:,}", f"{limit.rows:,}"
+                )
+            if columns > limit.columns:
+                raise _over(
+                    "columns",
+                    f"工作表 {_sheet_name(name)} 的列数",
+                    f"{columns:,}",
+                    f"{limit.columns:,}",
+                )
+            if cells > limit.cells or rows_now * columns > limit.cells:
+                padded = max(cells, rows_now * columns)
+                raise _over(
+                    "cells",
+                    f"工作表 {_sheet_name(name)} 的单元格数",
+                    f"{padded:,}",
+                    f"{limit.cells:,}",
+                )
+            if not chunk:
+                break
+    return Sheet(name, max(rows, row_tags), columns, cells)
+
+
+def _depth(data: bytes, depth: int, limit: int) -> int:
+    """The nesting after `data`, starting from `depth`, checked every 4 KiB (cut before a '<',
+    so no tag is split): deeper nesting than 4 KiB can hide is caught where it happens."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"<", start + 4096)
+        end = len(data) if end < 0 else end
+        part = data[start:end]
+        depth += part.count(b"<") - 2 * part.count(b"</") - part.count(b"/>")
+        depth -= part.count(b"<?") + part.count(b"<!")
+        if depth > limit:
+            return depth
+        start = end
+    return depth
+
+
+def _sheet_name(member: str) -> str:
+    return member.rsplit("/", 1)[-1].removesuffix(".xml")
+
+
+def _check_dimension(name: str, found: re.Match, limit: Limits) -> None:
+    """The declared range (A1:XFD1048576): a reader pads every row to it, so it is a limit of
+    its own, whatever the sheet really holds."""
+    first_col, first_row, last_col, last_row = found.groups()
+    last_col = last_col or first_col
+    last_row = last_row or first_row
+    rows = int(last_row) if last_row else 0
+    columns = _column_number(last_col) if last_col else 0
+    where = f"工作表 {_sheet_name(name)} 声明的范围"
+    if rows > limit.rows:
+        raise _over("rows", where + "行数", f"{rows:,}", f"{limit.rows:,}")
+    if columns > limit.columns:
+        raise _over("columns", where + "列数", f"{columns:,}", f"{limit.columns:,}")
+    if rows * columns > limit.cells:
+        raise _over("cells", where + "单元格数", f"{rows * columns:,}", f"{limit.cells:,}")
+
+
+# --- CSV and Parquet --------------------------------------------------------------------------
+
+
+def inspect_csv(path: Path, limit: Limits) -> Shape:
+    """The first line within `line_bytes`, and its fields within `columns` (quotes respected;
+    the encoding is guessed as the reader will: UTF-8, else GB18030)."""
+    with Path(path).open("rb") as handle:
+        line = handle.readline(limit.line_bytes + 1)
+    if len(line) > limit.line_bytes:
+        raise Refused(
+            "line_bytes",
+            f"首行(表头)超过首行长度上限 {size(limit.line_bytes)}(限制项 line_bytes)",
+        )
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = codecs.decode(line, encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = line.decode("utf-8", "replace")
+    count = len(next(csv.reader([text.rstrip("\r\n")]), []))
+    if count > limit.columns:
+        raise _over("columns", "表头的列数", f"{count:,}", f"{limit.columns:,}")
+    return Shape("csv", columns=count)
+
+
+def inspect_parquet(path: Path, limit: Limits) -> Shape:
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_metadata(path)
+    except Exception:  # pyarrow raises several kinds for a damaged footer
+        raise Refused("content", "Parquet 文件已损坏:无法读取文件尾的元数据") from None
+    if metadata.num_columns > limit.columns:
+        raise _over(
+            "columns", "Parquet 文件的列数", f"{metadata.num_columns:,}", f"{limit.columns:,}"
+        )
+    expanded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    if expanded > limit.total_bytes:
+        raise _over(
+            "total_bytes", "Parquet 文件解压后大小", size(expanded), size(limit.total_bytes)
+        )
+    return Shape("parquet", columns=metadata.num_columns)

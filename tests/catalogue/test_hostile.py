@@ -1,0 +1,207 @@
+"""No file can stop the platform: each hostile file is refused before it is parsed, with the
+limit it broke named, through every door a file comes in — the version upload page and its
+job, the service the command line uses, the catalogue import page, leak tracing — and leaves
+the active version, the incoming directory and the versions directory as they were."""
+
+import io
+import time
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from pdao.accounts.services import RuleViolation
+from pdao.catalogue import excel, ingest, services
+from pdao.catalogue.models import IngestJob, Resource, Version
+from pdao.products import leaks
+from tests import hostile
+from tests.catalogue.test_ingest import people, write_csv
+from tests.catalogue.test_services import _tag_all
+from tests.conftest import run_worker
+
+pytestmark = pytest.mark.django_db
+PEAK = 600 << 20  # a refused file never costs its parse more memory than this
+
+
+def _xlsx(builder):
+    def make(tmp_path):
+        path = tmp_path / "hostile.xlsx"
+        path.write_bytes(builder(hostile.workbook()))
+        return path
+
+    return make
+
+
+def _file(builder, name, **kwargs):
+    def make(tmp_path):
+        return builder(tmp_path / name, **kwargs)
+
+    return make
+
+
+HOSTILE = {
+    # name: (file maker, what the refusal must say)
+    "declared A1:XFD1048576": (_xlsx(hostile.declared_everything), "限制项 columns"),
+    "cells beyond a small dimension": (_xlsx(hostile.undeclared_wide), "限制项 columns"),
+    "400 MiB shared string": (_file(hostile.shared_string_bomb, "s.xlsx"), "限制项 ratio"),
+    "zip bomb member": (_file(hostile.zip_bomb_member, "z.xlsx"), "限制项 ratio"),
+    "deeply nested XML": (_xlsx(hostile.deeply_nested), "限制项 depth"),
+    "entity bomb": (_xlsx(hostile.entity_bomb), "DTD"),
+    "external link": (_xlsx(hostile.external_link), "外部链接"),
+    "DDE formula": (_xlsx(hostile.dde_formula), "DDE"),
+    "10⁶ named columns": (_file(hostile.wide_csv_header, "w.csv"), "限制项 line_bytes"),
+    "10⁶ empty columns": (
+        _file(hostile.wide_csv_header, "e.csv", named=False),
+        "限制项 columns",
+    ),
+    "1 GB single line": (_file(hostile.single_line, "l.csv"), "限制项 line_bytes"),
+}
+
+
+@pytest.fixture
+def active(resource, provider, tmp_path):
+    version = services.ingest_version(
+        resource, write_csv(tmp_path / "good.csv", people(20)), by=provider
+    )
+    _tag_all(resource, provider)
+    services.activate_version(version, by=provider)
+    return version
+
+
+def _left_behind() -> list[str]:
+    """Anything in the data directory besides finished versions and the upload spool."""
+    names = []
+    for root in (services.versions_dir(), services.incoming_dir()):
+        if root.exists():
+            names += [p.name for p in root.iterdir() if p.name != ".uploads"]
+    return [n for n in names if not n.endswith(".parquet")]
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_a_hostile_version_is_refused_naming_its_limit(name, active, provider, tmp_path):
+    make, expected = HOSTILE[name]
+    path = make(tmp_path)
+    versions = set(services.versions_dir().iterdir())
+    usage = []
+    began = time.monotonic()
+    with pytest.raises(ingest.IngestError) as refused:
+        services.ingest_version(
+            active.resource,
+            path,
+            by=provider,
+            declared_format=path.suffix.lstrip("."),
+            usage=usage,
+        )
+    took = time.monotonic() - began
+    problem = refused.value.problems[0]
+    assert expected in problem.message, problem.message
+    assert problem.kind in ("limit", "format")
+    assert usage and usage[0].peak_bytes < PEAK
+    assert set(services.versions_dir().iterdir()) == versions  # nothing written, nothing left
+    assert _left_behind() == []
+    assert list(Version.objects.filter(resource=active.resource)) == [active]
+    assert Resource.objects.get(pk=active.resource_id).active_version == active
+    print(f"{name}: {path.stat().st_size:,} bytes refused in {took:.2f} s, peak "
+          f"{usage[0].peak_bytes / 2**20:.0f} MiB — {problem.message}")  # fmt: skip
+
+
+def test_a_workbook_within_its_limits_still_ingests(active, provider, tmp_path):
+    rows = [[r[0], r[1], r[2], r[3], r[4], r[5]] for r in people(30)]
+    path = tmp_path / "ok.xlsx"
+    path.write_bytes(hostile.workbook(rows))
+    version = services.ingest_version(active.resource, path, by=provider, declared_format="xlsx")
+    assert version.rows == 30 and version.source_format == "xlsx"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_issues_upload_through_the_page_fails_its_job_naming_the_limit(
+    active, provider, client_for, tmp_path
+):
+    """The 1.5 KB workbook that wrote 2 GB of CSV: the job ends failed, the page names the
+    limit, the staged file is gone and the active version is the same."""
+    path = tmp_path / "dimension.xlsx"
+    path.write_bytes(hostile.declared_everything(hostile.workbook()))
+    client = client_for(provider)
+    with path.open("rb") as handle:
+        response = client.post(
+            reverse("catalogue:version_upload", args=[active.resource.pk]),
+            {"file": handle, "mode": "replace"},
+        )
+    run_worker()
+    job = IngestJob.objects.get(resource=active.resource, filename="dimension.xlsx")
+    assert job.status == IngestJob.Status.FAILED and not job.retryable
+    assert job.peak_memory and job.peak_memory < PEAK
+    body = client.get(response["Location"]).content.decode()
+    assert "限制项 columns" in body and "当前版本保持不变" in body
+    assert _left_behind() == []
+    assert Resource.objects.get(pk=active.resource_id).active_version == active
+
+
+def test_the_command_line_refuses_naming_the_limit(active, provider, tmp_path):
+    path = tmp_path / "dimension.xlsx"
+    path.write_bytes(hostile.declared_everything(hostile.workbook()))
+    with pytest.raises(CommandError, match="限制项 columns"):
+        call_command("ingest", active.resource.code, str(path), stderr=io.StringIO())
+    assert list(Version.objects.filter(resource=active.resource)) == [active]
+
+
+def test_the_issues_catalogue_template_is_refused_at_import(provider, client_for, tmp_path):
+    """The 6.5 KB catalogue template that locked the database for 30 s: refused from its
+    declared dimension, before openpyxl reads a row, and nothing registered."""
+    data = hostile.declared_everything(excel.template())
+    assert len(data) < 10_000
+    page = client_for(provider).post(
+        reverse("catalogue:import"),
+        {"file": _named(tmp_path / "catalogue.xlsx", data)},
+    )
+    body = page.content.decode()
+    assert page.status_code == 200 and "限制项 rows" in body
+    assert not Resource.objects.filter(provider=provider.organisation).exists()
+
+
+@pytest.mark.parametrize(
+    ("builder", "expected"),
+    [
+        (hostile.entity_bomb, "DTD"),
+        (hostile.external_link, "外部链接"),
+        (hostile.deeply_nested, "限制项 depth"),
+    ],
+)
+def test_other_hostile_catalogue_workbooks_are_refused(builder, expected, provider, tmp_path):
+    with pytest.raises(excel.WorkbookProblems) as refused:
+        services.import_catalogue(
+            _write(tmp_path / "c.xlsx", builder(excel.template())), by=provider
+        )
+    assert expected in str(refused.value.problems[0])
+
+
+def test_a_catalogue_csv_with_thousands_of_columns_is_refused(provider, tmp_path):
+    path = hostile.wide_csv_header(tmp_path / "c.csv", columns=5_000, named=False)
+    with pytest.raises(excel.WorkbookProblems, match="限制项 columns"):
+        services.import_catalogue(path, by=provider)
+
+
+def test_a_suspected_leak_file_is_inspected_before_tracing(supervisor):
+    data = hostile.declared_everything(hostile.workbook())
+    with pytest.raises(RuleViolation, match="限制项 columns"):
+        leaks.trace_leak(data, by=supervisor)
+
+
+def test_a_leak_file_that_kills_its_reader_is_refused_not_raised(supervisor, settings):
+    settings.PARSE_LIMITS = {
+        **settings.PARSE_LIMITS,
+        "leak": {**settings.PARSE_LIMITS["leak"], "memory_bytes": 200 << 20},
+    }
+    data = hostile.workbook([hostile.ROW] * 50)
+    with pytest.raises(RuleViolation, match="限制项 memory_bytes"):
+        leaks.trace_leak(data, by=supervisor)
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def _named(path, data: bytes):
+    path.write_bytes(data)
+    return path.open("rb")
