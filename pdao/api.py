@@ -5,7 +5,7 @@ credentials) comes with the products pillar. Each handler declares its permissio
 `pdao.core.access.api_requires` and filters what it returns to what the caller may see.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -15,6 +15,7 @@ from pdao.accounts.api import router as accounts_router
 from pdao.audit.api import router as audit_router
 from pdao.core.access import public
 from pdao.core.apierrors import ApiError
+from pdao.core.middleware import too_large
 from pdao.ledger.api import router as ledger_router
 from pdao.zone.api import router as zone_router
 
@@ -71,6 +72,11 @@ def _http_error(request, exc):  # ninja's own: an unparsable body, a wrong metho
         {"code": "bad_request", "message": "请求无法处理 / Request refused"},
         status=exc.status_code,
     )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    return too_large(request)
 
 
 @api.exception_handler(ApiError)

@@ -221,6 +221,7 @@ EXAMPLES: dict[str, Example] = {
         kwargs=lambda w: {"pk": w.authz["zone_query"].pk, "fmt": "csv"}, visible=_never
     ),
     "catalogue:ingest_job": Example(kwargs=lambda w: {"pk": w.ingest_job.pk}, visible=_supplies),
+    "catalogue:ingest_retry": Example(kwargs=lambda w: {"pk": w.ingest_job.pk}, visible=_supplies),
     "catalogue:version_activate": Example(kwargs=lambda w: {"pk": w.version.pk}, visible=_supplies),
     "catalogue:field_tag": Example(
         kwargs=lambda w: {"pk": w.resource.fields.first().pk},
@@ -578,6 +579,19 @@ def _outcome(response, *, api_call: bool) -> str:
     return {403: "forbidden", 404: "hidden"}.get(status, "allowed" if status < 400 else str(status))
 
 
+def _unsafe_headers(actor, response) -> list[str]:
+    """Every answer, whatever its status, may hold a secret shown once or personal data: none
+    may be stored by a browser or proxy; every answer carries the Content-Security-Policy
+    (script-src without 'unsafe-inline')."""
+    problems = []
+    if "no-store" not in response.get("Cache-Control", ""):
+        problems.append(f"{actor or 'anonymous'}: Cache-Control {response.get('Cache-Control')!r}")
+    policy = response.get("Content-Security-Policy", "")
+    if "script-src 'self'" not in policy or "unsafe-inline" in policy:
+        problems.append(f"{actor or 'anonymous'}: Content-Security-Policy {policy!r}")
+    return problems
+
+
 def _client(actor, world) -> Client:
     client = Client()
     if actor is not ANONYMOUS:
@@ -617,6 +631,7 @@ def test_view_answers_each_role_by_its_permissions(name, world):
         got = _outcome(response, api_call=False)
         if got != expected:
             wrong.append(f"{actor or 'anonymous'}: expected {expected}, got {got}")
+        wrong += _unsafe_headers(actor, response)
         if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
             title = re.search(r"<title>(.*?)</title>", response.content.decode(), re.S)
             if title and "<" in title.group(1):  # a block left open swallows the page
@@ -646,6 +661,7 @@ def test_api_answers_each_role_by_its_permissions(name, world):
         got = _outcome(response, api_call=True)
         if got != expected:
             wrong.append(f"{actor or 'anonymous'}: expected {expected}, got {got}")
+        wrong += _unsafe_headers(actor, response)
     assert wrong == [], f"{name} ({url}): " + "; ".join(wrong)
 
 

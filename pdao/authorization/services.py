@@ -95,6 +95,16 @@ DOCUMENT_TYPES = {
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
+def download_name(document) -> str:
+    """The name a stored document is downloaded under: the uploader's name up to its first dot,
+    with the extension of the type its bytes were sniffed as — never the uploader's extension
+    ("a.pdf.html" holding a PDF downloads as "a.pdf")."""
+    extension = next(ext for content_type, ext in DOCUMENT_TYPES.values()
+                     if content_type == document.content_type)  # fmt: skip
+    stem = Path(document.filename).name.split(".", 1)[0].strip() or "document"
+    return f"{stem}.{extension}"
+
+
 def _require(user, perm: Perm) -> None:
     if user is None or not user.has_perm(perm):
         raise RuleViolation(_("没有执行此操作的权限。"))

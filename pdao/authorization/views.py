@@ -627,7 +627,7 @@ def document_download(request, pk: int):
     return FileResponse(
         path.open("rb"),
         as_attachment=True,
-        filename=document.filename,
+        filename=services.download_name(document),
         content_type=document.content_type,
     )
 

@@ -1,6 +1,9 @@
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 from pdao.core import context
 
@@ -39,6 +42,27 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         request.LANGUAGE_CODE = translation.get_language()
 
 
+class NoStoreMiddleware:
+    """Cache-Control: no-store on every response the platform renders — pages, fragments,
+    downloads and API answers carry credentials shown once, personal data, or decisions about
+    who may see what, and none of them may stay in a browser's or a proxy's cache. Static files
+    (served by WhiteNoise before this runs) keep their long-lived caching; a view that set its
+    own Cache-Control keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response:
+            add_never_cache_headers(response)
+        return response
+
+
+def is_api(request) -> bool:
+    return request.path.startswith(("/api/", "/gateway/"))
+
+
 class RefuseNulMiddleware:
     """A NUL character in the query string or a JSON body is refused with 400 before any view
     runs: no text column takes it (PostgreSQL raises), and no legitimate request carries it
@@ -51,7 +75,10 @@ class RefuseNulMiddleware:
         query = request.META.get("QUERY_STRING", "")
         nul = "%00" in query or "\x00" in query or "\x00" in request.path
         if not nul and request.content_type == "application/json":
-            body = request.body
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                return too_large(request)
             nul = b"\x00" in body or b"\\u0000" in body
         if nul:
             from django.http import HttpResponseBadRequest, JsonResponse
@@ -63,3 +90,12 @@ class RefuseNulMiddleware:
                 )
             return HttpResponseBadRequest("请求含有空字符 / NUL character in request")
         return self.get_response(request)
+
+
+def too_large(request) -> HttpResponse:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413, in the API's JSON error format on the API."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    zh, en = f"请求体超过 {limit:,} 字节的上限", f"Request body over the {limit:,}-byte limit"
+    if is_api(request):
+        return JsonResponse({"code": "payload_too_large", "message": f"{zh} / {en}"}, status=413)
+    return HttpResponse(zh, status=413, content_type="text/plain; charset=utf-8")

@@ -4,15 +4,17 @@ docs/openapi/ and checked for drift in CI."""
 
 import hashlib
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.base import AuthBase
 from oauth2_provider.models import AccessToken
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from pdao.core.access import public
 from pdao.core.context import client_ip
+from pdao.core.middleware import too_large
 from pdao.products import gateway
 
 
@@ -79,7 +81,9 @@ class ErrorOut(Schema):
 
 
 class CallIn(Schema):
-    params: dict[str, int | float | str | None] = Field(
+    # Strict types: JSON true is a boolean, never the integer 1; each value reaches the
+    # product's own parameter check as sent, which names the parameter it refuses.
+    params: dict[str, StrictBool | StrictInt | StrictFloat | StrictStr | None] = Field(
         default_factory=dict, description="the product's declared parameters"
     )
 
@@ -126,6 +130,11 @@ def _http_error(request, exc):  # ninja's own: an unparsable body (400), a wrong
     return _error_response(
         request, exc.status_code, "http_error", "请求无法处理", "Request refused"
     )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    return too_large(request)
 
 
 @api.exception_handler(Exception)

@@ -121,6 +121,25 @@ def test_documents_are_sniffed_capped_and_stored_outside_served_paths(city, clie
     assert client_for(city.provider).get(url).status_code == 404
 
 
+def test_a_document_downloads_under_its_sniffed_type_never_the_uploaders_name(city, client_for):
+    """A PDF named a.pdf.html (with a script in it) is a PDF: served as application/pdf, an
+    attachment named a.pdf, not sniffable by the browser, and never cached."""
+    profile = Qualification.objects.get(organisation=city.operator.organisation)
+    document = services.add_document(
+        profile,
+        SimpleUploadedFile("a.pdf.html", b"%PDF-1.4\n<script>alert(1)</script>"),
+        kind="licence",
+        by=city.operator,
+    )
+    response = client_for(city.bureau).get(
+        reverse("authorization:document_download", args=[document.pk])
+    )
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="a.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+
+
 def test_changing_a_verified_profile_sends_it_back_for_verification(city):
     services.save_qualification(city.operator.organisation, by=city.operator, dengbao_level=2)
     profile = Qualification.objects.get(organisation=city.operator.organisation)

@@ -46,8 +46,16 @@ def page(browser, live_server):
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # Every page of every browser test is also a test of the Content-Security-Policy: anything
+    # it blocks (an inline script or style, a foreign asset) fails the test that met it.
+    blocked = []
+    page.on(
+        "console",
+        lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield page
     context.close()
+    assert not blocked, blocked
 
 
 def screenshot(page, name: str) -> Path:

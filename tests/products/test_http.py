@@ -102,6 +102,49 @@ def test_malformed_body_gets_a_json_error_without_a_trace(consumer_api):
     assert "Traceback" not in answer.text
 
 
+def test_an_oversized_body_gets_the_json_error_format(consumer_api):
+    """20 MB where a few hundred bytes are expected: 413 in the API's JSON format, as every
+    other gateway error — not Django's HTML 400 page — and the same on the platform API."""
+    _market, product, credential, secret, base = consumer_api
+    access = token(base, credential.application.client_id, secret).json()["access_token"]
+    body = b'{"params": {"since": "' + b"9" * (20 << 20) + b'"}}'
+    for url, headers in (
+        (f"{base}/gateway/v1/products/{product.code}", {"Authorization": f"Bearer {access}"}),
+        (f"{base}/api/v1/zone/queries", {}),
+    ):
+        answer = requests.post(
+            url, data=body, headers={**headers, "Content-Type": "application/json"}, timeout=60
+        )
+        assert answer.status_code == 413, (url, answer.text[:200])
+        assert answer.json()["code"] == "payload_too_large"
+        assert "no-store" in answer.headers["Cache-Control"]
+
+
+def test_a_boolean_is_not_an_integer(consumer_api):
+    market, _product, credential, secret, base = consumer_api
+    records = market.to_market(market.records_product(), rate_per_minute=1000)
+    market.subscribe(records)
+    access = token(base, credential.application.client_id, secret).json()["access_token"]
+    answer = requests.post(
+        f"{base}/gateway/v1/products/{records.code}",
+        json={"params": {"district": "城中区", "n": True}},
+        headers={"Authorization": f"Bearer {access}"},
+        timeout=30,
+    )
+    assert answer.status_code == 400, answer.text[:300]
+    assert answer.json()["code"] == "invalid_parameter"
+    assert answer.json()["errors"] == [
+        {"name": "n", "code": "type", "message": "应为整数 / must be an integer"}
+    ]
+
+
+def test_unknown_api_paths_answer_in_json(consumer_api):
+    *_, base = consumer_api
+    for path in ("/gateway/v1/nothing-here", "/api/v1/nothing-here"):
+        answer = requests.get(base + path, timeout=10)
+        assert answer.status_code == 404 and answer.json()["code"] == "not_found", path
+
+
 def fuzz(schema, *, examples: int) -> int:
     """Every operation of `schema` with `examples` generated cases each (Schemathesis's
     strategies driven by Hypothesis here: its pytest plugin does not load under pytest 9)."""
