@@ -32,7 +32,7 @@ demo: migrate
 	setsid sh -c 'while true; do $(BIN)/python manage.py db_worker --no-startup-delay --verbosity 0; \
 	  echo "task worker exited ($$?); starting it again" >&2; sleep 2; done' & worker=$$!; \
 	  trap 'kill -- -$$worker 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/gunicorn pdao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --log-level warning
+	  $(BIN)/gunicorn pdao.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --timeout 120 --access-logfile - --log-level warning
 
 # The browser suite needs Debian's Chromium and a CJK font; installed here when run as root.
 CHROMIUM := /usr/lib/chromium/chromium

@@ -652,6 +652,44 @@ def test_padding_a_sum_with_people_who_contribute_nothing_finds_no_new_pair(padd
     assert both.rows[0][0] == both.rows[0][1]  # 301 rows, 300 people in truth
 
 
+def test_the_cap_on_cells_is_no_oracle_for_one_person(padded):
+    """Found by the second attack: the refusal "more than N rows" counted the cells holding k
+    people in truth, so a threshold moved by one person flipped it (twelve queries found a
+    person's amount to the cent). The cap now applies to what protection released, and the
+    cells read are bounded from declared metadata before the data is read; a pair one person
+    apart gets the same decision."""
+    policy = dataclasses.replace(padded, max_rows=2)
+    pair = [
+        "SELECT FLOOR(金额 / 1000) * 1000 AS 段, COUNT(*) FROM 账 "
+        f"WHERE 金额 < 2000 OR (金额 >= 2250 AND 金额 {op} 2345) GROUP BY 段"
+        for op in ("<", "<=")
+    ]
+    # In truth the pair is 2 and 3 cells of ten people or more: the old cap's two sides.
+    truth = duckdb.connect()
+    path = padded.tables["账"].path
+    cells = [
+        truth.execute(
+            sql.replace("FROM 账", f"FROM read_parquet('{path}')").replace(
+                "COUNT(*)", "COUNT(DISTINCT 编号) AS n"
+            )
+            + " HAVING n >= 10"
+        ).fetchall()
+        for sql in pair
+    ]
+    assert [len(c) for c in cells] == [2, 3]
+
+    def decision(sql, register):
+        result = register.run(sql, policy)
+        return result.rule if isinstance(result, engine.Refused) else len(result.rows)
+
+    for _ in range(3):  # fresh registers: the agreement is not luck of one draw
+        register = Register()
+        assert decision(pair[0], register) == decision(pair[1], register)
+    wide = "SELECT FLOOR(金额 / 1) * 1 AS 段, COUNT(*) FROM 账 GROUP BY 段"
+    refused = engine.run(wide, policy, form="aggregate")  # refused before the data is read
+    assert refused.rule == "limits.rows" and "不看数据" in refused.message
+
+
 def _derived_table(derived: engine.Derived) -> engine.TablePolicy:
     every = frozenset(engine.FORMS)
     columns = derived.columns

@@ -3,9 +3,9 @@
 The generated SQL groups the filtered rows by (keys, unit) — each person's contribution to
 every measure — and then by keys alone, so one pass gives, per cell and per kind of unit: the
 number of units, each measure's total, the largest contribution, the top contributions for the
-dominance rules and the cell keys (`cellkey.py`). Cells with fewer than k units never leave
-DuckDB. A table with one row per unit skips the first grouping. A table declared non-personal
-is answered exactly.
+dominance rules and the cell keys (`cellkey.py`). Cells with fewer than k − D − 1 units (one
+short of any the perturbation could release) never leave DuckDB. A table with one row per
+unit skips the first grouping. A table declared non-personal is answered exactly.
 
 Then, in order: the k threshold again on the perturbed unit count of every kind of unit (so
 whether a cell near k appears is itself noisy), dominance ((n, k) and p% rules, on every kind
@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from pdao.zone.engine import cellkey, connect, history, led, sql
 from pdao.zone.engine import model as m
+from pdao.zone.engine.errors import refuse
 from pdao.zone.engine.types import Policy, unit_key_column
 
 M = f"{cellkey.MODULUS}::HUGEINT"
@@ -150,7 +151,11 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
                 measures.append(f"sum(x{j}) AS s{j}")
         return f"WITH base AS ({base}) SELECT {', '.join([*key_names, *measures])} FROM base{group}"
     n = max(1, int(policy.dominance_n))
-    k = int(policy.k)
+    # Cells are read down to one person short of any the perturbation could release (k − D − 1
+    # in truth): a cell one person from being releasable is then answered too — left out, and
+    # remembered, so its neighbour with one more person agrees with it (a cut at k in truth
+    # would tell whether a cell of k holds the one person who makes it k).
+    floor = max(1, int(policy.k) - int(policy.perturbation.D) - 1)
     ctes = [f"base AS ({base})"]
     selects = []
     for i, _unit in enumerate(units):
@@ -244,7 +249,7 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
         )
         ctes.append(
             f"cell{i} AS (SELECT {', '.join([*key_names, *cells])} FROM bk{i}{group} "
-            f"HAVING sum(units) >= {k})"
+            f"HAVING sum(units) >= {floor})"
         )
         selects.append(f"cell{i}")
     joined = selects[0]
@@ -262,16 +267,75 @@ def answer(query: m.Query, policy: Policy) -> dict:
     units = units_of(query, policy)
     inputs = _inputs(query, policy)
     fast = len(units) == 1 and query.join is None and connect.one_row_per_unit(tables[0])
+    # How many cells the answer may have is decided before the data is read, from declared
+    # metadata and the table's size (a cap on the cells the data holds would answer "is this
+    # one person there?" at its edge); the cap on the output applies to what protection
+    # released, which is the answer's own business.
+    limit = policy.max_rows
+    if units:
+        limit = _cells_at_most(query, policy, tables)
+        if limit is None or limit > policy.max_rows * FETCH_FACTOR:
+            refuse(
+                "limits.rows",
+                f"分组可能多于 {policy.max_rows * FETCH_FACTOR:,} 个(按声明的取值集合、区段和"
+                "表的行数估计,不看数据):请按声明了取值集合的列分组,或用更宽的区段、更粗的分组",
+            )
     con = connect.connect(policy, views(query, policy))
     try:
         names, raw = connect.fetch(
-            con, _generate(query, policy, units, inputs, fast), policy, policy.max_rows
+            con, _generate(query, policy, units, inputs, fast), policy, limit
         )
         if units and raw:
             raw = _low_effects(query, policy, con, units, inputs, fast, names, raw, tables)
     finally:
         con.close()
-    return _protect(query, policy, units, inputs, names, raw, tables)
+    result = _protect(query, policy, units, inputs, names, raw, tables)
+    if len(result["rows"]) > policy.max_rows:
+        refuse("limits.rows", f"结果超过 {policy.max_rows:,} 行,请增加筛选或使用更粗的分组")
+    return result
+
+
+# Cells read before protection, as a multiple of the rows an answer may show.
+FETCH_FACTOR = 5
+_PARTS = {"quarter": 4, "month": 12, "day": 31, "dayofweek": 7, "hour": 24}
+
+
+def _cells_at_most(query: m.Query, policy: Policy, tables) -> int | None:
+    """An upper bound on the cells an answer over personal data can have, from declared
+    metadata and table sizes only — never from the rows a query selects: the product of the
+    keys' declared domains (value sets, fixed date parts, CASE labels, bands over a declared
+    range), and, on one table, its rows over k (a cell needs k people, so k rows). None when
+    neither bounds it."""
+    domain = 1
+    for key in query.keys:
+        size = _domain_size(key, policy)
+        if size is None:
+            domain = None
+            break
+        domain *= size
+    by_rows = None
+    if query.join is None:
+        by_rows = connect.facts(tables[0])["rows"] // policy.k + 1
+    if domain is None:
+        return by_rows
+    return domain if by_rows is None else min(domain, by_rows)
+
+
+def _domain_size(key: m.Operand, policy: Policy) -> int | None:
+    """How many values a group key can take (NULL included), if declared."""
+    table = policy.tables[key.col.table]
+    if key.fn is None:
+        if key.col.name in table.categories:
+            return len(table.categories[key.col.name]) + 1
+        return 3 if key.col.type == "BOOLEAN" else None
+    if key.fn in _PARTS:
+        return _PARTS[key.fn] + 1
+    if key.fn == "case":
+        return len(key.arg[0]) + 2 if isinstance(key.arg, tuple) and key.arg else None
+    if key.fn == "band" and key.col.name in table.bounds and key.arg:
+        low, high = table.bounds[key.col.name]
+        return int((float(high) - float(low)) // float(key.arg)) + 3
+    return None
 
 
 def _low_effects(query, policy, con, units, inputs, fast, names, raw, tables) -> list:
@@ -446,6 +510,7 @@ def _perturbed(query, policy, units, inputs, found) -> tuple[list, list, dict | 
     people = [n for _k, _r, numbers, _w in cells for name, n in numbers.items() if name[0] == "u"]
     _agree(people, policy, register)
     kept = [c for c in cells if min(c[2][f"u{i}"].agreed for i in kinds) >= policy.k]
+    left_out = [c for c in cells if min(c[2][f"u{i}"].agreed for i in kinds) < policy.k]
     rest = [n for _k, _r, numbers, _w in kept for name, n in numbers.items() if name[0] != "u"]
     _agree(rest, policy, register, before=people)
     released, reasons, remember = [], [], []
@@ -485,6 +550,11 @@ def _perturbed(query, policy, units, inputs, found) -> tuple[list, list, dict | 
                 for measure, value in zip(query.measures, values, strict=True)
                 if value is None
             ]
+    if register:  # a cell left out is an answer too: its count of people is remembered
+        remember += [
+            n.remember() for _k, _r, numbers, _w in left_out
+            for name, n in numbers.items() if name[0] == "u" and n.new
+        ]  # fmt: skip
     return released, reasons, ({"family": family, "values": remember} if remember else None)
 
 
