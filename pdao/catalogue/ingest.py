@@ -142,11 +142,6 @@ class _QueryProgress:
 # --- Format and encoding -------------------------------------------------------------------------
 
 
-def sniff(path: Path) -> str:
-    """'parquet', 'xlsx', 'docx', 'zip' or 'csv', from the bytes, not the name."""
-    return files.sniff(path)
-
-
 def _to_utf8(path: Path, out_dir: Path, progress: Progress) -> tuple[Path, str]:
     """The CSV as UTF-8: as it is when it already is (BOM stripped by DuckDB), otherwise
     transcoded from GB18030 (a superset of GBK and GB2312) in 1 MiB chunks."""
@@ -467,7 +462,7 @@ def ingest(
             shape = files.inspect(source, file_limits)
         except files.Refused as refusal:
             raise IngestError([Problem("limit", refusal.message)]) from None
-    actual = sniff(source)
+    actual = files.sniff(source)
     if actual in ("zip", "docx"):
         raise IngestError([Problem("format", "文件是 ZIP 压缩包或 Word 文档,不是 Excel 工作簿")])
     if declared_format and declared_format != actual:

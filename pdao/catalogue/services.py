@@ -759,10 +759,12 @@ def mark_stale_jobs(*, now=None) -> int:
                     summary=_("%(code)s 的归集任务 #%(job)d 中断(处理进程无心跳)")
                     % {"code": job.resource.code, "job": job.pk},
                 )
-    expired = now - timedelta(days=settings.INGEST_KEEP_FAILED_DAYS)
-    for job in IngestJob.objects.filter(retryable=True, finished_at__lt=expired):
-        (incoming_dir() / job.staged).unlink(missing_ok=True)
-        IngestJob.objects.filter(pk=job.pk).update(retryable=False)
+    expired = IngestJob.objects.filter(
+        retryable=True, finished_at__lt=now - timedelta(days=settings.INGEST_KEEP_FAILED_DAYS)
+    )
+    for staged in expired.values_list("staged", flat=True):
+        (incoming_dir() / staged).unlink(missing_ok=True)
+    expired.update(retryable=False)
     horizon = now.timestamp() - sandbox.limits("version").wall_seconds - 600
     for work in versions_dir().glob(".work-*"):
         if work.stat().st_mtime < horizon:

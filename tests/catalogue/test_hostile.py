@@ -152,7 +152,7 @@ def test_the_issues_catalogue_template_is_refused_at_import(provider, client_for
     assert len(data) < 10_000
     page = client_for(provider).post(
         reverse("catalogue:import"),
-        {"file": _named(tmp_path / "catalogue.xlsx", data)},
+        {"file": _write(tmp_path / "catalogue.xlsx", data).open("rb")},
     )
     body = page.content.decode()
     assert page.status_code == 200 and "限制项 rows" in body
@@ -200,8 +200,3 @@ def test_a_leak_file_that_kills_its_reader_is_refused_not_raised(supervisor, set
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path
-
-
-def _named(path, data: bytes):
-    path.write_bytes(data)
-    return path.open("rb")

@@ -8,6 +8,7 @@ from pdao.accounts.services import RuleViolation
 from pdao.catalogue import ingest, services
 from pdao.catalogue.choices import UpdateMode
 from pdao.catalogue.models import Resource
+from pdao.core import sandbox
 
 
 class Command(BaseCommand):
@@ -44,6 +45,8 @@ class Command(BaseCommand):
             raise CommandError(f"{file.name} was refused: {error.problems[0]}") from None
         except RuleViolation as error:
             raise CommandError(str(error)) from None
+        except sandbox.Failed as failed:  # a crash of the parse, not of the file: say which
+            raise CommandError(f"{file.name}: the parse failed ({failed.kind})") from None
         sys.stderr.write("\n")
         self.stdout.write(
             f"{resource.code} v{version.number}: {version.rows} rows, sha256 {version.sha256}"
