@@ -73,7 +73,7 @@ class UploadForm(forms.Form):
         limit = files.limits("version").bytes
         if upload.size > limit:
             raise forms.ValidationError(
-                _("文件为 %(size)s,超过文件大小上限 %(limit)s(限制项 bytes)")
+                _("文件为 %(size)s,超过文件大小上限 %(limit)s")
                 % {"size": files.size(upload.size), "limit": files.size(limit)}
             )
         upload.declared_format = suffix

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import re
 import zipfile
 from dataclasses import dataclass, field, fields
@@ -99,7 +100,8 @@ def size(n: int) -> str:
 def _over(limit: str, what: str, found: str, allowed: str) -> Refused:
     return Refused(
         limit,
-        f"{what}为 {found},超过{LIMIT_LABELS[limit]}上限 {allowed}(限制项 {limit})",
+        f"{what}为 {found},超过{' ' * LIMIT_LABELS[limit][0].isascii()}"
+        f"{LIMIT_LABELS[limit]}上限 {allowed}",
     )
 
 
@@ -203,8 +205,9 @@ def inspect_zip(path: Path, limit: Limits, kind: str = "zip") -> Shape:
                 size(strings.file_size),
                 size(limit.shared_strings_bytes),
             )
+        titles = _sheet_titles(archive, names)
         sheets = [
-            _scan_sheet(archive, m, limit)
+            _scan_sheet(archive, m, limit, titles.get(m.filename, _sheet_name(m.filename)))
             for m in members
             if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml")
         ]
@@ -239,7 +242,38 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _scan_sheet(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: Limits) -> Sheet:
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\s[^>]*>")
+_RELATION = re.compile(rb"<Relationship\s[^>]*>")
+_ATTRIBUTE = re.compile(rb"([\w:]+)=\"([^\"]*)\"")
+
+
+def _attributes(tag: bytes) -> dict[bytes, bytes]:
+    """An element's attributes by local name (r:id → id), in whatever order they come."""
+    return {name.rsplit(b":", 1)[-1]: value for name, value in _ATTRIBUTE.findall(tag)}
+
+
+def _sheet_titles(archive: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Worksheet part → the sheet's name as the user sees it (数据资源), from the workbook and
+    its relationships (small parts, already checked for size and DTDs)."""
+    if not {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"} <= names:
+        return {}
+    targets = {}
+    for tag in _RELATION.findall(archive.read("xl/_rels/workbook.xml.rels")):
+        found = _attributes(tag)
+        if b"Id" in found and b"Target" in found:
+            targets[found[b"Id"]] = found[b"Target"].lstrip(b"/").removeprefix(b"xl/")
+    titles = {}
+    for tag in _SHEET.findall(archive.read("xl/workbook.xml")):
+        found = _attributes(tag)
+        if found.get(b"id") in targets and b"name" in found:
+            member = "xl/" + targets[found[b"id"]].decode("utf-8", "replace")
+            titles[member] = html.unescape(found[b"name"].decode("utf-8", "replace"))
+    return titles
+
+
+def _scan_sheet(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: Limits, title: str
+) -> Sheet:
     """Rows, columns and cells of one worksheet, and its formulas checked for DDE, in one pass
     over 1 MiB chunks (a chunk is cut after its last '<', so no tag is split)."""
     name = member.filename
@@ -259,7 +293,7 @@ def _scan_sheet(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: Limits
                 found = _DIMENSION.search(data)
                 if found is not None:
                     seen_dimension = True
-                    _check_dimension(name, found, limit)
+                    _check_dimension(title, found, limit)
             for number in _ROW.findall(data):
                 rows = max(rows, int(number))
             row_tags += len(_ROW_TAG.findall(data))
@@ -270,25 +304,23 @@ def _scan_sheet(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: Limits
                 if _DDE.search(formula.decode("utf-8", "replace")):
                     raise Refused(
                         "content",
-                        f"工作表 {_sheet_name(name)} 含 DDE 公式(可执行外部程序),不予导入",
+                        f"工作表「{title}」含 DDE 公式(可执行外部程序),不予导入",
                     )
             depth = _depth(data, depth, limit.depth)
             if depth > limit.depth:
                 raise _over(
                     "depth",
-                    f"工作表 {_sheet_name(name)} 的 XML 嵌套",
+                    f"工作表「{title}」的 XML 嵌套",
                     f"{depth:,} 层",
                     f"{limit.depth} 层",
                 )
             rows_now = max(rows, row_tags)
             if rows_now > limit.rows:
-                raise _over(
-                    "rows", f"工作表 {_sheet_name(name)} 的行数", f"{rows_now:,}", f"{limit.rows:,}"
-                )
+                raise _over("rows", f"工作表「{title}」的行数", f"{rows_now:,}", f"{limit.rows:,}")
             if columns > limit.columns:
                 raise _over(
                     "columns",
-                    f"工作表 {_sheet_name(name)} 的列数",
+                    f"工作表「{title}」的列数",
                     f"{columns:,}",
                     f"{limit.columns:,}",
                 )
@@ -296,7 +328,7 @@ def _scan_sheet(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: Limits
                 padded = max(cells, rows_now * columns)
                 raise _over(
                     "cells",
-                    f"工作表 {_sheet_name(name)} 的单元格数",
+                    f"工作表「{title}」的单元格数",
                     f"{padded:,}",
                     f"{limit.cells:,}",
                 )
@@ -325,7 +357,7 @@ def _sheet_name(member: str) -> str:
     return member.rsplit("/", 1)[-1].removesuffix(".xml")
 
 
-def _check_dimension(name: str, found: re.Match, limit: Limits) -> None:
+def _check_dimension(title: str, found: re.Match, limit: Limits) -> None:
     """The declared range (A1:XFD1048576): a reader pads every row to it, so it is a limit of
     its own, whatever the sheet really holds."""
     first_col, first_row, last_col, last_row = found.groups()
@@ -333,7 +365,7 @@ def _check_dimension(name: str, found: re.Match, limit: Limits) -> None:
     last_row = last_row or first_row
     rows = int(last_row) if last_row else 0
     columns = _column_number(last_col) if last_col else 0
-    where = f"工作表 {_sheet_name(name)} 声明的范围"
+    where = f"工作表「{title}」声明的范围"
     if rows > limit.rows:
         raise _over("rows", where + "行数", f"{rows:,}", f"{limit.rows:,}")
     if columns > limit.columns:
@@ -353,7 +385,7 @@ def inspect_csv(path: Path, limit: Limits) -> Shape:
     if len(line) > limit.line_bytes:
         raise Refused(
             "line_bytes",
-            f"首行(表头)超过首行长度上限 {size(limit.line_bytes)}(限制项 line_bytes)",
+            f"首行(表头)超过首行长度上限 {size(limit.line_bytes)}",
         )
     for encoding in ("utf-8-sig", "gb18030"):
         try:

@@ -58,10 +58,10 @@ class LimitExceeded(Exception):
     "file" or "wall"."""
 
     MESSAGES = {
-        "memory": "处理所需内存超过上限 {memory}(限制项 memory_bytes)",
-        "cpu": "处理所需 CPU 时间超过上限 {cpu} 秒(限制项 cpu_seconds)",
-        "file": "处理中写出的文件超过上限 {file}(限制项 file_bytes)",
-        "wall": "处理时间超过上限 {wall} 秒(限制项 wall_seconds)",
+        "memory": "处理所需内存超过上限 {memory}",
+        "cpu": "处理所需 CPU 时间超过上限 {cpu} 秒",
+        "file": "处理中写出的文件超过上限 {file}",
+        "wall": "处理时间超过上限 {wall} 秒",
     }
 
     def __init__(self, limit: str, limits: Limits):

@@ -41,20 +41,20 @@ def _file(builder, name, **kwargs):
 
 HOSTILE = {
     # name: (file maker, what the refusal must say)
-    "declared A1:XFD1048576": (_xlsx(hostile.declared_everything), "限制项 columns"),
-    "cells beyond a small dimension": (_xlsx(hostile.undeclared_wide), "限制项 columns"),
-    "400 MiB shared string": (_file(hostile.shared_string_bomb, "s.xlsx"), "限制项 ratio"),
-    "zip bomb member": (_file(hostile.zip_bomb_member, "z.xlsx"), "限制项 ratio"),
-    "deeply nested XML": (_xlsx(hostile.deeply_nested), "限制项 depth"),
+    "declared A1:XFD1048576": (_xlsx(hostile.declared_everything), "超过列数上限"),
+    "cells beyond a small dimension": (_xlsx(hostile.undeclared_wide), "超过列数上限"),
+    "400 MiB shared string": (_file(hostile.shared_string_bomb, "s.xlsx"), "超过压缩比上限"),
+    "zip bomb member": (_file(hostile.zip_bomb_member, "z.xlsx"), "超过压缩比上限"),
+    "deeply nested XML": (_xlsx(hostile.deeply_nested), "超过 XML 嵌套层数上限"),
     "entity bomb": (_xlsx(hostile.entity_bomb), "DTD"),
     "external link": (_xlsx(hostile.external_link), "外部链接"),
     "DDE formula": (_xlsx(hostile.dde_formula), "DDE"),
-    "10⁶ named columns": (_file(hostile.wide_csv_header, "w.csv"), "限制项 line_bytes"),
+    "10⁶ named columns": (_file(hostile.wide_csv_header, "w.csv"), "超过首行长度上限"),
     "10⁶ empty columns": (
         _file(hostile.wide_csv_header, "e.csv", named=False),
-        "限制项 columns",
+        "超过列数上限",
     ),
-    "1 GB single line": (_file(hostile.single_line, "l.csv"), "限制项 line_bytes"),
+    "1 GB single line": (_file(hostile.single_line, "l.csv"), "超过首行长度上限"),
 }
 
 
@@ -132,7 +132,7 @@ def test_the_issues_upload_through_the_page_fails_its_job_naming_the_limit(
     assert job.status == IngestJob.Status.FAILED and not job.retryable
     assert job.peak_memory and job.peak_memory < PEAK
     body = client.get(response["Location"]).content.decode()
-    assert "限制项 columns" in body and "当前版本保持不变" in body
+    assert "超过列数上限" in body and "当前版本保持不变" in body
     assert _left_behind() == []
     assert Resource.objects.get(pk=active.resource_id).active_version == active
 
@@ -140,14 +140,15 @@ def test_the_issues_upload_through_the_page_fails_its_job_naming_the_limit(
 def test_the_command_line_refuses_naming_the_limit(active, provider, tmp_path):
     path = tmp_path / "dimension.xlsx"
     path.write_bytes(hostile.declared_everything(hostile.workbook()))
-    with pytest.raises(CommandError, match="限制项 columns"):
+    with pytest.raises(CommandError, match="超过列数上限"):
         call_command("ingest", active.resource.code, str(path), stderr=io.StringIO())
     assert list(Version.objects.filter(resource=active.resource)) == [active]
 
 
 def test_the_issues_catalogue_template_is_refused_at_import(provider, client_for, tmp_path):
     """The 6.5 KB catalogue template that locked the database for 30 s: refused from its
-    declared dimension, before openpyxl reads a row, and nothing registered."""
+    declared dimension, before openpyxl reads a row, naming the sheet as the user knows it,
+    and nothing registered."""
     data = hostile.declared_everything(excel.template())
     assert len(data) < 10_000
     page = client_for(provider).post(
@@ -155,7 +156,8 @@ def test_the_issues_catalogue_template_is_refused_at_import(provider, client_for
         {"file": _write(tmp_path / "catalogue.xlsx", data).open("rb")},
     )
     body = page.content.decode()
-    assert page.status_code == 200 and "限制项 rows" in body
+    assert page.status_code == 200 and "超过工作表行数上限 20,000" in body
+    assert "工作表「数据资源」声明的范围" in body
     assert not Resource.objects.filter(provider=provider.organisation).exists()
 
 
@@ -164,7 +166,7 @@ def test_the_issues_catalogue_template_is_refused_at_import(provider, client_for
     [
         (hostile.entity_bomb, "DTD"),
         (hostile.external_link, "外部链接"),
-        (hostile.deeply_nested, "限制项 depth"),
+        (hostile.deeply_nested, "超过 XML 嵌套层数上限"),
     ],
 )
 def test_other_hostile_catalogue_workbooks_are_refused(builder, expected, provider, tmp_path):
@@ -177,13 +179,13 @@ def test_other_hostile_catalogue_workbooks_are_refused(builder, expected, provid
 
 def test_a_catalogue_csv_with_thousands_of_columns_is_refused(provider, tmp_path):
     path = hostile.wide_csv_header(tmp_path / "c.csv", columns=5_000, named=False)
-    with pytest.raises(excel.WorkbookProblems, match="限制项 columns"):
+    with pytest.raises(excel.WorkbookProblems, match="超过列数上限"):
         services.import_catalogue(path, by=provider)
 
 
 def test_a_suspected_leak_file_is_inspected_before_tracing(supervisor):
     data = hostile.declared_everything(hostile.workbook())
-    with pytest.raises(RuleViolation, match="限制项 columns"):
+    with pytest.raises(RuleViolation, match="超过列数上限"):
         leaks.trace_leak(data, by=supervisor)
 
 
@@ -193,7 +195,7 @@ def test_a_leak_file_that_kills_its_reader_is_refused_not_raised(supervisor, set
         "leak": {**settings.PARSE_LIMITS["leak"], "memory_bytes": 200 << 20},
     }
     data = hostile.workbook([hostile.ROW] * 50)
-    with pytest.raises(RuleViolation, match="限制项 memory_bytes"):
+    with pytest.raises(RuleViolation, match="内存超过上限"):
         leaks.trace_leak(data, by=supervisor)
 
 

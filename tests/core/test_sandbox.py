@@ -43,7 +43,7 @@ def test_each_limit_ends_the_child_and_is_named(fn, args, limit, tmp_path):
     with pytest.raises(sandbox.LimitExceeded) as raised:
         sandbox.run(fn, *args, limits=limits)
     assert raised.value.limit == limit
-    assert "限制项" in str(raised.value)
+    assert "超过上限" in str(raised.value)
     if limit == "file":
         assert os.path.getsize(tmp_path / "out.bin") <= LIMITS.file_bytes
 

@@ -120,7 +120,7 @@ def test_while_a_file_is_parsed_sign_ins_and_gateway_calls_go_on(
     assert signed_in.status_code == 302, signed_in.content[:300]
     assert token.status_code == 200 and called.status_code == 200, called.content[:300]
     assert AuditEvent.objects.filter(action="auth.login", actor_username=user.username).exists()
-    assert not worker.is_alive() and "限制项" in outcome["refusal"]
+    assert not worker.is_alive() and "上限" in outcome["refusal"]
 
 
 CHILD = """
