@@ -168,28 +168,13 @@ def _remember(query: ZoneQuery, remember: dict, built) -> bool:
     """Add the released numbers to the register, unless a number within fewer than k people
     of one of them was added while this query ran (two near-identical queries at once would
     each have answered fresh): then nothing is released. Called under the register's lock."""
-    from pdao.zone.engine import history
 
     lock = remember["family"]
     RegisterLock.objects.get_or_create(family=lock)
     RegisterLock.objects.select_for_update().get(family=lock)
     values = remember["values"]
-    reach = built.k + built.perturbation.D
-    for family in {v["family"] for v in values}:
-        mine = [v for v in values if v["family"] == family]
-        meanwhile = policy.remembered(
-            family,
-            {c for v in mine for c in v["codes"]},
-            min(v["contributors"] for v in mine) - reach,
-            max(v["contributors"] for v in mine) + reach,
-            since=query.created_at,
-        )
-        for other in meanwhile:
-            theirs = [history.Part.from_json(p) for p in other["sketch"]["parts"]]
-            for value in mine:
-                parts = [history.Part.from_json(p) for p in value["sketch"]["parts"]]
-                if history.similar(parts, theirs, built) is not None:
-                    return False
+    if _registered_meanwhile(values, built, since=query.created_at):
+        return False
     created = ReleasedValue.objects.bulk_create(
         ReleasedValue(
             family=v["family"],
@@ -211,6 +196,40 @@ def _remember(query: ZoneQuery, remember: dict, built) -> bool:
         batch_size=2000,
     )
     return True
+
+
+def _registered_meanwhile(values: list[dict], built, *, since) -> bool:
+    """Whether a number within fewer than k people of one of `values` was registered since
+    `since`. Only numbers sharing a lookup code and near in size are compared (as the engine
+    looks them up), each sketch read once: this runs under the register's lock, which on
+    SQLite is the database's write lock."""
+    from pdao.zone.engine import history
+
+    reach = built.k + built.perturbation.D
+    for family in {v["family"] for v in values}:
+        mine = [
+            (v, set(v["codes"]), [history.Part.from_json(p) for p in v["sketch"]["parts"]])
+            for v in values
+            if v["family"] == family
+        ]
+        meanwhile = policy.remembered(
+            family,
+            {c for _v, codes, _p in mine for c in codes},
+            min(v["contributors"] for v, _c, _p in mine) - reach,
+            max(v["contributors"] for v, _c, _p in mine) + reach,
+            since=since,
+        )
+        for other in meanwhile:
+            shared = set(other["codes"])
+            theirs = None
+            for value, codes, parts in mine:
+                if not codes & shared or abs(value["contributors"] - other["contributors"]) > reach:
+                    continue
+                if theirs is None:
+                    theirs = [history.Part.from_json(p) for p in other["sketch"]["parts"]]
+                if history.similar(parts, theirs, built) is not None:
+                    return True
+    return False
 
 
 def _finished(query: ZoneQuery, result, built=None) -> ZoneQuery:

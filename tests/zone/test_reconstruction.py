@@ -690,6 +690,62 @@ def test_the_cap_on_cells_is_no_oracle_for_one_person(padded):
     assert refused.rule == "limits.rows" and "不看数据" in refused.message
 
 
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    """2,100 people in 甲 paying 1000, 1010, 1020, …: bands of 50 hold five of them — the
+    number of people the engine reads a cell down to (k − D − 1) — so every 甲 cell of a banded
+    question sits at that cut, with two people of 乙 beside it in the same band (few enough
+    that each cell needs its effect counted exactly). Q0134 pays 2345 instead of 2340."""
+    directory = tmp_path_factory.mktemp("crowded")
+    raw = directory / "raw.parquet"
+    con = duckdb.connect()
+    con.execute(f"""COPY (
+        SELECT 'Q' || lpad(p::VARCHAR, 4, '0') AS 编号, '甲' AS 区,
+               CASE WHEN p = 134 THEN 2345.0 ELSE 1000.0 + 10 * p END AS 金额
+        FROM range(2100) t(p)
+        UNION ALL SELECT 'R' || lpad(p::VARCHAR, 4, '0'), '乙', 1000.0 + 25 * p
+        FROM range(840) t(p)
+    ) TO '{raw}' (FORMAT PARQUET)""")
+    con.close()
+    prepared = engine.prepare(raw, directory / "zone.parquet", units=["编号"],
+                              noise_key=NOISE_KEY)  # fmt: skip
+    every = frozenset(engine.FORMS)
+    table = engine.TablePolicy(
+        path=prepared.path,
+        columns={"编号": every, "区": every, "金额": every},
+        types={"编号": "VARCHAR", "区": "VARCHAR", "金额": "DOUBLE"},
+        privacy_unit="编号",
+        identifiers=frozenset({"编号"}),
+        bounds={"金额": (0.0, 25000.0)},
+        categories={"区": ("甲", "乙")},
+    )
+    return engine.Policy(tables={"账": table}, noise_key=NOISE_KEY, timeout_seconds=60)
+
+
+def test_cells_at_the_read_cut_refuse_nothing_and_one_person_changes_nothing(crowded):
+    """Found by the third attack: low-effect detection refused a question when more than 200
+    of its cells needed exact counts, and cells at the read cut (five people in truth) count
+    there — so a threshold moving one person into a cell flipped the refusal (membership, and
+    amounts to the cent, in about 15 queries). Detection now runs the same statements whatever
+    the cells: a question with hundreds of cells at the cut is answered, and a pair one person
+    apart answers alike."""
+    question = (
+        "SELECT 区, FLOOR(金额 / 50) * 50 AS 段, COUNT(*) FROM 账 WHERE 金额 < 22000 "
+        "GROUP BY 区, 段"
+    )
+    answered = engine.run(question, crowded, form="aggregate")
+    assert isinstance(answered, engine.Released), answered
+    pair = [
+        "SELECT 区, FLOOR(金额 / 50) * 50 AS 段, COUNT(*) FROM 账 "
+        f"WHERE 金额 < 1500 OR (金额 >= 2300 AND 金额 {op} 2345) GROUP BY 区, 段"
+        for op in ("<", "<=")
+    ]
+    register = Register()
+    first, second = (register.run(sql, crowded) for sql in pair)
+    assert isinstance(first, engine.Released) and isinstance(second, engine.Released)
+    assert first.rows == second.rows
+
+
 def _derived_table(derived: engine.Derived) -> engine.TablePolicy:
     every = frozenset(engine.FORMS)
     columns = derived.columns

@@ -155,7 +155,7 @@ def _generate(query: m.Query, policy: Policy, units: list[_Unit], inputs: list[_
     # in truth): a cell one person from being releasable is then answered too — left out, and
     # remembered, so its neighbour with one more person agrees with it (a cut at k in truth
     # would tell whether a cell of k holds the one person who makes it k).
-    floor = max(1, int(policy.k) - int(policy.perturbation.D) - 1)
+    floor = read_down_to(policy)
     ctes = [f"base AS ({base})"]
     selects = []
     for i, _unit in enumerate(units):
@@ -295,6 +295,12 @@ def answer(query: m.Query, policy: Policy) -> dict:
     return result
 
 
+def read_down_to(policy: Policy) -> int:
+    """The fewest people in truth a cell is read from DuckDB with: one short of any the
+    perturbation could release (k − D − 1)."""
+    return max(1, int(policy.k) - int(policy.perturbation.D) - 1)
+
+
 # Cells read before protection, as a multiple of the rows an answer may show.
 FETCH_FACTOR = 5
 _PARTS = {"quarter": 4, "month": 12, "day": 31, "dayofweek": 7, "hour": 24}
@@ -304,8 +310,8 @@ def _cells_at_most(query: m.Query, policy: Policy, tables) -> int | None:
     """An upper bound on the cells an answer over personal data can have, from declared
     metadata and table sizes only — never from the rows a query selects: the product of the
     keys' declared domains (value sets, fixed date parts, CASE labels, bands over a declared
-    range), and, on one table, its rows over k (a cell needs k people, so k rows). None when
-    neither bounds it."""
+    range), and, on one table, its rows over the fewest people a cell is read with (so as many
+    rows). None when neither bounds it."""
     domain = 1
     for key in query.keys:
         size = _domain_size(key, policy)
@@ -315,7 +321,7 @@ def _cells_at_most(query: m.Query, policy: Policy, tables) -> int | None:
         domain *= size
     by_rows = None
     if query.join is None:
-        by_rows = connect.facts(tables[0])["rows"] // policy.k + 1
+        by_rows = connect.facts(tables[0])["rows"] // read_down_to(policy) + 1
     if domain is None:
         return by_rows
     return domain if by_rows is None else min(domain, by_rows)

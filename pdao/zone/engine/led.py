@@ -32,7 +32,6 @@ from pdao.zone.engine.errors import refuse
 from pdao.zone.engine.types import Policy
 
 MAX_NODES = 64
-MAX_EXACT = 200  # exact effect counts one query may need (each reads the affected rows)
 
 
 @dataclass
@@ -55,7 +54,10 @@ def detect(query: m.Query, policy: Policy, con, units, from_sql: str, cells: lis
            cheap_rows: int | None) -> list[Variant]:  # fmt: skip
     """The released cells (their key values as DuckDB returned them) that need computing again.
 
-    `cheap_rows`: a row count at which a set surely holds k + D units (None: always count)."""
+    `cheap_rows`: a row count at which a set surely holds k + D units (None: always count).
+    How many statements run, and how many rows each returns, depend on the query and on
+    `cells` only — never on how many cells turn out to need an exact count (a limit on that
+    would itself say something about the people near a cut)."""
     if not cells or (query.where is None and not query.keys):
         return []
     tree = sql.nodes(query.where) if query.where is not None else []
@@ -67,30 +69,10 @@ def detect(query: m.Query, policy: Policy, con, units, from_sql: str, cells: lis
     ]
     base = _base(query, units, from_sql, conditions)
     names = [f"k{i}" for i in range(len(query.keys))]
-    counts = ["count(*) FILTER (WHERE f0) AS rf"] + [
-        f"count(*) FILTER (WHERE f0 <> f{i + 1}) AS a{i}" for i in range(len(tree))
-    ]
-    if names:
-        sets = [f"({', '.join(names)})"] + [
-            f"({', '.join(n for n in names if n != dropped)})" for dropped in names
-        ]
-        grouping = f"GROUPING({', '.join(names)}) AS g, "
-        group = f" GROUP BY GROUPING SETS ({', '.join(sets)})"
-    else:
-        grouping, group = "0 AS g, ", ""
-    text = f"WITH base AS ({base}) SELECT {', '.join(names) + ', ' if names else ''}{grouping}" \
-        f"{', '.join(counts)} FROM base{group}"  # fmt: skip
-    columns, rows = connect.fetch(con, text, policy, 10 * policy.max_rows + 10)
-    full, slices = {}, {}
     width = len(names)
-    for row in rows:
-        found = dict(zip(columns, row, strict=True))
-        keys = tuple(found[n] for n in names)
-        if found["g"] == 0:
-            full[keys] = found
-        else:
-            missing = next(i for i in range(width) if found["g"] >> (width - 1 - i) & 1)
-            slices[(missing, tuple(k for i, k in enumerate(keys) if i != missing))] = found["rf"]
+    if names:
+        _want(con, names, cells)
+    full, slices = _counts(con, policy, base, names, tree, len(cells))
     exact: list[tuple[tuple, str, object]] = []  # (cell, "node"|"dim", index)
     for cell in cells:
         found = full.get(cell)
@@ -103,18 +85,21 @@ def detect(query: m.Query, policy: Policy, con, units, from_sql: str, cells: lis
             outside = slices.get((d, tuple(k for i, k in enumerate(cell) if i != d)), 0)
             if _unclear(outside - found["rf"], cheap_rows):
                 exact.append((cell, "dim", d))
-    queries = len({i for _c, kind, i in exact if kind == "node"})
-    queries += sum(kind == "dim" for _c, kind, _i in exact)
-    if queries > MAX_EXACT:
-        refuse("limits.effects", "太多单元格受到只影响极少数人的条件,请改用更粗的分组或更少的条件")
     variants: dict[tuple, Variant] = {}
     node_effects: dict[int, dict] = {}
+    dimension_effects: dict[int, dict] = {}
     for cell, kind, index in exact:
         if kind == "node":
             if index not in node_effects:
-                node_effects[index] = _node_effects(con, policy, base, names, units, index + 1)
+                node_effects[index] = _node_effects(
+                    con, policy, base, names, units, index + 1, len(cells)
+                )
             continue
-        effects = _dimension_effect(con, policy, base, names, units, cell, index)
+        if index not in dimension_effects:
+            dimension_effects[index] = _dimension_effects(
+                con, policy, base, names, units, index, len(cells)
+            )
+        effects = dimension_effects[index].get(cell, [(0, 0)] * len(units))
         if _low(effects, policy):
             variants.setdefault(cell, Variant(cell)).widened.add(index)
     for cell in cells:
@@ -141,6 +126,60 @@ def detect(query: m.Query, policy: Policy, con, units, from_sql: str, cells: lis
     return list(variants.values())
 
 
+def _want(con, names: list[str], cells: list[tuple]) -> None:
+    """The cells asked about, as a table the detection's statements join to, so each returns
+    rows for those cells only (at most as many as there are)."""
+    import pyarrow as pa
+
+    columns = list(zip(*cells, strict=True)) if cells else [()] * len(names)
+    con.register("wanted", pa.table({n: list(c) for n, c in zip(names, columns, strict=True)}))
+
+
+def _match(names: list[str], left: str, right: str, skip: str | None = None) -> str:
+    same = [f"{left}.{n} IS NOT DISTINCT FROM {right}.{n}" for n in names if n != skip]
+    return " AND ".join(same) or "TRUE"
+
+
+def _counts(con, policy, base, names, tree, many: int) -> tuple[dict, dict]:
+    """Per wanted cell, its rows (rf) and the rows each condition changes (a{i}); per slice of
+    a wanted cell along each dimension, its rows."""
+    counts = ["count(*) FILTER (WHERE f0) AS rf"] + [
+        f"count(*) FILTER (WHERE f0 <> f{i + 1}) AS a{i}" for i in range(len(tree))
+    ]
+    width = len(names)
+    if not names:
+        text = f"WITH base AS ({base}) SELECT 0 AS g, {', '.join(counts)} FROM base"
+        _columns, rows = connect.fetch(con, text, policy, 1)
+        return {(): dict(zip(_columns, rows[0], strict=True))}, {}
+    sets = [f"({', '.join(names)})"] + [
+        f"({', '.join(n for n in names if n != dropped)})" for dropped in names
+    ]
+    grouped = (
+        f"SELECT {', '.join(names)}, GROUPING({', '.join(names)}) AS g, {', '.join(counts)} "
+        f"FROM base GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
+    # The whole cells asked about, and the slices they lie in (one per dimension).
+    parts = [f"SELECT gs.* FROM gs SEMI JOIN wanted w ON gs.g = 0 AND {_match(names, 'gs', 'w')}"]
+    for d, name in enumerate(names):
+        bit = 1 << (width - 1 - d)
+        parts.append(
+            f"SELECT gs.* FROM gs SEMI JOIN wanted w ON gs.g = {bit} AND "
+            f"{_match(names, 'gs', 'w', skip=name)}"
+        )
+    text = f"WITH base AS ({base}), gs AS ({grouped}) " + " UNION ALL ".join(parts)
+    columns, rows = connect.fetch(con, text, policy, many * (1 + width) + 1)
+    full, slices = {}, {}
+    for row in rows:
+        found = dict(zip(columns, row, strict=True))
+        keys = tuple(found[n] for n in names)
+        if found["g"] == 0:
+            full[keys] = found
+        else:
+            missing = next(i for i in range(width) if found["g"] >> (width - 1 - i) & 1)
+            slices[(missing, tuple(k for i, k in enumerate(keys) if i != missing))] = found["rf"]
+    return full, slices
+
+
 def _unclear(rows: int, cheap_rows: int | None) -> bool:
     """Whether a set of `rows` rows needs its units counted: none is no effect, enough rows
     surely hold k + D units (so its perturbed count cannot fall under k)."""
@@ -162,47 +201,60 @@ def _low(effects: list[tuple[int, int]], policy: Policy) -> bool:
     return False
 
 
-def _distinct(unit: str, where: str) -> str:
-    return (
-        f"SELECT count(*) AS n, coalesce(sum(hash(u, 1::BIGINT)) % {cellkey.MODULUS}::HUGEINT, 0) "
-        f"AS key FROM (SELECT DISTINCT {unit} AS u FROM base WHERE {where} AND {unit} IS NOT NULL)"
-    )
-
-
-def _node_effects(con, policy, base, names, units, flag: int) -> dict[tuple, list]:
-    """Per cell: (people affected, their set's key) for each kind of unit, by one condition."""
+def _node_effects(con, policy, base, names, units, flag: int, many: int) -> dict[tuple, list]:
+    """Per wanted cell: (people affected, their set's key) for each kind of unit, by one
+    condition."""
     found: dict[tuple, list] = {}
     for t in range(len(units)):
         keys = ", ".join(names)
         select = f"{keys}, " if names else ""
         group = f" GROUP BY {keys}" if names else ""
+        wanted = f" SEMI JOIN wanted w ON {_match(names, 'x', 'w')}" if names else ""
         text = (
             f"WITH base AS ({base}) SELECT {select}count(*) AS n, "
             f"coalesce(sum(hash(u, 1::BIGINT)) % {cellkey.MODULUS}::HUGEINT, 0) AS key FROM "
             f"(SELECT DISTINCT {select}u{t} AS u FROM base WHERE f0 <> f{flag} "
-            f"AND u{t} IS NOT NULL){group}"
+            f"AND u{t} IS NOT NULL) x{wanted}{group}"
         )
-        _columns, rows = connect.fetch(con, text, policy, 10 * policy.max_rows + 10)
+        _columns, rows = connect.fetch(con, text, policy, many + 1)
         for row in rows:
             cell = tuple(row[: len(names)])
             found.setdefault(cell, [(0, 0)] * len(units))[t] = (row[-2], int(row[-1]))
     return found
 
 
-def _dimension_effect(con, policy, base, names, units, cell, dimension) -> list[tuple[int, int]]:
-    """(people, key) per kind of unit with rows in the cell's slice along `dimension` but
-    outside the cell."""
-    same = [
-        f"{name} IS NOT DISTINCT FROM {sql.value(value)}"
-        for i, (name, value) in enumerate(zip(names, cell, strict=True))
-        if i != dimension
-    ]
-    other = f"{names[dimension]} IS DISTINCT FROM {sql.value(cell[dimension])}"
-    where = " AND ".join(["f0", *same, other])
-    found = []
+def _dimension_effects(con, policy, base, names, units, dimension, many) -> dict[tuple, list]:
+    """Per wanted cell: (people, key) per kind of unit with rows in the cell's slice along
+    `dimension` but outside the cell — every cell in one statement per kind of unit: the
+    slice's people less those whose only value along `dimension` is the cell's."""
+    key = names[dimension]
+    others = [n for n in names if n != key] + ["0 AS z"]
+    by = ", ".join(n.split(" AS ")[-1] for n in others)
+    plain = [n for n in names if n != key]
+    on_slice = " AND ".join([f"s.{n} IS NOT DISTINCT FROM w.{n}" for n in plain] or ["TRUE"])
+    on_alone = " AND ".join(
+        [f"a.{n} IS NOT DISTINCT FROM w.{n}" for n in plain]
+        + [f"a.sole IS NOT DISTINCT FROM w.{key}"]
+    )
+    modulus = f"{cellkey.MODULUS}::HUGEINT"
+    found: dict[tuple, list] = {}
     for t in range(len(units)):
-        _columns, rows = connect.fetch(
-            con, f"WITH base AS ({base}) {_distinct(f'u{t}', where)}", policy, 1
+        text = (
+            f"WITH base AS ({base}), "
+            f"per AS (SELECT {', '.join(others)}, u{t} AS u, count(DISTINCT {key}) + "
+            f"max(CASE WHEN {key} IS NULL THEN 1 ELSE 0 END) AS nv, max({key}) AS sole "
+            f"FROM base WHERE f0 AND u{t} IS NOT NULL GROUP BY {by}, u{t}), "
+            f"slice AS (SELECT {by}, count(*) AS n, sum(hash(u, 1::BIGINT)) AS h "
+            f"FROM per GROUP BY {by}), "
+            f"alone AS (SELECT {by}, sole, count(*) AS n, sum(hash(u, 1::BIGINT)) AS h "
+            f"FROM per WHERE nv = 1 GROUP BY {by}, sole) "
+            f"SELECT {', '.join(f'w.{n}' for n in names)}, "
+            f"coalesce(s.n, 0) - coalesce(a.n, 0) AS n, "
+            f"(coalesce(s.h, 0) - coalesce(a.h, 0)) % {modulus} AS key "
+            f"FROM wanted w LEFT JOIN slice s ON {on_slice} LEFT JOIN alone a ON {on_alone}"
         )
-        found.append((rows[0][0], int(rows[0][1])))
+        _columns, rows = connect.fetch(con, text, policy, many + 1)
+        for row in rows:
+            cell = tuple(row[: len(names)])
+            found.setdefault(cell, [(0, 0)] * len(units))[t] = (row[-2], int(row[-1]))
     return found
