@@ -187,3 +187,20 @@ def test_detection_rate_by_leak_size(delivered, capsys):
     rates = {(a, s): r for a, s, r in lines}
     assert rates[(False, 200)] == 1.0 and rates[(False, 1000)] == 1.0
     assert rates[(False, 10)] == 0.0  # 2^-10 · 1,000 candidates cannot reach 1e-6
+
+
+def test_bit_columns_transpose_the_row_hashes():
+    """Bit r of column j is bit j of row r's hash (a missing row is all zeros), for any
+    number of rows — the transposition tracing relies on."""
+    import random
+
+    from pdao.watermark import _bit_columns
+
+    rng = random.Random(7)
+    for n in (0, 1, 9, 1000):
+        hashes = [None if rng.random() < 0.1 else rng.getrandbits(128) for _ in range(n)]
+        columns = _bit_columns(hashes)
+        assert len(columns) == 128
+        for r, h in enumerate(hashes):
+            for j in range(128):
+                assert (columns[j] >> r) & 1 == ((h or 0) >> j) & 1
