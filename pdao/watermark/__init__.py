@@ -336,13 +336,14 @@ def _candidate_bits(columns: list[int], mask: int) -> int:
 
 def _packed(vote: list[int | None]) -> tuple[int, int]:
     """A vote as two bitsets: rows with a vote, and rows voting 1."""
-    valid = ones = 0
-    for r, v in enumerate(vote):
-        if v is not None:
-            valid |= 1 << r
-            if v:
-                ones |= 1 << r
-    return valid, ones
+    import numpy as np
+
+    # As in _bit_columns: one bitset built at once, not a bit at a time (quadratic in rows).
+    def bitset(flags: list[bool]) -> int:
+        packed = np.packbits(np.array(flags, dtype=np.uint8), bitorder="little").tobytes()
+        return int.from_bytes(packed, "little")
+
+    return bitset([v is not None for v in vote]), bitset([bool(v) for v in vote])
 
 
 def trace(
@@ -388,6 +389,8 @@ def trace(
         raise WatermarkError("no numeric column left to carry a mark")
     steps = dict(tolerances) if tolerances is not None else {n: DEFAULT_STEP for n in numeric}
     votes = _votes(numeric, steps)
+    if not votes:
+        raise WatermarkError("no numeric column carries a readable mark")
     tests = max(1, len(candidates)) * len(votes)
     hashes = _row_hashes(key, keys)
     columns = _bit_columns(hashes)

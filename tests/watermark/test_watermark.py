@@ -204,3 +204,16 @@ def test_bit_columns_transpose_the_row_hashes():
         for r, h in enumerate(hashes):
             for j in range(128):
                 assert (columns[j] >> r) & 1 == ((h or 0) >> j) & 1
+
+
+def test_a_table_whose_numbers_carry_no_readable_mark_is_refused_not_crashed():
+    """Integers at the 0.01 step are all even: no reading carries a mark (found by a hostile
+    leak upload, which got a 500)."""
+    import pyarrow as pa
+
+    from pdao import watermark
+
+    table = pa.table({"个人编号": [f"P{i}" for i in range(50)], "金额": list(range(50))})
+    with pytest.raises(watermark.WatermarkError, match="readable mark"):
+        watermark.trace(table, key=b"k" * 32, candidates=["A"], key_column="个人编号",
+                        tolerances={"缴费基数": 0.01})  # fmt: skip
