@@ -184,3 +184,46 @@ def report(progress=None) -> str:
     for i in range(3):
         progress("step", i, 3)
     return "done"
+
+
+def moved_sheet(base: bytes, to: str = "xl/q/data.bin") -> bytes:
+    """`base` with its first sheet stored at another path, found through the workbook's
+    relationships as a reader finds it — an inspection that looks only under xl/worksheets/
+    sees no sheet at all."""
+    with zipfile.ZipFile(io.BytesIO(base)) as source:
+        sheet = source.read("xl/worksheets/sheet1.xml")
+        rels = source.read("xl/_rels/workbook.xml.rels")
+        types = source.read("[Content_Types].xml")
+    rels = rels.replace(b"/xl/worksheets/sheet1.xml", b"/" + to.encode())
+    rels = rels.replace(b"worksheets/sheet1.xml", to.removeprefix("xl/").encode())
+    types = types.replace(b"/xl/worksheets/sheet1.xml", b"/" + to.encode())
+    return rezip(
+        base,
+        {
+            "xl/worksheets/sheet1.xml": None,
+            to: sheet,
+            "xl/_rels/workbook.xml.rels": rels,
+            "[Content_Types].xml": types,
+        },
+    )
+
+
+def linked_elsewhere(base: bytes) -> bytes:
+    """An external link part at another path, declared in the workbook's relationships."""
+    link = (
+        b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<externalBook/></externalLink>"
+    )
+    with zipfile.ZipFile(io.BytesIO(base)) as source:
+        rels = source.read("xl/_rels/workbook.xml.rels")
+    relation = (
+        b'<Relationship Id="rIdX" Target="/xl/q/link.bin" Type="http://schemas.openxmlformats'
+        b'.org/officeDocument/2006/relationships/externalLink"/>'
+    )
+    rels = rels.replace(b"</Relationships>", relation + b"</Relationships>")
+    return rezip(base, {"xl/q/link.bin": link, "xl/_rels/workbook.xml.rels": rels})
+
+
+def utf16_sheet(base: bytes) -> bytes:
+    sheet = _sheet(base).decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    return rezip(base, {"xl/worksheets/sheet1.xml": b"\xff\xfe" + sheet.encode("utf-16-le")})

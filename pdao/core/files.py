@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import csv
 import html
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field, fields
@@ -50,6 +51,7 @@ class Limits:
     shared_strings_bytes: int  # xl/sharedStrings.xml, decompressed (held in memory whole)
     line_bytes: int  # a CSV's first line (later lines are checked by the reader)
     depth: int = 64  # XML nesting
+    csv_rows: int = 0  # a CSV's lines (0: any number; a data version may have millions)
 
 
 # The setting each limit is changed by, for the message (settings.FILE_LIMITS[purpose][name]).
@@ -65,6 +67,7 @@ LIMIT_LABELS = {
     "shared_strings_bytes": "共享字符串表大小",
     "line_bytes": "首行长度",
     "depth": "XML 嵌套层数",
+    "csv_rows": "CSV 行数",
     "content": "文件内容",
 }
 
@@ -187,30 +190,24 @@ def inspect_zip(path: Path, limit: Limits, kind: str = "zip") -> Shape:
             total += member.file_size
         if total > limit.total_bytes:
             raise _over("total_bytes", "解压后总大小", size(total), size(limit.total_bytes))
-        for member in members:
-            if member.filename.lower().endswith((".xml", ".rels", ".vml")):
-                _no_dtd(archive, member)
+        for member in members:  # every part, whatever its name says it is
+            _no_dtd(archive, member)
         if kind != "xlsx":
             return Shape(kind)
-        names = {m.filename for m in members}
-        if any(n.startswith("xl/externalLinks/") for n in names):
+        parts = _workbook_parts(archive, {m.filename: m for m in members})
+        if parts["external"]:
             raise Refused(
                 "content", "工作簿含外部链接(引用其他文件的数据),请另存为不含链接的工作簿"
             )
-        strings = next((m for m in members if m.filename == "xl/sharedStrings.xml"), None)
-        if strings is not None and strings.file_size > limit.shared_strings_bytes:
-            raise _over(
-                "shared_strings_bytes",
-                "共享字符串表",
-                size(strings.file_size),
-                size(limit.shared_strings_bytes),
-            )
-        titles = _sheet_titles(archive, names)
-        sheets = [
-            _scan_sheet(archive, m, limit, titles.get(m.filename, _sheet_name(m.filename)))
-            for m in members
-            if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml")
-        ]
+        for strings in parts["strings"]:
+            if strings.file_size > limit.shared_strings_bytes:
+                raise _over(
+                    "shared_strings_bytes",
+                    "共享字符串表",
+                    size(strings.file_size),
+                    size(limit.shared_strings_bytes),
+                )
+        sheets = [_scan_sheet(archive, m, limit, title) for m, title in parts["sheets"]]
         return Shape("xlsx", sheets)
 
 
@@ -243,7 +240,8 @@ def _column_number(letters: bytes) -> int:
 
 
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\s[^>]*>")
-_RELATION = re.compile(rb"<Relationship\s[^>]*>")
+_RELATION = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
+_OVERRIDE = re.compile(rb"<(?:\w+:)?Override\s[^>]*>")
 _ATTRIBUTE = re.compile(rb"([\w:]+)=\"([^\"]*)\"")
 
 
@@ -252,23 +250,62 @@ def _attributes(tag: bytes) -> dict[bytes, bytes]:
     return {name.rsplit(b":", 1)[-1]: value for name, value in _ATTRIBUTE.findall(tag)}
 
 
-def _sheet_titles(archive: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
-    """Worksheet part → the sheet's name as the user sees it (数据资源), from the workbook and
-    its relationships (small parts, already checked for size and DTDs)."""
-    if not {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"} <= names:
-        return {}
-    targets = {}
-    for tag in _RELATION.findall(archive.read("xl/_rels/workbook.xml.rels")):
-        found = _attributes(tag)
-        if b"Id" in found and b"Target" in found:
-            targets[found[b"Id"]] = found[b"Target"].lstrip(b"/").removeprefix(b"xl/")
+def _relations(archive: zipfile.ZipFile, names: set[str], path: str) -> list[tuple]:
+    """(id, type, part) of each internal relationship in the .rels part `path`, targets
+    resolved against the folder of the part it describes, as a reader resolves them."""
+    if path not in names:
+        return []
+    folder = posixpath.dirname(posixpath.dirname(path))
+    found = []
+    for tag in _RELATION.findall(archive.read(path)):
+        attributes = _attributes(tag)
+        if attributes.get(b"TargetMode") == b"External" or b"Target" not in attributes:
+            continue
+        target = attributes[b"Target"].decode("utf-8", "replace")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+        kind = attributes.get(b"Type", b"").decode("utf-8", "replace")
+        found.append((attributes.get(b"Id", b""), kind, posixpath.normpath(part)))
+    return found
+
+
+def _workbook_parts(archive: zipfile.ZipFile, members: dict) -> dict:
+    """The parts a reader of the workbook will open, found as it finds them — the workbook
+    from the package's relationships, its sheets, shared strings and external links from the
+    workbook's, and any part the content types declare as one of those — whatever their
+    names: {"sheets": [(member, title)], "strings": [member], "external": bool}."""
+    names = set(members)
+    office = [p for _i, t, p in _relations(archive, names, "_rels/.rels") if "officeDocument" in t]
+    workbook = office[0] if office else "xl/workbook.xml"
+    folder, file = posixpath.split(workbook)
+    related = _relations(archive, names, posixpath.join(folder, "_rels", file + ".rels"))
+    declared = {}
+    if "[Content_Types].xml" in names:
+        for tag in _OVERRIDE.findall(archive.read("[Content_Types].xml")):
+            attributes = _attributes(tag)
+            part = attributes.get(b"PartName", b"").decode("utf-8", "replace").lstrip("/")
+            declared[part] = attributes.get(b"ContentType", b"").decode("utf-8", "replace")
+
+    def of(kind: str, content: str, named: str) -> set[str]:
+        found = {p for _i, t, p in related if t.endswith("/" + kind)}
+        found |= {p for p, c in declared.items() if c.endswith(content)}
+        found |= {n for n in names if n.startswith(named) and n.endswith(".xml")}
+        return {p for p in found if p in names}
+
+    ids = {rid: part for rid, _t, part in related}
     titles = {}
-    for tag in _SHEET.findall(archive.read("xl/workbook.xml")):
-        found = _attributes(tag)
-        if found.get(b"id") in targets and b"name" in found:
-            member = "xl/" + targets[found[b"id"]].decode("utf-8", "replace")
-            titles[member] = html.unescape(found[b"name"].decode("utf-8", "replace"))
-    return titles
+    for tag in _SHEET.findall(archive.read(workbook)) if workbook in names else []:
+        attributes = _attributes(tag)
+        if attributes.get(b"id") in ids and b"name" in attributes:
+            name = html.unescape(attributes[b"name"].decode("utf-8", "replace"))
+            titles[ids[attributes[b"id"]]] = name
+    sheets = of("worksheet", "worksheet+xml", "xl/worksheets/")
+    return {
+        "sheets": [(members[p], titles.get(p, _sheet_name(p))) for p in sorted(sheets)],
+        "strings": [
+            members[p] for p in of("sharedStrings", "sharedStrings+xml", "xl/sharedStrings")
+        ],
+        "external": bool(of("externalLink", "externalLink+xml", "xl/externalLinks/")),
+    }
 
 
 def _scan_sheet(
@@ -281,6 +318,11 @@ def _scan_sheet(
     seen_dimension = False
     carry = b""
     with archive.open(member) as handle:
+        head = handle.peek(64)[:64]
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+            raise Refused(
+                "content", f"工作表「{title}」不是 UTF-8 编码,请用 Excel 另存为 .xlsx 后再上传"
+            )
         while True:
             chunk = handle.read(MiB)
             data = carry + chunk
@@ -398,7 +440,13 @@ def inspect_csv(path: Path, limit: Limits) -> Shape:
     count = len(next(csv.reader([text.rstrip("\r\n")]), []))
     if count > limit.columns:
         raise _over("columns", "表头的列数", f"{count:,}", f"{limit.columns:,}")
-    return Shape("csv", columns=count)
+    if limit.csv_rows:
+        lines = 0
+        with Path(path).open("rb") as handle:
+            while (chunk := handle.read(MiB)) and lines <= limit.csv_rows:
+                lines += chunk.count(b"\n")
+        if lines > limit.csv_rows:
+            raise Refused("csv_rows", f"CSV 的行数超过 CSV 行数上限 {limit.csv_rows:,}")
 
 
 def inspect_parquet(path: Path, limit: Limits) -> Shape:

@@ -55,6 +55,21 @@ HOSTILE = {
         "超过列数上限",
     ),
     "1 GB single line": (_file(hostile.single_line, "l.csv"), "超过首行长度上限"),
+    # Found by the second attack on files: parts at other paths than their usual names.
+    "DDE in a sheet stored elsewhere": (
+        _xlsx(lambda b: hostile.moved_sheet(hostile.dde_formula(b))),
+        "DDE",
+    ),
+    "A1:XFD1048576 in a sheet stored elsewhere": (
+        _xlsx(lambda b: hostile.moved_sheet(hostile.declared_everything(b))),
+        "超过列数上限",
+    ),
+    "external link stored elsewhere": (_xlsx(hostile.linked_elsewhere), "外部链接"),
+    "DTD in a part not named .xml": (
+        _xlsx(lambda b: hostile.moved_sheet(hostile.entity_bomb(b))),
+        "DTD",
+    ),
+    "UTF-16 sheet": (_xlsx(hostile.utf16_sheet), "不是 UTF-8"),
 }
 
 
@@ -156,7 +171,7 @@ def test_the_issues_catalogue_template_is_refused_at_import(provider, client_for
         {"file": _write(tmp_path / "catalogue.xlsx", data).open("rb")},
     )
     body = page.content.decode()
-    assert page.status_code == 200 and "超过工作表行数上限 20,000" in body
+    assert page.status_code == 200 and "超过工作表行数上限 2,000" in body
     assert "工作表「数据资源」声明的范围" in body
     assert not Resource.objects.filter(provider=provider.organisation).exists()
 
@@ -175,6 +190,21 @@ def test_other_hostile_catalogue_workbooks_are_refused(builder, expected, provid
             _write(tmp_path / "c.xlsx", builder(excel.template())), by=provider
         )
     assert expected in str(refused.value.problems[0])
+
+
+def test_a_catalogue_with_more_rows_than_a_form_is_refused_before_reading(provider, tmp_path):
+    """Found by the second attack on files: 19,999 resources in a valid template held SQLite's
+    writes for a minute while they were registered; a CSV catalogue had no row limit."""
+    rows = [[f"资源{i}", "", "公共管理", "", "有条件共享", "不予开放", "每月", "一般数据1级"]
+            for i in range(2_001)]  # fmt: skip
+    path = tmp_path / "c.csv"
+    path.write_text("\n".join(",".join(r) for r in [["资源名称"], *rows]), encoding="utf-8")
+    with pytest.raises(excel.WorkbookProblems, match="超过 CSV 行数上限 2,000"):
+        services.import_catalogue(path, by=provider)
+    book = tmp_path / "c.xlsx"
+    book.write_bytes(hostile.workbook(rows, header=["资源名称"] + [""] * 7))
+    with pytest.raises(excel.WorkbookProblems, match="超过工作表行数上限 2,000"):
+        services.import_catalogue(book, by=provider)
 
 
 def test_a_catalogue_csv_with_thousands_of_columns_is_refused(provider, tmp_path):
