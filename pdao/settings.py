@@ -272,6 +272,8 @@ PARSE_LIMITS = {
 # worker died) and may be retried; a staged file of a failed job is kept this many days.
 # DuckDB's memory in an ingest (beyond it, it spills to the job's working directory).
 INGEST_DUCKDB_MEMORY = env.str("PDAO_INGEST_DUCKDB_MEMORY", default="1GB")
+# Ingest jobs one department may have waiting or running at once.
+INGEST_JOBS_PER_PROVIDER = env.int("PDAO_INGEST_JOBS_PER_PROVIDER", default=3)
 INGEST_HEARTBEAT_SECONDS = env.int("PDAO_INGEST_HEARTBEAT_SECONDS", default=15)
 INGEST_STALE_SECONDS = env.int("PDAO_INGEST_STALE_SECONDS", default=120)
 INGEST_KEEP_FAILED_DAYS = env.int("PDAO_INGEST_KEEP_FAILED_DAYS", default=7)

@@ -241,6 +241,13 @@ def _header(csv_path: Path) -> list[str]:
     return [f.strip() for f in fields]
 
 
+def _printable(name: str) -> str:
+    """A header name as a page can show it: control characters (a NUL, say) as escapes, at
+    most 64 characters."""
+    shown = "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c for c in name)
+    return shown[:64] + ("…" if len(shown) > 64 else "") or "(空)"
+
+
 def _check_header(found: list[str], columns: list[Column]) -> None:
     found = [name.lstrip("\ufeff") for name in found]
     declared = [c.name for c in columns]
@@ -250,7 +257,8 @@ def _check_header(found: list[str], columns: list[Column]) -> None:
     if missing:
         problems.append(Problem("header", "缺少声明的列:" + "、".join(missing)))
     if extra:
-        problems.append(Problem("header", "文件中有未声明的列:" + "、".join(extra)))
+        shown = [_printable(n) for n in extra[:20]] + (["…"] if len(extra) > 20 else [])
+        problems.append(Problem("header", "文件中有未声明的列:" + "、".join(shown)))
     if problems:
         raise IngestError(problems)
 

@@ -570,6 +570,7 @@ def queue_ingest(resource: Resource, upload, *, by, mode: str, declared_format: 
         raise RuleViolation(_("只有该资源的提供单位可以归集其数据版本。"))
     if mode == UpdateMode.APPEND and resource.active_version is None:
         raise RuleViolation(_("尚无当前版本,不能追加;请先全量归集。"))
+    _within_job_allowance(resource)
     incoming_dir().mkdir(parents=True, exist_ok=True)
     staged = incoming_dir() / f"{uuid.uuid4().hex}.{declared_format}"
     if hasattr(upload, "temporary_file_path"):
@@ -772,12 +773,26 @@ def mark_stale_jobs(*, now=None) -> int:
     return marked
 
 
+def _within_job_allowance(resource: Resource) -> None:
+    """One department's uploads may not hold the task worker: at most INGEST_JOBS_PER_PROVIDER
+    of its jobs wait or run at once (five hostile files had kept everyone else's waiting)."""
+    waiting = IngestJob.objects.filter(
+        resource__provider_id=resource.provider_id,
+        status__in=(IngestJob.Status.QUEUED, IngestJob.Status.RUNNING),
+    ).count()
+    if waiting >= settings.INGEST_JOBS_PER_PROVIDER:
+        raise RuleViolation(
+            _("本单位已有 %(n)d 个归集任务在排队或处理中,请待其完成后再提交。") % {"n": waiting}
+        )
+
+
 def retry_ingest(job: IngestJob, *, by) -> IngestJob:
     """A new job for the file an interrupted or internally failed job kept."""
     from pdao.catalogue.tasks import run_ingest
 
     if not Resource.objects.supplied_by(by).filter(pk=job.resource_id).exists():
         raise RuleViolation(_("只有该资源的提供单位可以归集其数据版本。"))
+    _within_job_allowance(job.resource)
     staged = incoming_dir() / job.staged
     with transaction.atomic():
         locked = IngestJob.objects.select_for_update().get(pk=job.pk)

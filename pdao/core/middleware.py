@@ -47,16 +47,33 @@ class NoStoreMiddleware:
     downloads and API answers carry credentials shown once, personal data, or decisions about
     who may see what, and none of them may stay in a browser's or a proxy's cache. Static files
     (served by WhiteNoise before this runs) keep their long-lived caching; a view that set its
-    own Cache-Control keeps it."""
+    own Cache-Control keeps it. Under the APIs, Django's HTML 405 becomes a JSON one too."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
+        if response.status_code == 405 and is_api(request):
+            response = _method_not_allowed(response)
         if "Cache-Control" not in response:
             add_never_cache_headers(response)
         return response
+
+
+def _method_not_allowed(response) -> HttpResponse:
+    """Django's 405 is an empty HTML answer; the APIs answer every error in JSON."""
+    allowed = response.get("Allow", "")
+    answer = JsonResponse(
+        {
+            "code": "method_not_allowed",
+            "message": f"请求方法不允许 / Method not allowed ({allowed})",
+        },
+        status=405,
+    )
+    if allowed:
+        answer["Allow"] = allowed
+    return answer
 
 
 def is_api(request) -> bool:

@@ -171,13 +171,24 @@ def _coerce(spec: Param, value):
     return value
 
 
+MAX_UNKNOWN = 20
+
+
 def validate(specs: list[Param], values: Mapping) -> dict:
     """The typed values for `specs`, defaults filled; raises ParamError listing every problem
     (unknown names included)."""
     problems, out = [], {}
     known = {s.name for s in specs}
-    for name in sorted(set(values) - known):
+    unknown = sorted(set(values) - known)
+    for name in unknown[:MAX_UNKNOWN]:  # named up to a point: the answer stays small
         problems.append(Problem(str(name)[:40], "unknown", "未声明的参数", "unknown parameter"))
+    if len(unknown) > MAX_UNKNOWN:
+        more = len(unknown) - MAX_UNKNOWN
+        problems.append(
+            Problem(
+                "…", "unknown", f"另有 {more} 个未声明的参数", f"{more} more unknown parameters"
+            )
+        )
     for spec in specs:
         raw = values.get(spec.name)
         if raw is None or raw == "":

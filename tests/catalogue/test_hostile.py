@@ -15,7 +15,7 @@ from pdao.catalogue import excel, ingest, services
 from pdao.catalogue.models import IngestJob, Resource, Version
 from pdao.products import leaks
 from tests import hostile
-from tests.catalogue.test_ingest import people, write_csv
+from tests.catalogue.test_ingest import COLUMNS, people, write_csv
 from tests.catalogue.test_services import _tag_all
 from tests.conftest import run_worker
 
@@ -232,3 +232,33 @@ def test_a_leak_file_that_kills_its_reader_is_refused_not_raised(supervisor, set
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_department_cannot_fill_the_task_queue(active, provider, client_for, tmp_path):
+    """Found by the second attack on files: five slow files kept every other department's
+    upload waiting. A department has at most three jobs waiting or running; the fourth upload
+    is refused on the page, its file not kept."""
+    client = client_for(provider)
+    url = reverse("catalogue:version_upload", args=[active.resource.pk])
+    for i in range(4):
+        path = write_csv(tmp_path / f"{i}.csv", people(5))
+        with path.open("rb") as handle:
+            response = client.post(url, {"file": handle, "mode": "replace"})
+    assert IngestJob.objects.filter(resource=active.resource, status="queued").count() == 3
+    assert response.status_code == 200
+    assert "本单位已有 3 个归集任务在排队或处理中" in response.content.decode()
+    assert len([p for p in services.incoming_dir().iterdir() if p.is_file()]) == 3
+    run_worker()
+    assert IngestJob.objects.filter(resource=active.resource, status="succeeded").count() == 3
+
+
+def test_a_header_with_control_characters_is_shown_escaped(tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes(
+        "姓名,身份证号,手机号,年龄,登记日期,区县,x\x00y\n".encode() + b"a,b,c,1,2024-01-01,,z\n"
+    )
+    with pytest.raises(ingest.IngestError) as refused:
+        ingest.ingest(path, columns=COLUMNS, dest_dir=tmp_path / "out")
+    message = refused.value.problems[0].message
+    assert "x\\x00y" in message and "\x00" not in message

@@ -138,6 +138,21 @@ def test_a_boolean_is_not_an_integer(consumer_api):
     ]
 
 
+def test_a_wrong_method_and_a_flood_of_unknown_parameters_answer_small_json(consumer_api):
+    _market, product, credential, secret, base = consumer_api
+    access = token(base, credential.application.client_id, secret).json()["access_token"]
+    url = f"{base}/gateway/v1/products/{product.code}"
+    wrong = requests.get(url, headers={"Authorization": f"Bearer {access}"}, timeout=10)
+    assert wrong.status_code == 405 and wrong.json()["code"] == "method_not_allowed"
+    assert "POST" in wrong.headers["Allow"]
+    flood = {"params": {f"p{i}": 1 for i in range(100_000)}}
+    answer = requests.post(url, json=flood, headers={"Authorization": f"Bearer {access}"},
+                           timeout=60)  # fmt: skip
+    assert answer.status_code == 400 and len(answer.content) < 10_000
+    messages = [e["message"] for e in answer.json()["errors"]]
+    assert "另有 99980 个未声明的参数 / 99980 more unknown parameters" in messages
+
+
 def test_unknown_api_paths_answer_in_json(consumer_api):
     *_, base = consumer_api
     for path in ("/gateway/v1/nothing-here", "/api/v1/nothing-here"):
