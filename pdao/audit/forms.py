@@ -16,10 +16,14 @@ class EventFilterForm(forms.Form):
     object_id = forms.CharField(label=_("对象ID"), required=False, max_length=64)
     ip = forms.GenericIPAddressField(label=_("IP地址"), required=False)
     date_from = forms.DateField(
-        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("起始日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("截止日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, **kwargs):

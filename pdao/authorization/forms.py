@@ -55,8 +55,8 @@ class QualificationForm(forms.ModelForm):
             "dengbao_level": forms.Select(choices=[(i, str(i) if i else "—") for i in range(5)]),
             "dcmm_level": forms.Select(choices=[(i, str(i) if i else "—") for i in range(6)]),
             "dsmm_level": forms.Select(choices=[(i, str(i) if i else "—") for i in range(6)]),
-            "dengbao_expires": forms.DateInput(attrs={"type": "date"}),
-            "iso27001_expires": forms.DateInput(attrs={"type": "date"}),
+            "dengbao_expires": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "iso27001_expires": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -93,6 +93,9 @@ DOCUMENT_TYPES = {
     b"\xff\xd8\xff": ("image/jpeg", "jpg"),
 }
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+# What one qualification profile may hold: a company's certificates, not a file store.
+DOCUMENTS_PER_PROFILE = 50
+DOCUMENTS_BYTES = 200 * 1024 * 1024
 
 
 def download_name(document) -> str:
@@ -202,6 +205,12 @@ def add_document(qualification: Qualification, upload, *, kind: str, by) -> Qual
         raise RuleViolation(_("只能为本单位上传资质材料。"))
     if upload.size > DOCUMENT_MAX_BYTES:
         raise RuleViolation(_("文件超过 10 MiB。"))
+    held = qualification.documents.aggregate(n=Count("pk"), bytes=Sum("bytes"))
+    if held["n"] >= DOCUMENTS_PER_PROFILE or (held["bytes"] or 0) + upload.size > DOCUMENTS_BYTES:
+        raise RuleViolation(
+            _("资质档案最多保存 %(n)d 份、共 %(size)s 的材料。")
+            % {"n": DOCUMENTS_PER_PROFILE, "size": "200 MiB"}
+        )
     head = next(upload.chunks(), b"")[:16]
     upload.seek(0)
     found = next((t for magic, t in DOCUMENT_TYPES.items() if head.startswith(magic)), None)

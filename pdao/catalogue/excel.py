@@ -114,7 +114,9 @@ def _rows(resources):
                 for _h, a, c, _q in RESOURCE_COLUMNS
             ]
         )
-        for f in r.fields.order_by("position"):
+        # Sorted here, not by the database: a prefetched list is used as fetched (the export
+        # of 30,000 resources made one query per resource, twice).
+        for f in sorted(r.fields.all(), key=lambda f: f.position):
             field_rows.append(
                 [
                     r.name,
@@ -153,8 +155,8 @@ def export_csv(resources) -> str:
         ["目录编码"] + [h for h, *_ in RESOURCE_COLUMNS] + [h for h, *_ in FIELD_COLUMNS[1:]]
     )
     for r in resources:
-        resource_row = _rows([r])[0][0]
-        for field_row in _rows([r])[1]:
+        (resource_row,), field_rows = _rows([r])
+        for field_row in field_rows:
             writer.writerow([safe_cell(v) for v in [r.code, *resource_row, *field_row[1:]]])
     return buffer.getvalue()
 

@@ -130,5 +130,7 @@ class ScheduleForm(forms.Form):
             "pdao.accounts.models", fromlist=["Organisation"]
         ).Organisation.objects.filter(type__in=["provider", "industry"]),
     )
-    deadline = forms.DateField(label=_("完成时限"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(
+        label=_("完成时限"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     instructions = forms.CharField(label=_("调度要求"), max_length=2000)

@@ -144,3 +144,33 @@ def test_changing_a_verified_profile_sends_it_back_for_verification(city):
     services.save_qualification(city.operator.organisation, by=city.operator, dengbao_level=2)
     profile = Qualification.objects.get(organisation=city.operator.organisation)
     assert profile.status == "draft" and profile.problems()
+
+
+def test_a_profile_holds_a_bounded_set_of_documents(city, monkeypatch):
+    """Found by the second attack on files: 20 × 10 MiB went in at 60 MB/s with no limit."""
+    monkeypatch.setattr(services, "DOCUMENTS_PER_PROFILE", 3)
+    profile = Qualification.objects.get(organisation=city.operator.organisation)
+    profile.documents.all().delete()
+    for i in range(3):
+        services.add_document(
+            profile, SimpleUploadedFile(f"{i}.png", PNG + bytes([i])), kind="licence",
+            by=city.operator,
+        )  # fmt: skip
+    with pytest.raises(RuleViolation, match="最多保存 3 份"):
+        services.add_document(
+            profile, SimpleUploadedFile("x.png", PNG + b"x"), kind="licence", by=city.operator
+        )
+    assert profile.documents.count() == 3
+
+
+def test_a_date_field_is_rendered_as_a_browser_date_input_can_show_it(city):
+    """A <input type=date> takes YYYY-MM-DD only; the Chinese locale's 2028/11/27 left it
+    empty (found by the second attack on files, looking at the qualification page)."""
+    from datetime import date
+
+    from pdao.authorization.forms import QualificationForm
+
+    profile = Qualification.objects.get(organisation=city.operator.organisation)
+    profile.dengbao_expires = date(2028, 11, 27)
+    html = str(QualificationForm(instance=profile)["dengbao_expires"])
+    assert 'value="2028-11-27"' in html

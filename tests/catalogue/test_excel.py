@@ -146,3 +146,19 @@ def test_csv_import_reports_problems_by_row_and_column(provider, tmp_path):
         services.import_catalogue(path, by=provider)
     assert any("「领域」:不是可选值" in str(p) for p in raised.value.problems)
     assert not Resource.objects.exists()
+
+
+def test_the_catalogue_export_reads_the_fields_once(resource, provider, client_for,
+                                                     django_assert_max_num_queries):  # fmt: skip
+    """The export of 30,000 resources had made two queries per resource."""
+    for i in range(5):
+        services.register_resource(
+            by=provider, provider=provider.organisation, name=f"资源{i}", domain="governance",
+            sharing="conditional", opening="none", frequency="monthly", grade="general_2",
+            fields=[{"name": "a", "type": "string"}, {"name": "b", "type": "integer"}],
+        )  # fmt: skip
+    client = client_for(provider)
+    client.get(reverse("catalogue:export") + "?format=csv")  # warm the session and menu
+    with django_assert_max_num_queries(12):
+        body = client.get(reverse("catalogue:export") + "?format=csv").content.decode()
+    assert body.count("资源") >= 5 and ",b," in body
