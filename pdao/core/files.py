@@ -4,7 +4,7 @@ decompressed size and compression ratio, the total, encryption, DTDs; for a work
 sheet's declared dimension and the rows, columns and cells it really holds, the shared-strings
 size, external links and DDE formulas; for a CSV the first line's length and column count; for
 Parquet the column count from its footer. A file over a limit is refused with a message naming
-the limit and its setting, and nothing is parsed.
+the limit, and nothing is parsed.
 
 Python's zipfile never yields more than a member's declared size (and checks its CRC), so the
 declared sizes read from the central directory bound what a parser can be made to decompress.
@@ -38,7 +38,8 @@ MiB = 1 << 20
 
 @dataclass(frozen=True)
 class Limits:
-    """What one purpose accepts; each attribute is named in the refusal that cites it."""
+    """What one purpose accepts; a refusal names the limit in words (LIMIT_LABELS) and keeps
+    the attribute's name in `Refused.limit` for code."""
 
     bytes: int  # the file as uploaded
     zip_members: int  # members of an xlsx/docx container
@@ -54,7 +55,7 @@ class Limits:
     csv_rows: int = 0  # a CSV's lines (0: any number; a data version may have millions)
 
 
-# The setting each limit is changed by, for the message (settings.FILE_LIMITS[purpose][name]).
+# Each limit in words, for the refusal (settings.FILE_LIMITS[purpose][name] changes it).
 LIMIT_LABELS = {
     "bytes": "文件大小",
     "zip_members": "压缩包成员数",
