@@ -746,6 +746,22 @@ def test_cells_at_the_read_cut_refuse_nothing_and_one_person_changes_nothing(cro
     assert first.rows == second.rows
 
 
+def test_a_cell_of_few_people_never_shows_on_a_larger_sets_number(crowded):
+    """Found by the fourth attack: cells are read down to k − D − 1 people, and the register
+    gave a cell of 5 to 9 people the number of a larger set it lies within, so the cell showed
+    (with that set's count and sum). A cell shows only when its own perturbed count reaches k,
+    whatever was asked before: the bands of five people (seven where 乙's two join them, the
+    district's condition changing fewer than k) show no more often after the bands of ten."""
+    wide = "SELECT FLOOR(金额 / 100) * 100 AS 段, COUNT(*) FROM 账 WHERE 区 = '甲' GROUP BY 段"
+    narrow = "SELECT FLOOR(金额 / 50) * 50 AS 段, COUNT(*) FROM 账 WHERE 区 = '甲' GROUP BY 段"
+    alone = {row[0] for row in engine.run(narrow, crowded, form="aggregate").rows}
+    assert len(alone) < 100  # of 420 bands: only where noise lifts seven people to ten
+    register = Register()
+    assert len(register.run(wide, crowded).rows) > 100  # ten people a band: most show
+    after = {row[0] for row in register.run(narrow, crowded).rows}
+    assert after <= alone
+
+
 def _derived_table(derived: engine.Derived) -> engine.TablePolicy:
     every = frozenset(engine.FORMS)
     columns = derived.columns

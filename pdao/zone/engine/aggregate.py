@@ -515,8 +515,19 @@ def _perturbed(query, policy, units, inputs, found) -> tuple[list, list, dict | 
     # First the counts of people (a cell below k is left out), then the rest of the cells kept.
     people = [n for _k, _r, numbers, _w in cells for name, n in numbers.items() if name[0] == "u"]
     _agree(people, policy, register)
-    kept = [c for c in cells if min(c[2][f"u{i}"].agreed for i in kinds) >= policy.k]
-    left_out = [c for c in cells if min(c[2][f"u{i}"].agreed for i in kinds) < policy.k]
+
+    # A cell shows when its own perturbed count of people reaches k (the cell key method's
+    # threshold) and so does the count the register agreed: a cell of a few people never
+    # shows on the number of a larger set it lies within (found by the fourth attack). Near
+    # k, whether a cell shows stays a perturbed decision (docs/zone.md, thresholds near k).
+    def shown(cell) -> bool:
+        counts = [cell[2][f"u{i}"] for i in kinds]
+        return (
+            min(n.value for n in counts) >= policy.k and min(n.agreed for n in counts) >= policy.k
+        )
+
+    kept = [c for c in cells if shown(c)]
+    left_out = [c for c in cells if not shown(c)]
     rest = [n for _k, _r, numbers, _w in kept for name, n in numbers.items() if name[0] != "u"]
     _agree(rest, policy, register, before=people)
     released, reasons, remember = [], [], []
