@@ -443,3 +443,22 @@ def test_the_unit_keys_are_keyed(zone_data, tmp_path):
         .fetchone()[0]
     )
     assert shared == 0
+
+
+def test_the_time_limit_is_the_querys_not_each_statements(zone_policy, monkeypatch):
+    """An answer runs several statements (the scan, low-effect detection, cells computed
+    again); the fourth attack saw one take 40 s under a 30 s limit. Each statement here is
+    slowed by 0.3 s under a 0.5 s limit: the second or third finds the query's time gone."""
+    import time
+
+    real = connect.timed
+
+    def slowed(con, policy, work):
+        time.sleep(0.3)
+        return real(con, policy, work)
+
+    monkeypatch.setattr(connect, "timed", slowed)
+    policy = dataclasses.replace(zone_policy, timeout_seconds=0.5)
+    sql = "SELECT 区县, COUNT(*) FROM 社保 WHERE 缴费基数 > 3000 GROUP BY 区县"
+    result = engine.run(sql, policy, form="aggregate")
+    assert isinstance(result, engine.Refused) and result.rule == "limits.timeout"

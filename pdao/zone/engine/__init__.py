@@ -32,7 +32,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from pdao.zone.engine import aggregate, dp, records, shapes
+from pdao.zone.engine import aggregate, connect, dp, records, shapes
 from pdao.zone.engine.errors import Refusal
 from pdao.zone.engine.model import Query
 from pdao.zone.engine.prepare import prepare, unit_secret
@@ -149,6 +149,7 @@ def execute(planned: Plan, policy: Policy) -> Released | Refused:
     fails here (time, memory, rows) has still spent its ε: the refusal says so."""
     started = time.perf_counter()
     query = planned.query
+    deadline = connect.DEADLINE.set(time.monotonic() + policy.timeout_seconds)
     try:
         if planned.form == "aggregate":
             result = aggregate.answer(query, policy)
@@ -160,6 +161,8 @@ def execute(planned: Plan, policy: Policy) -> Released | Refused:
             result = records.model_output(query, policy)
     except Refusal as refusal:
         return _refused(refusal, started, planned.tables, planned.columns_used, planned.epsilon)
+    finally:
+        connect.DEADLINE.reset(deadline)
     from pdao.zone.engine.connect import facts
 
     scanned = sum(facts(policy.tables[name])["rows"] for name in planned.tables)

@@ -3,9 +3,11 @@ the zone's copies carry in their Parquet footers."""
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -44,11 +46,21 @@ def view_columns(table: TablePolicy, used: set[str]) -> list[str]:
     return [*sorted(used), *keys]
 
 
+# When the query being executed must end (engine.execute sets it): every statement of one
+# answer — the scan, low-effect detection, the recomputed cells — shares one wall clock.
+DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
 def timed(con, policy: Policy, work):
     """Run `work()` under the wall-clock limit (a timer interrupts it), mapping DuckDB's errors
     to rules: its messages can quote values, so only the kind leaves the engine. The SQL the
-    engine generates cannot fail on a value; what remains is time and memory."""
-    timer = threading.Timer(policy.timeout_seconds, con.interrupt)
+    engine generates cannot fail on a value; what remains is time and memory. Within a query,
+    the limit is what is left of the query's own (DEADLINE)."""
+    deadline = DEADLINE.get()
+    seconds = policy.timeout_seconds if deadline is None else deadline - time.monotonic()
+    if seconds <= 0:
+        refuse("limits.timeout", f"查询超过 {policy.timeout_seconds:g} 秒,已中断")
+    timer = threading.Timer(seconds, con.interrupt)
     timer.start()
     try:
         return work()
