@@ -462,3 +462,20 @@ def test_the_time_limit_is_the_querys_not_each_statements(zone_policy, monkeypat
     sql = "SELECT 区县, COUNT(*) FROM 社保 WHERE 缴费基数 > 3000 GROUP BY 区县"
     result = engine.run(sql, policy, form="aggregate")
     assert isinstance(result, engine.Refused) and result.rule == "limits.timeout"
+
+
+def test_a_date_key_is_bounded_by_the_columns_span_not_by_the_data_it_selects(zone_policy):
+    """How many cells a question may read is decided before the data is: a month key takes as
+    many values as the version's months (its Parquet statistics, the same for every query),
+    so grouping by month is answered where an undeclared text key is not."""
+    policy = dataclasses.replace(zone_policy, max_rows=12)  # 60 cells may be read
+    by_month = engine.run(
+        "SELECT date_trunc('month', 缴费月份) AS 月, COUNT(*) FROM 社保 GROUP BY 月",
+        policy,
+        form="aggregate",
+    )
+    assert isinstance(by_month, engine.Released), by_month
+    by_unit = engine.run(
+        "SELECT 单位代码, COUNT(*) FROM 社保 GROUP BY 单位代码", policy, form="aggregate"
+    )
+    assert isinstance(by_unit, engine.Refused) and "不看数据" in by_unit.message

@@ -303,7 +303,12 @@ def read_down_to(policy: Policy) -> int:
 
 # Cells read before protection, as a multiple of the rows an answer may show.
 FETCH_FACTOR = 5
-_PARTS = {"quarter": 4, "month": 12, "day": 31, "dayofweek": 7, "hour": 24}
+_PARTS = {"quarter": 4, "month": 12, "day": 31, "hour": 24, "dayofweek": 7, "dow": 7,
+          "isodow": 7, "week": 53}  # fmt: skip
+# Date keys by the span of the column in the version: days, months and years it covers.
+_SPANS = {"day": "days", "week": "weeks", "month": "months", "quarter": "quarters",
+          "year": "years", "%Y-%m-%d": "days", "%Y-%m": "months", "%Y%m": "months",
+          "%Y": "years"}  # fmt: skip
 
 
 def _cells_at_most(query: m.Query, policy: Policy, tables) -> int | None:
@@ -328,20 +333,39 @@ def _cells_at_most(query: m.Query, policy: Policy, tables) -> int | None:
 
 
 def _domain_size(key: m.Operand, policy: Policy) -> int | None:
-    """How many values a group key can take (NULL included), if declared."""
+    """How many values a group key can take (NULL included), from what is declared about its
+    column — value sets, ranges — or fixed by the key (a month is one of twelve), or for a
+    date by the span of the column in the version; None when nothing bounds it."""
     table = policy.tables[key.col.table]
-    if key.fn is None:
-        if key.col.name in table.categories:
-            return len(table.categories[key.col.name]) + 1
-        return 3 if key.col.type == "BOOLEAN" else None
-    if key.fn in _PARTS:
-        return _PARTS[key.fn] + 1
+    name = key.col.name
+    if key.fn is None and name in table.categories:
+        return len(table.categories[name]) + 1
+    if key.fn is None and key.col.type == "BOOLEAN":
+        return 3
+    if key.fn == "part" and key.arg in _PARTS:
+        return _PARTS[key.arg] + 1
     if key.fn == "case":
         return len(key.arg[0]) + 2 if isinstance(key.arg, tuple) and key.arg else None
-    if key.fn == "band" and key.col.name in table.bounds and key.arg:
-        low, high = table.bounds[key.col.name]
+    if key.fn in ("band", "div") and name in table.bounds and key.arg:
+        low, high = table.bounds[name]
         return int((float(high) - float(low)) // float(key.arg)) + 3
+    unit = {None: "day", "part": key.arg, "trunc": key.arg, "format": key.arg}.get(key.fn)
+    if key.col.type == "DATE" and _SPANS.get(unit):
+        span = connect.extent(table, name)
+        if span is not None:
+            return _span(span[0], span[1], _SPANS[unit]) + 2
     return None
+
+
+def _span(low: date, high: date, unit: str) -> int:
+    months = (high.year - low.year) * 12 + high.month - low.month
+    return {
+        "days": (high - low).days,
+        "weeks": (high - low).days // 7 + 1,
+        "months": months,
+        "quarters": months // 3 + 1,
+        "years": high.year - low.year,
+    }[unit]
 
 
 def _low_effects(query, policy, con, units, inputs, fast, names, raw, tables) -> list:

@@ -107,6 +107,33 @@ def facts(table: TablePolicy) -> dict:
     return _facts(table.path, stat.st_mtime, stat.st_size)
 
 
+def extent(table: TablePolicy, column: str):
+    """The column's least and greatest value in the version (its Parquet statistics, written
+    with the file; read in a millisecond), or None. Version metadata, like its row count: the
+    same for every query, whatever it selects."""
+    stat = os.stat(table.path)
+    return _extent(table.path, stat.st_mtime, stat.st_size, column)
+
+
+@functools.lru_cache(maxsize=512)
+def _extent(path: str, mtime: float, size: int, column: str):
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(path)
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    if column not in names:
+        return None
+    index = names.index(column)
+    lows, highs = [], []
+    for group in range(meta.num_row_groups):
+        stats = meta.row_group(group).column(index).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    return (min(lows), max(highs)) if lows else None
+
+
 def one_row_per_unit(table: TablePolicy) -> bool:
     found = facts(table)
     return len(table.units) == 1 and found["prepared"] and found["max_rows_per_unit"] == 1
