@@ -243,6 +243,7 @@ def median_seconds(fn, repeat: int = 3) -> float:
 def main() -> None:
     import duckdb
 
+    from pdao.catalogue import synthetic
     from pdao.zone import engine
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -267,6 +268,12 @@ def main() -> None:
             privacy_unit="个人编号",
             identifiers=frozenset({"个人编号", "身份证号"}),
             bounds={"缴费基数": (3000.0, 30000.0)},
+            # As the demo's catalogue declares them (the engine bounds a question's cells by
+            # its keys' declared domains before it reads the data).
+            categories={
+                "区县": tuple(eval(synthetic.DISTRICTS)),  # noqa: S307 (our own literal list)
+                "险种": ("养老保险", "医疗保险", "失业保险", "工伤保险"),
+            },
         )
         register = Register()
         policy = engine.Policy(
