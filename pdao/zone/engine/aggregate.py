@@ -285,11 +285,12 @@ def answer(query: m.Query, policy: Policy) -> dict:
         names, raw = connect.fetch(
             con, _generate(query, policy, units, inputs, fast), policy, limit
         )
+        asked = raw  # the cells as asked: whether each shows is decided on these
         if units and raw:
             raw = _low_effects(query, policy, con, units, inputs, fast, names, raw, tables)
     finally:
         con.close()
-    result = _protect(query, policy, units, inputs, names, raw, tables)
+    result = _protect(query, policy, units, inputs, names, raw, tables, asked)
     if len(result["rows"]) > policy.max_rows:
         refuse("limits.rows", f"结果超过 {policy.max_rows:,} 行,请增加筛选或使用更粗的分组")
     return result
@@ -401,9 +402,10 @@ def _low_effects(query, policy, con, units, inputs, fast, names, raw, tables) ->
     return [again.get(tuple(row[:width]), row) for row in raw]
 
 
-def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
+def _protect(query, policy, units, inputs, names, raw, tables, asked=None) -> dict:
     p = policy.perturbation
     found = [dict(zip(names, row, strict=True)) for row in raw]
+    asked = [dict(zip(names, row, strict=True)) for row in (asked or raw)]
     remember = None
     if not units:
         index_of = {(i.col.table, i.col.name, i.col.alias): j for j, i in enumerate(inputs)}
@@ -413,7 +415,7 @@ def _protect(query, policy, units, inputs, names, raw, tables) -> dict:
         ]
         reasons = []
     else:
-        released, reasons, remember = _perturbed(query, policy, units, inputs, found)
+        released, reasons, remember = _perturbed(query, policy, units, inputs, found, asked)
     suppressed, cells = len(reasons), []
     near = len([v for v in remember["values"] if not v["fresh"]]) if remember else 0
     # Groups left out whole (fewer than k people, or so after perturbation) are neither
@@ -462,7 +464,7 @@ def _keys(query: m.Query, r: dict) -> list:
     return [_plain(r[f"k{i}"]) for i in range(len(query.keys))]
 
 
-def _perturbed(query, policy, units, inputs, found) -> tuple[list, list, dict | None]:
+def _perturbed(query, policy, units, inputs, found, asked) -> tuple[list, list, dict | None]:
     """Each cell's numbers perturbed (cellkey.py), or suppressed; then, with the register, each
     number within fewer than k people of a remembered one given that one's value (history.py);
     cells whose count of people is below k after that are left out."""
@@ -475,8 +477,12 @@ def _perturbed(query, policy, units, inputs, found) -> tuple[list, list, dict | 
     kinds = tuple(range(len(units)))
     wanted = {m_.kind for m_ in query.measures}
     cells = []
-    for r in found:
+    for r, a in zip(found, asked, strict=True):
         keys = _keys(query, r)
+        # The cell as asked, before low-effect detection widened it: its own perturbed count
+        # of people decides whether it shows (a widened cell of five would show on its
+        # slice's people, and a cell of four is never read: the fifth attack's oracle).
+        own = [cellkey.perturb_count(a[f"units{i}"], 1, a[f"ukey{i}"], **noise) for i in kinds]
         where = "/".join("∅" if v is None else str(v) for v in keys) or "合计"
         numbers: dict[str, history.Number] = {}
         why: dict[str, str] = {}
@@ -531,31 +537,32 @@ def _perturbed(query, policy, units, inputs, found) -> tuple[list, list, dict | 
                 key = sum(int(r[f"skey{j}_{i}"]) for i in kinds)
                 total = cellkey.perturb_sum(r[f"s{j}"] or 0.0, largest, key, **noise)
             numbers[f"s{j}"] = history.Number(
-                history.scoped(family, kinds),
+                history.scoped(family + "|sum", kinds),  # never a count's value
                 _parts(r, f"nz{j}_{{i}}", f"skey{j}_{{i}}", f"hs{j}_{{i}}", f"cs{j}_{{i}}", kinds),
                 total,
             )
-        cells.append((keys, r, numbers, why))
+        cells.append((keys, r, numbers, why, own))
     # First the counts of people (a cell below k is left out), then the rest of the cells kept.
-    people = [n for _k, _r, numbers, _w in cells for name, n in numbers.items() if name[0] == "u"]
+    people = [
+        n for _k, _r, numbers, _w, _o in cells for name, n in numbers.items() if name[0] == "u"
+    ]
     _agree(people, policy, register)
 
-    # A cell shows when its own perturbed count of people reaches k (the cell key method's
-    # threshold) and so does the count the register agreed: a cell of a few people never
-    # shows on the number of a larger set it lies within (found by the fourth attack). Near
-    # k, whether a cell shows stays a perturbed decision (docs/zone.md, thresholds near k).
+    # A cell shows when its own perturbed count of people, as asked, reaches k (the cell key
+    # method's threshold) and so does the count the register agreed: a cell of a few people
+    # never shows on the number of a larger set it lies within (the fourth attack) or of the
+    # slice it was widened to (the fifth). Near k, whether a cell shows stays a perturbed
+    # decision (docs/zone.md, thresholds near k).
     def shown(cell) -> bool:
-        counts = [cell[2][f"u{i}"] for i in kinds]
-        return (
-            min(n.value for n in counts) >= policy.k and min(n.agreed for n in counts) >= policy.k
-        )
+        agreed = [cell[2][f"u{i}"].agreed for i in kinds]
+        return min(cell[4]) >= policy.k and min(agreed) >= policy.k
 
     kept = [c for c in cells if shown(c)]
     left_out = [c for c in cells if not shown(c)]
-    rest = [n for _k, _r, numbers, _w in kept for name, n in numbers.items() if name[0] != "u"]
+    rest = [n for _k, _r, numbers, _w, _o in kept for name, n in numbers.items() if name[0] != "u"]
     _agree(rest, policy, register, before=people)
     released, reasons, remember = [], [], []
-    for keys, r, numbers, why in kept:
+    for keys, r, numbers, why, _own in kept:
         values = []
         where = "/".join("∅" if v is None else str(v) for v in keys) or "合计"
         for measure in query.measures:
@@ -593,7 +600,7 @@ def _perturbed(query, policy, units, inputs, found) -> tuple[list, list, dict | 
             ]
     if register:  # a cell left out is an answer too: its count of people is remembered
         remember += [
-            n.remember() for _k, _r, numbers, _w in left_out
+            n.remember() for _k, _r, numbers, _w, _o in left_out
             for name, n in numbers.items() if name[0] == "u" and n.new
         ]  # fmt: skip
     return released, reasons, ({"family": family, "values": remember} if remember else None)
