@@ -227,3 +227,27 @@ def linked_elsewhere(base: bytes) -> bytes:
 def utf16_sheet(base: bytes) -> bytes:
     sheet = _sheet(base).decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
     return rezip(base, {"xl/worksheets/sheet1.xml": b"\xff\xfe" + sheet.encode("utf-16-le")})
+
+
+def dde_as_reference(base: bytes) -> bytes:
+    """The DDE formula with its pipe written as an XML character reference."""
+    cell = b"<c r=\"A3\"><f>cmd&#124;' /C calc'!A0</f><v>0</v></c>"
+    sheet = _sheet(base).replace(b"</sheetData>", b'<row r="3">' + cell + b"</row></sheetData>")
+    return rezip(base, {"xl/worksheets/sheet1.xml": sheet})
+
+
+def cells_without_references(base: bytes, count: int = 5_007) -> bytes:
+    """A row of cells with no r="…": a reader places them one after another."""
+    cells = b"<c><v>1</v></c>" * count
+    sheet = _sheet(base).replace(b"</sheetData>", b'<row r="3">' + cells + b"</row></sheetData>")
+    return rezip(base, {"xl/worksheets/sheet1.xml": sheet})
+
+
+def dense_parquet(path: Path, rows: int = 100_000_000) -> Path:
+    """A few megabytes of Parquet holding a hundred million copies of one value."""
+    import duckdb
+
+    duckdb.connect().execute(
+        f"COPY (SELECT 1 AS 年龄 FROM range({rows})) TO '{path}' (FORMAT PARQUET)"
+    )
+    return path

@@ -53,6 +53,7 @@ class Limits:
     line_bytes: int  # a CSV's first line (later lines are checked by the reader)
     depth: int = 64  # XML nesting
     csv_rows: int = 0  # a CSV's lines (0: any number; a data version may have millions)
+    rows_per_byte: float = 10.0  # a Parquet file's rows for each byte it takes
 
 
 # Each limit in words, for the refusal (settings.FILE_LIMITS[purpose][name] changes it).
@@ -69,6 +70,7 @@ LIMIT_LABELS = {
     "line_bytes": "首行长度",
     "depth": "XML 嵌套层数",
     "csv_rows": "CSV 行数",
+    "rows_per_byte": "每字节行数",
     "content": "文件内容",
 }
 
@@ -316,6 +318,7 @@ def _scan_sheet(
     over 1 MiB chunks (a chunk is cut after its last '<', so no tag is split)."""
     name = member.filename
     rows = row_tags = cells = columns = depth = 0
+    in_row = 0  # cells of the row being read (cells need no r="…": a reader counts them)
     seen_dimension = False
     carry = b""
     with archive.open(member) as handle:
@@ -343,8 +346,14 @@ def _scan_sheet(
             cells += len(_CELL_TAG.findall(data))
             for letters in set(_CELL_REF.findall(data)):
                 columns = max(columns, _column_number(letters))
+            pieces = _ROW_TAG.split(data)
+            in_row += len(_CELL_TAG.findall(pieces[0]))
+            for piece in pieces[1:]:
+                columns, in_row = max(columns, in_row), len(_CELL_TAG.findall(piece))
+            columns = max(columns, in_row)
             for formula in _FORMULA.findall(data):
-                if _DDE.search(formula.decode("utf-8", "replace")):
+                # As the formula reads once its character references are resolved (&#124; is |).
+                if _DDE.search(html.unescape(formula.decode("utf-8", "replace"))):
                     raise Refused(
                         "content",
                         f"工作表「{title}」含 DDE 公式(可执行外部程序),不予导入",
@@ -460,6 +469,16 @@ def inspect_parquet(path: Path, limit: Limits) -> Shape:
     if metadata.num_columns > limit.columns:
         raise _over(
             "columns", "Parquet 文件的列数", f"{metadata.num_columns:,}", f"{limit.columns:,}"
+        )
+    # Encodings that repeat one value (RLE, dictionaries) make a few megabytes hundreds of
+    # millions of rows; no table of records keeps a row in less than a tenth of a byte.
+    density = metadata.num_rows / max(Path(path).stat().st_size, 1)
+    if density > limit.rows_per_byte:
+        raise _over(
+            "rows_per_byte",
+            "Parquet 文件每字节的行数",
+            f"{density:,.0f}(共 {metadata.num_rows:,} 行)",
+            f"{limit.rows_per_byte:g}",
         )
     expanded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
     if expanded > limit.total_bytes:

@@ -70,6 +70,16 @@ HOSTILE = {
         "DTD",
     ),
     "UTF-16 sheet": (_xlsx(hostile.utf16_sheet), "不是 UTF-8"),
+    # Found by the third attack on files.
+    "DDE written as &#124;": (_xlsx(hostile.dde_as_reference), "DDE"),
+    "5,007 cells without references": (
+        _xlsx(hostile.cells_without_references),
+        "超过列数上限",
+    ),
+    "10⁸ rows of Parquet in megabytes": (
+        _file(hostile.dense_parquet, "d.parquet"),
+        "超过每字节行数上限",
+    ),
 }
 
 
