@@ -78,6 +78,14 @@ DEFAULTS: dict[str, Default] = {
         ),
         Severity.HIGH, 20.0, 60,
     ),
+    "near_k": Default(
+        _("疑似围绕 k 构造的差分对"),
+        _(
+            "同一授权在窗口内有分组与此前输出的相近分组（相差不足 k 人）一个显示、一个不显示，"
+            "次数达到阈值：相差一人的两次查询在 k 附近会这样，可借此判断某人是否在其中。"
+        ),
+        Severity.HIGH, 2.0, 1440,
+    ),
     "budget_low": Default(
         _("隐私预算将耗尽"),
         _("有效授权剩余的隐私预算 ε 占总量的比例不高于阈值。"),
@@ -271,6 +279,30 @@ def differencing(rule, now: datetime) -> list[Finding]:
     return list(findings.values())
 
 
+def near_k(rule, now: datetime) -> list[Finding]:
+    """Pairs around k: cells that showed while a remembered cell a few people away did not (or
+    the other way round). Honest use rarely makes one — it takes two questions whose groups
+    differ by a person or two, with a group near k people — and each is a membership test."""
+    since = _window(rule, now)
+    rows = ZoneQuery.objects.filter(
+        created_at__gte=since, created_at__lte=now, presence_flips__gt=0
+    ).values_list("authorization__code", "presence_flips", "pk")
+    flips, pks = Counter(), defaultdict(list)
+    for code, count, pk in rows:
+        flips[code] += count
+        pks[code].append(pk)
+    return [
+        Finding(
+            f"authorization:{code}",
+            f"授权 {code} 在 {rule.window_minutes // 60} 小时内有 {count} 个分组与此前相差"
+            "不足 k 人的分组一个显示、一个不显示（疑似围绕 k 构造差分对，判断某人是否在其中）",
+            _query_links(pks[code]),
+        )
+        for code, count in flips.items()
+        if count >= rule.threshold
+    ]
+
+
 def budget_low(rule, now: datetime) -> list[Finding]:
     findings = []
     live = Authorization.objects.filter(
@@ -454,6 +486,7 @@ RULES = {
     "after_stop": after_stop,
     "probing": probing,
     "differencing": differencing,
+    "near_k": near_k,
     "budget_low": budget_low,
     "over_quota": over_quota,
     "new_source": new_source,

@@ -36,6 +36,9 @@ class ZoneQuery(models.Model):
     suppressed_cells = models.PositiveIntegerField(_("抑制单元格"), default=0)
     # Numbers answered as an earlier, different one fewer than k people away (the register).
     near_numbers = models.PositiveIntegerField(_("沿用相近输出的数值"), default=0)
+    # Cells whose showing differs from a remembered cell a few people away (near k): a pair
+    # built around one person (engine/history.py, docs/zone.md "thresholds near k").
+    presence_flips = models.PositiveIntegerField(_("k 附近显示不一致的分组"), default=0)
     epsilon_spent = models.FloatField(_("消耗 ε"), default=0)
     seconds = models.FloatField(_("耗时(秒)"), default=0)
     result = models.JSONField(_("输出结果"), default=dict, blank=True)

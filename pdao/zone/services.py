@@ -259,6 +259,7 @@ def _finished(query: ZoneQuery, result, built=None) -> ZoneQuery:
             query.rows_scanned = result.rows_scanned
             query.suppressed_cells = result.suppressed_cells
             query.near_numbers = result.near
+            query.presence_flips = result.flips
             query.result = {
                 "columns": result.columns,
                 "rows": result.rows,

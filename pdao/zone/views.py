@@ -99,7 +99,10 @@ def query_detail(request, pk: int):
     if not (request.user.has_perm(Perm.AUTHZ_VIEW_ALL) or request.user.has_perm(Perm.AUTHZ_APPLY)):
         raise Http404
     query = get_object_or_404(_visible_queries(request.user).select_related("authorization"), pk=pk)
-    return render(request, "zone/query_detail.html", {"query": query})
+    # What the register saw (numbers agreed with earlier ones, groups shown inconsistently near
+    # k) is compared with everyone's releases: for the supervisor, not the operator.
+    watching = request.user.has_perm(Perm.AUTHZ_VIEW_ALL)
+    return render(request, "zone/query_detail.html", {"query": query, "watching": watching})
 
 
 @requires(Perm.AUTHZ_APPLY)

@@ -42,11 +42,12 @@ def deliveries(traffic, n, *, at, code="ok", ip="10.0.0.8", status=200):
 
 
 def queries(authorization, n, *, decision="refused", rule="columns.unauthorized", tables=None,
-            columns=None, epsilon=0.0, at=None, near=0):  # fmt: skip
+            columns=None, epsilon=0.0, at=None, near=0, flips=0):  # fmt: skip
     made = ZoneQuery.objects.bulk_create(
         ZoneQuery(authorization=authorization, sql="SELECT …", form="aggregate",
                   decision=decision, rule=rule, tables=tables or ["社保缴纳记录"],
-                  columns=columns or ["区县"], epsilon_spent=epsilon, near_numbers=near)
+                  columns=columns or ["区县"], epsilon_spent=epsilon, near_numbers=near,
+                  presence_flips=flips)
         for _ in range(n)
     )  # fmt: skip
     if at is not None:
@@ -116,6 +117,21 @@ def test_differencing_fires_on_near_identical_queries_and_numbers_one_person_apa
     queries(shop.authorization, 1, decision="released", rule="", columns=["险种"], near=2)
     (alert,) = raised("differencing")
     assert "20 个输出数值与此前输出相差不足 k 人" in alert.title
+
+
+def test_near_k_fires_on_pairs_whose_groups_show_in_one_query_only(traffic):
+    shop = traffic[0]
+    queries(shop.authorization, 3, decision="released", rule="", near=4)
+    queries(shop.authorization, 1, decision="released", rule="", near=2, flips=1)
+    assert raised("near_k") == []  # a threshold moved honestly can make one
+    queries(shop.authorization, 1, decision="released", rule="", near=1, flips=1,
+            at=timezone.now() - timedelta(hours=20))  # fmt: skip
+    (alert,) = raised("near_k")
+    assert alert.subject == f"authorization:{shop.authorization.code}"
+    assert "2 个分组" in alert.title and alert.severity == "high"
+    queries(shop.authorization, 1, decision="released", rule="", flips=3,
+            at=timezone.now() - timedelta(hours=30))  # fmt: skip
+    assert raised("near_k") == []  # outside the day's window; the open alert is updated
 
 
 def test_budget_low_fires_near_exhaustion(traffic):

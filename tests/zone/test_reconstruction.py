@@ -761,6 +761,78 @@ def test_a_cell_of_few_people_never_shows_on_a_larger_sets_number(crowded):
     assert register.run(narrow, crowded).rows == []
 
 
+@pytest.fixture(scope="module")
+def ramp(tmp_path_factory):
+    """600 groups near k: in each, 20 people paying 100 (so a threshold at 1000 changes every
+    group by k or more and is never disregarded), 5 + g mod 10 people paying more than 1000,
+    and — in even groups only, the targets — one person paying exactly 1000."""
+    directory = tmp_path_factory.mktemp("ramp")
+    raw = directory / "raw.parquet"
+    con = duckdb.connect()
+    con.execute(f"""COPY (
+        SELECT 'L' || g || '-' || p AS 编号, 'G' || lpad(g::VARCHAR, 3, '0') AS 组, 100.0 AS 金额
+        FROM range(600) a(g), range(20) b(p)
+        UNION ALL
+        SELECT 'H' || g || '-' || p, 'G' || lpad(g::VARCHAR, 3, '0'), 2000.0 + 10 * p
+        FROM range(600) a(g), range(15) b(p) WHERE p < 5 + g % 10
+        UNION ALL
+        SELECT 'T' || g, 'G' || lpad(g::VARCHAR, 3, '0'), 1000.0 FROM range(0, 600, 2) a(g)
+    ) TO '{raw}' (FORMAT PARQUET)""")
+    con.close()
+    prepared = engine.prepare(raw, directory / "zone.parquet", units=["编号"],
+                              noise_key=NOISE_KEY)  # fmt: skip
+    every = frozenset(engine.FORMS)
+    table = engine.TablePolicy(
+        path=prepared.path,
+        columns={"编号": every, "组": every, "金额": every},
+        types={"编号": "VARCHAR", "组": "VARCHAR", "金额": "DOUBLE"},
+        privacy_unit="编号",
+        identifiers=frozenset({"编号"}),
+        bounds={"金额": (0.0, 25000.0)},
+        categories={"组": tuple(f"G{g:03d}" for g in range(600))},
+    )
+    return engine.Policy(tables={"账": table}, noise_key=NOISE_KEY, timeout_seconds=60)
+
+
+@pytest.mark.parametrize("first", [">=", ">"])
+def test_a_pair_around_k_is_seen_by_the_register_whenever_its_cells_differ(ramp, first):
+    """The sixth attack: a threshold just at and just above a known value; where someone pays
+    exactly that, each group's pair is one person apart, and near k whether a cell shows is
+    decided on each set's own noise — so a group showing in one query only says someone is
+    there (numbers agree through the register; showing cannot without letting a few people
+    show on a larger set's number). The engine cannot hide it; it sees it: every pair whose
+    showing differs is counted on the query that made it (for the supervisor's rule), and a
+    group nobody at the value is identical in both and never differs."""
+    pair = {op: f"SELECT 组, COUNT(*) AS 人数 FROM 账 WHERE 金额 {op} 1000 GROUP BY 组"
+            for op in (">=", ">")}  # fmt: skip
+    second = ">" if first == ">=" else ">="
+    register = Register()
+    before, after = register.run(pair[first], ramp), register.run(pair[second], ramp)
+    assert isinstance(before, engine.Released) and isinstance(after, engine.Released)
+    shown = [{row[0] for row in result.rows} for result in (before, after)]
+    differ = shown[0] ^ shown[1]
+    targets = {g for g in differ if int(g[1:]) % 2 == 0}
+    assert differ == targets  # a group without anyone at 1000 never differs
+    assert 0 < len(targets) < 300 * 0.35  # the oracle: some pairs, never most
+    assert after.flips == len(differ) and before.flips == 0
+    assert after.near >= len(differ)
+
+
+def test_a_pair_low_effect_detection_makes_alike_is_seen_when_its_showing_differs(ramp):
+    """Leaving out only those paying 1000 changes each target's group by one person: low-effect
+    detection disregards the condition, so the numbers are the whole group's, but whether the
+    group shows is decided on the group as asked (the fifth attack), nine or ten people. A
+    group that shows in one only is counted, as for a pair the register agreed."""
+    whole = "SELECT 组, COUNT(*) AS 人数 FROM 账 WHERE 金额 > 500 GROUP BY 组"
+    register = Register()
+    before = register.run(whole, ramp)
+    after = register.run(whole.replace("> 500", "> 500 AND 金额 <> 1000"), ramp)
+    shown = [{row[0] for row in result.rows} for result in (before, after)]
+    differ = shown[0] ^ shown[1]
+    assert differ and all(int(g[1:]) % 2 == 0 for g in differ)
+    assert after.flips == len(differ) and before.flips == 0
+
+
 def _derived_table(derived: engine.Derived) -> engine.TablePolicy:
     every = frozenset(engine.FORMS)
     columns = derived.columns

@@ -359,13 +359,45 @@ def test_the_register_answers_numbers_one_person_apart_alike(city, live):
     assert kept.count() == 3  # the count of people, of rows, and the sum
     assert ReleasedValueCode.objects.filter(released__zone_query=first).count() == 3 * 24
     for sketch in kept.values_list("sketch", flat=True):
-        assert set(sketch) == {"parts"} and set(sketch["parts"][0]) == {"n", "key", "buckets"}
+        assert set(sketch) <= {"parts", "shown"}
+        assert set(sketch["parts"][0]) == {"n", "key", "buckets"}
+    assert [s.get("shown") for s in kept.values_list("sketch", flat=True)].count(True) == 1
     second = services.run_query(live, by=city.operator, sql=THRESHOLDS[1], form="aggregate")
     assert second.result["rows"] == first.result["rows"]
     assert any("沿用此前的输出" in note for note in second.result["notes"])
     # The same set asked again adds nothing to the register.
     services.run_query(live, by=city.operator, sql=THRESHOLDS[0], form="aggregate")
     assert ReleasedValue.objects.count() == 3 + 3
+
+
+def test_groups_that_show_in_one_of_two_questions_a_person_apart_are_recorded(
+    city, live, client_for
+):
+    """Bands of ten people (each 缴费金额 is one person's), asked whole and then without one
+    person in each of 30 bands: low-effect detection gives both the same numbers, but whether
+    a band of ten shows is decided on the band as asked, nine or ten — near k it differs in
+    some bands. Each such band is counted on the query (the supervisor's rule `near_k`)."""
+    bands = (
+        "SELECT FLOOR(缴费金额 / 10) * 10 AS 段, COUNT(DISTINCT 身份证号) AS 人数 FROM 社保缴纳记录"
+    )
+    left_out = ", ".join(str(3003 + 10 * n) for n in range(30))
+    whole = services.run_query(live, by=city.operator, sql=f"{bands} GROUP BY 段",
+                               form="aggregate")  # fmt: skip
+    fewer = services.run_query(
+        live,
+        by=city.operator,
+        sql=f"{bands} WHERE 缴费金额 NOT IN ({left_out}) GROUP BY 段",
+        form="aggregate",
+    )
+    assert whole.decision == fewer.decision == "released", fewer.message
+    shown = [{row[0] for row in q.result["rows"]} for q in (whole, fewer)]
+    differ = shown[0] ^ shown[1]
+    assert differ and all(3000 <= band < 3300 for band in differ)
+    assert whole.presence_flips == 0 and fewer.presence_flips == len(differ)
+    url = reverse("zone:query_detail", args=[fewer.pk])
+    label = "k 附近显示不一致的分组"
+    assert label in client_for(city.bureau).get(url).content.decode()
+    assert label not in client_for(city.operator).get(url).content.decode()  # the register's
 
 
 def test_a_close_number_registered_while_a_query_ran_withholds_its_answer(city, live, monkeypatch):

@@ -182,6 +182,7 @@ def execute(planned: Plan, policy: Policy) -> Released | Refused:
         cells=result.get("cells", []),
         remember=result.get("remember"),
         near=result.get("near", 0),
+        flips=result.get("flips", 0),
     )
 
 

@@ -413,9 +413,9 @@ def _protect(query, policy, units, inputs, names, raw, tables, asked=None) -> di
             (_keys(query, r), [_exact(measure, r, index_of) for measure in query.measures], [])
             for r in found
         ]
-        reasons = []
+        reasons, flips = [], 0
     else:
-        released, reasons, remember = _perturbed(query, policy, units, inputs, found, asked)
+        released, reasons, remember, flips = _perturbed(query, policy, units, inputs, found, asked)
     suppressed, cells = len(reasons), []
     near = len([v for v in remember["values"] if not v["fresh"]]) if remember else 0
     # Groups left out whole (fewer than k people, or so after perturbation) are neither
@@ -456,6 +456,7 @@ def _protect(query, policy, units, inputs, names, raw, tables, asked=None) -> di
         "cells": cells,
         "remember": remember,
         "near": near,
+        "flips": flips,
         "epsilon_left": policy.epsilon_left,
     }
 
@@ -464,7 +465,7 @@ def _keys(query: m.Query, r: dict) -> list:
     return [_plain(r[f"k{i}"]) for i in range(len(query.keys))]
 
 
-def _perturbed(query, policy, units, inputs, found, asked) -> tuple[list, list, dict | None]:
+def _perturbed(query, policy, units, inputs, found, asked) -> tuple[list, list, dict | None, int]:
     """Each cell's numbers perturbed (cellkey.py), or suppressed; then, with the register, each
     number within fewer than k people of a remembered one given that one's value (history.py);
     cells whose count of people is below k after that are left out."""
@@ -559,6 +560,11 @@ def _perturbed(query, policy, units, inputs, found, asked) -> tuple[list, list, 
 
     kept = [c for c in cells if shown(c)]
     left_out = [c for c in cells if not shown(c)]
+    for cell in cells:
+        cell[2]["u0"].shown = shown(cell)
+    # Cells one or a few people from a remembered one whose showing differs: what a pair built
+    # around k tells (for the supervisor's rule; the engine cannot hide it, docs/zone.md).
+    flips = sum(1 for cell in cells if cell[2]["u0"].flipped)
     rest = [n for _k, _r, numbers, _w, _o in kept for name, n in numbers.items() if name[0] != "u"]
     _agree(rest, policy, register, before=people)
     released, reasons, remember = [], [], []
@@ -603,7 +609,7 @@ def _perturbed(query, policy, units, inputs, found, asked) -> tuple[list, list, 
             n.remember() for _k, _r, numbers, _w, _o in left_out
             for name, n in numbers.items() if name[0] == "u" and n.new
         ]  # fmt: skip
-    return released, reasons, ({"family": family, "values": remember} if remember else None)
+    return released, reasons, ({"family": family, "values": remember} if remember else None), flips
 
 
 def _parts(r: dict, contributors: str, key: str, hashes: str, codes: str, kinds) -> list:

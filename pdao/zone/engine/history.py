@@ -85,6 +85,11 @@ class Number:
     fresh: bool = True
     agreed: object = None
     apart: int | None = None  # buckets from the number whose value it was given
+    # A count of people: whether its cell showed, and the number it was given the value of
+    # (a remembered one or an earlier one of this answer), to tell when the two cells' showing
+    # differs — a pair one person apart near k (docs/zone.md, thresholds near k).
+    shown: bool | None = None
+    match: object = None
 
     @property
     def new(self) -> bool:
@@ -99,12 +104,24 @@ class Number:
     def codes(self) -> list[int]:
         return self.parts[0].codes
 
+    @property
+    def flipped(self) -> bool:
+        """A count of people whose cell shows while the one it agreed with did not, or the
+        other way round. The same set of people too: whether a cell shows is decided on the
+        cell as asked, and low-effect detection may have widened two cells a person apart to
+        the same slice."""
+        theirs = getattr(self.match, "shown", None)
+        return None not in (self.shown, theirs) and self.shown != theirs
+
     def remember(self) -> dict:
+        sketch = {"parts": [p.to_json() for p in self.parts]}
+        if self.shown is not None:
+            sketch["shown"] = self.shown
         return {
             "family": self.family,
             "contributors": self.contributors,
             "codes": [c - SIGNED for c in self.codes],
-            "sketch": {"parts": [p.to_json() for p in self.parts]},
+            "sketch": sketch,
             "value": self.agreed,
             "fresh": self.fresh,
         }
@@ -179,6 +196,10 @@ class _Remembered:
         self._parts: list[Part] | None = None
 
     @property
+    def shown(self) -> bool | None:
+        return self._sketch.get("shown")
+
+    @property
     def parts(self) -> list[Part]:
         if self._parts is None:
             self._parts = [Part.from_json(p) for p in self._sketch["parts"]]
@@ -217,7 +238,7 @@ def agree(numbers: list[Number], policy: Policy, before: list[Number] = ()) -> N
     for order, number in enumerate(before):
         keep(order - len(before), number)
     for order, number in enumerate(numbers):
-        best = None  # ((distance, 0 remembered | 1 this answer, order), value)
+        best = None  # ((distance, 0 remembered | 1 this answer, order), value, the number)
         seen: set[int] = set()
         index = remembered.get(number.family, {})
         for code in number.codes:
@@ -230,7 +251,7 @@ def agree(numbers: list[Number], policy: Policy, before: list[Number] = ()) -> N
                 apart = similar(number.parts, other.parts, policy)
                 rank = (apart, 0, other.id)
                 if apart is not None and (best is None or rank < best[0]):
-                    best = (rank, other.value)
+                    best = (rank, other.value, other)
         mine: set[int] = set()
         for code in number.codes:
             for rank_order, other in earlier.get(number.family, {}).get(code, ()):
@@ -240,9 +261,10 @@ def agree(numbers: list[Number], policy: Policy, before: list[Number] = ()) -> N
                 apart = similar(number.parts, other.parts, policy)
                 rank = (apart, 1, rank_order)
                 if apart is not None and (best is None or rank < best[0]):
-                    best = (rank, other.agreed)
+                    best = (rank, other.agreed, other)
         if best is None:
             number.fresh, number.agreed, number.apart = True, number.value, None
         else:
             number.fresh, number.agreed, number.apart = False, best[1], best[0][0]
+            number.match = best[2]
         keep(order, number)

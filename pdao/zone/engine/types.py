@@ -131,6 +131,9 @@ class Released:
     # Numbers answered with an earlier number's value because fewer than k people apart but
     # not the same: pairs someone built, or a threshold moved by little (for the supervisor).
     near: int = 0
+    # Cells one or a few people from a remembered cell that showed while it did not, or the
+    # other way round: near k, the signature of a pair built around one person (docs/zone.md).
+    flips: int = 0
     decision: str = "released"
 
 

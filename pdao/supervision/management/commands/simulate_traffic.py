@@ -6,9 +6,10 @@ monitoring rules watch for injected, run the rules, and report what they caught:
 Normal traffic: each subscription calls its product a few times an hour in working hours from
 its one address (a 24-hour service keeps calling lightly at night), each authorization runs
 varied zone queries with the odd refusal. Injected misuse, each on its own subject: a call
-burst, night-time use, calls after suspension, probing, a differencing pattern, a privacy
-budget nearly spent, quota refusals, a credential moved to a new address, a poor new dataset
-version, a stored file whose hash no longer matches, and a forged ledger entry.
+burst, night-time use, calls after suspension, probing, a differencing pattern, pairs built
+around k, a privacy budget nearly spent, quota refusals, a credential moved to a new address,
+a poor new dataset version, a stored file whose hash no longer matches, and a forged ledger
+entry.
 
 Everything runs in one transaction that is rolled back: nothing stays in the database. Needs
 the demo data (seed_demo). Ends with a line `recall=R precision=P`.
@@ -97,11 +98,11 @@ def _home(subscription) -> str:
 
 
 def _queries(authorization, n, *, at, decision="released", rule="", columns=None,
-             epsilon=0.0, rng=None):  # fmt: skip
+             epsilon=0.0, rng=None, flips=0):  # fmt: skip
     rows = ZoneQuery.objects.bulk_create(
         ZoneQuery(
             authorization=authorization, sql="SELECT …", form="aggregate", decision=decision,
-            rule=rule, tables=["表"], epsilon_spent=epsilon,
+            rule=rule, tables=["表"], epsilon_spent=epsilon, presence_flips=flips,
             columns=columns or [f"列{rng.randrange(8) if rng else 0}", f"列{i % 5}"],
         )
         for i in range(n)
@@ -152,6 +153,9 @@ def _simulate(subscriptions, authorizations, rng: random.Random) -> dict:
     expected["probing"] = f"authorization:{x.code}"
     _queries(y, 25, at=day - timedelta(minutes=10), columns=["区县", "险种"])
     expected["differencing"] = f"authorization:{y.code}"
+    _queries(x, 3, at=day - timedelta(hours=5), decision="released", rule="", flips=1,
+             columns=["缴费金额"])  # fmt: skip
+    expected["near_k"] = f"authorization:{x.code}"
     spent = z.epsilon_total * 0.97 or 1.0
     if not z.epsilon_total:
         Authorization.objects.filter(pk=z.pk).update(epsilon_total=1.0)
