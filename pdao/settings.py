@@ -276,6 +276,10 @@ INGEST_DUCKDB_MEMORY = env.str("PDAO_INGEST_DUCKDB_MEMORY", default="1GB")
 INGEST_JOBS_PER_PROVIDER = env.int("PDAO_INGEST_JOBS_PER_PROVIDER", default=3)
 INGEST_HEARTBEAT_SECONDS = env.int("PDAO_INGEST_HEARTBEAT_SECONDS", default=15)
 INGEST_STALE_SECONDS = env.int("PDAO_INGEST_STALE_SECONDS", default=120)
+# The task worker counts as offline when a task has waited this long past its time and none
+# started meanwhile (pdao/core/worker.py): pages for the bureau, supervisors and providers say
+# so, and /healthz reports "degraded".
+WORKER_OFFLINE_SECONDS = env.int("PDAO_WORKER_OFFLINE_SECONDS", default=90)
 INGEST_KEEP_FAILED_DAYS = env.int("PDAO_INGEST_KEEP_FAILED_DAYS", default=7)
 
 # --- Ledger (区块链存证) ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.views.i18n import set_language as django_set_language
 
 from pdao.accounts.choices import OrganisationType
 from pdao.accounts.models import Organisation
+from pdao.core import worker
 from pdao.core.access import public, requires_login
 from pdao.core.permissions import Role
 from pdao.core.workbench import work_for
@@ -43,7 +44,16 @@ def workbench(request):
 
 @public()
 def healthz(request):
-    """Liveness and database reachability for the load balancer; no details to outsiders."""
+    """Liveness and database reachability for the load balancer, and whether the task worker
+    is running (uploads, monitoring and the ledger wait on it); no details to outsiders."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "demo": settings.DEMO})
+    found = worker.status()
+    state = "none" if found is None else found.state
+    return JsonResponse(
+        {
+            "status": "degraded" if found is not None and found.offline else "ok",
+            "worker": state,
+            "demo": settings.DEMO,
+        }
+    )
