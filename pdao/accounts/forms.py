@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from pdao.accounts import credit_code
@@ -57,8 +58,35 @@ class UserCreateForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].required = True
-        self.fields["organisation"].queryset = Organisation.objects.filter(is_active=True)
+        field = self.fields["organisation"]
+        field.required = True
+        field.queryset = Organisation.objects.filter(is_active=True).order_by("type", "name")
+        # Choosing an organisation offers only the roles its type may hold (the page swaps the
+        # roles in place; without scripts the roles are checked when the form is sent).
+        field.widget.attrs.update({
+            "hx-get": reverse_lazy("accounts:user_create"), "hx-trigger": "change", "hx-target": "#field-roles",
+            "hx-select": "#field-roles", "hx-swap": "outerHTML",
+        })  # fmt: skip
+        if not self.is_bound:  # a form sent is checked against every role, then narrowed
+            self._offer(self._chosen_organisation())
+
+    def _offer(self, organisation) -> None:
+        if organisation is None:
+            return
+        allowed = ROLES_BY_ORGANISATION_TYPE.get(organisation.type, frozenset())
+        self.fields["roles"].choices = [(r.value, r.label) for r in Role if r in allowed]
+        self.fields["roles"].help_text = _("「%(type)s」类组织的成员可担任的角色。") % {
+            "type": organisation.get_type_display()
+        }
+
+    def _chosen_organisation(self):
+        raw = self.data.get("organisation") if self.is_bound else self.initial.get("organisation")
+        if not raw:
+            return None
+        try:
+            return self.fields["organisation"].queryset.filter(pk=int(raw)).first()
+        except (TypeError, ValueError):
+            return None
 
     def clean(self):
         cleaned = super().clean()
@@ -66,14 +94,15 @@ class UserCreateForm(forms.ModelForm):
         roles = [Role(r) for r in cleaned.get("roles", [])]
         if organisation is not None:
             allowed = ROLES_BY_ORGANISATION_TYPE[organisation.type]
-            wrong = [r.label for r in roles if r not in allowed]
+            wrong = [str(r.label) for r in roles if r not in allowed]
             if wrong:
                 self.add_error(
                     "roles",
-                    _("「%(type)s」类组织的成员不能担任:%(roles)s")
+                    _("「%(type)s」类组织的成员不能担任：%(roles)s")
                     % {"type": organisation.get_type_display(), "roles": "、".join(wrong)},
                 )
         cleaned["roles"] = tuple(roles)
+        self._offer(organisation)
         password = cleaned.get("password")
         if password:
             candidate = User(
