@@ -64,8 +64,8 @@ class UserCreateForm(forms.ModelForm):
         # Choosing an organisation offers only the roles its type may hold (the page swaps the
         # roles in place; without scripts the roles are checked when the form is sent).
         field.widget.attrs.update({
-            "hx-get": reverse_lazy("accounts:user_create"), "hx-trigger": "change", "hx-target": "#field-roles",
-            "hx-select": "#field-roles", "hx-swap": "outerHTML",
+            "hx-get": reverse_lazy("accounts:user_create"), "hx-trigger": "change",
+            "hx-target": "#field-roles", "hx-select": "#field-roles", "hx-swap": "outerHTML",
         })  # fmt: skip
         if not self.is_bound:  # a form sent is checked against every role, then narrowed
             self._offer(self._chosen_organisation())

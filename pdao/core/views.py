@@ -10,7 +10,7 @@ from pdao.accounts.models import Organisation
 from pdao.core import worker
 from pdao.core.access import public, requires_login
 from pdao.core.permissions import Role
-from pdao.core.workbench import work_for
+from pdao.core.workbench import INTROS, work_for
 
 set_language = public(methods=("POST",))(django_set_language)
 
@@ -37,7 +37,9 @@ def home(request):
 def workbench(request):
     user = request.user
     sections = [
-        {"role": role, "items": work_for(user, role)} for role in Role if role in user.roles
+        {"role": role, "items": work_for(user, role), "intro": INTROS.get(role)}
+        for role in Role
+        if role in user.roles
     ]
     return render(request, "core/workbench.html", {"sections": sections})
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from pdao.core.permissions import Role
 
@@ -26,6 +27,37 @@ class WorkItem:
     url: str
     hint: Promise | str = ""
     urgent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Intro:
+    """What a role will do on the platform while its pillar is still being built, and the
+    pages it can already read (url names), so its workbench is never an empty page."""
+
+    text: Promise | str
+    links: tuple[tuple[Promise | str, str], ...]
+
+
+INTROS: dict[Role, Intro] = {
+    Role.FINANCE: Intro(
+        _("价格与收益分配功能正在建设，届时在此核对运营单位的收入台账、最高准许收入和上缴财政的收益，"
+          "并收取每年 3 月 31 日前报送的年度报告。现在可以查看产品价格和公共数据目录。"),
+        ((_("数据产品市场"), "products:market"), (_("公共数据目录"), "catalogue:resource_list"),
+         (_("区块链存证"), "ledger:overview")),
+    ),
+    Role.INDUSTRY_LEAD: Intro(
+        _("典型应用场景功能正在建设，届时在此登记和评估本行业的典型应用场景，跟踪服务这些场景的数据产品。"
+          "现在可以查看公共数据目录、数据产品和公示。"),
+        ((_("公共数据目录"), "catalogue:resource_list"), (_("数据产品市场"), "products:market"),
+         (_("授权公示"), "authorization:notices")),
+    ),
+    Role.TASKFORCE: Intro(
+        _("绩效评估与信息披露功能正在建设，届时在此查看年度目标进度（典型场景、数据商数量）、"
+          "运营单位的绩效评估和年度信息披露。现在可以查看授权、产品和监管驾驶舱。"),
+        ((_("授权列表"), "authorization:authorization_list"), (_("数据产品市场"), "products:market"),
+         (_("监管驾驶舱"), "supervision:dashboard")),
+    ),
+}  # fmt: skip
 
 
 Provider = Callable[[object], Iterable[WorkItem]]

@@ -59,6 +59,20 @@ def test_workbench_has_one_section_per_role_held(client_for):
     assert [s["role"] for s in response.context["sections"]] == [Role.PROVIDER, Role.INDUSTRY_LEAD]
 
 
+@pytest.mark.parametrize("role", [Role.FINANCE, Role.INDUSTRY_LEAD, Role.TASKFORCE])
+def test_roles_whose_pillar_is_coming_see_what_they_will_do_and_what_they_can_read(
+    role, client_for
+):
+    client = client_for(user_with_role(role))
+    page = client.get(reverse("core:workbench")).content.decode()
+    assert "正在建设" in page and "暂无待办事项" not in page
+    section = page[page.index(f'data-role="{role.value}"') :]
+    links = [part.split('"')[0] for part in section.split('class="button secondary" href="')[1:]]
+    assert len(links) == 3
+    for link in links:  # each page it is pointed to opens for it
+        assert client.get(link).status_code == 200, link
+
+
 def test_workbench_tells_a_user_without_roles_what_to_do(client_for):
     from tests.factories import UserFactory
 
