@@ -319,6 +319,13 @@ def _first_long_line(csv_path: Path) -> int | None:
     return None
 
 
+def choices_text(choices, shown: int = 20) -> str:
+    """A declared value set in words: the first `shown` values, then how many more."""
+    values = [str(v) for v in choices]
+    text = "、".join(values[:shown])
+    return text if len(values) <= shown else f"{text} 等 {len(values)} 个"
+
+
 def _validate(con, columns: list[Column]) -> None:
     problems: list[Problem] = []
     for c in columns:
@@ -331,7 +338,7 @@ def _validate(con, columns: list[Column]) -> None:
             checks.append(
                 (
                     f"{col} IS NOT NULL AND CAST({col} AS VARCHAR) NOT IN ({allowed})",
-                    "取值不在允许的枚举范围内",
+                    "取值不在允许的枚举范围内（允许：" + choices_text(c.choices) + "）",
                 )
             )
         if c.pattern:

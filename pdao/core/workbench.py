@@ -54,8 +54,8 @@ INTROS: dict[Role, Intro] = {
     Role.TASKFORCE: Intro(
         _("绩效评估与信息披露功能正在建设，届时在此查看年度目标进度（典型场景、数据商数量）、"
           "运营单位的绩效评估和年度信息披露。现在可以查看授权、产品和监管驾驶舱。"),
-        ((_("授权列表"), "authorization:authorization_list"), (_("数据产品市场"), "products:market"),
-         (_("监管驾驶舱"), "supervision:dashboard")),
+        ((_("授权列表"), "authorization:authorization_list"),
+         (_("数据产品市场"), "products:market"), (_("监管驾驶舱"), "supervision:dashboard")),
     ),
 }  # fmt: skip
 

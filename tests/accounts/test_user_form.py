@@ -25,9 +25,9 @@ def organisations(city):  # noqa: F811
 
 
 def test_every_role_with_every_organisation_type_is_created_or_refused_clearly(
-    city,
+    city,  # noqa: F811
     organisations,
-    client_for,  # noqa: F811
+    client_for,
 ):
     client = client_for(city.bureau)
     url = reverse("accounts:user_create")

@@ -114,7 +114,10 @@ BAD = {
     "too many": (_text("张三,1,2,30,2024-01-01,城中区,多余\n"), "列数多于表头"),
     "type": (_row("张三", "1", "2", "abc", "2024-01-01", "城中区"), "类型不符"),
     "required": (_row("张三", "1", "2", "", "2024-01-01", "城中区"), "必填"),
-    "enum": (_row("张三", "1", "2", "3", "2024-01-01", "北京"), "枚举"),
+    "enum": (
+        _row("张三", "1", "2", "3", "2024-01-01", "北京"),
+        "取值不在允许的枚举范围内（允许：城中区、鱼峰区、柳南区、柳北区、柳江区）",
+    ),
     "missing column": (lambda p: write_csv(p, [["张三"]], header=["姓名"]), "缺少声明的列"),
     "long line": (_text(LONG_LINE), "行过长"),
     "not a csv": (lambda p: p.write_bytes(b"PK\x03\x04" + b"\x00" * 100), "ZIP"),
@@ -142,6 +145,12 @@ def test_reports_name_row_and_column_but_never_the_value(tmp_path):
     [problem] = raised.value.problems
     assert (problem.row, problem.column) == (5, "年龄")
     assert "九十" not in str(problem) and "王秘密" not in str(problem)
+
+
+def test_a_long_value_set_is_named_in_part():
+    from pdao.catalogue.ingest import choices_text
+
+    assert choices_text([f"v{n}" for n in range(25)], shown=3) == "v0、v1、v2 等 25 个"
 
 
 def test_file_that_is_not_what_its_name_says_is_refused(tmp_path):

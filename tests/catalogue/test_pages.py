@@ -124,6 +124,19 @@ def test_bad_upload_shows_the_problems_and_keeps_the_active_version(
     assert [p for p in services.incoming_dir().iterdir() if p.is_file()] == []
 
 
+def test_the_resource_page_states_each_fields_value_set_range_and_format(
+    resource, provider, client_for
+):
+    field = resource.fields.get(name="区县")
+    page = client_for(provider).get(reverse("catalogue:resource_detail", args=[resource.pk]))
+    cell = page.content.decode().split('data-testid="constraint-区县">')[1].split("</td>")[0]
+    assert "枚举：" + "、".join(field.choices) in cell
+    resource.fields.filter(name="年龄").update(bound_low=18, bound_high=120000.5)
+    page = client_for(provider).get(reverse("catalogue:resource_detail", args=[resource.pk]))
+    cell = page.content.decode().split('data-testid="constraint-年龄">')[1].split("</td>")[0]
+    assert "范围：18 至 120,000.5" in cell
+
+
 @pytest.mark.django_db(transaction=True)
 def test_another_provider_cannot_follow_the_job(resource, provider, client_for, tmp_path):
     response = _upload(client_for(provider), resource, write_csv(tmp_path / "a.csv", people(5)))
