@@ -11,7 +11,10 @@ The mark (docs/adr/0009-watermark-parity-of-keyed-rows.md):
   look like coin flips.
 - In each marked numeric column, the value is moved to the nearest multiple of the column's
   step whose parity (⌊v/step⌉ mod 2) equals that bit. A value on the step grid (amounts in
-  fen at step 0.01) moves by 0 or one step, never more than the declared tolerance.
+  fen at step 0.01) moves by 0 or one step, never more than the declared tolerance. Without a
+  declared tolerance, a floating-point column is marked in the last decimal place its values
+  carry (a rate of 0.0347 by 0.0001, never to 0.03), only where that is at most 1% of the
+  value (`MAX_RELATIVE`; a rate of 0.0003 stays as it is); whole numbers are left alone.
 - The trace recomputes each row's parity from the leaked values, takes the majority over the
   marked columns, and counts for every candidate how many rows agree with its bits. For an
   innocent candidate that count is Binomial(n, 1/2) whatever the data, because its bits are
@@ -44,7 +47,9 @@ from pdao.watermark.stats import bonferroni, upper_tail
 
 __all__ = ["DEFAULT_STEP", "Suspect", "WatermarkError", "embed", "mark_id", "trace"]
 
-DEFAULT_STEP = 0.01  # floating-point columns without a declared tolerance: one fen
+DEFAULT_STEP = 0.01  # the step tried for a column whose precision cannot be read
+MAX_PLACES = 6  # the finest step a column's own precision gives: 10⁻⁶
+MAX_RELATIVE = 0.01  # without a declared tolerance, no value moves by more than 1% of itself
 MIN_AGREEMENT = 0.8  # a column joins the vote when its parities agree this often with it
 MIN_ROWS = 10  # fewer usable rows than this cannot accuse anyone
 
@@ -119,14 +124,32 @@ def _is_numeric(dtype: pa.DataType) -> bool:
     return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
 
 
+def own_step(values) -> float | None:
+    """The step of a column's own precision: one unit of the last decimal place its values
+    carry (0.0347 and 0.12 → 0.0001), at most MAX_PLACES places; None when every value is a
+    whole number (nothing below the units to mark in)."""
+    places = 0
+    for value in values:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            continue
+        exponent = Decimal(repr(float(value))).normalize().as_tuple().exponent
+        places = max(places, min(MAX_PLACES, -int(exponent)))
+        if places == MAX_PLACES:
+            break
+    return 10.0**-places if places else None
+
+
 def _steps(table: pa.Table, key_column: str, tolerances: Mapping[str, float] | None):
-    """Columns to mark with their step: the declared ones, or every float column at one fen."""
+    """Columns to mark with their step: the declared ones, or every float column with decimals
+    at its own precision."""
     if tolerances is None:
-        return {
-            f.name: DEFAULT_STEP
-            for f in table.schema
-            if f.name != key_column and pa.types.is_floating(f.type)
-        }
+        steps = {}
+        for f in table.schema:
+            if f.name != key_column and pa.types.is_floating(f.type):
+                step = own_step(table.column(f.name).to_pylist())
+                if step is not None:
+                    steps[f.name] = step
+        return steps
     steps = {}
     for name, tolerance in tolerances.items():
         if name not in table.column_names or name == key_column:
@@ -172,7 +195,8 @@ def embed(
         recipient: who receives this copy (a stable id: the same one the trace will test).
         key_column: the column whose value seeds each row's bit; it is left unchanged.
         tolerances: column → the largest change allowed (and the step of the mark). None marks
-            every floating-point column at 0.01. Integer columns take whole steps.
+            every floating-point column with decimals in its own last decimal place, where that
+            is at most 1% of the value. Integer columns take whole steps.
 
     Returns:
         A table of the same schema. Nulls and the key column are untouched.
@@ -182,6 +206,7 @@ def embed(
     steps = _steps(table, key_column, tolerances)
     if not steps:
         return table
+    relative = tolerances is None  # declared tolerances are absolute, and the owner's choice
     mask, tie = _masks(key, recipient)
     hashes = _row_hashes(key, [_row_key(v) for v in table.column(key_column).to_pylist()])
     columns = {}
@@ -192,6 +217,9 @@ def embed(
         for value, h in zip(table.column(name).to_pylist(), hashes, strict=True):
             if value is None or h is None or (isinstance(value, float) and math.isnan(value)):
                 out.append(value)
+                continue
+            if relative and step > MAX_RELATIVE * abs(float(value)):
+                out.append(value)  # too small a value to move by a step
                 continue
             bit, direction = (h & mask).bit_count() & 1, (h & tie).bit_count() & 1
             moved = _move(float(value), step, bit, direction)
@@ -361,8 +389,8 @@ def trace(
         key: the watermark key the deliveries were marked with.
         candidates: the recipients to test (everyone who received the product, say).
         key_column: the name of the column identifying rows in the leaked copy.
-        tolerances: the steps used at embed (by column name); None means 0.01 for every
-            numeric column whose values are not all on one parity.
+        tolerances: the steps used at embed (by column name); None means each numeric
+            column's own precision, as at embed (columns of whole numbers carry no mark).
 
     Returns:
         One Suspect per candidate, best first. `p_value` is the probability that some innocent
@@ -387,7 +415,14 @@ def trace(
             numeric[name] = values
     if not numeric:
         raise WatermarkError("no numeric column left to carry a mark")
-    steps = dict(tolerances) if tolerances is not None else {n: DEFAULT_STEP for n in numeric}
+    if tolerances is not None:
+        steps = dict(tolerances)
+    else:
+        steps = {n: step for n, values in numeric.items() if (step := own_step(values))}
+        for name, step in steps.items():  # values too small to have been moved carry nothing
+            numeric[name] = [
+                None if v is None or step > MAX_RELATIVE * abs(v) else v for v in numeric[name]
+            ]
     votes = _votes(numeric, steps)
     if not votes:
         raise WatermarkError("no numeric column carries a readable mark")
