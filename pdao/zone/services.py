@@ -475,15 +475,15 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
                 "privacy_units": list(result.units),
             },
             summary=_("生成衍生数据「%(n)s」(%(code)s):%(size)s")
-            % {"n": name, "code": authorization.code, "size": size_label(dataset, built.k)},
+            % {"n": name, "code": authorization.code, "size": size_label(dataset)},
         )
     return dataset
 
 
-def size_label(dataset: DerivedDataset, k: int | None = None) -> str:
+def size_label(dataset: DerivedDataset) -> str:
     """How big a derived dataset is, as far as it may be said outside the zone."""
     if not dataset.privacy_unit:
         return _("非个人数据")
-    if dataset.units_released is None:
-        return _("少于 %(k)s 个隐私单元") % {"k": k or policy.k_for_tables([dataset.name])}
-    return _("不少于 %(k)s 个隐私单元") % {"k": dataset.units_released}
+    if dataset.units_released is not None:  # made before sizes stopped being said
+        return _("不少于 %(k)s 个隐私单元") % {"k": dataset.units_released}
+    return _("规模请在工作空间中查询（与其他计数同样受保护）")

@@ -344,7 +344,7 @@ def test_derived_units_come_by_lineage_and_keep_their_sources_keys(zone_policy, 
     assert derived.columns["月均"]["bounds"] == [0.0, 30_000.0]  # AVG keeps the declared range
     assert derived.columns["区县"]["categories"]  # the column itself keeps its value set
     assert derived.columns["月均"]["plain"] and not derived.columns["差"]["plain"]
-    assert derived.size == zone_policy.k  # said only as "at least k"
+    assert derived.size is None  # never said outside a query
     # Its people keep their keys (and their root), so its numbers meet its source's in the
     # register of released values.
     assert derived.roots == (zone_policy.tables["社保"].root(0),)
@@ -376,7 +376,7 @@ def test_a_derived_dataset_of_a_derived_dataset_counts_its_people(zone_policy, t
         .execute(f"SELECT count(DISTINCT __uk), count(*) FROM read_parquet('{second.path}')")
         .fetchone()
     )
-    assert people == (5001, 5001) and second.one_per_unit and second.size == zone_policy.k
+    assert people == (5001, 5001) and second.one_per_unit and second.size is None
 
 
 @pytest.mark.parametrize(

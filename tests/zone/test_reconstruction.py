@@ -459,14 +459,14 @@ def test_a_binary_search_on_a_persons_value_finds_nothing(world):
 # --- Derived datasets and samples (finding 7) ------------------------------------------------
 
 
-def test_finding_7_a_one_person_derived_dataset_says_only_fewer_than_k(world):
+def test_finding_7_a_one_person_derived_dataset_says_nothing_of_its_size(world):
     t = world.targets[3]
     derived = engine.materialise(
         f"SELECT 个人编号, 缴费基数 FROM 社保 WHERE {t.signature}",
         world.policy,
         dest_dir=world.tmp / "d1",
     )
-    assert isinstance(derived, engine.Derived) and derived.size is None  # "< k", never "1 行"
+    assert isinstance(derived, engine.Derived) and derived.size is None  # never "1 行"
     table = _derived_table(derived)
     policy = dataclasses.replace(world.policy, tables={**world.policy.tables, "一人": table})
     assert world.zone("SELECT SUM(缴费基数), COUNT(*) FROM 一人", policy=policy) == []
@@ -818,6 +818,23 @@ def test_a_pair_around_k_is_seen_by_the_register_whenever_its_cells_differ(ramp,
     assert after.near >= len(differ)
 
 
+def test_derived_datasets_one_person_apart_say_the_same_outside_the_zone(ramp, tmp_path):
+    """Found by the seventh attack: a derived dataset's size was said as "at least k" or
+    "fewer than k" — the same decision as whether a cell shows, but outside the register, so a
+    pair of derived datasets one person apart (or one and a query) tested membership without
+    being counted. Nothing about a derived dataset's size is said now; asked in a query, its
+    count goes through the register like any other."""
+    said = []
+    for n, op in enumerate((">=", ">")):
+        derived = engine.materialise(
+            f"SELECT 编号, 金额 FROM 账 WHERE 组 = 'G004' AND 金额 {op} 1000",
+            ramp, dest_dir=tmp_path / str(n),
+        )  # fmt: skip
+        assert isinstance(derived, engine.Derived), derived
+        said.append((derived.size, derived.columns, derived.units, derived.one_per_unit))
+    assert said[0] == said[1] and said[0][0] is None
+
+
 def test_a_pair_low_effect_detection_makes_alike_is_seen_when_its_showing_differs(ramp):
     """Leaving out only those paying 1000 changes each target's group by one person: low-effect
     detection disregards the condition, so the numbers are the whole group's, but whether the
@@ -877,6 +894,27 @@ def test_dp_the_whole_budget_spent_on_one_target_misses(world):
 
 
 # --- De-identified records (finding 6) ------------------------------------------------------------
+
+
+def test_a_record_cannot_be_narrowed_to_by_a_value_released_as_it_is(world):
+    """Found by the seventh attack: a range over an amount released as it is (not a declared
+    quasi-identifier) picked the ten or so rows around a value someone is known to have, and
+    their rows came back whole (another amount of theirs read off). Such columns filter only
+    by declared values; quasi-identifiers by their released form."""
+    t = world.targets[7]
+    low, high = t.monthly - 40, t.monthly + 40
+    for sql in (
+        f"SELECT 缴费基数, 险种 FROM 社保 WHERE 缴费基数 >= {low} AND 缴费基数 <= {high}",
+        f"SELECT 险种 FROM 社保 WHERE 缴费基数 BETWEEN {low} AND {high}",
+        f"SELECT 险种, 缴费月份 FROM 社保 WHERE 缴费基数 = {t.monthly}",
+    ):
+        refused = engine.run(sql, world.policy, form="deidentified")
+        assert isinstance(refused, engine.Refused) and refused.rule == "filter.column", sql
+        assert str(t.monthly) not in refused.message
+    by_category = engine.run(
+        "SELECT 缴费基数 FROM 社保 WHERE 险种 = '工伤' LIMIT 50", world.policy, form="deidentified"
+    )
+    assert isinstance(by_category, engine.Released)  # a declared value set still filters
 
 
 def test_finding_6_no_filter_order_or_page_brings_a_target_record_out(world):

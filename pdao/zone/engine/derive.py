@@ -15,7 +15,8 @@ into another person's row, so a derived table's units are counted truly when it 
 - Filters follow the query model (columns against constants, no identifiers); computed columns
   run inside TRY(), so no value can make the job fail: an impossible cast is a NULL in the zone,
   not an error message outside it.
-- Its size is reported as its unit count perturbed like any count, or "fewer than k".
+- Its size is not reported: it is asked in a query like any count (a size said here, even
+  as "at least k", would be a test of whether a set of people reaches k outside the register).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import hashlib
 import duckdb
 from sqlglot import exp
 
-from pdao.zone.engine import aggregate, cellkey, connect, led, sql
+from pdao.zone.engine import aggregate, connect, led, sql
 from pdao.zone.engine import model as m
 from pdao.zone.engine.errors import refuse
 from pdao.zone.engine.translate import Scope, check_clauses, sources_of, where_of
@@ -270,17 +271,13 @@ def _write(table, outputs, units, sources, policy: Policy, dest) -> Derived:
     con = duckdb.connect()
     try:
         con.register("derived", table)
-        counted, most, key = 0, 0, 0
+        counted, most = 0, 0
         if units:
             first = sql.ident(unit_key_column(0))
             counted, most = con.execute(
                 f"SELECT count(DISTINCT {first}), coalesce(max(n), 0) FROM "
                 f"(SELECT {first}, count(*) AS n FROM derived GROUP BY ALL)"
             ).fetchone()
-            key = con.execute(
-                f"SELECT coalesce(sum({aggregate.unit_hash('u', '1')}) % {aggregate.M}, 0) FROM "
-                f"(SELECT DISTINCT {first} AS u FROM derived)"
-            ).fetchone()[0]
         types = {
             name: kind
             for name, kind, *_rest in con.execute("DESCRIBE SELECT * FROM derived").fetchall()
@@ -301,14 +298,10 @@ def _write(table, outputs, units, sources, policy: Policy, dest) -> Derived:
     else:
         staged.replace(final)
         final.chmod(0o444)
-    p = policy.perturbation
+    # Nothing about its size leaves the zone, not even "at least k": whether a set of people
+    # reaches k is a membership test near k (docs/zone.md), and here it would be answered
+    # outside the register. Its size is asked like any other count, in a query.
     size = None
-    if units:
-        # Said only as "at least k" or "fewer than k" (perturbed): an exact or even a noisy size
-        # would let two derived datasets be compared person by person.
-        noisy = cellkey.perturb_count(int(counted), 1, int(key), noise_key=policy.noise_key,
-                                      D=p.D, V=p.V, mu=p.mu)  # fmt: skip
-        size = policy.k if noisy >= policy.k else None
     columns = {}
     unit_names = {name for name, _s, _i in units}
     for name, lineage, _node in outputs:

@@ -453,6 +453,15 @@ def released_operand(node, scope: Scope) -> m.Operand:
     col = scope.column(node, "filter")
     table = scope.policy.tables[col.table]
     if col.name not in table.quasi_identifiers:
+        # A column released as it is may be filtered on only by its declared values: a range
+        # over amounts narrows the rows to the few around one a person is known to have, and
+        # their row then comes back whole (the seventh attack).
+        if col.name not in table.categories:
+            refuse(
+                "filter.column",
+                f"去标识化记录只能按准标识符（的发布形式）或声明了取值集合的列筛选："
+                f"「{col.name}」按原值发布，按它筛选能把记录缩小到某人附近",
+            )
         return m.Operand(col, None, None, col.type, col.name)
     kind = kind_of(col.type)
     if kind in ("date", "timestamp"):

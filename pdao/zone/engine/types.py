@@ -156,7 +156,7 @@ class Derived:
     sha256: str
     columns: dict[str, dict]  # name → {"type", "sources", "bounds", "categories", ...}
     units: tuple[str, ...]  # its privacy-unit columns, found by lineage
-    size: int | None  # k when it holds at least k units (perturbed count), None when fewer
+    size: int | None  # never said (None): a derived dataset's size is asked in a query
     one_per_unit: bool  # one row per unit (a model table keyed by its unit)
     tables: list[str]
     roots: tuple[str, ...] = ()  # each unit's root (TablePolicy.roots), by lineage
