@@ -377,7 +377,7 @@ def world(db, settings, tmp_path) -> World:
     subject_organisation = OrganisationFactory(name="被查看的单位", type=OrganisationType.PROVIDER)
     subject_user = user_with_role(Role.PROVIDER, organisation=subject_organisation)
     anchored = ledger.anchor(
-        "test.fact", target=subject_organisation, content_hash="0" * 64, by=None
+        "organisation.create", target=subject_organisation, content_hash="0" * 64, by=None
     )
     ledger.publish_checkpoint()
     anchored.refresh_from_db()

@@ -2,6 +2,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pdao.core.labels import object_label
+
 
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit event."""
@@ -58,3 +60,7 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events are append-only")
+
+    @property
+    def object_label(self) -> str:
+        return object_label(self.object_type) if self.object_type else ""

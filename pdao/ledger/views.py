@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from pdao.audit import actions
 from pdao.core.access import public, requires
+from pdao.core.labels import object_label
 from pdao.core.permissions import Perm
 from pdao.ledger import anchors, entry, note, services
 from pdao.ledger.models import Checkpoint, LedgerEntry, SigningKey
@@ -24,6 +25,7 @@ def overview(request):
     page = Paginator(rows.defer("entry"), 50).get_page(request.GET.get("page"))
     for row in page:
         row.type_label = actions.label(row.type)  # ledger types share the audit action codes
+        row.object_label = object_label(row.object_type) if row.object_type else ""
     codes = LedgerEntry.objects.values_list("type", flat=True).distinct().order_by("type")
     types = [(code, actions.label(code)) for code in codes]
     return render(
@@ -54,6 +56,7 @@ def entry_detail(request, position: int):
         {
             "row": row,
             "fields": entry.parse(data),
+            "type_label": actions.label(row.type),
             "canonical": data.decode(),
             "leaf_hash": bytes(row.leaf_hash).hex(),
             "checkpoint": covering,

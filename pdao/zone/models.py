@@ -3,6 +3,28 @@ from django.utils.translation import gettext_lazy as _
 
 from pdao.authorization.choices import OutputForm
 
+# What a refusal's rule code is about, by its family (the code itself stays beside it in a
+# <code>: the API returns it, and support staff search by it).
+RULE_FAMILIES = {
+    "sql": _("SQL 语句"),
+    "shape": _("查询形式"),
+    "columns": _("列"),
+    "table": _("数据表"),
+    "filter": _("筛选条件"),
+    "key": _("分组键"),
+    "measure": _("统计量"),
+    "function": _("函数"),
+    "join": _("关联"),
+    "limits": _("资源限制"),
+    "dp": _("差分隐私"),
+    "deid": _("去标识化"),
+    "model": _("模型输出"),
+    "derive": _("衍生数据"),
+    "form": _("输出形式"),
+    "policy": _("专区配置"),
+    "authorization": _("授权"),
+}
+
 
 class ZoneQuery(models.Model):
     """专区查询 — every query run in the zone, released or refused, with what it used and what
@@ -57,6 +79,13 @@ class ZoneQuery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.authorization_id} {self.decision} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def rule_label(self) -> str:
+        """The refusal's rule in words (its family), or "" when released."""
+        if not self.rule:
+            return ""
+        return str(RULE_FAMILIES.get(self.rule.split(".", 1)[0], _("其他规则")))
 
 
 class DerivedDataset(models.Model):

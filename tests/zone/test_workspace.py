@@ -41,6 +41,18 @@ def test_refusal_is_recorded_without_values(city, live):
     assert "450202" not in query.message and query.result == {}
 
 
+def test_a_refusal_reads_as_words_with_its_code_beside_them(city, live, client_for):
+    from tests.test_language import _code_names
+
+    query = services.run_query(
+        live, by=city.operator, form="aggregate", sql="SELECT 身份证号 FROM 社保缴纳记录"
+    )
+    page = client_for(city.bureau).get(reverse("zone:queries")).content.decode()
+    assert "查询形式" in page and _code_names(page, set()) == []
+    detail = client_for(city.operator).get(reverse("zone:query_detail", args=[query.pk]))
+    assert "<code>shape.ungrouped</code>" in detail.content.decode()
+
+
 def test_suspension_stops_the_very_next_query_and_resuming_restores_it(city, live):
     assert services.run_query(live, by=city.operator, sql=SQL, form="aggregate").decision == (
         "released"
