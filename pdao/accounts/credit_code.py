@@ -74,7 +74,7 @@ def check(code: str) -> str | None:
         return "长度应为18位"
     bad = sorted({c for c in code if c not in _VALUE})
     if bad:
-        return "含有不允许的字符:" + "".join(bad)
+        return "含有不允许的字符：" + "".join(bad)
     authority, category = code[0], code[1]
     if authority not in CATEGORIES:
         return "登记管理部门代码无效"

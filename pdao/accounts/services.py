@@ -62,7 +62,7 @@ def create_organisation(*, by: User | None, **fields) -> Organisation:
         ORGANISATION_CREATE,
         by=by,
         target=organisation,
-        summary=_("登记组织「%(name)s」(%(type)s)")
+        summary=_("登记组织「%(name)s」（%(type)s）")
         % {"name": organisation.name, "type": organisation.get_type_display()},
     )
     return organisation
@@ -86,7 +86,7 @@ def update_organisation(organisation: Organisation, *, by: User, **fields) -> Or
             RoleGrant.objects.filter(user__organisation=organisation).values_list("role", flat=True)
         )
         if held - allowed:
-            raise RuleViolation(_("该组织成员持有新类型不允许的角色,请先撤销这些角色。"))
+            raise RuleViolation(_("该组织成员持有新类型不允许的角色，请先撤销这些角色。"))
     if "credit_code" in changes and organisation.verified_at:
         # A changed credit code is a different legal entity until the bureau checks it again.
         changes["verified_at"] = [organisation.verified_at.isoformat(), None]
@@ -99,7 +99,7 @@ def update_organisation(organisation: Organisation, *, by: User, **fields) -> Or
         by=by,
         target=organisation,
         changes=changes,
-        summary=_("修改组织「%(name)s」:%(fields)s")
+        summary=_("修改组织「%(name)s」：%(fields)s")
         % {"name": organisation.name, "fields": "、".join(changes)},
     )
     return organisation
@@ -126,7 +126,7 @@ def verify_organisation(organisation: Organisation, *, by: User) -> Organisation
         ORGANISATION_VERIFY,
         by=by,
         target=organisation,
-        summary=_("核验组织「%(name)s」,统一社会信用代码 %(code)s")
+        summary=_("核验组织「%(name)s」，统一社会信用代码 %(code)s")
         % {"name": organisation.name, "code": organisation.credit_code},
     )
     return organisation
@@ -160,7 +160,7 @@ def set_organisation_active(
         by=by,
         target=organisation,
         changes={"is_active": [not active, active]},
-        summary=_("%(verb)s组织「%(name)s」,理由:%(reason)s")
+        summary=_("%(verb)s组织「%(name)s」，理由：%(reason)s")
         % {"verb": _("启用") if active else _("停用"), "name": organisation.name, "reason": reason},
     )
     return organisation
@@ -205,7 +205,7 @@ def create_user(
 @transaction.atomic
 def grant_role(user: User, role: Role, *, by: User | None) -> RoleGrant:
     if user.organisation is None:
-        raise RuleViolation(_("用户未归属任何组织,不能授予角色。"))
+        raise RuleViolation(_("用户未归属任何组织，不能授予角色。"))
     if role not in ROLES_BY_ORGANISATION_TYPE[user.organisation.type]:
         raise RuleViolation(
             _("「%(type)s」类组织的成员不能担任「%(role)s」。")
@@ -259,7 +259,7 @@ def set_user_active(user: User, *, active: bool, by: User, reason: str) -> User:
         by=by,
         target=user,
         changes={"is_active": [not active, active]},
-        summary=_("%(verb)s用户 %(username)s,理由:%(reason)s")
+        summary=_("%(verb)s用户 %(username)s，理由：%(reason)s")
         % {"verb": _("启用") if active else _("停用"), "username": user.username, "reason": reason},
     )
     user.refresh_access()
@@ -274,7 +274,7 @@ def unlock_user(user: User, *, by: User) -> int:
         USER_UNLOCK,
         by=by,
         target=user,
-        summary=_("解除用户 %(username)s 的登录锁定(清除 %(count)d 条失败记录)")
+        summary=_("解除用户 %(username)s 的登录锁定（清除 %(count)d 条失败记录）")
         % {"username": user.username, "count": cleared},
     )
     return cleared

@@ -47,6 +47,6 @@ def _locked_out(sender, request, username, ip_address, **kwargs):
         by=None,
         username=username or "",
         target_ref=("accounts.user", ""),
-        summary=_("用户名 %(u)s 因连续登录失败被锁定(来源 %(ip)s)")
+        summary=_("用户名 %(u)s 因连续登录失败被锁定（来源 %(ip)s）")
         % {"u": username, "ip": ip_address},
     )

@@ -49,5 +49,5 @@ def own_organisation_unverified(user):
             _("本单位尚未通过数据局核验"),
             1,
             reverse("accounts:organisation_detail", args=[organisation.pk]),
-            hint=_("核验前部分业务无法办理,请联系市数据局"),
+            hint=_("核验前部分业务无法办理，请联系市数据局"),
         )

@@ -10,6 +10,7 @@ from pdao.audit.forms import EventFilterForm
 from pdao.audit.models import AuditEvent
 from pdao.audit.services import record
 from pdao.core.access import requires
+from pdao.core.downloads import attach
 from pdao.core.htmx import is_htmx
 from pdao.core.permissions import Perm
 
@@ -34,14 +35,14 @@ def event_export(request):
     form = EventFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         return HttpResponse(
-            _("筛选条件无效:") + "；".join(m for ms in form.errors.values() for m in ms),
+            _("筛选条件无效：") + "；".join(m for ms in form.errors.values() for m in ms),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
     fmt = request.GET.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
         return HttpResponse(
-            _("不支持的导出格式(可选 xlsx、csv)。"),
+            _("不支持的导出格式（可选 xlsx、csv）。"),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -51,10 +52,10 @@ def event_export(request):
         by=request.user,
         target_ref=("audit.auditevent", ""),
         changes={"filters": {k: str(v) for k, v in form.active_filters().items()}, "format": fmt},
-        summary=_("导出审计日志(%(fmt)s)") % {"fmt": fmt.upper()},
+        summary=_("导出审计日志（%(fmt)s）") % {"fmt": fmt.upper()},
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    filename = f"audit-events-{stamp}.{fmt}"
+    filename = f"审计日志-{stamp}.{fmt}"
     if fmt == "csv":
         response = StreamingHttpResponse(
             export.csv_chunks(events.iterator(chunk_size=2000)),
@@ -65,5 +66,5 @@ def event_export(request):
             export.xlsx_bytes(events.iterator(chunk_size=2000)),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    attach(response, filename, fallback=f"audit-events-{stamp}.{fmt}")
     return response

@@ -99,7 +99,7 @@ def _refuse(code: str, message: str) -> Decision:
 
 def _status_decision(state: dict | None, operator_id: int | None, today: date) -> Decision | None:
     if state is None:
-        return _refuse("no_authorization", _("没有该授权:无场景不授权"))
+        return _refuse("no_authorization", _("没有该授权：无场景不授权"))
     if operator_id is not None and state["operator_id"] != operator_id:
         return _refuse("not_operator", _("该授权不属于此运营单位"))
     status = state["status"]

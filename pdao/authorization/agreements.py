@@ -17,15 +17,15 @@ from pdao.ledger.entry import canonical
 from pdao.ledger.models import SigningKey
 
 PROHIBITED = [
-    "超出授权范围(资源、字段、用途、输出形式、期限)使用公共数据",
+    "超出授权范围（资源、字段、用途、输出形式、期限）使用公共数据",
     "以任何方式向第三方提供、出售或公开原始数据",
     "将授权转授权、转让或变相转让给其他单位",
     "尝试重新识别个人身份或关联还原敏感信息",
     "绕过数据运营专区的访问控制、输出审核或审计",
 ]
 EXIT_TERMS = [
-    "授权到期、撤销或运营单位主动退出时,专区工作空间立即关闭,全部衍生数据在专区内销毁并出具销毁记录",
-    "已上架数据产品同步下架,未结算收益按协议约定结算",
+    "授权到期、撤销或运营单位主动退出时，专区工作空间立即关闭，全部衍生数据在专区内销毁并出具销毁记录",
+    "已上架数据产品同步下架，未结算收益按协议约定结算",
     "运营单位配合市数据局完成数据安全审计与交接",
 ]
 
@@ -95,13 +95,13 @@ def render_docx(agreement) -> bytes:
     style.font.name = "WenQuanYi Micro Hei"
     style.font.size = Pt(10.5)
     doc.add_heading(t["title"], level=0)
-    doc.add_paragraph(f"协议编号:{t['agreement_no']}")
+    doc.add_paragraph(f"协议编号：{t['agreement_no']}")
     doc.add_heading("一、协议双方", level=1)
-    for role, party in (("甲方(授权方)", t["grantor"]), ("乙方(运营单位)", t["operator"])):
+    for role, party in (("甲方（授权方）", t["grantor"]), ("乙方（运营单位）", t["operator"])):
         doc.add_paragraph(f"{role}:{party['name']}(统一社会信用代码 {party['credit_code']})")
     doc.add_heading("二、应用场景与用途", level=1)
     s = t["scenario"]
-    doc.add_paragraph(f"场景名称:{s['name']};领域:{s['domain']};用途类别:{s['purpose']}")
+    doc.add_paragraph(f"场景名称：{s['name']}；领域：{s['domain']}；用途类别：{s['purpose']}")
     doc.add_paragraph(s["description"])
     doc.add_heading("三、授权期限", level=1)
     doc.add_paragraph(f"自 {t['term']['starts_on']} 起至 {t['term']['ends_on']} 止。")
@@ -109,7 +109,7 @@ def render_docx(agreement) -> bytes:
     table = doc.add_table(rows=1, cols=4)
     table.style = "Table Grid"
     for cell, text in zip(
-        table.rows[0].cells, ("数据资源", "分级", "字段(用途)", "输出形式"), strict=True
+        table.rows[0].cells, ("数据资源", "分级", "字段（用途）", "输出形式"), strict=True
     ):
         cell.text = text
     for item in t["scope"]:
@@ -127,14 +127,14 @@ def render_docx(agreement) -> bytes:
             if "epsilon_query_max" in limits
             else ""
         )
-        + f"每日查询上限 {limits['daily_queries']} 次;"
+        + f"每日查询上限 {limits['daily_queries']} 次；"
         f"每月调用配额 {limits['monthly_calls']} 次。"
     )
     doc.add_heading("六、定价与收益分配", level=1)
     p = t["pricing"]
     doc.add_paragraph(
-        f"定价类别:{p['category']};收费上限:{p['fee_cap_yuan']} 元/次;"
-        f"收益上缴比例:{t['revenue_share_percent']}%。"
+        f"定价类别：{p['category']}；收费上限：{p['fee_cap_yuan']} 元/次；"
+        f"收益上缴比例：{t['revenue_share_percent']}%。"
     )
     doc.add_heading("七、禁止行为", level=1)
     for line in t["prohibited"]:
@@ -147,7 +147,7 @@ def render_docx(agreement) -> bytes:
     for c in verify(agreement)[1]:
         doc.add_paragraph(
             f"{c.organisation}:{c.signer} 于 {c.signed_at:%Y-%m-%d %H:%M} 以密钥 {c.key_name} "
-            f"签署(Ed25519),验证{'通过' if c.valid else '失败'}"
+            f"签署（Ed25519），验证{'通过' if c.valid else '失败'}"
         )
     out = io.BytesIO()
     doc.save(out)

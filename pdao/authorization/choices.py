@@ -31,7 +31,7 @@ class ApplicationStatus(models.TextChoices):
     SCORING = "scoring", _("专家评审")
     NOTICE = "notice", _("公示中")
     DECISION = "decision", _("待决定")
-    APPROVED = "approved", _("已批准,待签协议")
+    APPROVED = "approved", _("已批准，待签协议")
     ACTIVE = "active", _("已授权")
     REJECTED = "rejected", _("不予授权")
     WITHDRAWN = "withdrawn", _("已撤回")
@@ -75,7 +75,7 @@ class DocumentKind(models.TextChoices):
     DCMM = "dcmm", _("DCMM 评估证书")
     DSMM = "dsmm", _("DSMM 评估证书")
     ISO27001 = "iso27001", _("ISO/IEC 27001 证书")
-    CREDIT = "credit", _("信用报告(无失信记录)")
+    CREDIT = "credit", _("信用报告（无失信记录）")
     OTHER = "other", _("其他")
 
 

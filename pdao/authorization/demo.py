@@ -34,7 +34,7 @@ AUTHORIZATIONS = [
         "社保缴纳记录",
         ["个人编号", "缴费月份", "缴费基数", "险种", "区县"],
         ["aggregate"],
-        "按区县、险种统计参保人数与缴费基数分布,识别参保薄弱区域,辅助人社部门制定扩面措施。",
+        "按区县、险种统计参保人数与缴费基数分布，识别参保薄弱区域，辅助人社部门制定扩面措施。",
     ),
     (
         "DEMO-DP",
@@ -45,7 +45,7 @@ AUTHORIZATIONS = [
         "公交刷卡记录",
         ["卡号", "线路", "上车站点", "刷卡时间", "金额", "卡类型"],
         ["dp"],
-        "以差分隐私统计各站点、时段的客流,为线路优化和商圈选址提供客流热力指数。",
+        "以差分隐私统计各站点、时段的客流，为线路优化和商圈选址提供客流热力指数。",
     ),
     (
         "DEMO-DEID",
@@ -56,7 +56,7 @@ AUTHORIZATIONS = [
         "医保结算记录",
         ["参保人编号", "定点机构", "结算日期", "总费用", "统筹支付", "病种"],
         ["deidentified", "aggregate"],
-        "基于去标识化的医保结算记录测算病种费用分布,为普惠型商业健康险精算定价提供依据。",
+        "基于去标识化的医保结算记录测算病种费用分布，为普惠型商业健康险精算定价提供依据。",
     ),
     (
         "DEMO-MODEL",
@@ -67,7 +67,7 @@ AUTHORIZATIONS = [
         "企业登记信息",
         ["统一社会信用代码", "行业门类", "成立日期", "注册资本万元", "登记状态"],
         ["aggregate", "model"],
-        "在专区内按注册资本、存续年限构建企业经营活力评分模型,向金融机构按企业逐户提供评分,"
+        "在专区内按注册资本、存续年限构建企业经营活力评分模型，向金融机构按企业逐户提供评分，"
         "支持普惠信贷审批。",
     ),
 ]
@@ -123,7 +123,7 @@ def seed() -> list[str]:
                 application,
                 by=bureau,
                 approve=True,
-                reason="场景价值明确,安全方案可行,同意授权。",
+                reason="场景价值明确，安全方案可行，同意授权。",
                 limits={"epsilon_total": "5.0", "fee_cap_yuan": "0.50"},
             )
             services.sign_agreement(agreement, by=operator)
@@ -138,7 +138,14 @@ def seed() -> list[str]:
             continue
         operator = User.objects.get(username=username)
         application = _draft(
-            operator, scenario, domain, purpose, resource, fields, forms, f"{scenario}(演示申请)。"
+            operator,
+            scenario,
+            domain,
+            purpose,
+            resource,
+            fields,
+            forms,
+            f"{scenario}（演示申请）。",
         )
         _review(application, bureau, until=stage)
     return lines
@@ -165,7 +172,7 @@ def _qualify(operator, bureau) -> None:
         Qualification.objects.get(organisation=operator.organisation),
         by=bureau,
         approve=True,
-        note="材料齐全,核验通过。",
+        note="材料齐全，核验通过。",
     )
 
 
@@ -202,7 +209,7 @@ def _draft(operator, scenario, domain, purpose, resource_name, fields, forms, te
         description=text,
         beneficiaries="柳州市相关主管部门、企业和市民",
         outcomes="形成可复用的分析指标和数据产品",
-        security_plan="仅在数据运营专区内处理;结果经输出控制后出域;全程审计、上链存证。",
+        security_plan="仅在数据运营专区内处理；结果经输出控制后出域；全程审计、上链存证。",
         term_months=12,
     )
     chosen = [f for f in resource.fields.all() if f.name in fields]
@@ -217,7 +224,7 @@ def _draft(operator, scenario, domain, purpose, resource_name, fields, forms, te
             {
                 "field": f,
                 "purpose": f"{f.label or f.name}用于{scenario}",
-                "justification": "测算所必需,输出前去标识化或聚合",
+                "justification": "测算所必需，输出前去标识化或聚合",
             }
             for f in chosen
         ],
@@ -249,7 +256,7 @@ def _review(application, bureau, *, until) -> None:
             application,
             by=User.objects.get(username=username),
             criteria=dict.fromkeys(services.CRITERIA, value),
-            comment="场景清晰,方案可行。",
+            comment="场景清晰，方案可行。",
             no_conflict=True,
         )
     services.close_scoring(application, by=bureau)

@@ -62,14 +62,14 @@ class QualificationForm(forms.ModelForm):
 
 class DocumentForm(_Form):
     kind = forms.ChoiceField(label=_("材料类型"), choices=DocumentKind.choices)
-    file = forms.FileField(label=_("文件(PDF、PNG 或 JPEG,不超过 10 MiB)"))
+    file = forms.FileField(label=_("文件（PDF、PNG 或 JPEG，不超过 10 MiB）"))
 
 
 class ItemForm(_Form):
     output_forms = forms.MultipleChoiceField(
         label=_("输出形式"), choices=OutputForm.choices, widget=forms.CheckboxSelectMultiple
     )
-    volume = forms.IntegerField(label=_("预计月处理量(行)"), min_value=0, initial=100_000)
+    volume = forms.IntegerField(label=_("预计月处理量（行）"), min_value=0, initial=100_000)
     frequency = forms.CharField(label=_("使用频率"), max_length=100, initial=_("每日"))
 
 
@@ -81,7 +81,7 @@ class DecisionForm(_Form):
     )
     reason = forms.CharField(label=_("决定理由"), widget=forms.Textarea(attrs={"rows": 2}))
     passed_over_reason = forms.CharField(
-        label=_("越过更高得分申请的理由(如适用)"),
+        label=_("越过更高得分申请的理由（如适用）"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -105,10 +105,10 @@ class DecisionForm(_Form):
     daily_queries = forms.IntegerField(label=_("每日查询上限"), min_value=1, initial=500)
     monthly_calls = forms.IntegerField(label=_("每月调用配额"), min_value=0, initial=100_000)
     fee_cap_yuan = forms.DecimalField(
-        label=_("收费上限(元/次,仅产业类)"), min_value=0, decimal_places=2, initial="0"
+        label=_("收费上限（元/次，仅产业类）"), min_value=0, decimal_places=2, initial="0"
     )
     revenue_share_percent = forms.DecimalField(
-        label=_("收益上缴比例(%,仅产业类)"),
+        label=_("收益上缴比例（%，仅产业类）"),
         min_value=0,
         max_value=100,
         decimal_places=1,
@@ -128,7 +128,7 @@ class ReasonForm(_Form):
 
 
 class ObjectionForm(_Form):
-    name = forms.CharField(label=_("异议人(单位或个人)"), max_length=100)
+    name = forms.CharField(label=_("异议人（单位或个人）"), max_length=100)
     contact = forms.CharField(label=_("联系方式"), max_length=100)
     text = forms.CharField(
         label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})

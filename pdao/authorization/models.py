@@ -184,7 +184,7 @@ class Application(models.Model):
     purpose = models.CharField(_("用途类别"), max_length=20, choices=Purpose.choices)
     outcomes = models.TextField(_("预期成效"))
     security_plan = models.TextField(_("安全保障方案"))
-    term_months = models.PositiveSmallIntegerField(_("申请授权期限(月)"), default=12)
+    term_months = models.PositiveSmallIntegerField(_("申请授权期限（月）"), default=12)
     status = models.CharField(
         _("状态"),
         max_length=20,
@@ -238,7 +238,7 @@ class DemandItem(models.Model):
         "catalogue.Resource", on_delete=models.PROTECT, related_name="demand_items"
     )
     output_forms = models.JSONField(_("输出形式"), default=list)
-    volume = models.PositiveBigIntegerField(_("预计月调用/处理量(行)"), default=0)
+    volume = models.PositiveBigIntegerField(_("预计月调用/处理量（行）"), default=0)
     frequency = models.CharField(_("使用频率"), max_length=100)
 
     class Meta:

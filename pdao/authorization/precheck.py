@@ -38,27 +38,29 @@ class Finding:
 
 BASIS = {
     "scope.nonempty": gettext_lazy(
-        "“一场景一授权,无场景不授权”:申请须列明数据需求清单(资源、字段、用途)"
+        "“一场景一授权，无场景不授权”：申请须列明数据需求清单（资源、字段、用途）"
     ),
-    "grade.reviewed": gettext_lazy("《实施方案》合规审查:数据分类分级须经市数据局审定(就高从严)"),
+    "grade.reviewed": gettext_lazy(
+        "《实施方案》合规审查：数据分类分级须经市数据局审定（就高从严）"
+    ),
     "grade.no_core": gettext_lazy(
-        "GB/T 43697-2024《数据安全技术 数据分类分级规则》:核心数据不予授权运营"
+        "GB/T 43697-2024《数据安全技术 数据分类分级规则》：核心数据不予授权运营"
     ),
     "grade.important_outputs": gettext_lazy(
-        "重要数据仅可以聚合统计或差分隐私形式输出,不得输出记录级数据或模型"
+        "重要数据仅可以聚合统计或差分隐私形式输出，不得输出记录级数据或模型"
     ),
     "pi.sensitive": gettext_lazy(
-        "《个人信息保护法》第二十八、二十九条:敏感个人信息须说明充分必要性并去标识化处理"
+        "《个人信息保护法》第二十八、二十九条：敏感个人信息须说明充分必要性并去标识化处理"
     ),
     "qualification.valid": gettext_lazy(
-        "《实施方案》:对数据运营单位资质进行合规性审查;近三年无失信记录"
+        "《实施方案》：对数据运营单位资质进行合规性审查；近三年无失信记录"
     ),
     "qualification.sufficient": gettext_lazy(
-        "资质要求表(市数据局配置):按申请数据的最高分级确定等保、DSMM 等要求"
+        "资质要求表（市数据局配置）：按申请数据的最高分级确定等保、DSMM 等要求"
     ),
-    "attributes.sharing": gettext_lazy("数据资源目录共享、开放属性:不予共享的数据不纳入授权运营"),
-    "cap.quota": gettext_lazy("“总量控制、公平竞争”:每个数据资源、每个领域的有效授权数量设有上限"),
-    "version.active": gettext_lazy("授权范围内的资源须有已启用的数据版本,专区才能提供使用"),
+    "attributes.sharing": gettext_lazy("数据资源目录共享、开放属性：不予共享的数据不纳入授权运营"),
+    "cap.quota": gettext_lazy("“总量控制、公平竞争”：每个数据资源、每个领域的有效授权数量设有上限"),
+    "version.active": gettext_lazy("授权范围内的资源须有已启用的数据版本，专区才能提供使用"),
 }
 
 
@@ -90,14 +92,14 @@ def run(application: Application) -> list[Finding]:
     findings: list[Finding] = []
     if not items or any(not item.fields.all() for item in items):
         findings.append(
-            _finding("scope.nonempty", "error", _("数据需求清单为空,或有资源未选择任何字段"))
+            _finding("scope.nonempty", "error", _("数据需求清单为空，或有资源未选择任何字段"))
         )
     for item in items:
         r = item.resource
         if r.grade == Grade.CORE:
             findings.append(
                 _finding(
-                    "grade.no_core", "error", _("「%(r)s」为核心数据,不予授权") % {"r": r.name}
+                    "grade.no_core", "error", _("「%(r)s」为核心数据，不予授权") % {"r": r.name}
                 )
             )
         elif r.grading_status != GradingStatus.APPROVED:
@@ -113,7 +115,7 @@ def run(application: Application) -> list[Finding]:
                 _finding(
                     "grade.important_outputs",
                     "error",
-                    _("「%(r)s」为重要数据,只能申请聚合统计或差分隐私输出") % {"r": r.name},
+                    _("「%(r)s」为重要数据，只能申请聚合统计或差分隐私输出") % {"r": r.name},
                 )
             )
         for demand in item.fields.all():
@@ -135,8 +137,8 @@ def run(application: Application) -> list[Finding]:
                         "pi.sensitive",
                         "error",
                         _(
-                            "「%(r)s」含敏感个人信息字段「%(f)s」,输出须经聚合、差分隐私或"
-                            "去标识化处理,不能申请模型输出"
+                            "「%(r)s」含敏感个人信息字段「%(f)s」，输出须经聚合、差分隐私或"
+                            "去标识化处理，不能申请模型输出"
                         )
                         % {"r": r.name, "f": f.label or f.name},
                     )
@@ -154,7 +156,8 @@ def run(application: Application) -> list[Finding]:
                 _finding(
                     "attributes.sharing",
                     "warning",
-                    _("「%(r)s」无条件开放,可从开放目录直接获取,请说明授权必要性") % {"r": r.name},
+                    _("「%(r)s」无条件开放，可从开放目录直接获取，请说明授权必要性")
+                    % {"r": r.name},
                 )
             )
         cap = Cap.objects.filter(scope=CapScope.RESOURCE, resource=r).first()
@@ -215,7 +218,7 @@ def _qualification(application: Application, grades) -> list[Finding]:
             _finding(
                 "qualification.sufficient",
                 "error",
-                _("申请数据最高为%(g)s,要求%(m)s")
+                _("申请数据最高为%(g)s，要求%(m)s")
                 % {"g": Grade(grade).label, "m": "、".join(str(m) for m in missing)},
             )
         )

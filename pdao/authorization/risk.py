@@ -48,7 +48,7 @@ def assess(application: Application) -> dict:
         _factor(
             _("个人信息字段"),
             points,
-            _("敏感个人信息 %(s)d 个,一般个人信息 %(p)d 个") % {"s": sensitive, "p": personal},
+            _("敏感个人信息 %(s)d 个，一般个人信息 %(p)d 个") % {"s": sensitive, "p": personal},
         )
     )
 
@@ -70,9 +70,9 @@ def assess(application: Application) -> dict:
     if troubled:
         points, note = min(20, 10 * troubled), _("曾被暂停或撤销的授权 %(n)d 个") % {"n": troubled}
     elif history.exists():
-        points, note = 0, _("已有授权 %(n)d 个,无违规记录") % {"n": history.count()}
+        points, note = 0, _("已有授权 %(n)d 个，无违规记录") % {"n": history.count()}
     else:
-        points, note = 5, _("首次申请,无运营记录")
+        points, note = 5, _("首次申请，无运营记录")
     factors.append(_factor(_("运营单位历史"), points, note))
 
     score = min(100, sum(f["points"] for f in factors))

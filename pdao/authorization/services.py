@@ -187,7 +187,7 @@ def save_qualification(organisation, *, by, submit: bool = False, **values) -> Q
     if submit:
         notify(
             holders(Role.BUREAU_ADMIN),
-            subject=_("资质待核验:%(o)s") % {"o": organisation.name},
+            subject=_("资质待核验：%(o)s") % {"o": organisation.name},
             link=reverse("authorization:qualification_list"),
         )
     return q
@@ -215,7 +215,7 @@ def add_document(qualification: Qualification, upload, *, kind: str, by) -> Qual
     upload.seek(0)
     found = next((t for magic, t in DOCUMENT_TYPES.items() if head.startswith(magic)), None)
     if found is None:
-        raise RuleViolation(_("只接受 PDF、PNG 或 JPEG 文件(按文件内容识别)。"))
+        raise RuleViolation(_("只接受 PDF、PNG 或 JPEG 文件（按文件内容识别）。"))
     content_type, ext = found
     sha = hashlib.sha256()
     data = b"".join(upload.chunks())
@@ -265,12 +265,12 @@ def verify_qualification(qualification: Qualification, *, by, approve: bool, not
             by=by,
             target=qualification,
             changes={"status": qualification.status, "note": note},
-            summary=_("核验 %(o)s 的资质:%(s)s")
+            summary=_("核验 %(o)s 的资质：%(s)s")
             % {"o": qualification.organisation.name, "s": qualification.get_status_display()},
         )
     notify(
         members(qualification.organisation, Role.OPERATOR),
-        subject=_("资质核验结果:%(s)s") % {"s": qualification.get_status_display()},
+        subject=_("资质核验结果：%(s)s") % {"s": qualification.get_status_display()},
         body=note,
         link=reverse("authorization:qualification"),
     )
@@ -305,7 +305,7 @@ def create_application(*, by, renewal_of=None, **values) -> Application:
             APPLICATION_SAVE,
             by=by,
             target=application,
-            summary=_("创建授权申请 %(c)s:%(s)s")
+            summary=_("创建授权申请 %(c)s：%(s)s")
             % {"c": application.code, "s": application.scenario},
         )
     return application
@@ -316,7 +316,7 @@ def _own_editable(application: Application, by) -> None:
     if application.operator_id != by.organisation_id:
         raise RuleViolation(_("只能修改本单位的申请。"))
     if not application.is_editable:
-        raise RuleViolation(_("申请已提交,不能修改;如需修改请先撤回或等待退回补正。"))
+        raise RuleViolation(_("申请已提交，不能修改；如需修改请先撤回或等待退回补正。"))
 
 
 def update_application(application: Application, *, by, **values) -> Application:
@@ -354,7 +354,7 @@ def set_item(
     if not set(output_forms) <= set(OutputForm.values) or not output_forms:
         raise RuleViolation(_("请选择至少一种输出形式。"))
     if not fields:
-        raise RuleViolation(_("请至少选择一个字段,并写明用途。"))
+        raise RuleViolation(_("请至少选择一个字段，并写明用途。"))
     for f in fields:
         if f["field"].resource_id != resource.pk:
             raise RuleViolation(_("字段不属于所选数据资源。"))
@@ -387,7 +387,7 @@ def set_item(
                 "fields": [f["field"].name for f in fields],
                 "output_forms": item.output_forms,
             },
-            summary=_("申请 %(c)s 需求清单:%(r)s") % {"c": application.code, "r": resource.name},
+            summary=_("申请 %(c)s 需求清单：%(r)s") % {"c": application.code, "r": resource.name},
         )
     return item
 
@@ -400,7 +400,7 @@ def remove_item(item: DemandItem, *, by) -> None:
             by=by,
             target=item.application,
             changes={"removed": item.resource.code},
-            summary=_("申请 %(c)s 移除需求:%(r)s")
+            summary=_("申请 %(c)s 移除需求：%(r)s")
             % {"c": item.application.code, "r": item.resource.name},
         )
         item.delete()
@@ -422,7 +422,7 @@ def submit(application: Application, *, by) -> list[precheck.Finding]:
                 by=by,
                 target=application,
                 changes={"rules": sorted({f.rule for f in blocked})},
-                summary=_("申请 %(c)s 合规预检未通过:%(m)s")
+                summary=_("申请 %(c)s 合规预检未通过：%(m)s")
                 % {"c": application.code, "m": blocked[0].message},
             )
         else:
@@ -440,7 +440,7 @@ def submit(application: Application, *, by) -> list[precheck.Finding]:
             )
             _tell_bureau(
                 application,
-                _("新的授权申请待受理:%(c)s %(s)s")
+                _("新的授权申请待受理：%(c)s %(s)s")
                 % {"c": application.code, "s": application.scenario},
             )
     application.refresh_from_db()
@@ -456,7 +456,7 @@ def withdraw(application: Application, *, by, reason: str = "") -> None:
         ApplicationStatus.RETURNED,
         *OPEN_STATUSES,
     ):
-        raise RuleViolation(_("该申请已有决定,不能撤回。"))
+        raise RuleViolation(_("该申请已有决定，不能撤回。"))
     with transaction.atomic():
         _move(application, ApplicationStatus.WITHDRAWN)
         record(
@@ -466,7 +466,7 @@ def withdraw(application: Application, *, by, reason: str = "") -> None:
             changes={"reason": reason},
             summary=_("撤回授权申请 %(c)s") % {"c": application.code},
         )
-    _tell_bureau(application, _("申请已撤回:%(c)s") % {"c": application.code}, reason)
+    _tell_bureau(application, _("申请已撤回：%(c)s") % {"c": application.code}, reason)
 
 
 # --- Review (审查) ------------------------------------------------------------------------------
@@ -475,7 +475,7 @@ def withdraw(application: Application, *, by, reason: str = "") -> None:
 def _expect(application: Application, status: str) -> None:
     if application.status != status:
         raise RuleViolation(
-            _("申请当前为“%(now)s”,不能进行此操作。") % {"now": application.get_status_display()}
+            _("申请当前为“%(now)s”，不能进行此操作。") % {"now": application.get_status_display()}
         )
 
 
@@ -496,12 +496,12 @@ def accept(application: Application, *, by) -> None:
             target=application,
             summary=_("受理授权申请 %(c)s") % {"c": application.code},
         )
-    _tell_operator(application, _("申请已受理:%(c)s") % {"c": application.code})
+    _tell_operator(application, _("申请已受理：%(c)s") % {"c": application.code})
     for provider in providers:
         notify(
             members(provider, Role.PROVIDER),
             link=_link(application),
-            subject=_("请对授权申请提出意见:%(c)s %(s)s")
+            subject=_("请对授权申请提出意见：%(c)s %(s)s")
             % {"c": application.code, "s": application.scenario},
         )
 
@@ -523,7 +523,7 @@ def return_for_correction(application: Application, *, by, reason: str) -> None:
             changes={"reason": reason},
             summary=_("退回补正 %(c)s") % {"c": application.code},
         )
-    _tell_operator(application, _("申请被退回补正:%(c)s") % {"c": application.code}, reason)
+    _tell_operator(application, _("申请被退回补正：%(c)s") % {"c": application.code}, reason)
 
 
 def give_opinion(application: Application, *, by, verdict: str, text: str) -> Opinion:
@@ -531,7 +531,7 @@ def give_opinion(application: Application, *, by, verdict: str, text: str) -> Op
     _expect(application, ApplicationStatus.OPINIONS)
     opinion = application.opinions.filter(provider_id=by.organisation_id).first()
     if opinion is None:
-        raise RuleViolation(_("本单位的数据不在该申请中,无需提出意见。"))
+        raise RuleViolation(_("本单位的数据不在该申请中，无需提出意见。"))
     if verdict not in Verdict.values:
         raise RuleViolation(_("请选择意见。"))
     if verdict != Verdict.AGREE and not text.strip():
@@ -545,7 +545,7 @@ def give_opinion(application: Application, *, by, verdict: str, text: str) -> Op
             by=by,
             target=application,
             changes={"verdict": verdict},
-            summary=_("%(p)s 对 %(c)s 提出意见:%(v)s")
+            summary=_("%(p)s 对 %(c)s 提出意见：%(v)s")
             % {
                 "p": by.organisation.name,
                 "c": application.code,
@@ -555,7 +555,7 @@ def give_opinion(application: Application, *, by, verdict: str, text: str) -> Op
         if not application.opinions.filter(verdict="").exists():
             _move(application, ApplicationStatus.ASSESSMENT, risk=risk.assess(application))
             _tell_bureau(
-                application, _("提供单位意见已齐,待事前评估:%(c)s") % {"c": application.code}
+                application, _("提供单位意见已齐，待事前评估：%(c)s") % {"c": application.code}
             )
     return opinion
 
@@ -572,14 +572,14 @@ def complete_assessment(application: Application, *, by, note: str = "") -> None
             by=by,
             target=application,
             changes={"score": assessment["score"], "level": assessment["level"]},
-            summary=_("完成 %(c)s 事前评估:风险 %(s)d 分")
+            summary=_("完成 %(c)s 事前评估：风险 %(s)d 分")
             % {"c": application.code, "s": assessment["score"]},
         )
     reviewers = [u for u in holders(Role.REVIEWER) if u.organisation_id != application.operator_id]
     notify(
         reviewers,
         link=_link(application),
-        subject=_("请评审授权申请:%(c)s %(s)s")
+        subject=_("请评审授权申请：%(c)s %(s)s")
         % {"c": application.code, "s": application.scenario},
     )
 
@@ -588,9 +588,9 @@ def conflict_of(application: Application, reviewer) -> str | None:
     """Why `reviewer` may not score `application`, or None: an author, or anyone of the
     applying organisation, can never review its own."""
     if reviewer.organisation_id == application.operator_id:
-        return _("评审专家不得评审本单位的申请(利益冲突)。")
+        return _("评审专家不得评审本单位的申请（利益冲突）。")
     if application.created_by_id == reviewer.pk:
-        return _("申请人不得评审自己的申请(利益冲突)。")
+        return _("申请人不得评审自己的申请（利益冲突）。")
     return None
 
 
@@ -603,7 +603,7 @@ def score(
     if conflict:
         raise RuleViolation(conflict)
     if not no_conflict:
-        raise RuleViolation(_("评分前须声明与申请单位不存在利益冲突;存在冲突请选择回避。"))
+        raise RuleViolation(_("评分前须声明与申请单位不存在利益冲突；存在冲突请选择回避。"))
     if set(criteria) != set(CRITERIA) or not all(0 <= int(v) <= 100 for v in criteria.values()):
         raise RuleViolation(_("每项评分须在 0–100 之间。"))
     total = round(sum(int(criteria[k]) * w for k, (_l, w) in CRITERIA.items()), 2)
@@ -623,7 +623,7 @@ def score(
             by=by,
             target=application,
             changes={"total": total},
-            summary=_("专家评审 %(c)s:%(t)s 分") % {"c": application.code, "t": total},
+            summary=_("专家评审 %(c)s：%(t)s 分") % {"c": application.code, "t": total},
         )
     return result
 
@@ -658,7 +658,7 @@ def close_scoring(application: Application, *, by) -> None:
     counted = application.scores.filter(recused=False).count()
     if counted < MIN_SCORES:
         raise RuleViolation(
-            _("至少需要 %(n)d 位专家评分(当前 %(c)d 位)。") % {"n": MIN_SCORES, "c": counted}
+            _("至少需要 %(n)d 位专家评分（当前 %(c)d 位）。") % {"n": MIN_SCORES, "c": counted}
         )
     today = timezone.localdate()
     with transaction.atomic():
@@ -677,12 +677,12 @@ def close_scoring(application: Application, *, by) -> None:
                 "mean_score": application.mean_score,
                 "notice_ends": application.notice_ends.isoformat(),
             },
-            summary=_("%(c)s 评审结束,公示至 %(d)s")
+            summary=_("%(c)s 评审结束，公示至 %(d)s")
             % {"c": application.code, "d": application.notice_ends},
         )
     _tell_operator(
         application,
-        _("申请进入公示:%(c)s,公示至 %(d)s")
+        _("申请进入公示：%(c)s，公示至 %(d)s")
         % {"c": application.code, "d": application.notice_ends},
     )
 
@@ -693,7 +693,7 @@ def raise_objection(application: Application, *, name: str, contact: str, text: 
     if application.status != ApplicationStatus.NOTICE or today > application.notice_ends:
         raise RuleViolation(_("该申请不在公示期内。"))
     if not (name.strip() and contact.strip() and text.strip()):
-        raise RuleViolation(_("请填写姓名(或单位)、联系方式和异议内容。"))
+        raise RuleViolation(_("请填写姓名（或单位）、联系方式和异议内容。"))
     with transaction.atomic():
         objection = NoticeObjection.objects.create(
             application=application, name=name[:100], contact=contact[:100], text=text[:2000]
@@ -705,7 +705,7 @@ def raise_objection(application: Application, *, name: str, contact: str, text: 
             changes={"objection": objection.pk},
             summary=_("收到对 %(c)s 的公示异议") % {"c": application.code},
         )
-    _tell_bureau(application, _("收到公示异议:%(c)s") % {"c": application.code})
+    _tell_bureau(application, _("收到公示异议：%(c)s") % {"c": application.code})
     return objection
 
 
@@ -730,7 +730,7 @@ def close_notice(application: Application, *, by) -> None:
     _require(by, Perm.AUTHZ_DECIDE)
     _expect(application, ApplicationStatus.NOTICE)
     if timezone.localdate() <= application.notice_ends:
-        raise RuleViolation(_("公示期至 %(d)s,期满后方可决定。") % {"d": application.notice_ends})
+        raise RuleViolation(_("公示期至 %(d)s，期满后方可决定。") % {"d": application.notice_ends})
     if application.objections.filter(answered_at__isnull=True).exists():
         raise RuleViolation(_("还有未答复的公示异议。"))
     with transaction.atomic():
@@ -739,7 +739,7 @@ def close_notice(application: Application, *, by) -> None:
             NOTICE_CLOSE,
             by=by,
             target=application,
-            summary=_("%(c)s 公示期满,待决定") % {"c": application.code},
+            summary=_("%(c)s 公示期满，待决定") % {"c": application.code},
         )
 
 
@@ -781,7 +781,7 @@ def decide(
     if approve:
         blocked = [f for f in precheck.run(application) if f.severity == "error"]
         if blocked:
-            raise RuleViolation(_("合规预检未通过,不能批准:%(m)s") % {"m": blocked[0].message})
+            raise RuleViolation(_("合规预检未通过，不能批准：%(m)s") % {"m": blocked[0].message})
         ranking = competitors(application)
         better = [
             a
@@ -790,7 +790,7 @@ def decide(
         ]
         if better and not passed_over_reason.strip():
             raise RuleViolation(
-                _("%(c)s 得分更高(%(s)s 分),越过排名批准须书面说明理由。")
+                _("%(c)s 得分更高（%(s)s 分），越过排名批准须书面说明理由。")
                 % {"c": better[0].code, "s": better[0].mean_score}
             )
     with transaction.atomic():
@@ -819,7 +819,7 @@ def decide(
         )
     _tell_operator(
         application,
-        _("授权决定:%(c)s %(d)s") % {"c": application.code, "d": application.get_status_display()},
+        _("授权决定：%(c)s %(d)s") % {"c": application.code, "d": application.get_status_display()},
         reason,
     )
     return agreement
@@ -884,7 +884,7 @@ def _make_agreement(application: Application, *, by, limits: dict) -> Agreement:
             "monthly_calls": int(limits["monthly_calls"]),
         },
         "pricing": {
-            "category": "产业(有偿,不超过收费上限)" if industry else "公益(免费)",
+            "category": "产业（有偿，不超过收费上限）" if industry else "公益（免费）",
             "fee_cap_yuan": str(limits["fee_cap_yuan"]) if industry else "0",
         },
         "revenue_share_percent": str(limits["revenue_share_percent"]) if industry else "0",
@@ -927,7 +927,7 @@ def sign_agreement(agreement: Agreement, *, by) -> Signature:
     else:
         raise RuleViolation(_("只有协议双方可以签署。"))
     if agreements.digest(agreement.terms) != agreement.sha256:
-        raise RuleViolation(_("协议文本与生成时的摘要不一致,不能签署。"))
+        raise RuleViolation(_("协议文本与生成时的摘要不一致，不能签署。"))
     key = agreements.key_for(by.organisation)
     with transaction.atomic():
         if agreement.signatures.filter(organisation=by.organisation).exists():
@@ -944,7 +944,7 @@ def sign_agreement(agreement: Agreement, *, by) -> Signature:
             by=by,
             target=agreement,
             changes={"sha256": agreement.sha256, "key": key.name},
-            summary=_("%(o)s 签署协议 %(n)s,摘要 %(h)s")
+            summary=_("%(o)s 签署协议 %(n)s，摘要 %(h)s")
             % {"o": by.organisation.name, "n": agreement, "h": agreement.sha256[:16]},
         )
         if agreement.signatures.count() == 2:
@@ -954,7 +954,7 @@ def sign_agreement(agreement: Agreement, *, by) -> Signature:
         recipients = members(other, Role.OPERATOR) if other else holders(Role.BUREAU_ADMIN)
         notify(
             recipients,
-            subject=_("授权运营协议待签署:%(n)s") % {"n": agreement},
+            subject=_("授权运营协议待签署：%(n)s") % {"n": agreement},
             link=reverse("authorization:agreement_detail", args=[agreement.pk]),
         )
     return signature
@@ -995,10 +995,10 @@ def _activate(agreement: Agreement, *, by) -> Authorization:
         by=by,
         target=authorization,
         changes={"agreement_sha256": agreement.sha256, "ends_on": term["ends_on"]},
-        summary=_("授权 %(c)s 生效,至 %(d)s") % {"c": authorization.code, "d": term["ends_on"]},
+        summary=_("授权 %(c)s 生效，至 %(d)s") % {"c": authorization.code, "d": term["ends_on"]},
     )
     transaction.on_commit(lambda: schedule_expiry(authorization))
-    _tell_operator(application, _("授权已生效:%(c)s") % {"c": authorization.code})
+    _tell_operator(application, _("授权已生效：%(c)s") % {"c": authorization.code})
     return authorization
 
 
@@ -1035,7 +1035,7 @@ def _change_status(authorization: Authorization, status: str, *, by, reason: str
             by=by,
             target=authorization,
             changes={"status": [old, status], "reason": reason},
-            summary=_("授权 %(c)s:%(a)s → %(b)s")
+            summary=_("授权 %(c)s：%(a)s → %(b)s")
             % {
                 "c": authorization.code,
                 "a": AuthorizationStatus(old).label,
@@ -1045,7 +1045,7 @@ def _change_status(authorization: Authorization, status: str, *, by, reason: str
     notify(
         members(authorization.operator, Role.OPERATOR),
         body=reason,
-        subject=_("授权状态变更:%(c)s %(s)s")
+        subject=_("授权状态变更：%(c)s %(s)s")
         % {"c": authorization.code, "s": authorization.get_status_display()},
         link=reverse("authorization:authorization_detail", args=[authorization.pk]),
     )
@@ -1074,7 +1074,7 @@ def resume(authorization: Authorization, *, by, reason: str) -> None:
     if not reason.strip():
         raise RuleViolation(_("恢复须写明理由。"))
     if timezone.localdate() > authorization.ends_on:
-        raise RuleViolation(_("授权期限已届满,不能恢复;请申请续期。"))
+        raise RuleViolation(_("授权期限已届满，不能恢复；请申请续期。"))
     _change_status(
         authorization, AuthorizationStatus.ACTIVE, by=by, reason=reason, action=AUTHORIZATION_RESUME
     )
@@ -1212,7 +1212,7 @@ def save_rules(*, by, data) -> None:
             by=by,
             target_ref=("authorization.rules", "table"),
             changes=changes,
-            summary=_("修改资质要求与总量上限(%(n)d 项)") % {"n": len(changes)},
+            summary=_("修改资质要求与总量上限（%(n)d 项）") % {"n": len(changes)},
         )
 
 
@@ -1222,5 +1222,5 @@ def _level(value, maximum: int) -> int:
     except (TypeError, ValueError):
         raise RuleViolation(_("请输入整数。")) from None
     if not 0 <= number <= maximum:
-        raise RuleViolation(_("数值超出范围(0–%(m)d)。") % {"m": maximum})
+        raise RuleViolation(_("数值超出范围（0–%(m)d）。") % {"m": maximum})
     return number

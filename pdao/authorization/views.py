@@ -25,6 +25,7 @@ from pdao.authorization.models import (
 from pdao.catalogue.choices import Domain
 from pdao.catalogue.models import Resource
 from pdao.core.access import public, rate_limited, requires, requires_login
+from pdao.core.downloads import attach
 from pdao.core.permissions import Perm
 
 GET_POST = ("GET", "HEAD", "POST")
@@ -84,7 +85,7 @@ def application_create(request):
         except RuleViolation as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("已创建申请草稿,请添加数据需求清单。"))
+            messages.success(request, _("已创建申请草稿，请添加数据需求清单。"))
             return redirect("authorization:application_detail", pk=application.pk)
     return render(request, "authorization/application_form.html", {"form": form})
 
@@ -191,7 +192,7 @@ def item_edit(request, pk: int):
         except RuleViolation as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("已保存数据需求:%(r)s") % {"r": resource.name})
+            messages.success(request, _("已保存数据需求：%(r)s") % {"r": resource.name})
             return redirect("authorization:application_detail", pk=pk)
     return render(
         request,
@@ -228,9 +229,9 @@ def application_submit(request, pk: int):
         messages.error(request, str(error))
     else:
         if any(f.severity == "error" for f in findings):
-            messages.error(request, _("合规预检未通过,请按提示修改后再提交。"))
+            messages.error(request, _("合规预检未通过，请按提示修改后再提交。"))
         else:
-            messages.success(request, _("申请已提交,等待市数据局受理。"))
+            messages.success(request, _("申请已提交，等待市数据局受理。"))
     return redirect("authorization:application_detail", pk=pk)
 
 
@@ -262,7 +263,7 @@ def _bureau_step(step, success):
 
 
 application_accept = _bureau_step(
-    lambda a, r: services.accept(a, by=r.user), _("已受理,已请提供单位提出意见。")
+    lambda a, r: services.accept(a, by=r.user), _("已受理，已请提供单位提出意见。")
 )
 application_return = _bureau_step(
     lambda a, r: services.return_for_correction(a, by=r.user, reason=r.POST.get("reason", "")),
@@ -270,13 +271,13 @@ application_return = _bureau_step(
 )
 application_assess = _bureau_step(
     lambda a, r: services.complete_assessment(a, by=r.user, note=r.POST.get("note", "")),
-    _("事前评估已完成,进入专家评审。"),
+    _("事前评估已完成，进入专家评审。"),
 )
 application_close_scoring = _bureau_step(
-    lambda a, r: services.close_scoring(a, by=r.user), _("评审已结束,申请进入公示。")
+    lambda a, r: services.close_scoring(a, by=r.user), _("评审已结束，申请进入公示。")
 )
 application_close_notice = _bureau_step(
-    lambda a, r: services.close_notice(a, by=r.user), _("公示期结束,待作出决定。")
+    lambda a, r: services.close_notice(a, by=r.user), _("公示期结束，待作出决定。")
 )
 
 
@@ -285,7 +286,7 @@ def application_decide(request, pk: int):
     application = get_object_or_404(Application, pk=pk)
     form = forms.DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("决定信息不完整:%(e)s") % {"e": form.errors.as_text()})
+        messages.error(request, _("决定信息不完整：%(e)s") % {"e": form.errors.as_text()})
         return redirect("authorization:application_detail", pk=pk)
     data = form.cleaned_data
     limits = {
@@ -389,7 +390,7 @@ def notices(request):
             except RuleViolation as error:
                 messages.error(request, str(error))
             else:
-                messages.success(request, _("异议已提交,市数据局将在决定前答复。"))
+                messages.success(request, _("异议已提交，市数据局将在决定前答复。"))
         return redirect("authorization:notices")
     applications = (
         Application.objects.filter(status=ApplicationStatus.NOTICE)
@@ -468,7 +469,7 @@ def agreement_download(request, pk: int, fmt: str):
     else:
         raise Http404
     response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    attach(response, f"授权运营协议-{name}.{fmt}", fallback=f"{name}.{fmt}")
     return response
 
 
@@ -535,7 +536,7 @@ def authorization_renew(request, pk: int):
     except RuleViolation as error:
         messages.error(request, str(error))
         return redirect("authorization:authorization_detail", pk=pk)
-    messages.success(request, _("已按原授权生成续期申请草稿,请核对后提交。"))
+    messages.success(request, _("已按原授权生成续期申请草稿，请核对后提交。"))
     return redirect("authorization:application_detail", pk=application.pk)
 
 

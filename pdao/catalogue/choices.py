@@ -43,10 +43,10 @@ class Grade(models.TextChoices):
 
     CORE = "core", _("核心数据")
     IMPORTANT = "important", _("重要数据")
-    GENERAL_4 = "general_4", _("一般数据(4级)")
-    GENERAL_3 = "general_3", _("一般数据(3级)")
-    GENERAL_2 = "general_2", _("一般数据(2级)")
-    GENERAL_1 = "general_1", _("一般数据(1级)")
+    GENERAL_4 = "general_4", _("一般数据（4级）")
+    GENERAL_3 = "general_3", _("一般数据（3级）")
+    GENERAL_2 = "general_2", _("一般数据（2级）")
+    GENERAL_1 = "general_1", _("一般数据（1级）")
 
 
 class FieldType(models.TextChoices):

@@ -83,7 +83,7 @@ def schedule(
         by=by,
         target=demand,
         changes={"task": task.pk, "provider": provider.name, "deadline": deadline.isoformat()},
-        summary=_("就「%(t)s」向%(p)s下达调度任务,时限 %(d)s")
+        summary=_("就「%(t)s」向%(p)s下达调度任务，时限 %(d)s")
         % {"t": demand.title, "p": provider.name, "d": deadline},
     )
     return task
@@ -95,7 +95,7 @@ def complete_task(
 ) -> SchedulingTask:
     """The provider reports the task done, naming the resource that now supplies the data."""
     if by.organisation_id != task.provider_id or resource.provider_id != task.provider_id:
-        raise RuleViolation(_("只有被调度的提供单位可以完成任务,并须提供本单位的数据资源。"))
+        raise RuleViolation(_("只有被调度的提供单位可以完成任务，并须提供本单位的数据资源。"))
     if task.completed_at is not None:
         raise RuleViolation(_("该任务已完成。"))
     task.completed_at, task.resource, task.completion_note = timezone.now(), resource, note
@@ -109,7 +109,7 @@ def complete_task(
         by=by,
         target=demand,
         changes={"task": task.pk, "resource": resource.code},
-        summary=_("完成「%(t)s」的调度任务,提供 %(c)s") % {"t": demand.title, "c": resource.code},
+        summary=_("完成「%(t)s」的调度任务，提供 %(c)s") % {"t": demand.title, "c": resource.code},
     )
     return task
 

@@ -44,7 +44,7 @@ def _zone_declarations() -> None:
     if weather is not None and not weather.non_personal:
         services.review_grading(
             weather, by=bureau, approve=True, grade=weather.grade, harm_objects=["public_interest"],
-            note="逐时气象观测,不含任何个人或单位信息,声明为非个人数据。", non_personal=True,
+            note="逐时气象观测，不含任何个人或单位信息，声明为非个人数据。", non_personal=True,
         )  # fmt: skip
     (left_name, left_column), (right_name, right_column) = JOIN
     left = Field.objects.filter(resource__name=left_name, name=left_column).first()
@@ -60,7 +60,7 @@ def _zone_declarations() -> None:
             by=bureau,
             left=left,
             right=right,
-            note="参保记录的用人单位,关联到企业登记信息(企业为隐私单元,分别计数)。",
+            note="参保记录的用人单位，关联到企业登记信息（企业为隐私单元，分别计数）。",
         )
 
 

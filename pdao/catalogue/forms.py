@@ -62,7 +62,7 @@ FieldFormSet = formset_factory(FieldForm, extra=4, min_num=1, validate_min=True)
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("数据文件(CSV、Excel .xlsx 或 Parquet)"))
+    file = forms.FileField(label=_("数据文件（CSV、Excel .xlsx 或 Parquet）"))
     mode = forms.ChoiceField(label=_("更新方式"), choices=UpdateMode.choices)
 
     def clean_file(self):
@@ -73,7 +73,7 @@ class UploadForm(forms.Form):
         limit = files.limits("version").bytes
         if upload.size > limit:
             raise forms.ValidationError(
-                _("文件为 %(size)s,超过文件大小上限 %(limit)s")
+                _("文件为 %(size)s，超过文件大小上限 %(limit)s")
                 % {"size": files.size(upload.size), "limit": files.size(limit)}
             )
         upload.declared_format = suffix
@@ -97,12 +97,12 @@ class GradingForm(forms.Form):
     )  # fmt: skip
     note = forms.CharField(label=_("审定意见"), max_length=500, required=False)
     non_personal = forms.BooleanField(
-        label=_("非个人数据(不涉及任何个人或单位,专区给出精确结果)"), required=False
+        label=_("非个人数据（不涉及任何个人或单位，专区给出精确结果）"), required=False
     )
 
 
 class ObjectionForm(forms.Form):
-    name = forms.CharField(label=_("异议人(单位或个人)"), max_length=100)
+    name = forms.CharField(label=_("异议人（单位或个人）"), max_length=100)
     contact = forms.CharField(label=_("联系方式"), max_length=100)
     text = forms.CharField(
         label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
@@ -112,15 +112,15 @@ class ObjectionForm(forms.Form):
 class DemandForm(forms.Form):
     title = forms.CharField(label=_("需求名称"), max_length=200)
     description = forms.CharField(
-        label=_("需求说明(所需数据项、用途、频率)"),
+        label=_("需求说明（所需数据项、用途、频率）"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     domain = forms.ChoiceField(
         label=_("领域"), required=False, choices=[("", _("不限")), *Domain.choices]
     )
-    name = forms.CharField(label=_("提出人(单位或个人)"), max_length=100, required=False)
-    contact = forms.CharField(label=_("联系方式(不公开)"), max_length=100)
+    name = forms.CharField(label=_("提出人（单位或个人）"), max_length=100, required=False)
+    contact = forms.CharField(label=_("联系方式（不公开）"), max_length=100)
 
 
 class ScheduleForm(forms.Form):

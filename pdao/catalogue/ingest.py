@@ -172,7 +172,7 @@ def _to_utf8(path: Path, out_dir: Path, progress: Progress) -> tuple[Path, str]:
             return path, "utf-8"
         return out_dir / "transcoded.csv", "gb18030"
     raise IngestError(
-        [Problem("encoding", "文件编码无法识别:请使用 UTF-8、GBK 或 GB18030 编码的 CSV")]
+        [Problem("encoding", "文件编码无法识别：请使用 UTF-8、GBK 或 GB18030 编码的 CSV")]
     )
 
 
@@ -245,7 +245,7 @@ def _printable(name: str) -> str:
     """A header name as a page can show it: control characters (a NUL, say) as escapes, at
     most 64 characters."""
     shown = "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c for c in name)
-    return shown[:64] + ("…" if len(shown) > 64 else "") or "(空)"
+    return shown[:64] + ("…" if len(shown) > 64 else "") or "（空）"
 
 
 def _check_header(found: list[str], columns: list[Column]) -> None:
@@ -255,10 +255,10 @@ def _check_header(found: list[str], columns: list[Column]) -> None:
     extra = [n for n in found if n not in declared]
     problems = []
     if missing:
-        problems.append(Problem("header", "缺少声明的列:" + "、".join(missing)))
+        problems.append(Problem("header", "缺少声明的列：" + "、".join(missing)))
     if extra:
         shown = [_printable(n) for n in extra[:20]] + (["…"] if len(extra) > 20 else [])
-        problems.append(Problem("header", "文件中有未声明的列:" + "、".join(shown)))
+        problems.append(Problem("header", "文件中有未声明的列：" + "、".join(shown)))
     if problems:
         raise IngestError(problems)
 
@@ -278,7 +278,7 @@ def _read_csv(con, csv_path: Path, columns: list[Column]) -> None:
         text = str(error)
         if "Maximum line size" in text:
             raise IngestError(
-                [Problem("format", "行过长(超过 1 MiB)", row=_first_long_line(csv_path))]
+                [Problem("format", "行过长（超过 1 MiB）", row=_first_long_line(csv_path))]
             ) from None
         kind = next((k for k in _REJECT_MESSAGES if k.lower() in text.lower()), None)
         line = re.search(r"[Ll]ine:? (\d+)", text)
@@ -286,7 +286,7 @@ def _read_csv(con, csv_path: Path, columns: list[Column]) -> None:
             [
                 Problem(
                     "format",
-                    _REJECT_MESSAGES.get(kind, "CSV 结构无法解析(分隔符、引号或换行不一致)"),
+                    _REJECT_MESSAGES.get(kind, "CSV 结构无法解析（分隔符、引号或换行不一致）"),
                     row=int(line.group(1)) if line else None,
                 )
             ]
@@ -479,10 +479,10 @@ def ingest(
             raise IngestError([Problem("limit", refusal.message)]) from None
     actual = files.sniff(source)
     if actual in ("zip", "docx"):
-        raise IngestError([Problem("format", "文件是 ZIP 压缩包或 Word 文档,不是 Excel 工作簿")])
+        raise IngestError([Problem("format", "文件是 ZIP 压缩包或 Word 文档，不是 Excel 工作簿")])
     if declared_format and declared_format != actual:
         raise IngestError(
-            [Problem("format", f"文件内容是 {actual.upper()},与扩展名 .{declared_format} 不符")]
+            [Problem("format", f"文件内容是 {actual.upper()}，与扩展名 .{declared_format} 不符")]
         )
     unknown = [c.type for c in columns if c.type not in TYPES]
     if not columns or unknown:
@@ -511,7 +511,7 @@ def ingest(
                 _read_csv(con, csv_path, columns)
             rows = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
             if rows == 0:
-                raise IngestError([Problem("empty", "文件只有表头,没有数据行")])
+                raise IngestError([Problem("empty", "文件只有表头，没有数据行")])
             watch.enter("validate")
             _validate(con, columns)
             watch.enter("personal-information")

@@ -32,7 +32,7 @@ def declare(*, by, left: Field, right: Field, note: str = "") -> DeclaredJoin:
         raise RuleViolation(_("不能声明表与自身的关联。"))
     if left.type != right.type:
         raise RuleViolation(
-            _("关联两端的字段类型须相同(%(a)s 与 %(b)s)。")
+            _("关联两端的字段类型须相同（%(a)s 与 %(b)s）。")
             % {"a": left.get_type_display(), "b": right.get_type_display()}
         )
     found = DeclaredJoin.objects.filter(
@@ -67,7 +67,7 @@ def declare(*, by, left: Field, right: Field, note: str = "") -> DeclaredJoin:
             "right": f"{right.resource.code}.{right.name}",
             "note": found.note,
         },
-        summary=_("声明数据关联:%(j)s") % {"j": str(found)},
+        summary=_("声明数据关联：%(j)s") % {"j": str(found)},
     )
     return found
 
@@ -88,6 +88,6 @@ def withdraw(join: DeclaredJoin, *, by, reason: str) -> DeclaredJoin:
         by=by,
         target=join,
         changes={"reason": reason.strip()[:500]},
-        summary=_("撤销数据关联:%(j)s") % {"j": str(join)},
+        summary=_("撤销数据关联：%(j)s") % {"j": str(join)},
     )
     return join

@@ -101,7 +101,7 @@ class Field(models.Model):
     description = models.CharField(_("说明"), max_length=300, blank=True)
     required = models.BooleanField(_("必填"), default=False)
     choices = models.JSONField(_("枚举值"), default=list, blank=True)
-    pattern = models.CharField(_("格式(正则)"), max_length=200, blank=True)
+    pattern = models.CharField(_("格式（正则）"), max_length=200, blank=True)
     sensitivity = models.CharField(
         _("敏感级别"), max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL
     )

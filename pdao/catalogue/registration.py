@@ -53,7 +53,7 @@ def snapshot(resource: Resource) -> dict:
         "更新频率": str(resource.get_frequency_display()),
         "分级": str(resource.get_grade_display()),
         "数据项": [f.label or f.name for f in resource.fields.order_by("position")],
-        "数据量(行)": active.rows if active else 0,
+        "数据量（行）": active.rows if active else 0,
         "数据版本SHA-256": active.sha256 if active else "",
     }
 
@@ -66,7 +66,7 @@ def submit(resource: Resource, *, by, kind: str, commitment_signed_by: str) -> R
     Registration.Kind(kind)
     confirmed = resource.registrations.filter(status=Registration.Status.CONFIRMED).exists()
     if kind == Registration.Kind.INITIAL and confirmed:
-        raise RuleViolation(_("该资源已完成首次登记,请申请变更、更正或注销登记。"))
+        raise RuleViolation(_("该资源已完成首次登记，请申请变更、更正或注销登记。"))
     if kind != Registration.Kind.INITIAL and not confirmed:
         raise RuleViolation(_("该资源尚未完成首次登记。"))
     if resource.registrations.filter(
@@ -110,7 +110,7 @@ def raise_objection(registration: Registration, *, name: str, contact: str, text
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     today = timezone.localdate()
     if registration.status != Registration.Status.NOTICE or today > registration.notice_end:
-        raise RuleViolation(_("该登记不在公示期内,不能提出异议。"))
+        raise RuleViolation(_("该登记不在公示期内，不能提出异议。"))
     objection = Objection.objects.create(
         registration=registration, raised_by_name=name, contact=contact, text=text
     )
@@ -136,7 +136,7 @@ def answer_objection(objection: Objection, *, by, response: str, upheld: bool) -
         by=by,
         target=objection.registration,
         changes={"objection": objection.pk, "upheld": upheld},
-        summary=_("答复对 %(r)s 的异议(%(v)s)")
+        summary=_("答复对 %(r)s 的异议（%(v)s）")
         % {"r": objection.registration, "v": _("成立") if upheld else _("不成立")},
     )
     return objection
@@ -157,7 +157,7 @@ def decide(registration: Registration, *, by, confirm: bool, note: str = "") -> 
         if any(o.answered_at is None for o in objections):
             raise RuleViolation(_("还有未答复的异议。"))
         if any(o.upheld for o in objections):
-            raise RuleViolation(_("有成立的异议,不能确认登记。"))
+            raise RuleViolation(_("有成立的异议，不能确认登记。"))
     elif not note.strip():
         raise RuleViolation(_("不予登记时请说明理由。"))
     registration.status = Registration.Status.CONFIRMED if confirm else Registration.Status.REJECTED

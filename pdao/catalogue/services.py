@@ -131,7 +131,7 @@ def register_resource(*, by, provider: Organisation, fields: list[dict], **attri
         RESOURCE_REGISTER,
         by=by,
         target=resource,
-        summary=_("登记数据资源 %(code)s「%(name)s」,%(n)d 个字段")
+        summary=_("登记数据资源 %(code)s「%(name)s」，%(n)d 个字段")
         % {"code": resource.code, "name": resource.name, "n": len(fields)},
     )
     return resource
@@ -207,7 +207,7 @@ def _reject(resource: Resource, error: ingest.IngestError, *, by) -> None:
             by=by,
             target=resource,
             changes={"problems": [str(p) for p in error.problems[:20]]},
-            summary=_("%(code)s 的新版本未通过校验:%(first)s")
+            summary=_("%(code)s 的新版本未通过校验：%(first)s")
             % {"code": resource.code, "first": error.problems[0]},
         )
 
@@ -219,7 +219,7 @@ def _register_version(resource: Resource, result: ingest.Result, *, by, mode, pr
     if mode == UpdateMode.APPEND:
         current = resource.active_version
         if current is None:
-            raise RuleViolation(_("尚无当前版本,不能追加;请先全量归集。"))
+            raise RuleViolation(_("尚无当前版本，不能追加；请先全量归集。"))
         path, sha256, rows, size = ingest.concatenate(
             versions_dir() / current.path, result.path, dest_dir=versions_dir()
         )
@@ -256,7 +256,7 @@ def _register_version(resource: Resource, result: ingest.Result, *, by, mode, pr
             by=by,
             target=version,
             changes={"sha256": sha256, "rows": rows, "pi": [f.column for f in result.pi]},
-            summary=_("归集 %(code)s 第 %(n)d 版:%(rows)d 行,SHA-256 %(sha)s")
+            summary=_("归集 %(code)s 第 %(n)d 版：%(rows)d 行，SHA-256 %(sha)s")
             % {"code": resource.code, "n": number, "rows": rows, "sha": sha256[:16]},
         )
         if failed_rules:
@@ -266,7 +266,7 @@ def _register_version(resource: Resource, result: ingest.Result, *, by, mode, pr
                 by=by,
                 target=version,
                 changes={"failed": [o.rule for o in failed_rules], "score": score},
-                summary=_("%(code)s 第 %(n)d 版有 %(k)d 条质量规则未达标,得分 %(s).1f")
+                summary=_("%(code)s 第 %(n)d 版有 %(k)d 条质量规则未达标，得分 %(s).1f")
                 % {"code": resource.code, "n": number, "k": len(failed_rules), "s": score},
             )
     return version
@@ -305,7 +305,7 @@ def add_quality_rule(
     known = set(resource.fields.values_list("name", flat=True))
     unknown = [c for c in columns if c not in known]
     if not columns or unknown:
-        raise RuleViolation(_("质量规则引用了不存在的字段:%(c)s") % {"c": "、".join(unknown)})
+        raise RuleViolation(_("质量规则引用了不存在的字段：%(c)s") % {"c": "、".join(unknown)})
     params = params or {}
     if (
         kind == QualityRule.Kind.REFERENTIAL
@@ -341,7 +341,7 @@ def activate_version(version: Version, *, by) -> Version:
     untagged = untagged_personal_information(version)
     if untagged:
         raise RuleViolation(
-            _("以下字段含有个人信息但尚未标注,不能启用:%(cols)s") % {"cols": "、".join(untagged)}
+            _("以下字段含有个人信息但尚未标注，不能启用：%(cols)s") % {"cols": "、".join(untagged)}
         )
     if version.status == VersionStatus.ACTIVE:
         return version
@@ -429,7 +429,7 @@ def review_grading(
         ]
         if personal:
             raise RuleViolation(
-                _("含隐私单元、准标识符或个人信息字段的资源不能声明为非个人数据:%(cols)s")
+                _("含隐私单元、准标识符或个人信息字段的资源不能声明为非个人数据：%(cols)s")
                 % {"cols": "、".join(personal)}
             )
     changes = {}
@@ -462,12 +462,12 @@ def review_grading(
         by=by,
         target=resource,
         changes=changes | {"status": resource.grading_status},
-        summary=_("%(verb)s %(code)s 的分级:%(grade)s%(core)s")
+        summary=_("%(verb)s %(code)s 的分级：%(grade)s%(core)s")
         % {
             "verb": _("审定通过") if approve else _("退回"),
             "code": resource.code,
             "grade": Grade(grade).label,
-            "core": _("(核心数据,不予授权)") if grade == Grade.CORE else "",
+            "core": _("（核心数据，不予授权）") if grade == Grade.CORE else "",
         },
     )
     return resource
@@ -569,7 +569,7 @@ def queue_ingest(resource: Resource, upload, *, by, mode: str, declared_format: 
     if not Resource.objects.supplied_by(by).filter(pk=resource.pk).exists():
         raise RuleViolation(_("只有该资源的提供单位可以归集其数据版本。"))
     if mode == UpdateMode.APPEND and resource.active_version is None:
-        raise RuleViolation(_("尚无当前版本,不能追加;请先全量归集。"))
+        raise RuleViolation(_("尚无当前版本，不能追加；请先全量归集。"))
     _within_job_allowance(resource)
     incoming_dir().mkdir(parents=True, exist_ok=True)
     staged = incoming_dir() / f"{uuid.uuid4().hex}.{declared_format}"
@@ -596,7 +596,7 @@ def queue_ingest(resource: Resource, upload, *, by, mode: str, declared_format: 
                 by=by,
                 target=resource,
                 changes={"job": job.pk, "bytes": job.bytes, "mode": mode},
-                summary=_("提交 %(code)s 的归集任务(%(size)s 字节)")
+                summary=_("提交 %(code)s 的归集任务（%(size)s 字节）")
                 % {"code": resource.code, "size": f"{job.bytes:,}"},
             )
             transaction.on_commit(lambda: run_ingest.enqueue(job.pk))
@@ -706,7 +706,7 @@ def run_ingest_job(job_id: int) -> IngestJob:
         outcome["problems"] = [
             {
                 "kind": "internal",
-                "message": _("处理出错,文件已保留,可重试;如仍失败请联系平台运维。"),
+                "message": _("处理出错，文件已保留，可重试；如仍失败请联系平台运维。"),
             }
         ]
     else:
@@ -745,7 +745,7 @@ def mark_stale_jobs(*, now=None) -> int:
                 problems=[
                     {
                         "kind": "interrupted",
-                        "message": _("处理进程意外终止(%(s)d 秒无心跳),文件已保留,可重试。")
+                        "message": _("处理进程意外终止（%(s)d 秒无心跳），文件已保留，可重试。")
                         % {"s": settings.INGEST_STALE_SECONDS},
                     }
                 ],
@@ -757,7 +757,7 @@ def mark_stale_jobs(*, now=None) -> int:
                     by=None,
                     target=job.resource,
                     changes={"job": job.pk},
-                    summary=_("%(code)s 的归集任务 #%(job)d 中断(处理进程无心跳)")
+                    summary=_("%(code)s 的归集任务 #%(job)d 中断（处理进程无心跳）")
                     % {"code": job.resource.code, "job": job.pk},
                 )
     expired = IngestJob.objects.filter(
@@ -782,7 +782,7 @@ def _within_job_allowance(resource: Resource) -> None:
     ).count()
     if waiting >= settings.INGEST_JOBS_PER_PROVIDER:
         raise RuleViolation(
-            _("本单位已有 %(n)d 个归集任务在排队或处理中,请待其完成后再提交。") % {"n": waiting}
+            _("本单位已有 %(n)d 个归集任务在排队或处理中，请待其完成后再提交。") % {"n": waiting}
         )
 
 
@@ -797,7 +797,7 @@ def retry_ingest(job: IngestJob, *, by) -> IngestJob:
     with transaction.atomic():
         locked = IngestJob.objects.select_for_update().get(pk=job.pk)
         if not locked.retryable or not staged.exists():
-            raise RuleViolation(_("该任务不能重试(文件未保留或已重试)。"))
+            raise RuleViolation(_("该任务不能重试（文件未保留或已重试）。"))
         locked.retryable = False
         locked.save(update_fields=["retryable"])
         again = IngestJob.objects.create(

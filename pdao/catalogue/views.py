@@ -28,6 +28,7 @@ from pdao.catalogue.models import (
     Version,
 )
 from pdao.core.access import public, rate_limited, requires
+from pdao.core.downloads import attach
 from pdao.core.filters import whole_number
 from pdao.core.htmx import is_htmx
 from pdao.core.permissions import Perm
@@ -297,14 +298,14 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    attach(response, filename)
     return response
 
 
 @requires(Perm.CATALOGUE_SUPPLY)
 def catalogue_template(request):
     """The empty workbook departments fill in, with drop-down lists for the choice columns."""
-    return _xlsx(excel.template(), "pdao-catalogue-template.xlsx")
+    return _xlsx(excel.template(), "公共数据目录导入模板.xlsx")
 
 
 @requires(Perm.CATALOGUE_VIEW)
@@ -314,9 +315,8 @@ def catalogue_export(request):
     )
     if request.GET.get("format") == "csv":
         response = HttpResponse(excel.export_csv(resources), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="pdao-catalogue.csv"'
-        return response
-    return _xlsx(excel.export(resources), "pdao-catalogue.xlsx")
+        return attach(response, "公共数据目录.csv", fallback="pdao-catalogue.csv")
+    return _xlsx(excel.export(resources), "公共数据目录.xlsx")
 
 
 @requires(Perm.CATALOGUE_SUPPLY, methods=GET_POST)
@@ -334,7 +334,7 @@ def catalogue_import(request):
                     created = services.import_catalogue(path, by=request.user)
             except excel.WorkbookProblems as error:
                 problems = error.problems
-                messages.error(request, _("导入未完成:工作簿中有问题,未登记任何资源。"))
+                messages.error(request, _("导入未完成：工作簿中有问题，未登记任何资源。"))
             else:
                 messages.success(request, _("已导入 %(n)d 个数据资源。") % {"n": len(created)})
                 return redirect("catalogue:resource_list")
@@ -361,7 +361,7 @@ def registration_submit(request, pk: int):
     except (RuleViolation, ValueError) as error:
         _registration_error(request, error)
         return redirect("catalogue:resource_detail", pk=pk)
-    messages.success(request, _("登记已提交,待市数据局公示。"))
+    messages.success(request, _("登记已提交，待市数据局公示。"))
     return redirect("catalogue:registration_detail", pk=record.pk)
 
 
@@ -436,7 +436,7 @@ def notices(request):
             except RuleViolation as error:
                 _registration_error(request, error)
             else:
-                messages.success(request, _("异议已提交,市数据局将在公示结束前答复。"))
+                messages.success(request, _("异议已提交，市数据局将在公示结束前答复。"))
         return redirect("catalogue:notices")
     records = Registration.objects.filter(status=Registration.Status.NOTICE).select_related(
         "resource"
@@ -480,7 +480,7 @@ def demand_list(request):
     if request.method == "POST":
         if form.is_valid():
             demand = demands.post_demand(by=request.user, **form.cleaned_data)
-            messages.success(request, _("需求已提交,市数据局将对接处理。"))
+            messages.success(request, _("需求已提交，市数据局将对接处理。"))
             if request.user.is_authenticated and request.user.has_perm(Perm.CATALOGUE_VIEW):
                 return redirect("catalogue:demand_detail", pk=demand.pk)
             return redirect("catalogue:demands")
@@ -568,14 +568,14 @@ def declared_joins(request):
                     DeclaredJoin, pk=whole_number(request.POST["withdraw"]) or 0
                 )
                 joins.withdraw(join, by=request.user, reason=request.POST.get("reason", ""))
-                messages.success(request, _("已撤销关联:%(j)s") % {"j": str(join)})
+                messages.success(request, _("已撤销关联：%(j)s") % {"j": str(join)})
             else:
                 left = get_object_or_404(Field, pk=whole_number(request.POST.get("left")) or 0)
                 right = get_object_or_404(Field, pk=whole_number(request.POST.get("right")) or 0)
                 join = joins.declare(
                     by=request.user, left=left, right=right, note=request.POST.get("note", "")
                 )
-                messages.success(request, _("已声明关联:%(j)s") % {"j": str(join)})
+                messages.success(request, _("已声明关联：%(j)s") % {"j": str(join)})
         except RuleViolation as error:
             messages.error(request, str(error))
         return redirect("catalogue:joins")

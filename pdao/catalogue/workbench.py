@@ -56,11 +56,11 @@ def gradings_to_review(user):
     ).count()
     yield WorkItem(
         _("待审定分级的数据资源"), pending, reverse("catalogue:resource_list") + "?grading=pending",
-        hint=_("核心数据不予授权;重要数据仅限聚合或差分隐私输出"),
+        hint=_("核心数据不予授权；重要数据仅限聚合或差分隐私输出"),
     )  # fmt: skip
     yield WorkItem(
         _("分级复审到期"), due, reverse("catalogue:resource_list") + "?grading=due",
-        hint=_("就高从严、动态更新:每年复审一次"), urgent=due > 0,
+        hint=_("就高从严、动态更新：每年复审一次"), urgent=due > 0,
     )  # fmt: skip
 
 
@@ -98,7 +98,7 @@ def demands_and_overdue_tasks(user):
         completed_at__isnull=True, deadline__lt=timezone.localdate()
     ).count()
     yield WorkItem(_("待处理的数据需求"), open_demands, reverse("catalogue:demands"),
-                   hint=_("先看目录中已有资源能否满足,否则向提供单位下达调度"))  # fmt: skip
+                   hint=_("先看目录中已有资源能否满足，否则向提供单位下达调度"))  # fmt: skip
     yield WorkItem(_("逾期的调度任务"), overdue, reverse("catalogue:demands"),
                    hint=_("超过完成时限仍未完成"), urgent=overdue > 0)  # fmt: skip
 
@@ -117,6 +117,6 @@ def tasks_to_complete(user):
         reverse("catalogue:demand_detail", args=[first.demand_id])
         if first
         else reverse("catalogue:demands"),
-        hint=_("市数据局下达的数据调度,按时限完成"),
+        hint=_("市数据局下达的数据调度，按时限完成"),
         urgent=any(t.is_overdue for t in tasks),
     )

@@ -106,7 +106,7 @@ def size(n: int) -> str:
 def _over(limit: str, what: str, found: str, allowed: str) -> Refused:
     return Refused(
         limit,
-        f"{what}为 {found},超过{' ' * LIMIT_LABELS[limit][0].isascii()}"
+        f"{what}为 {found}，超过{' ' * LIMIT_LABELS[limit][0].isascii()}"
         f"{LIMIT_LABELS[limit]}上限 {allowed}",
     )
 
@@ -167,7 +167,7 @@ def inspect_zip(path: Path, limit: Limits, kind: str = "zip") -> Shape:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        raise Refused("content", "文件已损坏:不是完整的 ZIP 容器") from None
+        raise Refused("content", "文件已损坏：不是完整的 ZIP 容器") from None
     with archive:
         members = archive.infolist()
         if len(members) > limit.zip_members:
@@ -177,7 +177,7 @@ def inspect_zip(path: Path, limit: Limits, kind: str = "zip") -> Shape:
         total = 0
         for member in members:
             if member.flag_bits & 0x1:
-                raise Refused("content", f"压缩包成员 {member.filename} 已加密,无法检查")
+                raise Refused("content", f"压缩包成员 {member.filename} 已加密，无法检查")
             if member.file_size > limit.member_bytes:
                 raise _over(
                     "member_bytes",
@@ -200,7 +200,7 @@ def inspect_zip(path: Path, limit: Limits, kind: str = "zip") -> Shape:
         parts = _workbook_parts(archive, {m.filename: m for m in members})
         if parts["external"]:
             raise Refused(
-                "content", "工作簿含外部链接(引用其他文件的数据),请另存为不含链接的工作簿"
+                "content", "工作簿含外部链接（引用其他文件的数据），请另存为不含链接的工作簿"
             )
         for strings in parts["strings"]:
             if strings.file_size > limit.shared_strings_bytes:
@@ -220,7 +220,7 @@ def _no_dtd(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
     with archive.open(member) as handle:
         prolog = handle.read(4096)
     if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
-        raise Refused("content", f"成员 {member.filename} 含文档类型声明(DTD),不予解析")
+        raise Refused("content", f"成员 {member.filename} 含文档类型声明（DTD），不予解析")
 
 
 _DIMENSION = re.compile(
@@ -325,7 +325,7 @@ def _scan_sheet(
         head = handle.peek(64)[:64]
         if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
             raise Refused(
-                "content", f"工作表「{title}」不是 UTF-8 编码,请用 Excel 另存为 .xlsx 后再上传"
+                "content", f"工作表「{title}」不是 UTF-8 编码，请用 Excel 另存为 .xlsx 后再上传"
             )
         while True:
             chunk = handle.read(MiB)
@@ -356,7 +356,7 @@ def _scan_sheet(
                 if _DDE.search(html.unescape(formula.decode("utf-8", "replace"))):
                     raise Refused(
                         "content",
-                        f"工作表「{title}」含 DDE 公式(可执行外部程序),不予导入",
+                        f"工作表「{title}」含 DDE 公式（可执行外部程序），不予导入",
                     )
             depth = _depth(data, depth, limit.depth)
             if depth > limit.depth:
@@ -437,7 +437,7 @@ def inspect_csv(path: Path, limit: Limits) -> Shape:
     if len(line) > limit.line_bytes:
         raise Refused(
             "line_bytes",
-            f"首行(表头)超过首行长度上限 {size(limit.line_bytes)}",
+            f"首行（表头）超过首行长度上限 {size(limit.line_bytes)}",
         )
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -465,7 +465,7 @@ def inspect_parquet(path: Path, limit: Limits) -> Shape:
     try:
         metadata = pq.read_metadata(path)
     except Exception:  # pyarrow raises several kinds for a damaged footer
-        raise Refused("content", "Parquet 文件已损坏:无法读取文件尾的元数据") from None
+        raise Refused("content", "Parquet 文件已损坏：无法读取文件尾的元数据") from None
     if metadata.num_columns > limit.columns:
         raise _over(
             "columns", "Parquet 文件的列数", f"{metadata.num_columns:,}", f"{limit.columns:,}"

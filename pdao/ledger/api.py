@@ -19,7 +19,7 @@ def _b64(data: bytes) -> str:
 
 
 def _no_proof(error: ProofError) -> ApiError:
-    return ApiError(400, "no_such_proof", "请求的证明不存在(序号或树大小超出范围)", str(error))
+    return ApiError(400, "no_such_proof", "请求的证明不存在（序号或树大小超出范围）", str(error))
 
 
 class EntryOut(Schema):

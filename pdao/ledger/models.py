@@ -92,7 +92,7 @@ class SigningKey(models.Model):
     name = models.CharField(_("密钥名称"), max_length=200, unique=True)
     purpose = models.CharField(_("用途"), max_length=20, choices=Purpose.choices)
     holder = models.CharField(_("持有单位"), max_length=200)
-    vkey = models.CharField(_("公钥(vkey)"), max_length=300, unique=True)
+    vkey = models.CharField(_("公钥（vkey）"), max_length=300, unique=True)
     encrypted_private_key = models.BinaryField(_("加密私钥"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 

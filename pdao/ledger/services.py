@@ -305,7 +305,7 @@ def _sign_and_cosign(by) -> tuple[Checkpoint, note.Verifier]:
         CHECKPOINT_PUBLISH,
         by=by,
         target=checkpoint,
-        summary=_("发布签名检查点:树大小 %(size)d,%(n)d 个见证方联署")
+        summary=_("发布签名检查点：树大小 %(size)d，%(n)d 个见证方联署")
         % {"size": state.size, "n": len(cosigned)},
     )
     return checkpoint, log_verifier
@@ -366,17 +366,18 @@ def verify_ledger() -> Report:
         position, data, stored_leaf = row[0], bytes(row[1]), bytes(row[2])
         if position != expected:
             report.problems.append(
-                _("第一处分歧:第 %(n)d 号记录缺失(序号跳到 %(p)d)") % {"n": expected, "p": position}
+                _("第一处分歧：第 %(n)d 号记录缺失（序号跳到 %(p)d）")
+                % {"n": expected, "p": position}
             )
             break
         try:
             entries.parse(data)
         except entries.EntryError:
-            report.problems.append(_("第一处分歧:第 %(n)d 号记录不是规范化格式") % {"n": position})
+            report.problems.append(_("第一处分歧：第 %(n)d 号记录不是规范化格式") % {"n": position})
             break
         if leaf_hash(data) != stored_leaf:
             report.problems.append(
-                _("第一处分歧:第 %(n)d 号记录的内容与其叶哈希不符") % {"n": position}
+                _("第一处分歧：第 %(n)d 号记录的内容与其叶哈希不符") % {"n": position}
             )
             break
         rebuilt.append(leaf_hash(data))
@@ -403,9 +404,9 @@ def _compare_nodes(rebuilt: Tree, report: Report) -> None:
         return
     level, index = min((k >> NODE_INDEX_BITS, (k & mask)) for k in differing)
     if level == 0:
-        message = _("第一处分歧:第 %(n)d 号记录与账本中存储的叶哈希不符") % {"n": index}
+        message = _("第一处分歧：第 %(n)d 号记录与账本中存储的叶哈希不符") % {"n": index}
     else:
-        message = _("第一处分歧:第 %(a)d 至 %(b)d 号记录的树节点(层 %(l)d)与重算结果不符") % {
+        message = _("第一处分歧：第 %(a)d 至 %(b)d 号记录的树节点（层 %(l)d）与重算结果不符") % {
             "a": index << level,
             "b": ((index + 1) << level) - 1,
             "l": level,
@@ -428,19 +429,19 @@ def _check_checkpoints(rebuilt: Tree, report: Report) -> None:
             parsed = note.open_checkpoint(checkpoint.note, log)
             cosigners = note.verified_by(checkpoint.note, witnesses)
         except note.NoteError as error:
-            report.problems.append(_("检查点 %(s)d 的签名无效:%(e)s") % {"s": size, "e": error})
+            report.problems.append(_("检查点 %(s)d 的签名无效：%(e)s") % {"s": size, "e": error})
             continue
         missing = {w.name for w in witnesses} - set(cosigners)
         if missing:
             report.problems.append(
-                _("检查点 %(s)d 缺少见证方联署:%(w)s")
+                _("检查点 %(s)d 缺少见证方联署：%(w)s")
                 % {"s": size, "w": "、".join(sorted(missing))}
             )
         if parsed.size != size or parsed.root_hash != bytes(checkpoint.root_hash):
             report.problems.append(_("检查点 %(s)d 的记录与其签名文本不符") % {"s": size})
         elif size > rebuilt.size or rebuilt.root(size) != parsed.root_hash:
             report.problems.append(
-                _("检查点 %(s)d 的根哈希与重算结果不符:第 %(a)d 至 %(b)d 号记录之间被改动")
+                _("检查点 %(s)d 的根哈希与重算结果不符：第 %(a)d 至 %(b)d 号记录之间被改动")
                 % {"s": size, "a": previous, "b": size - 1}
             )
         previous = size

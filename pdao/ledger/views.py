@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from pdao.audit import actions
 from pdao.core.access import public, requires
+from pdao.core.downloads import attach
 from pdao.core.labels import object_label
 from pdao.core.permissions import Perm
 from pdao.ledger import anchors, entry, note, services
@@ -70,7 +71,7 @@ def entry_receipt(request, position: int):
     row = get_object_or_404(LedgerEntry, position=position)
     body = json.dumps(services.receipt_for(row), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="pdao-receipt-{position}.json"'
+    attach(response, f"存证回执-{position}.json", fallback=f"pdao-receipt-{position}.json")
     return response
 
 
@@ -102,7 +103,7 @@ def publish(request):
     try:
         checkpoint = services.publish_checkpoint(by=request.user)
     except (note.WitnessRefusal, anchors.AnchorRefusal) as refusal:
-        messages.error(request, _("发布失败,见证方或外部锚定拒绝:%(r)s") % {"r": refusal})
+        messages.error(request, _("发布失败，见证方或外部锚定拒绝：%(r)s") % {"r": refusal})
     else:
         messages.success(request, _("已发布树大小为 %(s)d 的签名检查点。") % {"s": checkpoint.size})
     return redirect("ledger:overview")
@@ -114,9 +115,9 @@ def verify(request):
     if report.ok:
         messages.success(
             request,
-            _("账本校验通过:%(n)d 条记录、%(c)d 个检查点全部一致。")
+            _("账本校验通过：%(n)d 条记录、%(c)d 个检查点全部一致。")
             % {"n": report.size, "c": report.checkpoints},
         )
     else:
-        messages.error(request, _("账本校验失败:") + report.problems[0])
+        messages.error(request, _("账本校验失败：") + report.problems[0])
     return redirect("ledger:overview")

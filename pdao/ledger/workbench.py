@@ -18,6 +18,6 @@ def stuck_entries(user):
         _("超时未定序的上链记录"),
         count,
         reverse("ledger:overview"),
-        hint=_("正常应为 0;否则请检查账本定序与检查点发布"),
+        hint=_("正常应为 0；否则请检查账本定序与检查点发布"),
         urgent=count > 0,
     )

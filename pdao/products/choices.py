@@ -33,7 +33,7 @@ class Charging(models.TextChoices):
     FREE = "free", _("免费")
     PER_CALL = "per_call", _("按次")
     MONTHLY = "monthly", _("按月")
-    VOLUME = "volume", _("按量(行)")
+    VOLUME = "volume", _("按量（行）")
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -44,7 +44,7 @@ class SubscriptionStatus(models.TextChoices):
 class Check(models.TextChoices):
     """合规审查清单 — the items a product's compliance review must pass."""
 
-    SOURCE = "source", _("数据来源合法(授权有效)")
+    SOURCE = "source", _("数据来源合法（授权有效）")
     SCOPE = "scope", _("使用范围在协议之内")
     FORM = "form", _("输出形式符合授权")
     DEIDENTIFICATION = "deidentification", _("去标识化与输出控制证明")

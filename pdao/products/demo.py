@@ -18,7 +18,7 @@ PRODUCTS = [
     (
         "DEMO-AGG",
         "区县参保缴费统计",
-        "按区县、险种统计某月以来的缴费人次和平均缴费基数,供人社部门和街道掌握参保薄弱区域。",
+        "按区县、险种统计某月以来的缴费人次和平均缴费基数，供人社部门和街道掌握参保薄弱区域。",
         "aggregate",
         "SELECT 区县, 险种, COUNT(*) AS 缴费人次, AVG(缴费基数) AS 平均缴费基数 "
         "FROM 社保缴纳记录 WHERE 缴费月份 >= :since GROUP BY 区县, 险种",
@@ -31,7 +31,7 @@ PRODUCTS = [
     (
         "DEMO-DP",
         "公交站点客流指数",
-        "按卡类型统计各上车站点的客流(差分隐私),用于线路优化和商圈选址。",
+        "按卡类型统计各上车站点的客流（差分隐私），用于线路优化和商圈选址。",
         "dp",
         "SELECT 上车站点, COUNT(*) AS 客流 FROM 公交刷卡记录 WHERE 卡类型 = :card "
         "GROUP BY 上车站点",
@@ -44,17 +44,17 @@ PRODUCTS = [
     ),
     (
         "DEMO-DEID",
-        "病种结算明细(去标识化)",
-        "按病种和定点机构提供去标识化的医保结算记录,用于普惠健康险精算;参保人编号为按授权"
-        "加密的假名,每份交付按订阅嵌入水印,可追溯泄露来源。",
+        "病种结算明细（去标识化）",
+        "按病种和定点机构提供去标识化的医保结算记录，用于普惠健康险精算；参保人编号为按授权"
+        "加密的假名，每份交付按订阅嵌入水印，可追溯泄露来源。",
         "deidentified",
         "SELECT 参保人编号, 病种, 总费用, 统筹支付 FROM 医保结算记录 "
         "WHERE 病种 = :disease LIMIT :n",
         [{"name": "disease", "type": "choice", "label": "病种",
           "choices": ["高血压", "糖尿病", "上呼吸道感染", "骨折", "慢性胃炎", "冠心病"]},
          {"name": "n", "type": "integer", "label": "行数", "minimum": 1, "maximum": 2000}],
-        [{"name": "总费用", "label": "总费用(元)", "tolerance": 0.01},
-         {"name": "统筹支付", "label": "统筹支付(元)", "tolerance": 0.01}],
+        [{"name": "总费用", "label": "总费用（元）", "tolerance": 0.01},
+         {"name": "统筹支付", "label": "统筹支付（元）", "tolerance": 0.01}],
         "参保人编号",
         {"name": "按量计费", "charging": Charging.VOLUME, "unit_price": Decimal("0.40"),
          "rows_per_month": 200_000},
@@ -73,8 +73,8 @@ MODEL_SQL = (
 MODEL_PRODUCT = (
     "DEMO-MODEL",
     "企业经营活力评分",
-    "输入统一社会信用代码,返回该企业的经营活力评分(0–100);评分由运营单位在专区内"
-    "按注册资本与存续年限构建,原始登记数据不出域。",
+    "输入统一社会信用代码，返回该企业的经营活力评分（0–100）；评分由运营单位在专区内"
+    "按注册资本与存续年限构建，原始登记数据不出域。",
     "model",
     "SELECT 活力评分 FROM 企业经营活力评分模型 WHERE 统一社会信用代码 = :code",
     [{"name": "code", "type": "string", "label": "统一社会信用代码", "max_length": 18}],
@@ -86,7 +86,7 @@ MODEL_PRODUCT = (
 
 REPORT = {
     "name": "柳州市社保缴费月报",
-    "summary": "按区县、险种和月份统计社保缴费人次与缴费基数,每月一期,供人社部门和街道使用。",
+    "summary": "按区县、险种和月份统计社保缴费人次与缴费基数，每月一期，供人社部门和街道使用。",
     "sections": [
         {"title": "各区县缴费人次", "chart": "bar", "form": "aggregate",
          "sql": "SELECT 区县, COUNT(*) AS 缴费人次 FROM 社保缴纳记录 GROUP BY 区县 ORDER BY 区县",
@@ -131,9 +131,9 @@ def seed() -> list[str]:
             services.save_plan(product, by=owner, **plan)
             review = services.submit_for_review(product, by=owner)
             services.sign_review(review, by=reviewer, role="reviewer", approved=True,
-                                 note="来源、范围、输出形式符合授权;定价不高于上限。")  # fmt: skip
+                                 note="来源、范围、输出形式符合授权；定价不高于上限。")  # fmt: skip
             services.sign_review(review, by=supervisor, role="supervisor", approved=True,
-                                 note="注入测试与输出控制证明齐全,同意备案。")  # fmt: skip
+                                 note="注入测试与输出控制证明齐全，同意备案。")  # fmt: skip
             product.refresh_from_db()
             services.list_product(product, by=owner)
         lines.append(f"{product.code} {product.name}: {product.get_status_display()}"
@@ -157,7 +157,7 @@ def _report(bureau, reviewer, supervisor) -> str:
         services.save_plan(product, by=owner, name="公益免费", charging=Charging.FREE)
         review = services.submit_for_review(product, by=owner)
         services.sign_review(review, by=reviewer, role="reviewer", approved=True,
-                             note="各节均为聚合统计,符合授权。")  # fmt: skip
+                             note="各节均为聚合统计，符合授权。")  # fmt: skip
         services.sign_review(review, by=supervisor, role="supervisor", approved=True,
                              note="同意备案。")  # fmt: skip
         product.refresh_from_db()
@@ -168,7 +168,7 @@ def _report(bureau, reviewer, supervisor) -> str:
             edition = None
         if edition is not None:
             editions.review_edition(edition, by=supervisor, approve=True,
-                                    note="核对无个体信息,同意发布。")  # fmt: skip
+                                    note="核对无个体信息，同意发布。")  # fmt: skip
     return f"{product.code} {product.name}: {product.get_status_display()} {product.filing_no}"
 
 

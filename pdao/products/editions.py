@@ -101,7 +101,7 @@ def generate_edition(product: Product, *, by) -> ReportEdition:
         query_ids.append(query.pk)
         if query.decision != "released":
             raise RuleViolation(
-                _("“%(title)s”未通过专区输出控制:%(msg)s")
+                _("“%(title)s”未通过专区输出控制：%(msg)s")
                 % {"title": section["title"], "msg": query.message}
             )
         sections.append(
@@ -157,7 +157,7 @@ def generate_edition(product: Product, *, by) -> ReportEdition:
         )
         notify(
             holders(Role.REVIEWER, Role.SUPERVISOR),
-            subject=_("数据报告待出域审核:%(name)s 第 %(n)s 期")
+            subject=_("数据报告待出域审核：%(name)s 第 %(n)s 期")
             % {"name": product.name, "n": number},
             body=_("请核对报告内容后决定是否发布。"),
             link=reverse("products:product_detail", args=[product.code]),
@@ -173,7 +173,7 @@ def review_edition(edition: ReportEdition, *, by, approve: bool, note: str) -> R
     edition = ReportEdition.objects.select_for_update().get(pk=edition.pk)
     product = edition.product
     if by.organisation_id == product.operator_id:
-        raise RuleViolation(_("不能审核本单位的报告(利益冲突)。"))
+        raise RuleViolation(_("不能审核本单位的报告（利益冲突）。"))
     if edition.status != ReportEdition.Status.PENDING:
         raise RuleViolation(_("该期报告已审核。"))
     if not note.strip():
@@ -186,7 +186,7 @@ def review_edition(edition: ReportEdition, *, by, approve: bool, note: str) -> R
         by=by,
         target=product,
         changes={"edition": edition.number, "approved": approve, "pdf_sha256": edition.pdf_sha256},
-        summary=_("数据报告 %(code)s 第 %(n)s 期出域审核:%(v)s")
+        summary=_("数据报告 %(code)s 第 %(n)s 期出域审核：%(v)s")
         % {"code": product.code, "n": edition.number, "v": edition.get_status_display()},
     )
     if approve:
@@ -199,7 +199,7 @@ def review_edition(edition: ReportEdition, *, by, approve: bool, note: str) -> R
         )
     notify(
         members(product.operator, Role.OPERATOR),
-        subject=_("数据报告 %(name)s 第 %(n)s 期:%(v)s")
+        subject=_("数据报告 %(name)s 第 %(n)s 期：%(v)s")
         % {"name": product.name, "n": edition.number, "v": edition.get_status_display()},
         body=note,
         link=reverse("products:product_detail", args=[product.code]),
@@ -216,5 +216,5 @@ def read(edition: ReportEdition, fmt: str) -> bytes:
     digest = edition.pdf_sha256 if fmt == "pdf" else edition.docx_sha256
     data = path_of(digest, fmt).read_bytes()
     if hashlib.sha256(data).hexdigest() != digest:
-        raise RuleViolation(_("报告文件与登记的哈希不符,已停止交付。"))
+        raise RuleViolation(_("报告文件与登记的哈希不符，已停止交付。"))
     return data

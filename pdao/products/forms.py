@@ -34,7 +34,7 @@ class JSONListField(forms.CharField):
             parsed = json.loads(value)
         except json.JSONDecodeError as error:
             raise forms.ValidationError(
-                _("不是有效的 JSON:第 %(line)s 行 %(msg)s"),
+                _("不是有效的 JSON：第 %(line)s 行 %(msg)s"),
                 params={"line": error.lineno, "msg": error.msg},
             ) from None
         if not isinstance(parsed, list):
@@ -81,7 +81,7 @@ class ProductForm(_OnOwnAuthorization):
         label=_("输出字段"),
         required=False,
         help_text=_(
-            '例如 [{"name": "总费用", "label": "总费用(元)", "tolerance": 0.01}];'
+            '例如 [{"name": "总费用", "label": "总费用（元）", "tolerance": 0.01}];'
             "tolerance 为水印允许的最大变动"
         ),
     )
@@ -93,7 +93,7 @@ class ProductForm(_OnOwnAuthorization):
 
 class PlanForm(forms.ModelForm):
     tiers = JSONListField(
-        label=_("阶梯价"), required=False, help_text=_("[[起始次数, 单价], …],例如 [[1001, 0.8]]")
+        label=_("阶梯价"), required=False, help_text=_("[[起始次数，单价], …]，例如 [[1001, 0.8]]")
     )
 
     class Meta:
@@ -119,8 +119,8 @@ class PlanForm(forms.ModelForm):
 
 
 class TraceForm(forms.Form):
-    file = forms.FileField(label=_("可疑文件(CSV 或 Excel)"))
-    product = forms.CharField(label=_("产品编号(可选)"), max_length=30, required=False)
+    file = forms.FileField(label=_("可疑文件（CSV 或 Excel）"))
+    product = forms.CharField(label=_("产品编号（可选）"), max_length=30, required=False)
 
 
 class ReportForm(_OnOwnAuthorization):

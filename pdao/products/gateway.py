@@ -356,7 +356,7 @@ def _authorization_refusal(product: Product):
         return grant, _error(
             403,
             f"authorization_{grant.code}",
-            f"产品所依托的授权不可用:{grant.message}",
+            f"产品所依托的授权不可用：{grant.message}",
             "The authorization behind this product is not in force",
         )
     return grant, None
@@ -455,7 +455,7 @@ def _answer(credential: Credential, code: str, values: dict, meter: dict):
         answer = _error(
             422,
             "disclosure_refused",
-            f"该参数组合的结果未通过输出控制:{released.message}",
+            f"该参数组合的结果未通过输出控制：{released.message}",
             "The result for these parameters did not pass disclosure control",
             rule=released.rule,
         )

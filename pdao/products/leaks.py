@@ -89,7 +89,7 @@ def read_table(data: bytes) -> pa.Table:
         except UnicodeDecodeError:
             continue
     else:
-        raise RuleViolation(_("无法识别文件编码(支持 UTF-8 和 GB18030)。"))
+        raise RuleViolation(_("无法识别文件编码（支持 UTF-8 和 GB18030）。"))
     try:
         return pacsv.read_csv(io.BytesIO(text.encode()))
     except pa.ArrowInvalid:
@@ -138,7 +138,7 @@ def trace_leak(data: bytes, *, by, product_code: str = "", key_column: str = "")
                     matches.append((delivery, shared))
         findings.append(Finding(product, column, suspects[:10], matches[:200], consumers))
     if not findings:
-        raise RuleViolation(_("文件中没有任何去标识化记录类产品的记录标识列,无法溯源。"))
+        raise RuleViolation(_("文件中没有任何去标识化记录类产品的记录标识列，无法溯源。"))
     record(
         LEAK_TRACE,
         by=by,
@@ -155,6 +155,6 @@ def trace_leak(data: bytes, *, by, product_code: str = "", key_column: str = "")
                 for f in findings
             ],
         },
-        summary=_("泄露溯源:%(n)s 行,%(k)s 个产品") % {"n": table.num_rows, "k": len(findings)},
+        summary=_("泄露溯源：%(n)s 行，%(k)s 个产品") % {"n": table.num_rows, "k": len(findings)},
     )
     return findings

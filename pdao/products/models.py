@@ -39,7 +39,7 @@ class Product(models.Model):
     key_column = models.CharField(_("记录标识列"), max_length=64, blank=True)
     epsilon_per_call = models.FloatField(_("每个参数组合消耗 ε"), default=0.5)
     price_cap = models.DecimalField(
-        _("上限收费标准(元/次)"), max_digits=12, decimal_places=2, null=True, blank=True
+        _("上限收费标准（元/次）"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     status = models.CharField(
         _("状态"), max_length=20, choices=ProductStatus.choices, default=ProductStatus.DRAFT
@@ -105,9 +105,9 @@ class PricePlan(models.Model):
     name = models.CharField(_("方案名称"), max_length=50)
     charging = models.CharField(_("计费方式"), max_length=20, choices=Charging.choices)
     unit_price = models.DecimalField(
-        _("单价(元/次或元/行)"), max_digits=12, decimal_places=4, default=0
+        _("单价（元/次或元/行）"), max_digits=12, decimal_places=4, default=0
     )
-    monthly_fee = models.DecimalField(_("月费(元)"), max_digits=12, decimal_places=2, default=0)
+    monthly_fee = models.DecimalField(_("月费（元）"), max_digits=12, decimal_places=2, default=0)
     tiers = models.JSONField(_("阶梯价"), default=list, blank=True)  # [[from_call, unit_price]…]
     calls_per_month = models.PositiveIntegerField(_("每月调用次数上限"), default=0)
     rows_per_month = models.PositiveIntegerField(_("每月输出行数上限"), default=0)
@@ -376,7 +376,7 @@ class Delivery(models.Model):
     bytes = models.PositiveIntegerField(_("字节数"), default=0)
     status = models.PositiveSmallIntegerField(_("HTTP 状态"))
     code = models.CharField(_("结果代码"), max_length=60, default="ok")
-    latency_ms = models.FloatField(_("耗时(毫秒)"), default=0)
+    latency_ms = models.FloatField(_("耗时（毫秒）"), default=0)
     watermark_id = models.CharField(_("水印标识"), max_length=16, blank=True)
     key_tags = models.JSONField(default=list, blank=True)  # keyed tags of delivered row keys
     source_ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)

@@ -83,7 +83,7 @@ def parse_specs(raw: list) -> list[Param]:
             raise SpecError("每个参数声明应为对象")
         name, kind = item.get("name"), item.get("type")
         if not isinstance(name, str) or not NAME.match(name):
-            raise SpecError(f"参数名 {name!r} 无效:只能用字母、数字和下划线")
+            raise SpecError(f"参数名 {name!r} 无效：只能用字母、数字和下划线")
         if name in seen:
             raise SpecError(f"参数 {name} 重复声明")
         if kind not in TYPES:
@@ -93,7 +93,7 @@ def parse_specs(raw: list) -> list[Param]:
             "max_length", "default",
         }  # fmt: skip
         if unknown:
-            raise SpecError(f"参数 {name} 有未知属性:{', '.join(sorted(unknown))}")
+            raise SpecError(f"参数 {name} 有未知属性：{', '.join(sorted(unknown))}")
         choices = tuple(item.get("choices") or ())
         if kind == "choice" and not choices:
             raise SpecError(f"枚举参数 {name} 需要 choices")
@@ -112,7 +112,7 @@ def parse_specs(raw: list) -> list[Param]:
             try:
                 _coerce(spec, spec.default)
             except _Invalid as problem:
-                raise SpecError(f"参数 {name} 的默认值无效:{problem.zh}") from None
+                raise SpecError(f"参数 {name} 的默认值无效：{problem.zh}") from None
         specs.append(spec)
         seen.add(name)
     return specs
@@ -161,7 +161,7 @@ def _coerce(spec: Param, value):
         if spec.type == "choice" and value not in spec.choices:
             raise _Invalid(
                 "not_a_choice",
-                "应为以下之一:" + "、".join(map(str, spec.choices)),
+                "应为以下之一：" + "、".join(map(str, spec.choices)),
                 "must be one of the declared choices",
             )
     if spec.minimum is not None and isinstance(value, int | float) and value < spec.minimum:
@@ -220,12 +220,12 @@ def check_template(sql: str, specs: list[Param]) -> None:
     """Every `:name` in the template is declared, and every declaration is used."""
     used = placeholders(sql)
     if "" in used or any(n.isdigit() for n in used):
-        raise SpecError("参数须以 :名称 的形式出现在模板中")
+        raise SpecError("参数须以 ：名称 的形式出现在模板中")
     declared = {s.name for s in specs}
     if used - declared:
-        raise SpecError("模板中的参数未声明:" + "、".join(sorted(used - declared)))
+        raise SpecError("模板中的参数未声明：" + "、".join(sorted(used - declared)))
     if declared - used:
-        raise SpecError("声明的参数未在模板中使用:" + "、".join(sorted(declared - used)))
+        raise SpecError("声明的参数未在模板中使用：" + "、".join(sorted(declared - used)))
 
 
 def output_names(sql: str) -> list[str] | None:

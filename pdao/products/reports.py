@@ -36,7 +36,7 @@ class Section:
 def check_sections(raw) -> list[dict]:
     """The declared sections, or ValueError naming the first problem (shown to the operator)."""
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_SECTIONS:
-        raise ValueError(f"报告应有 1 至 {MAX_SECTIONS} 节,每节为一个对象")
+        raise ValueError(f"报告应有 1 至 {MAX_SECTIONS} 节，每节为一个对象")
     out = []
     for number, item in enumerate(raw, 1):
         if not isinstance(item, dict):
@@ -142,7 +142,7 @@ def render_pdf(meta: dict, sections: list[Section]) -> bytes:
         f"<h1>{esc(meta['name'])}</h1>",
         f"<p class='meta'>产品编号 {esc(meta['code'])} · 备案编号 {esc(meta['filing_no'])} · "
         f"第 {meta['edition']} 期 · 生成于 {esc(meta['generated_at'])}<br>"
-        f"运营单位:{esc(meta['operator'])} · 授权 {esc(meta['authorization'])}</p>",
+        f"运营单位：{esc(meta['operator'])} · 授权 {esc(meta['authorization'])}</p>",
         f"<p>{esc(meta['summary'])}</p>",
     ]
     for number, section in enumerate(sections, 1):
@@ -162,16 +162,16 @@ def render_pdf(meta: dict, sections: list[Section]) -> bytes:
 
 
 FOOTER = (
-    "本报告在柳州市公共数据授权运营专区内生成,所用查询均经合规审查;输出经专区引擎的输出控制"
-    "(聚合门限、抑制或差分隐私)并经出域审核后发布。原始数据不出域。"
+    "本报告在柳州市公共数据授权运营专区内生成，所用查询均经合规审查；输出经专区引擎的输出控制"
+    "（聚合门限、抑制或差分隐私）并经出域审核后发布。原始数据不出域。"
 )
 
 
 def _footnote(section: Section) -> str:
-    form = "差分隐私(含随机噪声)" if section.form == "dp" else "聚合统计"
-    text = f"输出形式:{form}。"
+    form = "差分隐私（含随机噪声）" if section.form == "dp" else "聚合统计"
+    text = f"输出形式：{form}。"
     if section.suppression:
-        text += f"已抑制 {len(section.suppression)} 处(“—”):" + ";".join(section.suppression[:3])
+        text += f"已抑制 {len(section.suppression)} 处（“—”）：" + ";".join(section.suppression[:3])
     return text
 
 
@@ -188,7 +188,7 @@ def render_docx(meta: dict, sections: list[Section]) -> bytes:
         f"产品编号 {meta['code']} · 备案编号 {meta['filing_no']} · 第 {meta['edition']} 期 · "
         f"生成于 {meta['generated_at']}"
     )
-    doc.add_paragraph(f"运营单位:{meta['operator']} · 授权 {meta['authorization']}")
+    doc.add_paragraph(f"运营单位：{meta['operator']} · 授权 {meta['authorization']}")
     doc.add_paragraph(meta["summary"])
     for number, section in enumerate(sections, 1):
         doc.add_heading(f"{number}. {section.title}", level=1)

@@ -128,14 +128,14 @@ def _validate_definition(authorization: Authorization, fields: dict) -> None:
     except params.SpecError as error:
         raise RuleViolation(str(error)) from None
     if kind == ProductKind.MODEL and not specs:
-        raise RuleViolation(_("模型输出按请求给出一个对象的结果:模板须以参数指明该对象。"))
+        raise RuleViolation(_("模型输出按请求给出一个对象的结果：模板须以参数指明该对象。"))
     columns = fields["output_columns"]
     if not isinstance(columns, list) or not all(
         isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns
     ):
-        raise RuleViolation(_("输出字段应为列表,每项含 name(可含 label、tolerance)。"))
+        raise RuleViolation(_("输出字段应为列表，每项含 name(可含 label、tolerance)。"))
     if form == "deidentified" and not fields.get("key_column"):
-        raise RuleViolation(_("去标识化记录类产品须指定记录标识列(用于水印溯源)。"))
+        raise RuleViolation(_("去标识化记录类产品须指定记录标识列（用于水印溯源）。"))
     if form == "dp" and not (0 < fields.get("epsilon_per_call", 0) <= 5):
         raise RuleViolation(_("每个参数组合消耗的 ε 应在 0 到 5 之间。"))
 
@@ -146,7 +146,7 @@ def check_may_build_on(authorization: Authorization, *, by) -> None:
     if authorization.operator_id != by.organisation_id:
         raise RuleViolation(_("只能基于本单位的授权创建产品。"))
     if authorization.status != AuthorizationStatus.ACTIVE:
-        raise RuleViolation(_("授权不在有效状态,不能创建产品。"))
+        raise RuleViolation(_("授权不在有效状态，不能创建产品。"))
 
 
 @transaction.atomic
@@ -228,7 +228,7 @@ def run_checks(product: Product) -> dict:
     live = not isinstance(grant, access.Decision)
     checks[Check.SOURCE] = {
         "passed": live,
-        "note": _("授权 %(code)s 有效,协议已签署并上链。") % {"code": product.authorization.code}
+        "note": _("授权 %(code)s 有效，协议已签署并上链。") % {"code": product.authorization.code}
         if live
         else grant.message,
     }
@@ -247,10 +247,10 @@ def run_checks(product: Product) -> dict:
     used = sorted({c for _t, r in runs if isinstance(r, engine.Plan) for c in r.columns_used})
     checks[Check.SCOPE] = {
         "passed": in_scope,
-        "note": _("示例参数下查询只使用授权范围内的表和字段:%(cols)s") % {"cols": "、".join(used)}
+        "note": _("示例参数下查询只使用授权范围内的表和字段：%(cols)s") % {"cols": "、".join(used)}
         if in_scope
         else "; ".join(
-            _("“%(title)s”被拒绝:%(rule)s %(msg)s")
+            _("“%(title)s”被拒绝：%(rule)s %(msg)s")
             % {"title": t, "rule": getattr(r, "rule", ""), "msg": getattr(r, "message", "")}
             for t, r in refused
         )
@@ -269,7 +269,7 @@ def run_checks(product: Product) -> dict:
     )
     checks[Check.FORM] = {
         "passed": forms_used <= allowed_forms,
-        "note": _("产品输出形式:%(form)s;授权允许:%(allowed)s")
+        "note": _("产品输出形式：%(form)s；授权允许：%(allowed)s")
         % {
             "form": product.form_label,
             "allowed": "、".join(str(labels.get(f, f)) for f in sorted(allowed_forms)) or "—",
@@ -277,24 +277,24 @@ def run_checks(product: Product) -> dict:
     }
     evidence = {
         "aggregate": _(
-            "聚合输出:每格至少 k 个隐私单元、优势规则,并经单元格键扰动(同一单元格扰动固定),"
+            "聚合输出：每格至少 k 个隐私单元、优势规则，并经单元格键扰动（同一单元格扰动固定），"
             "由专区引擎执行。"
         ),
-        "dp": _("差分隐私:每个参数组合消耗 ε=%(e)s,答案按参数组合保存,重复调用不再消耗预算。")
+        "dp": _("差分隐私：每个参数组合消耗 ε=%(e)s，答案按参数组合保存，重复调用不再消耗预算。")
         % {"e": product.epsilon_per_call},
         "deidentified": _(
-            "去标识化记录:标识符按授权加密假名化,准标识符泛化后满足 k-匿名;"
-            "交付时按订阅嵌入水印(记录标识列 %(key)s)。"
+            "去标识化记录：标识符按授权加密假名化，准标识符泛化后满足 k-匿名；"
+            "交付时按订阅嵌入水印（记录标识列 %(key)s）。"
         )
         % {"key": product.key_column},
         "model": _(
-            "模型输出:只读专区内构建的模型结果(衍生数据),每次请求只针对一个对象,"
-            "不输出标识符,且不超过 10 行。"
+            "模型输出：只读专区内构建的模型结果（衍生数据），每次请求只针对一个对象，"
+            "不输出标识符，且不超过 10 行。"
         ),
     }
     if product.kind == ProductKind.REPORT:
         evidence[product.form] = _(
-            "数据报告:各节查询在专区内以聚合统计或差分隐私执行并经输出控制;每期报告经出域审核后"
+            "数据报告：各节查询在专区内以聚合统计或差分隐私执行并经输出控制；每期报告经出域审核后"
             "才发布给订阅方。"
         )
     key_ok = product.form != "deidentified" or (
@@ -305,9 +305,9 @@ def run_checks(product: Product) -> dict:
         "passed": key_ok and not raw,
         "note": evidence.get(product.form, "")
         if key_ok and not raw
-        else _("记录标识列不在输出中,无法嵌入水印。")
+        else _("记录标识列不在输出中，无法嵌入水印。")
         if not key_ok
-        else _("模型输出列 %(cols)s 是原始字段的原值(或其最大、最小、平均值),不是模型结果。")
+        else _("模型输出列 %(cols)s 是原始字段的原值（或其最大、最小、平均值），不是模型结果。")
         % {"cols": "、".join(raw)},
     }
     if product.form == "model" and in_scope:
@@ -315,13 +315,13 @@ def run_checks(product: Product) -> dict:
     priced = product.plans.filter(is_active=True)
     if product.is_free:
         pricing_ok = priced.exists() and all(p.charging == Charging.FREE for p in priced)
-        note = _("公益类产品:免费提供。") if pricing_ok else _("公益类产品须且只能有免费方案。")
+        note = _("公益类产品：免费提供。") if pricing_ok else _("公益类产品须且只能有免费方案。")
     else:
         problems = [_price_problem(product, plan) for plan in priced]
         problems = [p for p in problems if p]
         pricing_ok = priced.exists() and not problems
         note = (
-            _("产业类产品:%(n)s 个方案,均不高于上限收费标准 %(cap)s 元。")
+            _("产业类产品：%(n)s 个方案，均不高于上限收费标准 %(cap)s 元。")
             % {"n": priced.count(), "cap": product.price_cap}
             if pricing_ok
             else "; ".join(problems) or _("产业类产品须至少发布一个价格方案。")
@@ -342,11 +342,12 @@ def run_checks(product: Product) -> dict:
     checks[Check.SECURITY] = {
         "passed": live and in_scope and hostile_ok,
         "note": _(
-            "注入测试 %(n)s 项:参数按字面量绑定,均未改变查询结构;执行经专区引擎的白名单与输出控制。"
+            "注入测试 %(n)s 项：参数按字面量绑定，均未改变查询结构；"
+            "执行经专区引擎的白名单与输出控制。"
         )
         % {"n": len(HOSTILE)}
         if product.kind != ProductKind.REPORT
-        else _("报告不接受调用参数;%(n)s 节查询固定不变,均已在专区内试运行并通过输出控制。")
+        else _("报告不接受调用参数；%(n)s 节查询固定不变，均已在专区内试运行并通过输出控制。")
         % {"n": len(product.sections)},
     }
     return {str(k): v for k, v in checks.items()}
@@ -404,7 +405,7 @@ def submit_for_review(product: Product, *, by) -> ComplianceReview:
     failed = [Check(k).label for k, v in checks.items() if not v["passed"]]
     if failed:
         raise RuleViolation(
-            _("合规审查清单未通过:%(items)s。请修改后再提交。")
+            _("合规审查清单未通过：%(items)s。请修改后再提交。")
             % {"items": "、".join(map(str, failed))}
         )
     review = ComplianceReview.objects.create(product=product, checks=checks, submitted_by=by)
@@ -419,8 +420,8 @@ def submit_for_review(product: Product, *, by) -> ComplianceReview:
     )
     notify(
         holders(Role.REVIEWER, Role.SUPERVISOR),
-        subject=_("数据产品待合规审查:%(name)s") % {"name": product.name},
-        body=_("%(op)s 提交了数据产品 %(code)s,请签署审查意见。")
+        subject=_("数据产品待合规审查：%(name)s") % {"name": product.name},
+        body=_("%(op)s 提交了数据产品 %(code)s，请签署审查意见。")
         % {"op": product.operator.name, "code": product.code},
         link=_link(product),
     )
@@ -438,7 +439,7 @@ def sign_review(review: ComplianceReview, *, by, role: str, approved: bool, note
     if review.outcome != ComplianceReview.Outcome.PENDING:
         raise RuleViolation(_("该审查已结束。"))
     if by.organisation_id == product.operator_id:
-        raise RuleViolation(_("不能审查本单位的产品(利益冲突)。"))
+        raise RuleViolation(_("不能审查本单位的产品（利益冲突）。"))
     if review.signoffs.filter(role=role).exists():
         raise RuleViolation(_("该方的审查意见已签署。"))
     if not note.strip():
@@ -449,7 +450,7 @@ def sign_review(review: ComplianceReview, *, by, role: str, approved: bool, note
         by=by,
         target=product,
         changes={"review": review.pk, "role": role, "approved": approved},
-        summary=_("数据产品 %(code)s 合规审查签署(%(role)s):%(v)s")
+        summary=_("数据产品 %(code)s 合规审查签署（%(role)s）：%(v)s")
         % {
             "code": product.code,
             "role": SignOff(role).label,
@@ -464,7 +465,7 @@ def sign_review(review: ComplianceReview, *, by, role: str, approved: bool, note
         )
         notify(
             _members_of(product),
-            subject=_("数据产品合规审查未通过:%(name)s") % {"name": product.name},
+            subject=_("数据产品合规审查未通过：%(name)s") % {"name": product.name},
             body=note,
             link=_link(product),
         )
@@ -493,14 +494,14 @@ def _file(product: Product, *, by) -> None:
         by=by,
         target=product,
         changes={"filing_no": product.filing_no, "definition_sha256": digest},
-        summary=_("数据产品 %(code)s 备案,备案编号 %(no)s")
+        summary=_("数据产品 %(code)s 备案，备案编号 %(no)s")
         % {"code": product.code, "no": product.filing_no},
     )
     anchor("product.file", content_hash=digest, by=by, target=product)
     notify(
         _members_of(product),
-        subject=_("数据产品已备案:%(name)s") % {"name": product.name},
-        body=_("备案编号 %(no)s,可以上架。") % {"no": product.filing_no},
+        subject=_("数据产品已备案：%(name)s") % {"name": product.name},
+        body=_("备案编号 %(no)s，可以上架。") % {"no": product.filing_no},
         link=_link(product),
     )
 
@@ -514,7 +515,7 @@ def list_product(product: Product, *, by) -> Product:
     if product.status not in (ProductStatus.FILED, ProductStatus.DELISTED):
         raise RuleViolation(_("只有已备案的产品可以上架。"))
     if product.authorization.status != AuthorizationStatus.ACTIVE:
-        raise RuleViolation(_("授权不在有效状态,产品不能上架。"))
+        raise RuleViolation(_("授权不在有效状态，产品不能上架。"))
     if not product.plans.filter(is_active=True).exists():
         raise RuleViolation(_("请先发布至少一个价格方案。"))
     product.status = ProductStatus.LISTED
@@ -563,7 +564,7 @@ def set_price_cap(product: Product, *, by, cap: Decimal) -> Product:
     """上限收费标准: the bureau's ceiling for an 产业 product (公益 products are free)."""
     _require(by, Perm.PRODUCT_REGULATE)
     if product.is_free:
-        raise RuleViolation(_("公益类产品免费提供,不设收费标准。"))
+        raise RuleViolation(_("公益类产品免费提供，不设收费标准。"))
     if cap <= 0:
         raise RuleViolation(_("上限收费标准应大于零。"))
     old = product.price_cap
@@ -571,7 +572,7 @@ def set_price_cap(product: Product, *, by, cap: Decimal) -> Product:
     over = [p for p in product.plans.filter(is_active=True) if _price_problem(product, p)]
     if over:
         raise RuleViolation(
-            _("以下在售方案将高于新上限,请先由运营单位调整:%(names)s")
+            _("以下在售方案将高于新上限，请先由运营单位调整：%(names)s")
             % {"names": "、".join(p.name for p in over)}
         )
     product.save(update_fields=["price_cap"])
@@ -600,7 +601,7 @@ def save_plan(product: Product, *, by, **fields) -> PricePlan:
         isinstance(t, list | tuple) and len(t) == 2 and int(t[0]) > 0 and Decimal(str(t[1])) >= 0
         for t in tiers
     ):
-        raise RuleViolation(_("阶梯价格式:[[起始次数, 单价], …],起始次数为正整数。"))
+        raise RuleViolation(_("阶梯价格式：[[起始次数，单价], …]，起始次数为正整数。"))
     plan.tiers = sorted([[int(t[0]), str(Decimal(str(t[1])))] for t in tiers])
     problem = _price_problem(product, plan)
     if problem:
@@ -646,7 +647,7 @@ def _consumer(by):
     if organisation is None or organisation.type != OrganisationType.CONSUMER:
         raise RuleViolation(_("只有数据使用方可以订阅产品。"))
     if organisation.verified_at is None or not organisation.is_active:
-        raise RuleViolation(_("本单位尚未通过核验,暂不能订阅。"))
+        raise RuleViolation(_("本单位尚未通过核验，暂不能订阅。"))
     return organisation
 
 
@@ -817,7 +818,7 @@ def register_consumer(*, organisation: dict, user: dict):
     member = accounts.create_user(by=None, organisation=created, roles=(Role.CONSUMER,), **user)
     notify(
         holders(Role.BUREAU_ADMIN),
-        subject=_("数据使用方注册待核验:%(name)s") % {"name": created.name},
+        subject=_("数据使用方注册待核验：%(name)s") % {"name": created.name},
         body=_("请核对营业执照和统一社会信用代码后核验。"),
         link=reverse("accounts:organisation_detail", args=[created.pk]),
     )

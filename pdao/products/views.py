@@ -15,6 +15,7 @@ from pdao.accounts.services import RuleViolation
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.core.access import public, rate_limited, requires, requires_login
 from pdao.core.context import client_ip
+from pdao.core.downloads import attach
 from pdao.core.filters import day_bounds, whole_number
 from pdao.core.permissions import Perm
 from pdao.products import editions, gateway, leaks, params, services
@@ -546,7 +547,7 @@ def edition_generate(request, code: str):
         request,
         code,
         lambda p: editions.generate_edition(p, by=request.user),
-        _("已在专区内生成新一期报告,等待出域审核。"),
+        _("已在专区内生成新一期报告，等待出域审核。"),
     )
 
 
@@ -598,8 +599,10 @@ def edition_file(request, pk: int, fmt: str):
     except (OSError, RuleViolation) as error:
         raise Http404 from error
     response = HttpResponse(data, content_type=editions.FORMATS[fmt])
-    response["Content-Disposition"] = (
-        f'attachment; filename="{edition.product.code}-{edition.number}.{fmt}"'
+    attach(
+        response,
+        f"{edition.product.name}-第{edition.number}期.{fmt}",
+        fallback=f"{edition.product.code}-{edition.number}.{fmt}",
     )
     return response
 

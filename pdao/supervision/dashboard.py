@@ -131,7 +131,7 @@ def _alerts_by_severity() -> dict:
     )
     return {
         "id": "alerts",
-        "title": _("未关闭告警(按级别)"),
+        "title": _("未关闭告警（按级别）"),
         "kind": "pie",
         "series": [
             {
@@ -207,10 +207,10 @@ def _top(since: datetime, by: str) -> dict:
     rows = Delivery.objects.filter(created_at__gte=since, **{f"{by}__isnull": False})
     if by == "consumer":
         grouped = rows.values("consumer_id", name=F("consumer__name"))
-        title = _("调用最多的数据使用方(近 %(n)s 天)") % {"n": DAYS}
+        title = _("调用最多的数据使用方（近 %(n)s 天）") % {"n": DAYS}
     else:
         grouped = rows.values("product_id", "product__code", name=F("product__name"))
-        title = _("调用最多的数据产品(近 %(n)s 天)") % {"n": DAYS}
+        title = _("调用最多的数据产品（近 %(n)s 天）") % {"n": DAYS}
     top = list(
         grouped.annotate(calls=Count("pk"), refused=Count("pk", filter=~Q(status=200))).order_by(
             "-calls"
@@ -255,7 +255,7 @@ def _budget() -> dict:
 
     return {
         "id": "budget",
-        "title": _("隐私预算 ε 消耗(有效授权)"),
+        "title": _("隐私预算 ε 消耗（有效授权）"),
         "kind": "hbar",
         "stacked": True,
         "series": [
@@ -308,7 +308,7 @@ def _incidents(today) -> dict:
 
     return {
         "id": "incidents",
-        "title": _("安全事件(近 %(n)s 个月开立)") % {"n": MONTHS},
+        "title": _("安全事件（近 %(n)s 个月开立）") % {"n": MONTHS},
         "kind": "bar",
         "stacked": True,
         "series": [

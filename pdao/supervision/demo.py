@@ -16,7 +16,7 @@ def seed() -> list[str]:
         today = timezone.localdate()
         check = spotchecks.draw_check(
             by=supervisor,
-            title="演示:本月数据产品交付抽查",
+            title="演示：本月数据产品交付抽查",
             date_from=today - timedelta(days=1),
             date_to=today,
             size=8,
@@ -28,7 +28,7 @@ def seed() -> list[str]:
                 item,
                 by=supervisor,
                 conclusion="compliant" if passed else "observation",
-                note="" if passed else "自动核验未通过,待运营单位说明。",
+                note="" if passed else "自动核验未通过，待运营单位说明。",
             )
         spotchecks.complete(check, by=supervisor, conclusion="抽查样本与备案的输出和出域控制一致。")
     counts = spotchecks.tally(check)

@@ -86,7 +86,7 @@ def take(kind: str, target: str, *, by, reason: str, alert=None, incident=None) 
         raise RuleViolation(_("该对象已在同一应急处置之下。"))
     now = timezone.now()
     if kind == Kind.SUSPEND_AUTHORIZATION:
-        authorizations.suspend(_authorization(target), by=by, reason=_("应急处置:") + reason)
+        authorizations.suspend(_authorization(target), by=by, reason=_("应急处置：") + reason)
     elif kind == Kind.FREEZE_PRODUCT:
         product = _product(target)
         Product.objects.filter(pk=product.pk).update(frozen_at=now)
@@ -102,7 +102,7 @@ def take(kind: str, target: str, *, by, reason: str, alert=None, incident=None) 
             raise RuleViolation(_("不能锁定自己的账号。"))
         if not user.is_active:
             raise RuleViolation(_("该用户已停用。"))
-        set_user_active(user, active=False, by=by, reason=_("应急处置:") + reason)
+        set_user_active(user, active=False, by=by, reason=_("应急处置：") + reason)
     if incident is None and alert is not None:
         incident = alert.incidents.filter(status="open").first()
     action = EmergencyAction.objects.create(
@@ -113,7 +113,7 @@ def take(kind: str, target: str, *, by, reason: str, alert=None, incident=None) 
         by=by,
         target=action,
         changes={"kind": kind, "target": target, "alert": alert.pk if alert else None},
-        summary=_("应急处置:%(kind)s %(target)s")
+        summary=_("应急处置：%(kind)s %(target)s")
         % {"kind": action.get_kind_display(), "target": target},
     )
     anchor("emergency.take", content_hash=_digest(action, "take"), by=by, target=action)
@@ -133,7 +133,7 @@ def lift(action: EmergencyAction, *, by, reason: str) -> EmergencyAction:
     if action.kind == Kind.SUSPEND_AUTHORIZATION:
         authorization = _authorization(action.target)
         if authorization.status == AuthorizationStatus.SUSPENDED:
-            authorizations.resume(authorization, by=by, reason=_("解除应急处置:") + reason)
+            authorizations.resume(authorization, by=by, reason=_("解除应急处置：") + reason)
     elif action.kind == Kind.FREEZE_PRODUCT:
         Product.objects.filter(code=action.target).update(frozen_at=None)
     elif action.kind == Kind.SUSPEND_CREDENTIAL:
@@ -147,7 +147,7 @@ def lift(action: EmergencyAction, *, by, reason: str) -> EmergencyAction:
         by=by,
         target=action,
         changes={"kind": action.kind, "target": action.target},
-        summary=_("解除应急处置:%(kind)s %(target)s")
+        summary=_("解除应急处置：%(kind)s %(target)s")
         % {"kind": action.get_kind_display(), "target": action.target},
     )
     anchor("emergency.lift", content_hash=_digest(action, "lift"), by=by, target=action)

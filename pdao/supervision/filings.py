@@ -71,7 +71,7 @@ def _products() -> Iterable[Filing]:
             number=product.filing_no if passed else "",
             subject=f"{product.code} {product.name}",
             organisation=product.operator.name,
-            review=_("自动审查 %(ok)s/%(n)s 项通过;输出形式 %(form)s")
+            review=_("自动审查 %(ok)s/%(n)s 项通过；输出形式 %(form)s")
             % {
                 "ok": sum(1 for c in checks if c["passed"]),
                 "n": len(checks),
@@ -113,7 +113,7 @@ def _authorizations() -> Iterable[Filing]:
             number=authorization.code if authorization else "",
             subject=f"{application.code} {application.scenario}",
             organisation=application.operator.name,
-            review=_("提供单位意见 %(o)s 份;专家评审均分 %(s)s")
+            review=_("提供单位意见 %(o)s 份；专家评审均分 %(s)s")
             % {"o": len(opinions), "s": score if score is not None else "—"},
             result=_("不予授权") if rejected else _("批准授权"),
             passed=not rejected,
@@ -138,7 +138,7 @@ def _spot_checks() -> Iterable[Filing]:
             number=check.code,
             subject=check.title,
             organisation=_("全部产品") if check.product_id is None else str(check.product),
-            review=_("自 %(n)s 条交付记录中抽取 %(k)s 条,种子 %(seed)s")
+            review=_("自 %(n)s 条交付记录中抽取 %(k)s 条，种子 %(seed)s")
             % {"n": check.population, "k": sum(counts.values()), "seed": check.seed},
             result=_("合规 %(ok)s · 需关注 %(obs)s · 不合规 %(bad)s")
             % {

@@ -27,7 +27,7 @@ class SpotCheckForm(forms.Form):
         label=_("随机种子"),
         max_length=64,
         required=False,
-        help_text=_("留空则随机生成;填写此前的种子可复验抽样。"),
+        help_text=_("留空则随机生成；填写此前的种子可复验抽样。"),
     )
 
     def __init__(self, *args, **kwargs):

@@ -51,7 +51,7 @@ def open_incident(*, by, title: str, description: str, severity: str, alerts=())
         by=by,
         target=incident,
         changes={"severity": severity, "alerts": [a.pk for a in alerts]},
-        summary=_("开立安全事件 %(code)s:%(title)s")
+        summary=_("开立安全事件 %(code)s：%(title)s")
         % {"code": incident.code, "title": incident.title},
     )
     return incident
@@ -81,9 +81,9 @@ def close_incident(incident: Incident, *, by, report: str) -> Incident:
     if incident.status != Incident.Status.OPEN:
         raise RuleViolation(_("事件已结案。"))
     if len(report.strip()) < 20:
-        raise RuleViolation(_("结案报告过短:请写明经过、原因、处置和整改。"))
+        raise RuleViolation(_("结案报告过短：请写明经过、原因、处置和整改。"))
     if incident.actions.filter(lifted_at__isnull=True).exists():
-        raise RuleViolation(_("仍有生效中的应急处置:请由市数据局解除或说明后再结案。"))
+        raise RuleViolation(_("仍有生效中的应急处置：请由市数据局解除或说明后再结案。"))
     incident.status = Incident.Status.CLOSED
     incident.closing_report = report.strip()
     incident.closed_by, incident.closed_at = by, timezone.now()
@@ -134,7 +134,7 @@ def _facts(incident: Incident) -> dict:
             )
             for a in incident.actions.order_by("taken_at")
         ],
-        "report": incident.closing_report or "(尚未结案)",
+        "report": incident.closing_report or "（尚未结案）",
     }
 
 

@@ -17,7 +17,7 @@ class MonitoringRule(models.Model):
     enabled = models.BooleanField(_("启用"), default=True)
     severity = models.CharField(_("级别"), max_length=20, choices=Severity.choices)
     threshold = models.FloatField(_("阈值"))
-    window_minutes = models.PositiveIntegerField(_("时间窗口(分钟)"))
+    window_minutes = models.PositiveIntegerField(_("时间窗口（分钟）"))
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
     class Meta:

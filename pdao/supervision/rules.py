@@ -52,7 +52,7 @@ DEFAULTS: dict[str, Default] = {
     "volume_spike": Default(
         _("调用量突增"),
         _("某使用方对某产品在窗口内的调用次数达到其过去 24 小时每窗口平均值的“阈值”倍"
-        "(且不少于 20 次)。"),
+        "（且不少于 20 次）。"),
         Severity.HIGH, 5.0, 10,
     ),
     "off_hours": Default(
@@ -62,19 +62,19 @@ DEFAULTS: dict[str, Default] = {
     ),
     "after_stop": Default(
         _("授权暂停、撤销或到期后仍在访问"),
-        _("授权不在有效状态时,针对其产品的调用或其专区查询在窗口内达到阈值。"),
+        _("授权不在有效状态时，针对其产品的调用或其专区查询在窗口内达到阈值。"),
         Severity.HIGH, 1.0, 10,
     ),
     "probing": Default(
-        _("专区查询反复被拒(试探)"),
+        _("专区查询反复被拒（试探）"),
         _("同一授权在窗口内被拒绝的专区查询次数达到阈值。"),
         Severity.HIGH, 10.0, 30,
     ),
     "differencing": Default(
         _("疑似差分攻击"),
         _(
-            "同一授权在窗口内对相同表和列的查询次数达到阈值,或沿用相近输出的数值"
-            "(与此前输出相差不足 k 人)的次数达到阈值。"
+            "同一授权在窗口内对相同表和列的查询次数达到阈值，或沿用相近输出的数值"
+            "（与此前输出相差不足 k 人）的次数达到阈值。"
         ),
         Severity.HIGH, 20.0, 60,
     ),
@@ -98,18 +98,18 @@ DEFAULTS: dict[str, Default] = {
     ),
     "quality": Default(
         _("新数据版本质量不合格"),
-        _("窗口内归集的数据版本质量得分低于阈值(0–100)。"),
+        _("窗口内归集的数据版本质量得分低于阈值（0–100）。"),
         Severity.MEDIUM, 80.0, 60,
     ),
     "tamper_files": Default(
         _("存储文件被篡改"),
-        _("重新计算数据版本、衍生数据和报告文件的 SHA-256,与登记(并已上链)的哈希不符或文件缺失。"
+        _("重新计算数据版本、衍生数据和报告文件的 SHA-256，与登记（并已上链）的哈希不符或文件缺失。"
         "每个时间窗口至多检查一次。"),
         Severity.CRITICAL, 1.0, 60,
     ),
     "ledger": Default(
         _("区块链账本校验失败"),
-        _("由存储的记录重算整棵 Merkle 树并核对节点、签名检查点和外部锚定;发现分歧即告警。"
+        _("由存储的记录重算整棵 Merkle 树并核对节点、签名检查点和外部锚定；发现分歧即告警。"
         "每个时间窗口至多检查一次。"),
         Severity.CRITICAL, 1.0, 60,
     ),
@@ -167,7 +167,7 @@ def volume_spike(rule, now: datetime) -> list[Finding]:
                 Finding(
                     f"consumer:{row['consumer_id']}/product:{row['product__code']}",
                     f"产品 {row['product__code']} 在 {rule.window_minutes} 分钟内被调用 "
-                    f"{row['n']} 次,为基线 {baseline:.1f} 的 {row['n'] / baseline:.1f} 倍",
+                    f"{row['n']} 次，为基线 {baseline:.1f} 的 {row['n'] / baseline:.1f} 倍",
                     _delivery_links(traces),
                 )
             )
@@ -207,7 +207,7 @@ def after_stop(rule, now: datetime) -> list[Finding]:
             findings.append(
                 Finding(
                     f"consumer:{consumer}/product:{product}",
-                    f"授权不在有效状态后,使用方 #{consumer} 仍调用产品 {product} {len(traces)} 次",
+                    f"授权不在有效状态后，使用方 #{consumer} 仍调用产品 {product} {len(traces)} 次",
                     _delivery_links(traces),
                 )
             )
@@ -272,8 +272,8 @@ def differencing(rule, now: datetime) -> list[Finding]:
         if code not in findings and len(pks) >= rule.threshold:
             findings[code] = Finding(
                 f"authorization:{code}",
-                f"授权 {code} 有 {len(pks)} 个输出数值与此前输出相差不足 k 人,沿用了此前的结果"
-                "(疑似构造差分对)",
+                f"授权 {code} 有 {len(pks)} 个输出数值与此前输出相差不足 k 人，沿用了此前的结果"
+                "（疑似构造差分对）",
                 _query_links(sorted(set(pks))),
             )
     return list(findings.values())
@@ -389,7 +389,7 @@ def quality(rule, now: datetime) -> list[Finding]:
         Finding(
             f"version:{version.pk}",
             f"{version.resource.name} 第 {version.number} 版质量得分 {version.quality_score:.0f}"
-            f",低于 {rule.threshold:.0f}",
+            f"，低于 {rule.threshold:.0f}",
             [{"label": f"{version.resource.name} 第 {version.number} 版",
               "url": reverse("catalogue:resource_detail", args=[version.resource_id])}],
         )
@@ -474,7 +474,7 @@ def ledger(rule, now: datetime, *, force: bool = False) -> list[Finding]:
     return [
         Finding(
             "ledger",
-            f"账本校验失败:{report.problems[0]}"[:300],
+            f"账本校验失败：{report.problems[0]}"[:300],
             [{"label": "账本与检查点", "url": reverse("ledger:overview")}],
         )
     ]

@@ -88,7 +88,8 @@ def _raise(rule: MonitoringRule, finding: catalogue.Finding, now) -> Alert | Non
             by=None,
             target=alert,
             changes={"rule": rule.code, "severity": rule.severity, "subject": alert.subject},
-            summary=_("监测告警(%(rule)s):%(title)s") % {"rule": rule.name, "title": alert.title},
+            summary=_("监测告警（%(rule)s）：%(title)s")
+            % {"rule": rule.name, "title": alert.title},
         )
         if SEVERITY_RANK[Severity(rule.severity)] >= SEVERITY_RANK[Severity.HIGH]:
             notify(
@@ -130,7 +131,7 @@ def handle_alert(alert: Alert, *, by, status: str, note: str) -> Alert:
         by=by,
         target=alert,
         changes={"status": [old, status]},
-        summary=_("告警 #%(pk)s:%(status)s")
+        summary=_("告警 #%(pk)s：%(status)s")
         % {"pk": alert.pk, "status": alert.get_status_display()},
     )
     return alert
@@ -142,7 +143,7 @@ def update_rule(rule: MonitoringRule, *, by, enabled: bool, severity: str, thres
     if by is None or not by.has_perm(Perm.SUPERVISION_MANAGE):
         raise RuleViolation(_("没有执行此操作的权限。"))
     if severity not in Severity.values or threshold < 0 or not 1 <= window_minutes <= 10080:
-        raise RuleViolation(_("级别、阈值(不小于 0)或时间窗口(1–10080 分钟)无效。"))
+        raise RuleViolation(_("级别、阈值（不小于 0）或时间窗口（1–10080 分钟）无效。"))
     changes = {
         name: [getattr(rule, name), value]
         for name, value in (("enabled", enabled), ("severity", severity),

@@ -225,7 +225,7 @@ def draw_check(
         by=by,
         target=check,
         changes={"seed": seed, "size": size, "population": len(population), "drawn": len(ids)},
-        summary=_("样本抽查 %(code)s:自 %(n)s 条交付记录中分 %(h)s 层抽取 %(k)s 条")
+        summary=_("样本抽查 %(code)s：自 %(n)s 条交付记录中分 %(h)s 层抽取 %(k)s 条")
         % {"code": check.code, "n": len(population), "h": len(strata), "k": len(ids)},
     )
     return check
@@ -297,7 +297,7 @@ def _record_once(row: Delivery, batches: dict | None) -> _Result:
 def _record(row: Delivery) -> _Result:
     batch = row.batch
     if batch is None:
-        return _na(_("尚未批量上链,稍后复核。"))
+        return _na(_("尚未批量上链，稍后复核。"))
     if not deliveries.verify_batch(batch):
         return _Result(False, _("交付批次 #%(b)s 的摘要重算不一致。") % {"b": batch.pk})
     anchored = LedgerEntry.objects.filter(
@@ -341,7 +341,7 @@ def _declared(row: Delivery, release) -> _Result:
             _("输出字段 %(got)s 与备案的查询模板和输出字段说明 %(want)s 不一致。")
             % {"got": ", ".join(release.columns), "want": ", ".join(declared or annotated)},
         )
-    return _Result(True, _("输出字段与备案声明一致(%(n)s 列)。") % {"n": len(release.columns)})
+    return _Result(True, _("输出字段与备案声明一致（%(n)s 列）。") % {"n": len(release.columns)})
 
 
 def _disclosure(row: Delivery, release, hashes: list[str]) -> _Result:
@@ -367,11 +367,11 @@ def _disclosure(row: Delivery, release, hashes: list[str]) -> _Result:
         if units and min(units) < k:
             return _Result(
                 False,
-                _("有单元格背后仅 %(m)s 个隐私单元,低于 k=%(k)s。") % {"m": min(units), "k": k},
+                _("有单元格背后仅 %(m)s 个隐私单元，低于 k=%(k)s。") % {"m": min(units), "k": k},
             )
         return _Result(
             True,
-            _("%(n)s 个单元格背后均不少于 k=%(k)s 个隐私单元;抑制 %(s)s 个。")
+            _("%(n)s 个单元格背后均不少于 k=%(k)s 个隐私单元；抑制 %(s)s 个。")
             % {"n": len(units), "k": k, "s": query.suppressed_cells},
         )
     if product.form == "dp":
@@ -379,20 +379,20 @@ def _disclosure(row: Delivery, release, hashes: list[str]) -> _Result:
         if not 0 < spent <= product.epsilon_per_call + 1e-9:
             return _Result(
                 False,
-                _("消耗 ε=%(e)s,备案为每个参数组合 %(f)s。")
+                _("消耗 ε=%(e)s，备案为每个参数组合 %(f)s。")
                 % {"e": spent, "f": product.epsilon_per_call},
             )
-        return _Result(True, _("差分隐私输出,消耗 ε=%(e)s。") % {"e": spent})
+        return _Result(True, _("差分隐私输出，消耗 ε=%(e)s。") % {"e": spent})
     if product.form == "deidentified":
         if row.rows and not row.watermark_id:
             return _Result(False, _("记录级输出未加水印。"))
         if row.rows > RECORDS_MAX_ROWS:
-            return _Result(False, _("记录级输出 %(n)s 行,超过上限。") % {"n": row.rows})
-        return _Result(True, _("去标识化记录已加水印(%(w)s)。") % {"w": row.watermark_id or "—"})
+            return _Result(False, _("记录级输出 %(n)s 行，超过上限。") % {"n": row.rows})
+        return _Result(True, _("去标识化记录已加水印（%(w)s）。") % {"w": row.watermark_id or "—"})
     if product.form == "model":
         if row.rows > MODEL_MAX_ROWS:
-            return _Result(False, _("模型输出 %(n)s 行,超过每次 10 行。") % {"n": row.rows})
-        return _Result(True, _("模型输出 %(n)s 行,不含标识符。") % {"n": row.rows})
+            return _Result(False, _("模型输出 %(n)s 行，超过每次 10 行。") % {"n": row.rows})
+        return _Result(True, _("模型输出 %(n)s 行，不含标识符。") % {"n": row.rows})
     return _na(_("未知的输出形式。"))
 
 
@@ -400,17 +400,17 @@ def _metering(row: Delivery, release) -> _Result:
     if row.status != 200:
         if row.rows or row.watermark_id:
             return _Result(False, _("拒绝的调用却记录了输出。"))
-        return _Result(True, _("拒绝(%(c)s),未计输出。") % {"c": row.code})
+        return _Result(True, _("拒绝（%(c)s），未计输出。") % {"c": row.code})
     if row.product is not None and row.product.kind == ProductKind.REPORT:
-        return _Result(True, _("报告下载,%(b)s 字节。") % {"b": row.bytes})
+        return _Result(True, _("报告下载，%(b)s 字节。") % {"b": row.bytes})
     if release is None:
-        return _Result(False, _("找不到输出记录,无法核对计量。"))
+        return _Result(False, _("找不到输出记录，无法核对计量。"))
     if row.rows != len(release.rows):
         return _Result(
             False,
-            _("计量 %(m)s 行,输出 %(r)s 行。") % {"m": row.rows, "r": len(release.rows)},
+            _("计量 %(m)s 行，输出 %(r)s 行。") % {"m": row.rows, "r": len(release.rows)},
         )
-    return _Result(True, _("计量 %(n)s 行,与输出一致。") % {"n": row.rows})
+    return _Result(True, _("计量 %(n)s 行，与输出一致。") % {"n": row.rows})
 
 
 # --- Review -------------------------------------------------------------------------------------
@@ -422,7 +422,7 @@ def conclude(item: SpotCheckItem, *, by, conclusion: str, note: str) -> SpotChec
     _require(by)
     item = SpotCheckItem.objects.select_for_update().select_related("spot_check").get(pk=item.pk)
     if item.spot_check.status != SpotCheck.Status.REVIEWING:
-        raise RuleViolation(_("抽查已完成,结论不可再改。"))
+        raise RuleViolation(_("抽查已完成，结论不可再改。"))
     if conclusion not in SpotCheckItem.Conclusion.values or conclusion == "pending":
         raise RuleViolation(_("未知的复核结论。"))
     note = note.strip()
@@ -430,7 +430,7 @@ def conclude(item: SpotCheckItem, *, by, conclusion: str, note: str) -> SpotChec
         raise RuleViolation(_("「需关注」和「不合规」须写明复核意见。"))
     failed = item.checks_passed is False
     if conclusion == SpotCheckItem.Conclusion.COMPLIANT and failed and not note:
-        raise RuleViolation(_("自动核验有未通过项,认定合规须写明理由。"))
+        raise RuleViolation(_("自动核验有未通过项，认定合规须写明理由。"))
     before = item.conclusion
     item.conclusion, item.note = conclusion, note
     item.reviewed_by, item.reviewed_at = by, timezone.now()
@@ -440,7 +440,7 @@ def conclude(item: SpotCheckItem, *, by, conclusion: str, note: str) -> SpotChec
         by=by,
         target=item.spot_check,
         changes={"delivery": item.delivery_id, "conclusion": [before, conclusion]},
-        summary=_("抽查 %(code)s 交付记录 #%(d)s:%(c)s")
+        summary=_("抽查 %(code)s 交付记录 #%(d)s：%(c)s")
         % {
             "code": item.spot_check.code,
             "d": item.delivery_id,
@@ -500,7 +500,7 @@ def complete(check: SpotCheck, *, by, conclusion: str) -> SpotCheck:
         by=by,
         target=check,
         changes={k: v for k, v in counts.items() if k != "pending"},
-        summary=_("样本抽查 %(code)s 完成备案:合规 %(ok)s、需关注 %(obs)s、不合规 %(bad)s")
+        summary=_("样本抽查 %(code)s 完成备案：合规 %(ok)s、需关注 %(obs)s、不合规 %(bad)s")
         % {
             "code": check.code,
             "ok": counts["compliant"],
@@ -527,13 +527,13 @@ def open_incident(item: SpotCheckItem, *, by) -> SpotCheckItem:
     failed = [str(CHECKS[k]) for k, v in item.checks.items() if v["passed"] is False]
     incident = incidents.open_incident(
         by=by,
-        title=_("样本抽查 %(code)s 发现:%(product)s / %(consumer)s")
+        title=_("样本抽查 %(code)s 发现：%(product)s / %(consumer)s")
         % {
             "code": item.spot_check.code,
             "product": row.product.code if row.product else "—",
             "consumer": row.consumer.name if row.consumer else "—",
         },
-        description=_("交付记录 %(trace)s(%(at)s)。复核意见:%(note)s。未通过的自动核验:%(f)s。")
+        description=_("交付记录 %(trace)s（%(at)s）。复核意见：%(note)s。未通过的自动核验：%(f)s。")
         % {
             "trace": row.trace_id,
             "at": timezone.localtime(row.created_at).strftime("%Y-%m-%d %H:%M"),

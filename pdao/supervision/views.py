@@ -16,6 +16,7 @@ from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.access import requires
+from pdao.core.downloads import attach
 from pdao.core.filters import day_bounds, month_bounds, whole_number
 from pdao.core.permissions import Perm
 from pdao.supervision import dashboard as dashboards
@@ -131,7 +132,7 @@ def rule_update(request, pk: int):
 @requires(Perm.SUPERVISION_MANAGE, methods=POST)
 def rules_run(request):
     raised = services.run_rules()
-    messages.success(request, _("已运行全部规则,新告警 %(n)s 条。") % {"n": len(raised)})
+    messages.success(request, _("已运行全部规则，新告警 %(n)s 条。") % {"n": len(raised)})
     return redirect("supervision:alert_list")
 
 
@@ -167,7 +168,7 @@ def action_take(request):
     except RuleViolation as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("已生效:%(a)s。下一次请求起即被拒绝。") % {"a": action})
+        messages.success(request, _("已生效：%(a)s。下一次请求起即被拒绝。") % {"a": action})
     if incident is not None:
         return redirect("supervision:incident_detail", incident.pk)
     if alert is not None:
@@ -183,7 +184,7 @@ def action_lift(request, pk: int):
     except RuleViolation as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("已解除:%(a)s。") % {"a": action})
+        messages.success(request, _("已解除：%(a)s。") % {"a": action})
     return redirect("supervision:action_list")
 
 
@@ -260,7 +261,7 @@ def incident_close(request, pk: int):
     except RuleViolation as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("事件已结案,结案报告已上链。"))
+        messages.success(request, _("事件已结案，结案报告已上链。"))
     return redirect("supervision:incident_detail", pk)
 
 
@@ -275,7 +276,7 @@ def incident_export(request, pk: int, fmt: str):
     else:
         raise Http404
     response = HttpResponse(data, content_type=kind)
-    response["Content-Disposition"] = f'attachment; filename="{incident.code}.{fmt}"'
+    attach(response, f"安全事件报告-{incident.code}.{fmt}", fallback=f"{incident.code}.{fmt}")
     return response
 
 
@@ -310,7 +311,7 @@ def spotcheck_draw(request):
         messages.error(request, str(error))
         return redirect("supervision:spotcheck_list")
     drawn = sum(s["drawn"] for s in check.strata)
-    messages.success(request, _("已抽取 %(n)s 条样本,抽样已上链。") % {"n": drawn})
+    messages.success(request, _("已抽取 %(n)s 条样本，抽样已上链。") % {"n": drawn})
     return redirect(f"{reverse('supervision:spotcheck_detail', args=[check.pk])}?verify=1")
 
 
@@ -369,7 +370,7 @@ def spotcheck_complete(request, pk: int):
     except RuleViolation as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("抽查已完成,结果已备案并上链。"))
+        messages.success(request, _("抽查已完成，结果已备案并上链。"))
     return redirect("supervision:spotcheck_detail", pk)
 
 
@@ -417,7 +418,7 @@ def filing_export(request):
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     stamp = timezone.localdate().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="pdao-filings-{stamp}.xlsx"'
+    attach(response, f"备案登记-{stamp}.xlsx", fallback=f"pdao-filings-{stamp}.xlsx")
     return response
 
 

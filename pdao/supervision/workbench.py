@@ -21,7 +21,7 @@ def open_alerts(user):
             urgent=count > 0,
         )
     yield WorkItem(
-        _("未处理的告警(全部)"), Alert.objects.filter(status__in=OPEN_STATUSES).count(), url
+        _("未处理的告警（全部）"), Alert.objects.filter(status__in=OPEN_STATUSES).count(), url
     )
 
 

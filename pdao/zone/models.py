@@ -62,7 +62,7 @@ class ZoneQuery(models.Model):
     # built around one person (engine/history.py, docs/zone.md "thresholds near k").
     presence_flips = models.PositiveIntegerField(_("k 附近显示不一致的分组"), default=0)
     epsilon_spent = models.FloatField(_("消耗 ε"), default=0)
-    seconds = models.FloatField(_("耗时(秒)"), default=0)
+    seconds = models.FloatField(_("耗时（秒）"), default=0)
     result = models.JSONField(_("输出结果"), default=dict, blank=True)
     cells = models.JSONField(default=list, blank=True)  # released cell signatures (differencing)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
@@ -102,7 +102,7 @@ class DerivedDataset(models.Model):
     sql = models.TextField(_("生成 SQL"))
     path = models.CharField(max_length=100)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    units_released = models.BigIntegerField(_("规模(隐私单元数,已扰动)"), null=True, blank=True)
+    units_released = models.BigIntegerField(_("规模（隐私单元数，已扰动）"), null=True, blank=True)
     # name → {"type", "forms", "sources", "bounds", "categories", "identifier",
     #         "quasi_identifier"}
     columns = models.JSONField(_("字段"))

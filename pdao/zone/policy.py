@@ -81,7 +81,7 @@ def unavailable(authorization, grant: access.Grant) -> dict[str, str]:
         elif not resource.non_personal and not any(
             f.is_privacy_unit for f in resource.fields.all()
         ):
-            found[table_name(resource)] = "未标注隐私单元,也未声明为非个人数据"
+            found[table_name(resource)] = "未标注隐私单元，也未声明为非个人数据"
     return found
 
 

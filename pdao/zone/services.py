@@ -79,7 +79,7 @@ def run_query(
         # the compliance review's judgement, so it leaves only through a filed product.
         refused = engine.Refused(
             "model.product_only",
-            "模型输出只能通过备案的数据产品提供;在工作空间中请用聚合统计检验模型结果",
+            "模型输出只能通过备案的数据产品提供；在工作空间中请用聚合统计检验模型结果",
         )
         return _finished(_start(authorization, by, sql, form, refused), refused)
     grant = access.grant(authorization)
@@ -127,7 +127,8 @@ def _start(authorization, by, sql: str, form: str, planned) -> ZoneQuery:
                     "columns": planned.columns_used,
                     "epsilon_debited": spent,
                 },
-                summary=_("专区查询开始(%(code)s,%(form)s)") % {"code": locked.code, "form": form},
+                summary=_("专区查询开始（%(code)s，%(form)s）")
+                % {"code": locked.code, "form": form},
             )
         else:
             _audit(query, locked)
@@ -157,7 +158,7 @@ def _limits(authorization: Authorization, by, planned: engine.Plan) -> engine.Re
         if planned.epsilon > left + 1e-12:
             return engine.Refused(
                 "dp.budget",
-                f"隐私预算不足:剩余 ε={left:.3g},本次需要 ε={planned.epsilon:.3g}",
+                f"隐私预算不足：剩余 ε={left:.3g}，本次需要 ε={planned.epsilon:.3g}",
                 planned.tables,
                 planned.columns_used,
             )
@@ -249,7 +250,7 @@ def _finished(query: ZoneQuery, result, built=None) -> ZoneQuery:
         if released and result.remember and not _remember(query, result.remember, built):
             released = False
             result = engine.Refused(
-                "limits.concurrent", "同时有相近的查询正在执行,请稍后重试", result.tables,
+                "limits.concurrent", "同时有相近的查询正在执行，请稍后重试", result.tables,
                 result.columns_used,
             )  # fmt: skip
             query.decision = result.decision
@@ -289,7 +290,7 @@ def _audit(query: ZoneQuery, authorization: Authorization) -> None:
             "rows_scanned": query.rows_scanned,
             "epsilon_spent": query.epsilon_spent,
         },
-        summary=_("专区查询(%(code)s,%(form)s):%(d)s")
+        summary=_("专区查询（%(code)s，%(form)s）：%(d)s")
         % {"code": authorization.code, "form": query.form, "d": query.get_decision_display()},
     )
 
@@ -309,7 +310,7 @@ def mark_interrupted(*, now=None) -> int:
                 continue
             query.decision = ZoneQuery.Decision.INTERRUPTED
             query.rule = "limits.interrupted"
-            query.message = "查询进程在运行中终止,结果未输出"
+            query.message = "查询进程在运行中终止，结果未输出"
             query.finished_at = now
             query.save(update_fields=["decision", "rule", "message", "finished_at"])
             record(
@@ -395,14 +396,14 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
         raise RuleViolation(_("只有被授权的运营单位可以在该专区工作空间生成衍生数据。"))
     name = name.strip()
     if not name or len(name) > 100 or '"' in name:
-        raise RuleViolation(_("请为衍生数据命名(不超过 100 个字符,不含引号)。"))
+        raise RuleViolation(_("请为衍生数据命名（不超过 100 个字符，不含引号）。"))
     grant = access.grant(authorization)
     if isinstance(grant, access.Decision):
         raise RuleViolation(grant.message)
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     made = authorization.derived_datasets.filter(created_at__gte=today).count()
     if made >= settings.ZONE_DERIVED_PER_DAY:
-        raise RuleViolation(_("今天已生成 %(n)s 个衍生数据,达到每日上限。") % {"n": made})
+        raise RuleViolation(_("今天已生成 %(n)s 个衍生数据，达到每日上限。") % {"n": made})
     built = policy.build(authorization, grant)
     if name in built.tables:
         raise RuleViolation(_("已有同名的数据表。"))
@@ -474,7 +475,7 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
                 "grade": dataset.grade,
                 "privacy_units": list(result.units),
             },
-            summary=_("生成衍生数据「%(n)s」(%(code)s):%(size)s")
+            summary=_("生成衍生数据「%(n)s」（%(code)s）：%(size)s")
             % {"n": name, "code": authorization.code, "size": size_label(dataset)},
         )
     return dataset

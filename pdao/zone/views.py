@@ -15,6 +15,7 @@ from pdao.audit.export import safe_cell
 from pdao.authorization.choices import OutputForm
 from pdao.authorization.models import Authorization
 from pdao.core.access import requires
+from pdao.core.downloads import attach
 from pdao.core.filters import day_bounds, whole_number
 from pdao.core.permissions import Perm
 from pdao.zone import engine, services
@@ -133,7 +134,7 @@ def query_download(request, pk: int, fmt: str):
         )
     else:
         raise Http404
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    attach(response, f"专区查询结果-{query.pk}.{fmt}", fallback=f"{name}.{fmt}")
     return response
 
 
@@ -163,7 +164,7 @@ def sample_download(request, code: str, table: str):
     spec = built.tables[table]
     body = sample.as_csv(spec, list(spec.columns), seed=authorization.pk)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="sample.csv"'
+    attach(response, f"合成样本-{table}.csv", fallback="sample.csv")
     return response
 
 
@@ -185,7 +186,7 @@ def derive(request, code: str):
     else:
         messages.success(
             request,
-            _("已生成衍生数据「%(n)s」(%(size)s),留在专区内,可像其他数据表一样查询。")
+            _("已生成衍生数据「%(n)s」（%(size)s），留在专区内，可像其他数据表一样查询。")
             % {"n": dataset.name, "size": services.size_label(dataset)},
         )
     return redirect("zone:workspace", code=code)

@@ -126,6 +126,9 @@ def test_csv_export_is_complete_formula_safe_and_audited(supervisor, client_for)
     response = client_for(supervisor).get(reverse("audit:event_export") + "?format=csv")
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
+    assert (
+        "filename*=UTF-8''%E5%AE%A1%E8%AE%A1%E6%97%A5%E5%BF%97-" in response["Content-Disposition"]
+    )
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))

@@ -47,7 +47,7 @@ def test_application_walks_from_draft_to_active_authorization(city, session):
 
     operator.get_by_test_id("add-item").click()
     operator.get_by_test_id("pick-resource").select_option(
-        label=f"{city.social.code} 社保缴纳记录(一般数据(3级))"
+        label=f"{city.social.code} 社保缴纳记录（一般数据（3级））"
     )
     for field in ("公民身份号码", "缴费金额", "所在区县"):
         operator.get_by_label(field, exact=True).check()
@@ -99,7 +99,7 @@ def test_application_walks_from_draft_to_active_authorization(city, session):
     decision = bureau.get_by_test_id("decision-form")
     decision.get_by_label("决定理由").fill("场景价值明确,同意授权。")
     bureau.get_by_test_id("decide").click()
-    expect(bureau.get_by_test_id("application-status")).to_have_text("已批准,待签协议")
+    expect(bureau.get_by_test_id("application-status")).to_have_text("已批准，待签协议")
 
     operator.goto(url)
     operator.get_by_test_id("agreement-link").click()
@@ -111,7 +111,7 @@ def test_application_walks_from_draft_to_active_authorization(city, session):
     bureau.get_by_test_id("agreement-link").click()
     bureau.get_by_label("本单位已阅读并同意上述全部条款").check()
     bureau.get_by_test_id("sign").click()
-    expect(bureau.get_by_test_id("verification")).to_contain_text("双方签署,验证通过")
+    expect(bureau.get_by_test_id("verification")).to_contain_text("双方签署，验证通过")
     screenshot(bureau, "authorization-agreement-signed")
 
     operator.goto(url)

@@ -35,6 +35,6 @@ def test_upload_page_follows_the_worker_to_the_new_version(page, tmp_path):
 
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     # The page polls once a second and shows the outcome without a reload.
-    expect(page.get_by_test_id("ingest-succeeded")).to_contain_text("已归集第 1 版:3000 行")
+    expect(page.get_by_test_id("ingest-succeeded")).to_contain_text("已归集第 1 版：3000 行")
     screenshot(page, "ingest-succeeded")
     assert Version.objects.get(resource=resource).rows == 3_000

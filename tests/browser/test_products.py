@@ -55,7 +55,7 @@ def test_product_from_form_to_listing_to_a_consumer_call(market, session, live_s
     consumer.locator("[data-testid^=subscribe-]").first.click()
     expect(consumer.get_by_text("订阅成功")).to_be_visible()
     consumer.goto("/products/credentials/")
-    consumer.get_by_placeholder("凭证名称,例如 生产环境").fill("生产环境")
+    consumer.get_by_placeholder("凭证名称，例如 生产环境").fill("生产环境")
     consumer.get_by_test_id("create-credential").click()
     client_id = consumer.get_by_test_id("client-id").inner_text()
     secret = consumer.get_by_test_id("client-secret").inner_text()
@@ -99,7 +99,7 @@ def test_supervisor_traces_a_leaked_file_to_its_subscription(market, session, tm
 
     supervisor = session(market.supervisor)
     supervisor.goto("/products/trace/")
-    supervisor.get_by_label("可疑文件(CSV 或 Excel)").set_input_files(str(leaked))
+    supervisor.get_by_label("可疑文件（CSV 或 Excel）").set_input_files(str(leaked))
     supervisor.get_by_test_id("trace").click()
 
     first = supervisor.get_by_test_id("suspects").locator("tbody tr").first

@@ -40,7 +40,7 @@ GOOD = [
         "有条件共享",
         "不予开放",
         "每月",
-        "一般数据(2级)",
+        "一般数据（2级）",
         "科室",
         "张三",
     ]
@@ -73,7 +73,7 @@ def test_import_reports_each_problem_by_sheet_row_and_column_and_creates_nothing
         "有条件共享",
         "不予开放",
         "每月",
-        "一般数据(2级)",
+        "一般数据（2级）",
         "",
         "",
     ]
@@ -140,7 +140,8 @@ def test_csv_import_reports_problems_by_row_and_column(provider, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(
         excel.export_csv([])
-        + "X,企业,摘要,火星,主题,有条件共享,不予开放,每月,一般数据(2级),科,人,f,字段,文本,是,,否\n"
+        + "X,企业,摘要,火星,主题,有条件共享,不予开放,每月,一般数据（2级）,"
+        + "科,人,f,字段,文本,是,,否\n"
     )
     with pytest.raises(excel.WorkbookProblems) as raised:
         services.import_catalogue(path, by=provider)

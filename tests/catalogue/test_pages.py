@@ -74,7 +74,7 @@ def test_provider_uploads_a_file_and_activates_after_tagging(
     job = IngestJob.objects.get(resource=resource)
     assert response["Location"] == reverse("catalogue:ingest_job", args=[job.pk])
     page = client.get(response["Location"]).content.decode()
-    assert 'data-status="succeeded"' in page and "已归集第 1 版:100 行" in page
+    assert 'data-status="succeeded"' in page and "已归集第 1 版：100 行" in page
     version = Version.objects.get(resource=resource)
     response = client.post(reverse("catalogue:version_activate", args=[version.pk]), follow=True)
     assert "尚未标注" in response.content.decode()

@@ -89,6 +89,34 @@ def test_menu_lists_only_what_the_role_may_open(client_for):
     assert reverse("audit:event_list") in supervisor_body
 
 
+def test_from_the_portal_a_visitor_reaches_every_public_service():
+    client = Client()
+    page = client.get("/").content.decode()
+    services = page.split('data-testid="public-services"')[1].split("</section>")[0]
+    for name in ("products:market", "catalogue:open_catalogue", "authorization:notices",
+                 "catalogue:notices", "catalogue:demands", "products:consumer_register",
+                 "ledger:keys", "gateway:openapi-view"):  # fmt: skip
+        url = reverse(name)
+        assert f'href="{url}"' in services, name
+        assert client.get(url).status_code == 200, name  # open to a visitor
+
+
+def test_downloads_are_named_in_chinese_with_an_ascii_fallback():
+    from urllib.parse import unquote
+
+    from pdao.core.downloads import disposition
+
+    value = disposition("审计日志-20261128.xlsx", fallback="audit-events-20261128.xlsx")
+    assert value.startswith(
+        "attachment; filename=\"audit-events-20261128.xlsx\"; filename*=UTF-8''"
+    )
+    assert unquote(value.split("UTF-8''")[1]) == "审计日志-20261128.xlsx"
+    assert disposition("公共数据目录.csv").startswith(
+        "attachment; filename=\"download.csv\"; filename*=UTF-8''%E5%85%AC"
+    )
+    assert disposition("report.pdf") == 'attachment; filename="report.pdf"'
+
+
 def test_healthz_reports_ok():
     assert Client().get("/healthz").json()["status"] == "ok"
 

@@ -12,13 +12,13 @@ def validate_credit_code(value: str) -> None:
     reason = credit_code.check(value)
     if reason:
         raise ValidationError(
-            _("统一社会信用代码无效:%(reason)s"), code="credit_code", params={"reason": reason}
+            _("统一社会信用代码无效：%(reason)s"), code="credit_code", params={"reason": reason}
         )
 
 
 def validate_division_code(value: str) -> None:
     if len(value) != 6 or not value.isdigit() or value[:2] not in credit_code.PROVINCES:
-        raise ValidationError(_("行政区划码应为6位数字(GB/T 2260)"), code="division_code")
+        raise ValidationError(_("行政区划码应为6位数字（GB/T 2260）"), code="division_code")
 
 
 class OrganisationQuerySet(models.QuerySet):

@@ -139,7 +139,7 @@ def check_epsilon(epsilon, policy: Policy) -> float:
         )
     if value > policy.epsilon_left + 1e-12:
         raise Refusal(
-            "dp.budget", f"隐私预算不足:剩余 ε={policy.epsilon_left:.3g},本次需要 ε={value:.3g}"
+            "dp.budget", f"隐私预算不足：剩余 ε={policy.epsilon_left:.3g}，本次需要 ε={value:.3g}"
         )
     return value
 

@@ -278,7 +278,7 @@ def answer(query: m.Query, policy: Policy) -> dict:
             refuse(
                 "limits.rows",
                 f"分组可能多于 {policy.max_rows * FETCH_FACTOR:,} 个(按声明的取值集合、区段和"
-                "表的行数估计,不看数据):请按声明了取值集合的列分组,或用更宽的区段、更粗的分组",
+                "表的行数估计，不看数据)：请按声明了取值集合的列分组，或用更宽的区段、更粗的分组",
             )
     con = connect.connect(policy, views(query, policy))
     try:
@@ -292,7 +292,7 @@ def answer(query: m.Query, policy: Policy) -> dict:
         con.close()
     result = _protect(query, policy, units, inputs, names, raw, tables, asked)
     if len(result["rows"]) > policy.max_rows:
-        refuse("limits.rows", f"结果超过 {policy.max_rows:,} 行,请增加筛选或使用更粗的分组")
+        refuse("limits.rows", f"结果超过 {policy.max_rows:,} 行，请增加筛选或使用更粗的分组")
     return result
 
 
@@ -439,14 +439,16 @@ def _protect(query, policy, units, inputs, names, raw, tables, asked=None) -> di
     notes = ["少于 k 个隐私单元的分组不输出。"]
     if units:
         notes.append(
-            f"结果经单元格键扰动(cell key method):计数在 ±{p.D} 以内扰动(方差 {p.V:g}),"
-            f"求和按该单元格最大个体贡献的 {p.mu:g} 倍尺度扰动,平均值为扰动后的和除以扰动后"
-            "的计数;同一单元格每次得到相同的扰动。"
+            f"结果经单元格键扰动（cell key method）：计数在 ±{p.D} 以内扰动(方差 {p.V:g}),"
+            f"求和按该单元格最大个体贡献的 {p.mu:g} 倍尺度扰动，平均值为扰动后的和除以扰动后"
+            "的计数；同一单元格每次得到相同的扰动。"
         )
         if policy.history is not None:
-            notes.append(f"与此前输出的数值相比,贡献者相差不足 {policy.k} 人的数值沿用此前的输出。")
+            notes.append(
+                f"与此前输出的数值相比，贡献者相差不足 {policy.k} 人的数值沿用此前的输出。"
+            )
     else:
-        notes.append("数据表声明为非个人数据,结果为精确值。")
+        notes.append("数据表声明为非个人数据，结果为精确值。")
     return {
         "columns": [o.name for o in query.outputs],
         "rows": [out for out, *_rest in rows],
@@ -514,7 +516,7 @@ def _perturbed(query, policy, units, inputs, found, asked) -> tuple[list, list, 
             few = _few(r, "nn", j, len(kinds), policy, noise)
             counted = None if few else _count(r, j, len(kinds), noise)
             if few:
-                why[f"n{j}"] = f"{where}「{label}」:有取值的隐私单元少于 {policy.k} 个"
+                why[f"n{j}"] = f"{where}「{label}」：有取值的隐私单元少于 {policy.k} 个"
             numbers[f"n{j}"] = history.Number(
                 history.scoped(family, kinds),
                 _parts(r, f"nn{j}_{{i}}", f"nkey{j}_{{i}}", f"hn{j}_{{i}}", f"cn{j}_{{i}}", kinds),
@@ -524,7 +526,7 @@ def _perturbed(query, policy, units, inputs, found, asked) -> tuple[list, list, 
                 continue
             total = None
             reason = why.get(f"n{j}") or (
-                f"{where}「{label}」:有非零取值的隐私单元少于 {policy.k} 个"
+                f"{where}「{label}」：有非零取值的隐私单元少于 {policy.k} 个"
                 if _few(r, "nz", j, len(kinds), policy, noise)
                 else ""
             )
@@ -600,7 +602,7 @@ def _perturbed(query, policy, units, inputs, found, asked) -> tuple[list, list, 
             remember += [n.remember() for n in numbers.values() if n.new]
             # A value may be another answer's: say only which cell is withheld, not why.
             reasons += [
-                f"{where}「{measure.label}」:已抑制"
+                f"{where}「{measure.label}」：已抑制"
                 for measure, value in zip(query.measures, values, strict=True)
                 if value is None
             ]
@@ -656,7 +658,7 @@ def _dominated(r: dict, j: int, kinds: int, policy: Policy) -> str:
             continue
         first, leading = (top[0] if top else 0.0), sum(top[:n])
         if leading / total > policy.dominance_k:
-            return f"前 {n} 个单元占合计 {policy.dominance_k:.0%} 以上(优势规则)"
+            return f"前 {n} 个单元占合计 {policy.dominance_k:.0%} 以上（优势规则）"
         if total - leading < policy.p_ratio * first:
             return f"其余单元合计不足最大单元的 {policy.p_ratio:.0%}(p% 规则)"
     return ""

@@ -59,15 +59,15 @@ def timed(con, policy: Policy, work):
     deadline = DEADLINE.get()
     seconds = policy.timeout_seconds if deadline is None else deadline - time.monotonic()
     if seconds <= 0:
-        refuse("limits.timeout", f"查询超过 {policy.timeout_seconds:g} 秒,已中断")
+        refuse("limits.timeout", f"查询超过 {policy.timeout_seconds:g} 秒，已中断")
     timer = threading.Timer(seconds, con.interrupt)
     timer.start()
     try:
         return work()
     except duckdb.InterruptException:
-        refuse("limits.timeout", f"查询超过 {policy.timeout_seconds:g} 秒,已中断")
+        refuse("limits.timeout", f"查询超过 {policy.timeout_seconds:g} 秒，已中断")
     except duckdb.OutOfMemoryException:
-        refuse("limits.memory", "查询超过内存上限,已中断")
+        refuse("limits.memory", "查询超过内存上限，已中断")
     except duckdb.Error as error:
         refuse("sql.execution", f"查询执行失败({type(error).__name__})")
     finally:
@@ -81,7 +81,7 @@ def fetch(con, text: str, policy: Policy, limit: int) -> tuple[list[str], list[t
 
     columns, rows = timed(con, policy, work)
     if len(rows) > limit:
-        refuse("limits.rows", f"结果超过 {limit} 行,请增加筛选或使用更粗的分组")
+        refuse("limits.rows", f"结果超过 {limit} 行，请增加筛选或使用更粗的分组")
     return columns, rows
 
 

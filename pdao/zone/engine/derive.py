@@ -132,7 +132,7 @@ def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) 
     for clause, word in (("having", "HAVING"), ("order", "ORDER BY"), ("limit", "LIMIT"),
                          ("offset", "OFFSET")):  # fmt: skip
         if tree.args.get(clause) is not None:
-            refuse("derive.shape", f"衍生数据不支持 {word}:它留在专区内,查询时再排序和筛选")
+            refuse("derive.shape", f"衍生数据不支持 {word}：它留在专区内，查询时再排序和筛选")
     sources, join = sources_of(tree, policy, "derive")
     scope = Scope(policy, "derive", sources)
     where = where_of(tree, scope)
@@ -150,7 +150,7 @@ def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) 
     for projection in tree.expressions:
         inner = _unwrap(projection.unalias())
         if isinstance(inner, exp.Star):
-            refuse("derive.shape", "衍生数据请列出输出列,不能用 *")
+            refuse("derive.shape", "衍生数据请列出输出列，不能用 *")
         name = projection.alias or (inner.name if isinstance(inner, exp.Column) else "")
         if not name:
             refuse("derive.name", "计算列请用 AS 命名")
@@ -186,10 +186,10 @@ def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) 
                 and (o[1].identity.alias, o[1].identity.name) == (source.alias, unit)
             ]
             if not found:
-                refuse("derive.unit", f"衍生数据须保留隐私单元列「{unit}」(原样输出,可改名)")
+                refuse("derive.unit", f"衍生数据须保留隐私单元列「{unit}」（原样输出，可改名）")
             if grouped and _qualified(found[0][2], scope).sql(dialect="duckdb") not in group_sql:
                 refuse(
-                    "derive.unit", f"按组汇总时须按隐私单元「{unit}」分组:每行只能是一个人的数据"
+                    "derive.unit", f"按组汇总时须按隐私单元「{unit}」分组：每行只能是一个人的数据"
                 )
             units.append((found[0][0], source, index))
     # SQL: computed columns under TRY; aggregates in an inner query, arithmetic over them after.

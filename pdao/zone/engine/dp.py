@@ -158,8 +158,8 @@ def answer(query: m.Query, policy: Policy, epsilon: float) -> dict:
         "epsilon_spent": epsilon,
         "epsilon_left": max(0.0, policy.epsilon_left - epsilon),
         "notes": [
-            f"差分隐私(拉普拉斯机制,OpenDP):本次消耗 ε={epsilon:g},按 {cost(query)} 份均分;"
-            f"每个隐私单元至多计入 {c} 行;分组取声明的全部取值。"
+            f"差分隐私（拉普拉斯机制，OpenDP）：本次消耗 ε={epsilon:g}，按 {cost(query)} 份均分；"
+            f"每个隐私单元至多计入 {c} 行；分组取声明的全部取值。"
         ],
     }
 

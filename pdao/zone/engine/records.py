@@ -149,10 +149,10 @@ def deidentified(query: m.Query, policy: Policy) -> dict:
         "suppressed_cells": 0,
         "suppression": [],
         "notes": [
-            "标识符以按授权加密的假名输出;准标识符泛化后输出;行按平台密钥的散列顺序选取,"
+            "标识符以按授权加密的假名输出；准标识符泛化后输出；行按平台密钥的散列顺序选取，"
             "不能按取值排序或翻页。",
-            f"准标识符组合(泛化后)在所选记录中少于 {policy.k} 个隐私单元的行不输出,"
-            f"一人各行所在组合的整体也须有 {policy.k} 人相同(k-匿名);假名按查询生成,"
+            f"准标识符组合（泛化后）在所选记录中少于 {policy.k} 个隐私单元的行不输出，"
+            f"一人各行所在组合的整体也须有 {policy.k} 人相同（k-匿名）；假名按查询生成，"
             "不同查询之间不能关联。",
         ],
         "epsilon_left": policy.epsilon_left,
@@ -187,7 +187,7 @@ def model_output(query: m.Query, policy: Policy) -> dict:
     if found["units"] != found["rows"] or found["max_rows_per_unit"] != 1:
         refuse(
             "model.not_unique",
-            f"模型表须每个 {table.privacy_unit} 一行(请在生成模型时按它分组)",
+            f"模型表须每个 {table.privacy_unit} 一行（请在生成模型时按它分组）",
         )
     listed = ", ".join(f"{sql.column(c)} AS o{i}" for i, c in enumerate(query.projections))
     text = (
@@ -204,7 +204,7 @@ def model_output(query: m.Query, policy: Policy) -> dict:
         "rows": [[_plain(v) for v in row] for row in raw],
         "suppressed_cells": 0,
         "suppression": [],
-        "notes": ["模型输出:每次请求只返回一个对象的模型结果。"],
+        "notes": ["模型输出：每次请求只返回一个对象的模型结果。"],
         "epsilon_left": policy.epsilon_left,
     }
 

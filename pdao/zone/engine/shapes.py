@@ -145,7 +145,7 @@ class _Measures:
         if col.name in self.scope.policy.tables[col.table].computed:
             refuse(
                 "measure.computed",
-                f"「{col.name}」是衍生数据计算出的列,只能用作分组或筛选条件,不能对它计数、求和"
+                f"「{col.name}」是衍生数据计算出的列，只能用作分组或筛选条件，不能对它计数、求和"
                 "或平均(可按它分组或筛选后用 COUNT(*))",
             )
 
@@ -154,11 +154,11 @@ class _Measures:
         self._measured(col)
         table = self.scope.policy.tables[col.table]
         if kind_of(col.type) != "number":
-            refuse("measure.type", f"「{col.name}」不是数值列,不能求和或平均")
+            refuse("measure.type", f"「{col.name}」不是数值列，不能求和或平均")
         if (table.personal or self.form == "dp") and col.name not in table.bounds:
             refuse(
                 "measure.bounds" if self.form != "dp" else "dp.bounds",
-                f"「{col.name}」没有声明取值范围(取值下限/上限),不能对它求和、平均或取分位数",
+                f"「{col.name}」没有声明取值范围（取值下限/上限），不能对它求和、平均或取分位数",
             )
         return col
 
@@ -166,7 +166,7 @@ class _Measures:
     def _arithmetic():
         refuse(
             "measure.arithmetic",
-            "聚合函数的参数只能是单独的一列(不含运算、条件或函数);运算请在聚合结果之间进行",
+            "聚合函数的参数只能是单独的一列（不含运算、条件或函数）；运算请在聚合结果之间进行",
         )
 
 
@@ -229,7 +229,7 @@ def aggregate(tree: exp.Select, policy: Policy, form: str) -> m.Query:
         _ = scope.table(source)
     projections = tree.expressions
     if any(isinstance(p, exp.Star) or isinstance(_unwrap(p), exp.Star) for p in projections):
-        refuse("shape.star", f"聚合查询须列出分组列和度量,不能用 *。支持:{SHAPES[form]}")
+        refuse("shape.star", f"聚合查询须列出分组列和度量，不能用 *。支持：{SHAPES[form]}")
     aliases = {p.alias: p.this for p in projections if isinstance(p, exp.Alias)}
     # Group keys.
     keys: list[m.Operand] = []
@@ -275,9 +275,9 @@ def aggregate(tree: exp.Select, policy: Policy, form: str) -> m.Query:
             if isinstance(inner, exp.Func) and not _is_bucket(inner, scope):
                 refuse(
                     "function.not_allowed",
-                    f"不允许的函数 {_function_name(inner).upper()}:输出列须是分组列或聚合结果",
+                    f"不允许的函数 {_function_name(inner).upper()}：输出列须是分组列或聚合结果",
                 )
-            refuse("shape.ungrouped", f"输出列「{name}」须是分组列或聚合结果。支持:{SHAPES[form]}")
+            refuse("shape.ungrouped", f"输出列「{name}」须是分组列或聚合结果。支持：{SHAPES[form]}")
         expr = _post(inner, measures, keys, key_sql)
         if form == "dp" and not isinstance(expr, m.MeasureRef | m.Round):
             pass  # post-processing of DP answers is free
@@ -315,14 +315,14 @@ def _key(node, scope: Scope, form: str) -> m.Operand:
         if not (found.fn is None and found.col.name in table.categories) and found.fn != "case":
             refuse(
                 "dp.keys",
-                "差分隐私查询的分组列须是声明了取值集合的类别列,或以 CASE 划分的区段",
+                "差分隐私查询的分组列须是声明了取值集合的类别列，或以 CASE 划分的区段",
             )
     return found
 
 
 def _dp_rules(keys, measures, policy: Policy, join) -> None:
     if not measures:
-        refuse("shape.unsupported", f"至少需要一个度量。支持:{SHAPES['dp']}")
+        refuse("shape.unsupported", f"至少需要一个度量。支持：{SHAPES['dp']}")
     if join is not None:
         refuse("join.form", "差分隐私查询只能查询一张表")
 
@@ -407,7 +407,7 @@ def records(tree: exp.Select, policy: Policy) -> m.Query:
     for clause, message in (("group", "GROUP BY"), ("having", "HAVING")):
         if tree.args.get(clause) is not None:
             refuse(
-                "shape.unsupported", f"去标识化记录不含 {message}。支持:{SHAPES['deidentified']}"
+                "shape.unsupported", f"去标识化记录不含 {message}。支持：{SHAPES['deidentified']}"
             )
     if tree.args.get("order") is not None:
         refuse("shape.order", "去标识化记录按假名顺序返回,不能指定 ORDER BY")
@@ -424,12 +424,12 @@ def records(tree: exp.Select, policy: Policy) -> m.Query:
             refuse("function.aggregate", "去标识化记录和模型输出不含聚合函数")
         if not isinstance(inner, exp.Column):
             refuse(
-                "shape.unsupported", f"去标识化记录只能输出列本身。支持:{SHAPES['deidentified']}"
+                "shape.unsupported", f"去标识化记录只能输出列本身。支持：{SHAPES['deidentified']}"
             )
         cols.append(scope.column(inner, "projection"))
         names.append(projection.alias or inner.name)
     if not cols:
-        refuse("shape.unsupported", f"没有可输出的列。支持:{SHAPES['deidentified']}")
+        refuse("shape.unsupported", f"没有可输出的列。支持：{SHAPES['deidentified']}")
     where = where_of(tree, scope, lambda n: released_operand(n, scope))
     limit, _offset = _limit(tree, policy, offset=False)
     return m.Query(
@@ -483,18 +483,18 @@ def lookup(tree: exp.Select, policy: Policy) -> m.Query:
     if not table.derived:
         refuse(
             "model.not_derived",
-            "模型输出只能来自在专区内构建的模型结果(衍生数据),不能直接查原始数据",
+            "模型输出只能来自在专区内构建的模型结果（衍生数据），不能直接查原始数据",
         )
     for clause in ("group", "having", "order", "limit", "offset"):
         if tree.args.get(clause) is not None:
-            refuse("model.one_object", f"模型输出每次只针对一个对象。支持:{SHAPES['model']}")
+            refuse("model.one_object", f"模型输出每次只针对一个对象。支持：{SHAPES['model']}")
     cols, names = [], []
     for projection in tree.expressions:
         inner = _unwrap(projection.unalias())
         if _has_aggregate(inner):
             refuse("function.aggregate", "去标识化记录和模型输出不含聚合函数")
         if not isinstance(inner, exp.Column):
-            refuse("shape.unsupported", f"模型输出只能输出结果列本身。支持:{SHAPES['model']}")
+            refuse("shape.unsupported", f"模型输出只能输出结果列本身。支持：{SHAPES['model']}")
         col = scope.column(inner, "projection")
         if table.protected(col.name):
             refuse("model.identifier", f"模型输出不含标识符「{col.name}」")

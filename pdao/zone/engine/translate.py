@@ -33,7 +33,7 @@ SHAPES = {
     "dp": "SELECT 分组…, COUNT(*)/COUNT(DISTINCT 隐私单元)/SUM(列)/AVG(列)/MEDIAN(列)/"
     "QUANTILE_CONT(列, q) FROM 表 [WHERE 列与常量的比较] [GROUP BY 有声明取值集合的列…]",
     "deidentified": "SELECT 列, 列… FROM 表 [WHERE 对发布形式的比较] [LIMIT n]"
-    "(仅列本身;按假名顺序返回,不可排序或翻页)",
+    "（仅列本身；按假名顺序返回，不可排序或翻页）",
     "model": "SELECT 结果列… FROM 模型表 WHERE 模型键 = 值(每次一个对象,不含标识符)",
 }
 BUCKETS = (
@@ -68,10 +68,10 @@ _DENIED_HINT = {
     "arg_min": "输出个体的真实取值",
     "histogram": "输出个体取值",
     "mode": "输出个体的真实取值",
-    "median": "中位数是个体的真实取值(仅差分隐私形式提供)",
-    "quantile": "分位数是个体的真实取值(仅差分隐私形式提供)",
-    "quantile_cont": "分位数是个体的真实取值(仅差分隐私形式提供)",
-    "percentile_cont": "分位数是个体的真实取值(仅差分隐私形式提供)",
+    "median": "中位数是个体的真实取值（仅差分隐私形式提供）",
+    "quantile": "分位数是个体的真实取值（仅差分隐私形式提供）",
+    "quantile_cont": "分位数是个体的真实取值（仅差分隐私形式提供）",
+    "percentile_cont": "分位数是个体的真实取值（仅差分隐私形式提供）",
 }
 NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT")
 NUMERIC += ("UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "NUMERIC")
@@ -105,7 +105,7 @@ def parse(sql: str) -> exp.Expression:
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except Exception:  # sqlglot raises ParseError, TokenError and, on deep nesting, others
-        refuse("sql.parse", "SQL 无法解析(按 DuckDB 语法)")
+        refuse("sql.parse", "SQL 无法解析（按 DuckDB 语法）")
     if len(statements) != 1:
         refuse("sql.one_statement", "只能提交一条查询语句")
     tree = statements[0]
@@ -114,13 +114,13 @@ def parse(sql: str) -> exp.Expression:
     if not isinstance(tree, exp.Select):
         refuse("sql.not_a_query", "只允许查询语句(SELECT),不允许其他语句")
     if tree.args.get("with_") or tree.args.get("with") or tree.find(exp.With, exp.CTE):
-        refuse("shape.cte", "不支持 WITH(公用表表达式):多步加工请先生成衍生数据,再查询它")
+        refuse("shape.cte", "不支持 WITH(公用表表达式)：多步加工请先生成衍生数据，再查询它")
     if tree.find(exp.Window):
-        refuse("sql.window", "不支持窗口函数:窗口内可逐行输出个体取值")
+        refuse("sql.window", "不支持窗口函数：窗口内可逐行输出个体取值")
     if tree.find(exp.Lateral):
         refuse("sql.lateral", "不支持 LATERAL 连接")
     if any(node is not tree for node in tree.find_all(exp.Select)) or tree.find(exp.Subquery):
-        refuse("shape.subquery", "不支持子查询:多步加工请先生成衍生数据,再查询它")
+        refuse("shape.subquery", "不支持子查询：多步加工请先生成衍生数据，再查询它")
     return tree
 
 
@@ -145,7 +145,9 @@ class Scope:
         if not isinstance(node, exp.Column) or not isinstance(node.this, exp.Identifier):
             refuse("shape.unsupported", "无法识别的列引用")
         if node.args.get("db") or node.args.get("catalog"):
-            refuse("columns.unauthorized", f"列不存在或不在授权范围内:{node.sql(dialect='duckdb')}")
+            refuse(
+                "columns.unauthorized", f"列不存在或不在授权范围内：{node.sql(dialect='duckdb')}"
+            )
         name, qualifier = node.name, node.table
         sources = [self.by_alias[qualifier]] if qualifier in self.by_alias else []
         if qualifier and not sources:
@@ -159,10 +161,10 @@ class Scope:
             rule = "columns.unauthorized"
             refuse(
                 rule,
-                f"列不存在或不在授权范围内:{name}" if not hidden else f"列不在授权范围内:{name}",
+                f"列不存在或不在授权范围内：{name}" if not hidden else f"列不在授权范围内：{name}",
             )
         if len(found) > 1:
-            refuse("columns.ambiguous", f"列「{name}」在多个表中都有,请加上表别名")
+            refuse("columns.ambiguous", f"列「{name}」在多个表中都有，请加上表别名")
         source = found[0]
         table = self.table(source)
         checked = role not in ("join", "derive_value") and self.form != "derive"
@@ -171,7 +173,7 @@ class Scope:
         if role in ("filter", "key", "order", "measure") and table.protected(name):
             refuse(
                 "columns.identifier",
-                f"「{name}」是隐私单元或直接标识符,不能用于筛选、分组、排序或计算",
+                f"「{name}」是隐私单元或直接标识符，不能用于筛选、分组、排序或计算",
             )
         if role == "units" and name not in table.units:
             refuse("measure.count_distinct", "COUNT(DISTINCT …) 只能统计隐私单元的个数")
@@ -197,7 +199,7 @@ def sources_of(
     join = joins[0]
     second = _source(join.this, policy)
     if second.name == first.name:
-        refuse("join.self", "不允许表与自身关联:自关联可以把他人的取值挂到每个人名下")
+        refuse("join.self", "不允许表与自身关联：自关联可以把他人的取值挂到每个人名下")
     if second.alias == first.alias:
         refuse("join.alias", "两张表须使用不同的别名")
     kind = (join.args.get("kind") or "").upper()
@@ -219,7 +221,7 @@ def sources_of(
     if declared is None:
         refuse(
             "join.undeclared",
-            f"「{a.table}.{a.name} = {b.table}.{b.name}」不是数据局声明的关联;"
+            f"「{a.table}.{a.name} = {b.table}.{b.name}」不是数据局声明的关联；"
             "只能按声明的关联键连接",
         )
     left, right = (a, b) if (a.table, a.name) == (declared.left, declared.left_column) else (b, a)
@@ -238,14 +240,14 @@ def _declared(joins: tuple[Join, ...], a: m.Col, b: m.Col) -> Join | None:
 
 def _source(node, policy: Policy) -> m.Source:
     if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
-        refuse("table.not_allowed", "只能查询授权的数据表,不能使用表函数、文件路径或其他库")
+        refuse("table.not_allowed", "只能查询授权的数据表，不能使用表函数、文件路径或其他库")
     if node.args.get("db") or node.args.get("catalog") or node.args.get("joins"):
-        refuse("table.not_allowed", "只能查询授权的数据表,不能使用表函数、文件路径或其他库")
+        refuse("table.not_allowed", "只能查询授权的数据表，不能使用表函数、文件路径或其他库")
     if any(node.args.get(k) for k in ("laterals", "pivots", "sample", "hints", "version")):
         refuse("table.not_allowed", "只能直接查询授权的数据表")
     name = node.name
     if name not in policy.tables:
-        refuse("table.unauthorized", f"不在授权范围内的数据表:{name}")
+        refuse("table.unauthorized", f"不在授权范围内的数据表：{name}")
     alias = node.alias or name
     return m.Source(name, alias)
 
@@ -256,7 +258,7 @@ def check_clauses(tree: exp.Select) -> None:
     if "distinct" in extra:
         refuse("shape.distinct", "不支持 SELECT DISTINCT:请用 GROUP BY")
     if extra:
-        refuse("shape.unsupported", "不支持的查询子句:" + "、".join(sorted(extra)))
+        refuse("shape.unsupported", "不支持的查询子句：" + "、".join(sorted(extra)))
 
 
 # --- Literals ------------------------------------------------------------------------------------
@@ -295,7 +297,7 @@ def literal(node) -> tuple[str, object]:
             if target.startswith("TIMESTAMP"):
                 return "timestamp", datetime.fromisoformat(text)
         except ValueError:
-            refuse("filter.literal", f"无法识别的日期或时间常量:{text[:40]}")
+            refuse("filter.literal", f"无法识别的日期或时间常量：{text[:40]}")
     refuse("filter.literal", "比较的一侧须为常量(字符串、数值、DATE '…' 或 TIMESTAMP '…')")
 
 
@@ -397,7 +399,7 @@ def operand(node, scope: Scope, role: str) -> m.Operand:
         text = node.sql(dialect="duckdb")[:60]
         refuse(
             "filter.function" if role == "filter" else "key.function",
-            f"分组和筛选只能使用列本身或声明的分桶,不支持「{text}」。分桶:{BUCKETS}",
+            f"分组和筛选只能使用列本身或声明的分桶，不支持「{text}」。分桶：{BUCKETS}",
         )
     return found
 
@@ -616,12 +618,12 @@ def filter_of(node, scope: Scope, make_operand=None) -> m.Filter:
         if _is_constant(left) and not _is_constant(right):
             left, right, op = right, left, _FLIP[op]
         if _is_constant(left) or not _is_constant(right):
-            refuse("filter.shape", f"筛选条件只能是列与常量的比较。支持:{FILTERS}")
+            refuse("filter.shape", f"筛选条件只能是列与常量的比较。支持：{FILTERS}")
         target = make(left)
         return m.Compare(op, target, coerce(target, *literal(right)))
     if isinstance(node, exp.In):
         if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
-            refuse("shape.subquery", "IN 只能列出常量,不支持子查询")
+            refuse("shape.subquery", "IN 只能列出常量，不支持子查询")
         target = make(node.this)
         values = tuple(coerce(target, *literal(v)) for v in node.expressions)
         if not values or len(values) > 1000:
@@ -634,7 +636,7 @@ def filter_of(node, scope: Scope, make_operand=None) -> m.Filter:
     if isinstance(node, exp.Like):
         target = make(node.this)
         if kind_of(target.type) != "text" or node.args.get("escape"):
-            refuse("filter.like", "LIKE 只能用于文本列,且只支持 '前缀%' 形式")
+            refuse("filter.like", "LIKE 只能用于文本列，且只支持 '前缀%' 形式")
         kind, pattern = literal(node.expression)
         if kind != "string" or "_" in pattern or "%" in pattern[:-1] or "\\" in pattern:
             refuse("filter.like", "LIKE 只支持 '前缀%' 形式(前缀中不含 % 和 _)")
@@ -645,10 +647,10 @@ def filter_of(node, scope: Scope, make_operand=None) -> m.Filter:
         )
         return m.Not(found) if node.args.get("negate") else found
     if isinstance(node, exp.Escape):
-        refuse("filter.like", "LIKE 只支持 '前缀%' 形式(不支持 ESCAPE)")
+        refuse("filter.like", "LIKE 只支持 '前缀%' 形式（不支持 ESCAPE）")
     if isinstance(node, exp.Is) and isinstance(_unwrap(node.expression), exp.Null):
         return m.IsNull(make(node.this))
-    refuse("filter.shape", f"不支持的筛选条件。支持:{FILTERS}")
+    refuse("filter.shape", f"不支持的筛选条件。支持：{FILTERS}")
 
 
 def where_of(tree: exp.Select, scope: Scope, make_operand=None) -> m.Filter | None:

@@ -13,7 +13,7 @@ from pdao.core import sandbox
 
 class Command(BaseCommand):
     help = (
-        "归集: ingest FILE (CSV in UTF-8/GBK/GB18030, .xlsx or Parquet) as the next version of "
+        "归集：ingest FILE (CSV in UTF-8/GBK/GB18030, .xlsx or Parquet) as the next version of "
         "the resource CODE. Exits non-zero with the problem report when the file is refused."
     )
 
