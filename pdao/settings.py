@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "captcha",
     "ninja",
     "pdao.core",
     "pdao.accounts",
@@ -347,6 +348,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("PDAO_LOGIN_COOLOFF_MINUTES", defa
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# After this many failed sign-ins from one address (any usernames), the sign-in form asks for
+# an image captcha as well (django-simple-captcha; images made here, no third party).
+LOGIN_CAPTCHA_AFTER = env.int("PDAO_LOGIN_CAPTCHA_AFTER", default=3)
+CAPTCHA_2X_IMAGE = False
+CAPTCHA_LENGTH = 5
+CAPTCHA_TIMEOUT = 10  # minutes
 AXES_CLIENT_IP_CALLABLE = "pdao.core.context.client_ip"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False

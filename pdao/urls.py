@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import include, path
 
+from pdao.accounts.views import captcha_image
 from pdao.api import api
 from pdao.products import oauth
 from pdao.products.api import api as gateway_api
@@ -19,6 +20,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("gateway/oauth/token", oauth.token, name="gateway_token"),
     path("gateway/v1/", gateway_api.urls),
+    # The sign-in captcha's image (django-simple-captcha's view, under our access rules); the
+    # name is the package's own, which its widget reverses.
+    path("captcha/image/<str:key>/", captcha_image, {"scale": 1}, name="captcha-image"),
 ]
 if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

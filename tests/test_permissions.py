@@ -108,7 +108,14 @@ def _product(visible=lambda user, world: True, **kw) -> Example:
     return Example(kwargs=lambda w: {"code": w.products["listed"].code}, visible=visible, **kw)
 
 
+def _captcha_key(world) -> dict:
+    from captcha.models import CaptchaStore
+
+    return {"key": CaptchaStore.generate_key()}
+
+
 EXAMPLES: dict[str, Example] = {
+    "captcha-image": Example(kwargs=_captcha_key),
     "accounts:organisation_detail": Example(
         kwargs=lambda w: {"pk": w.subject_organisation.pk}, visible=_sees_all_organisations
     ),

@@ -1,13 +1,58 @@
+from axes.models import AccessAttempt
+from captcha.fields import CaptchaField
 from django import forms
-from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
+from django.db.models import Sum
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from pdao.accounts import credit_code
 from pdao.accounts.choices import ROLES_BY_ORGANISATION_TYPE, OrganisationType
 from pdao.accounts.models import Organisation, User
+from pdao.core.context import client_ip
 from pdao.core.permissions import Role
+
+
+def _failures(**where) -> int:
+    found = AccessAttempt.objects.filter(**where).aggregate(n=Sum("failures_since_start"))
+    return int(found["n"] or 0)
+
+
+def attempts_left(request, username: str) -> int:
+    """Failed sign-ins this username may still make from this address before the lockout."""
+    ip = client_ip(request)
+    used = _failures(username=username, ip_address=ip) if username else 0
+    return max(0, settings.AXES_FAILURE_LIMIT - used)
+
+
+def lockout_minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
+def needs_captcha(request) -> bool:
+    """Repeated failures from one address, whatever usernames they tried."""
+    return _failures(ip_address=client_ip(request)) >= settings.LOGIN_CAPTCHA_AFTER
+
+
+class SignInForm(AuthenticationForm):
+    """The sign-in form; with a captcha after LOGIN_CAPTCHA_AFTER failures from the address.
+    A wrong captcha is checked before the password, so guessing costs a solved image each."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        if request is not None and needs_captcha(request):
+            self.fields["captcha"] = CaptchaField(
+                label=_("验证码"),
+                help_text=_("请输入图中字符，不区分大小写。"),
+                error_messages={"invalid": _("验证码不正确，请重新输入。")},
+            )
+
+    def clean(self):
+        if "captcha" in self.fields and "captcha" not in self.cleaned_data:
+            return self.cleaned_data  # no password is tried without the captcha
+        return super().clean()
 
 
 class OrganisationForm(forms.ModelForm):

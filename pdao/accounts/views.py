@@ -1,4 +1,5 @@
 from axes.models import AccessAttempt
+from captcha import views as captcha_views
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -19,11 +20,26 @@ from pdao.core.permissions import Perm, Role
 POST = ("POST",)
 GET_POST = ("GET", "HEAD", "POST")
 
-login = public(methods=GET_POST)(
-    auth_views.LoginView.as_view(
-        template_name="accounts/login.html", redirect_authenticated_user=True
-    )
-)
+
+class SignInView(auth_views.LoginView):
+    """Sign-in that says how many attempts are left before the lockout and how long it lasts,
+    and asks for an image captcha after repeated failures from the same address."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+    authentication_form = forms.SignInForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if not form.errors.get("captcha"):
+            username = (form.data.get("username") or "").strip()
+            response.context_data["attempts_left"] = forms.attempts_left(self.request, username)
+        response.context_data["lockout_minutes"] = forms.lockout_minutes()
+        return response
+
+
+login = public(methods=GET_POST)(SignInView.as_view())
+captcha_image = public()(captcha_views.captcha_image)
 logout = requires_login(methods=POST)(auth_views.LogoutView.as_view())
 
 

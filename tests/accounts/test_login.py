@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from captcha.models import CaptchaStore
 from django.contrib.auth.hashers import identify_hasher
 from django.test import Client
 from django.urls import reverse
@@ -13,8 +16,16 @@ pytestmark = pytest.mark.django_db
 LOGIN = "/accounts/login/"
 
 
-def _login(client, username, password):
-    return client.post(LOGIN, {"username": username, "password": password})
+def _login(client, username, password, *, captcha=None):
+    """Sign in as a person would: open the form, and when it shows a captcha, read the image
+    (here: the answer the platform stored for it) unless `captcha` says what to type."""
+    data = {"username": username, "password": password}
+    page = client.get(LOGIN).content.decode()
+    key = re.search(r'name="captcha_0" value="(\w+)"', page)
+    if key:
+        answer = CaptchaStore.objects.get(hashkey=key.group(1)).response
+        data |= {"captcha_0": key.group(1), "captcha_1": captcha or answer}
+    return client.post(LOGIN, data)
 
 
 def test_real_settings_hash_with_argon2_and_sign_in_through_it(settings):
@@ -59,6 +70,44 @@ def test_lockout_after_repeated_failures_even_with_the_right_password(settings):
     assert "账号已暂时锁定" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert AuditEvent.objects.filter(action="auth.locked_out").exists()
+
+
+def test_a_failed_sign_in_says_how_many_attempts_are_left_and_how_long_a_lockout_lasts(settings):
+    user = user_with_role(Role.OPERATOR)
+    page = _login(Client(), user.username, "wrong-password").content.decode()
+    left = settings.AXES_FAILURE_LIMIT - 1
+    assert f"再失败 {left} 次，该账号在此地址将被锁定 30 分钟" in page
+
+
+def test_after_three_failures_from_an_address_the_form_asks_for_a_captcha(settings):
+    user = user_with_role(Role.OPERATOR)
+    client = Client(REMOTE_ADDR="203.0.113.20")
+    for name in ("somebody", "else", user.username):  # any usernames, one address
+        assert 'name="captcha_0"' not in client.get(LOGIN).content.decode()
+        _login(client, name, "wrong-password")
+    page = client.get(LOGIN).content.decode()
+    assert 'data-testid="captcha"' in page
+    image = re.search(r'<img src="(/captcha/image/\w+/)"', page).group(1)
+    response = client.get(image)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    # A wrong captcha: refused, and the (right) password is not even tried.
+    wrong = _login(client, user.username, PASSWORD, captcha="zzzzz")
+    assert "验证码不正确" in wrong.content.decode() and "_auth_user_id" not in client.session
+    assert _login(client, user.username, PASSWORD).status_code == 302  # solved: signed in
+    # Elsewhere nobody is asked.
+    assert 'name="captcha_0"' not in Client(REMOTE_ADDR="198.51.100.8").get(LOGIN).content.decode()
+
+
+def test_the_lockout_page_says_how_long_in_the_readers_language(settings):
+    user = user_with_role(Role.OPERATOR)
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        response = _login(client, user.username, "wrong-password")
+    page = response.content.decode()
+    assert response.status_code == 429 and "锁定 30 分钟" in page and "Account" not in page
+    client.cookies["django_language"] = "en"
+    english = _login(client, user.username, "x").content.decode()
+    assert "locked from this address for 30 minutes" in english
 
 
 def test_lockout_is_per_address_so_others_are_not_locked_out(settings):

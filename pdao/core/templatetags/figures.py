@@ -24,6 +24,13 @@ def figure(value):
 
 
 @register.filter
+def minutes(duration) -> int | str:
+    """A timedelta in whole minutes (30 for a 30-minute lockout); anything else as it is."""
+    seconds = getattr(duration, "total_seconds", None)
+    return int(seconds() // 60) if seconds else duration
+
+
+@register.filter
 def form_labels(forms) -> str:
     """aggregate, dp → 聚合统计、差分隐私 (", " in English)."""
     labels = {value: str(label) for value, label in OutputForm.choices}
