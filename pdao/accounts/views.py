@@ -8,12 +8,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pdao.accounts import forms, services
 from pdao.accounts.choices import ROLES_BY_ORGANISATION_TYPE, OrganisationType
 from pdao.accounts.models import Organisation, RoleGrant, User
 from pdao.core.access import public, requires, requires_login
+from pdao.core.confirm import unconfirmed
 from pdao.core.htmx import is_htmx
 from pdao.core.permissions import Perm, Role
 
@@ -159,6 +161,19 @@ def organisation_verify(request, pk: int):
 @requires(Perm.ORGANISATIONS_MANAGE, methods=POST)
 def organisation_set_active(request, pk: int):
     organisation = get_object_or_404(Organisation, pk=pk)
+    if not request.POST.get("active"):  # deactivating
+        page = unconfirmed(
+            request,
+            title=_("注销组织「%(name)s」") % {"name": organisation.name},
+            consequences=[
+                _("该组织的所有用户立即不能登录"),
+                _("该组织不能再提交申请、订阅或归集数据；已有记录保留"),
+                _("注销连同理由记入审计日志"),
+            ],
+            back=reverse("accounts:organisation_detail", args=[pk]),
+        )
+        if page is not None:
+            return page
     form = forms.ActiveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写理由。"))
@@ -283,6 +298,20 @@ def user_revoke_role(request, pk: int):
 
 @requires(Perm.USERS_MANAGE, methods=POST)
 def user_set_active(request, pk: int):
+    if not request.POST.get("active"):  # deactivating
+        subject = get_object_or_404(User, pk=pk)
+        page = unconfirmed(
+            request,
+            title=_("停用用户 %(u)s") % {"u": subject.username},
+            consequences=[
+                _("该用户立即退出登录且不能再登录"),
+                _("其创建的记录保留，可随时重新启用"),
+                _("停用连同理由记入审计日志"),
+            ],
+            back=reverse("accounts:user_detail", args=[pk]),
+        )
+        if page is not None:
+            return page
     return _user_action(
         request,
         pk,

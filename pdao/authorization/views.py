@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pdao.accounts.services import RuleViolation
@@ -25,6 +26,7 @@ from pdao.authorization.models import (
 from pdao.catalogue.choices import Domain
 from pdao.catalogue.models import Resource
 from pdao.core.access import public, rate_limited, requires, requires_login
+from pdao.core.confirm import unconfirmed
 from pdao.core.downloads import attach
 from pdao.core.permissions import Perm
 
@@ -506,10 +508,19 @@ def authorization_detail(request, pk: int):
     )
 
 
-def _authorization_step(perm, step, success):
+def _authorization_step(perm, step, success, confirm=None):
     @requires(perm, methods=POST)
     def view(request, pk: int):
         authorization = get_object_or_404(Authorization.objects.visible_to(request.user), pk=pk)
+        if confirm is not None:
+            page = unconfirmed(
+                request,
+                title=confirm[0] % {"code": authorization.code},
+                consequences=confirm[1],
+                back=reverse("authorization:authorization_detail", args=[pk]),
+            )
+            if page is not None:
+                return page
         reason = request.POST.get("reason", "")
         return _act(
             request,
@@ -523,7 +534,19 @@ def _authorization_step(perm, step, success):
 
 authorization_suspend = _authorization_step(Perm.AUTHZ_SUSPEND, services.suspend, _("授权已暂停。"))
 authorization_resume = _authorization_step(Perm.AUTHZ_DECIDE, services.resume, _("授权已恢复。"))
-authorization_revoke = _authorization_step(Perm.AUTHZ_DECIDE, services.revoke, _("授权已撤销。"))
+authorization_revoke = _authorization_step(
+    Perm.AUTHZ_DECIDE,
+    services.revoke,
+    _("授权已撤销。"),
+    confirm=(
+        _("撤销授权 %(code)s"),
+        [
+            _("授权立即终止，不能恢复；需要时只能重新申请"),
+            _("运营单位不能再使用该授权的专区，依托它的数据产品的调用立即被拒绝"),
+            _("撤销连同理由记入审计日志并上链存证"),
+        ],
+    ),
+)
 
 
 @requires(Perm.AUTHZ_APPLY, methods=POST)

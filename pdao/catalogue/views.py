@@ -9,13 +9,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pdao.accounts.models import Organisation
 from pdao.accounts.services import RuleViolation
 from pdao.catalogue import demands, excel, forms, ingest, joins, quality, registration, services
-from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening
+from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening, UpdateMode
 from pdao.catalogue.models import (
     DeclaredJoin,
     Demand,
@@ -28,6 +29,7 @@ from pdao.catalogue.models import (
     Version,
 )
 from pdao.core.access import public, rate_limited, requires
+from pdao.core.confirm import unconfirmed
 from pdao.core.downloads import attach
 from pdao.core.filters import whole_number
 from pdao.core.htmx import is_htmx
@@ -240,6 +242,31 @@ def version_activate(request, pk: int):
     version = get_object_or_404(
         Version.objects.filter(resource__in=Resource.objects.supplied_by(request.user)), pk=pk
     )
+    current = version.resource.active_version
+    if (
+        current is not None
+        and current.pk != version.pk
+        and version.mode == UpdateMode.REPLACE
+        and version.rows * 2 < current.rows
+    ):
+        page = unconfirmed(
+            request,
+            title=_("启用第 %(n)d 版：行数减少一半以上") % {"n": version.number},
+            consequences=[
+                _("当前第 %(a)d 版有 %(r)s 行，第 %(n)d 版只有 %(v)s 行，减少 %(p)s%%")
+                % {
+                    "a": current.number,
+                    "r": f"{current.rows:,}",
+                    "n": version.number,
+                    "v": f"{version.rows:,}",
+                    "p": round(100 - 100 * version.rows / current.rows),
+                },
+                _("全量替换，启用后专区、数据产品和报告都改用新版本"),
+            ],
+            back=reverse("catalogue:resource_detail", args=[version.resource_id]),
+        )
+        if page is not None:
+            return page
     try:
         services.activate_version(version, by=request.user)
     except RuleViolation as error:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from pdao.accounts.services import RuleViolation
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.core.access import public, rate_limited, requires, requires_login
+from pdao.core.confirm import unconfirmed
 from pdao.core.context import client_ip
 from pdao.core.downloads import attach
 from pdao.core.filters import day_bounds, whole_number
@@ -262,6 +263,18 @@ def product_delist(request, code: str):
 
 @requires(Perm.PRODUCT_REGULATE, methods=POST)
 def product_delist_by_bureau(request, code: str):
+    page = unconfirmed(
+        request,
+        title=_("责令下架 %(code)s") % {"code": code},
+        consequences=[
+            _("产品立即下架，订阅方的调用被拒绝"),
+            _("运营单位须重新提交合规审查后才能再次上架"),
+            _("下架连同理由记入审计日志并上链存证"),
+        ],
+        back=reverse("products:product_detail", args=[code]),
+    )
+    if page is not None:
+        return page
     return _post_action(
         request,
         code,
@@ -452,6 +465,18 @@ def credential_revoke(request, pk: int):
     credential = get_object_or_404(
         Credential.objects.filter(organisation_id=request.user.organisation_id), pk=pk
     )
+    page = unconfirmed(
+        request,
+        title=_("吊销调用凭证「%(name)s」") % {"name": credential.name},
+        consequences=[
+            _("凭证立即失效，用它取得的访问令牌同时作废"),
+            _("使用该凭证的系统将无法调用数据产品，直到换用新的凭证"),
+            _("吊销不能撤回"),
+        ],
+        back=reverse("products:credentials"),
+    )
+    if page is not None:
+        return page
     try:
         services.revoke_credential(
             credential, by=request.user, reason=request.POST.get("reason", "")
