@@ -64,7 +64,7 @@ def test_revoking_a_credential_asks_first(market, client_for):  # noqa: F811
 
 
 def test_deactivating_a_user_or_an_organisation_asks_first_reactivating_does_not(
-    market,
+    market,  # noqa: F811
     client_for,
 ):
     bureau = client_for(market.city.bureau)
