@@ -8,4 +8,7 @@ class AuthorizationConfig(AppConfig):
     verbose_name = _("数据授权")
 
     def ready(self):
-        from pdao.authorization import navigation, workbench  # noqa: F401
+        from pdao.authorization import navigation, services, workbench  # noqa: F401
+        from pdao.core import submissions
+
+        submissions.register("GS", services.track_objection)

@@ -344,6 +344,8 @@ class NoticeObjection(models.Model):
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    tracking_no = models.CharField(_("受理编号"), max_length=20, unique=True, null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)  # repeats
 
     class Meta:
         verbose_name = _("公示异议")

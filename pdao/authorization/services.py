@@ -45,6 +45,7 @@ from pdao.authorization.models import (
 )
 from pdao.catalogue.models import Resource
 from pdao.catalogue.registration import add_working_days
+from pdao.core import submissions
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
 from pdao.ledger import services as ledger
@@ -695,9 +696,18 @@ def raise_objection(application: Application, *, name: str, contact: str, text: 
     if not (name.strip() and contact.strip() and text.strip()):
         raise RuleViolation(_("请填写姓名（或单位）、联系方式和异议内容。"))
     with transaction.atomic():
-        objection = NoticeObjection.objects.create(
-            application=application, name=name[:100], contact=contact[:100], text=text[:2000]
+        objection = submissions.create_once(
+            NoticeObjection,
+            prefix="GS",
+            parts=(application.pk, name, contact, text),
+            created="created_at",
+            application=application,
+            name=name[:100],
+            contact=contact[:100],
+            text=text[:2000],
         )
+        if objection.repeated:
+            return objection
         record(
             NOTICE_OBJECTION,
             by=None,
@@ -707,6 +717,28 @@ def raise_objection(application: Application, *, name: str, contact: str, text: 
         )
     _tell_bureau(application, _("收到公示异议：%(c)s") % {"c": application.code})
     return objection
+
+
+def track_objection(number: str) -> dict | None:
+    """What the person who objected may see of it, by its tracking number (受理编号)."""
+    objection = (
+        NoticeObjection.objects.select_related("application").filter(tracking_no=number).first()
+    )
+    if objection is None:
+        return None
+    if objection.answered_at is None:
+        status = _("待答复")
+    else:
+        status = _("已答复：异议成立") if objection.upheld else _("已答复：异议不成立")
+    return {
+        "kind": _("授权公示异议"),
+        "subject": objection.application.code,
+        "received": objection.created_at,
+        "status": status,
+        "response": objection.response,
+        "answered": objection.answered_at,
+        "contact": objection.contact,
+    }
 
 
 def answer_objection(objection: NoticeObjection, *, by, response: str, upheld: bool) -> None:

@@ -375,6 +375,24 @@ def objection_answer(request, pk: int):
     )
 
 
+def _received(request, submission, first: str) -> None:
+    """The tracking number, or that the same submission was received already."""
+    if submission.repeated:
+        messages.info(
+            request,
+            _("相同内容已受理，未重复登记：受理编号 %(no)s，可凭编号和联系方式查询办理进度。")
+            % {"no": submission.tracking_no},
+        )
+    else:
+        messages.success(
+            request,
+            first
+            + " "
+            + _("受理编号 %(no)s，可凭编号和联系方式查询办理进度。")
+            % {"no": submission.tracking_no},
+        )
+
+
 @public(methods=GET_POST)
 @rate_limited("10/h")
 def notices(request):
@@ -388,11 +406,11 @@ def notices(request):
             messages.error(request, _("请完整填写异议人、联系方式和异议内容。"))
         else:
             try:
-                services.raise_objection(application, **form.cleaned_data)
+                objection = services.raise_objection(application, **form.cleaned_data)
             except RuleViolation as error:
                 messages.error(request, str(error))
             else:
-                messages.success(request, _("异议已提交，市数据局将在决定前答复。"))
+                _received(request, objection, _("异议已提交，市数据局将在决定前答复。"))
         return redirect("authorization:notices")
     applications = (
         Application.objects.filter(status=ApplicationStatus.NOTICE)

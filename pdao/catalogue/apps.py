@@ -11,6 +11,10 @@ class CatalogueConfig(AppConfig):
     verbose_name = _("数据归集")
 
     def ready(self):
-        from pdao.catalogue import navigation, workbench  # noqa: F401
+        from pdao.catalogue import demands, navigation, registration, workbench  # noqa: F401
+        from pdao.core import submissions
+
+        submissions.register("YY", registration.track_objection)
+        submissions.register("XQ", demands.track_demand)
 
         Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.catalogue import matching
 from pdao.catalogue.models import Demand, Resource, SchedulingTask
+from pdao.core import submissions
 from pdao.core.permissions import Perm
 
 POST = actions.define("demand.post", gettext_lazy("提出数据需求"))
@@ -40,14 +41,21 @@ def post_demand(
 ) -> Demand:
     """Anyone may post a demand: signed-in users under their name, the public with a contact."""
     signed_in = by is not None and by.is_authenticated
-    demand = Demand.objects.create(
+    raised_by_name = (str(by.organisation or by) if signed_in else name) or _("匿名")
+    demand = submissions.create_once(
+        Demand,
+        prefix="XQ",
+        parts=(title, description, domain, raised_by_name, contact),
+        created="created_at",
         title=title,
         description=description,
         domain=domain,
         raised_by=by if signed_in else None,
-        raised_by_name=(str(by.organisation or by) if signed_in else name) or _("匿名"),
+        raised_by_name=raised_by_name,
         contact=contact,
     )
+    if demand.repeated:
+        return demand
     record(
         POST,
         by=by if signed_in else None,
@@ -56,6 +64,22 @@ def post_demand(
         summary=_("提出数据需求「%(t)s」") % {"t": title},
     )
     return demand
+
+
+def track_demand(number: str) -> dict | None:
+    """What the person who posted a demand may see of it, by its tracking number."""
+    demand = Demand.objects.filter(tracking_no=number).first()
+    if demand is None:
+        return None
+    return {
+        "kind": _("数据需求"),
+        "subject": demand.title,
+        "received": demand.created_at,
+        "status": demand.get_status_display(),
+        "response": "",
+        "answered": None,
+        "contact": demand.contact,
+    }
 
 
 @transaction.atomic

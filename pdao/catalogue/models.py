@@ -315,6 +315,9 @@ class Objection(models.Model):
     upheld = models.BooleanField(_("异议成立"), null=True)
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
 
+    tracking_no = models.CharField(_("受理编号"), max_length=20, unique=True, null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)  # repeats
+
     class Meta:
         verbose_name = _("异议")
         verbose_name_plural = _("异议")
@@ -346,6 +349,9 @@ class Demand(models.Model):
         Resource, null=True, blank=True, on_delete=models.SET_NULL, related_name="demands_met"
     )
     created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+
+    tracking_no = models.CharField(_("受理编号"), max_length=20, unique=True, null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)  # repeats
 
     class Meta:
         verbose_name = _("数据需求")

@@ -13,6 +13,7 @@ from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.catalogue.models import Objection, Registration, Resource
+from pdao.core import submissions
 from pdao.core.permissions import Perm
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
@@ -111,9 +112,18 @@ def raise_objection(registration: Registration, *, name: str, contact: str, text
     today = timezone.localdate()
     if registration.status != Registration.Status.NOTICE or today > registration.notice_end:
         raise RuleViolation(_("该登记不在公示期内，不能提出异议。"))
-    objection = Objection.objects.create(
-        registration=registration, raised_by_name=name, contact=contact, text=text
+    objection = submissions.create_once(
+        Objection,
+        prefix="YY",
+        parts=(registration.pk, name, contact, text),
+        created="raised_at",
+        registration=registration,
+        raised_by_name=name,
+        contact=contact,
+        text=text,
     )
+    if objection.repeated:
+        return objection
     record(
         OBJECT,
         by=None,
@@ -122,6 +132,30 @@ def raise_objection(registration: Registration, *, name: str, contact: str, text
         summary=_("%(n)s 对 %(r)s 提出异议") % {"n": name, "r": registration},
     )
     return objection
+
+
+def track_objection(number: str) -> dict | None:
+    """What the person who objected may see of it, by its tracking number (受理编号)."""
+    objection = (
+        Objection.objects.select_related("registration__resource")
+        .filter(tracking_no=number)
+        .first()
+    )
+    if objection is None:
+        return None
+    if objection.answered_at is None:
+        status = _("待答复")
+    else:
+        status = _("已答复：异议成立") if objection.upheld else _("已答复：异议不成立")
+    return {
+        "kind": _("资源登记公示异议"),
+        "subject": str(objection.registration),
+        "received": objection.raised_at,
+        "status": status,
+        "response": objection.response,
+        "answered": objection.answered_at,
+        "contact": objection.contact,
+    }
 
 
 @transaction.atomic

@@ -448,6 +448,24 @@ def objection_answer(request, pk: int):
     return redirect("catalogue:registration_detail", pk=objection.registration_id)
 
 
+def _received(request, submission, first: str) -> None:
+    """The tracking number, or that the same submission was received already."""
+    if submission.repeated:
+        messages.info(
+            request,
+            _("相同内容已受理，未重复登记：受理编号 %(no)s，可凭编号和联系方式查询办理进度。")
+            % {"no": submission.tracking_no},
+        )
+    else:
+        messages.success(
+            request,
+            first
+            + " "
+            + _("受理编号 %(no)s，可凭编号和联系方式查询办理进度。")
+            % {"no": submission.tracking_no},
+        )
+
+
 @public(methods=("GET", "HEAD", "POST"))
 @rate_limited("10/h")
 def notices(request):
@@ -459,11 +477,11 @@ def notices(request):
             messages.error(request, _("请完整填写异议人、联系方式和异议内容。"))
         else:
             try:
-                registration.raise_objection(record, **form.cleaned_data)
+                objection = registration.raise_objection(record, **form.cleaned_data)
             except RuleViolation as error:
                 _registration_error(request, error)
             else:
-                messages.success(request, _("异议已提交，市数据局将在公示结束前答复。"))
+                _received(request, objection, _("异议已提交，市数据局将在公示结束前答复。"))
         return redirect("catalogue:notices")
     records = Registration.objects.filter(status=Registration.Status.NOTICE).select_related(
         "resource"
@@ -507,7 +525,7 @@ def demand_list(request):
     if request.method == "POST":
         if form.is_valid():
             demand = demands.post_demand(by=request.user, **form.cleaned_data)
-            messages.success(request, _("需求已提交，市数据局将对接处理。"))
+            _received(request, demand, _("需求已提交，市数据局将对接处理。"))
             if request.user.is_authenticated and request.user.has_perm(Perm.CATALOGUE_VIEW):
                 return redirect("catalogue:demand_detail", pk=demand.pk)
             return redirect("catalogue:demands")

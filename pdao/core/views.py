@@ -7,8 +7,8 @@ from django.views.i18n import set_language as django_set_language
 
 from pdao.accounts.choices import OrganisationType
 from pdao.accounts.models import Organisation
-from pdao.core import worker
-from pdao.core.access import public, requires_login
+from pdao.core import submissions, worker
+from pdao.core.access import public, rate_limited, requires_login
 from pdao.core.permissions import Role
 from pdao.core.workbench import INTROS, work_for
 
@@ -42,6 +42,22 @@ def workbench(request):
         if role in user.roles
     ]
     return render(request, "core/workbench.html", {"sections": sections})
+
+
+@public()
+@rate_limited("30/h", methods=("GET", "HEAD"))
+def track(request):
+    """办理进度查询: a public submission by its tracking number and the contact given with it
+    (rate-limited per address: the number is random, and both must match)."""
+    number = request.GET.get("no", "").strip().upper()[:20]
+    contact = request.GET.get("contact", "").strip()[:100]
+    asked = bool(number and contact)
+    found = submissions.lookup(number, contact) if asked else None
+    return render(
+        request,
+        "core/track.html",
+        {"number": number, "contact": contact, "asked": asked, "found": found},
+    )
 
 
 @public()
