@@ -352,6 +352,7 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 # an image captcha as well (django-simple-captcha; images made here, no third party).
 LOGIN_CAPTCHA_AFTER = env.int("PDAO_LOGIN_CAPTCHA_AFTER", default=3)
 CAPTCHA_2X_IMAGE = False
+CAPTCHA_FONT_SIZE = 34
 CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
 AXES_CLIENT_IP_CALLABLE = "pdao.core.context.client_ip"

@@ -43,6 +43,10 @@ class SignInForm(AuthenticationForm):
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         if request is not None and needs_captcha(request):
+            self.add_captcha()
+
+    def add_captcha(self) -> None:
+        if "captcha" not in self.fields:
             self.fields["captcha"] = CaptchaField(
                 label=_("验证码"),
                 help_text=_("请输入图中字符，不区分大小写。"),

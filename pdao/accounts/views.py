@@ -37,6 +37,8 @@ class SignInView(auth_views.LoginView):
             username = (form.data.get("username") or "").strip()
             response.context_data["attempts_left"] = forms.attempts_left(self.request, username)
         response.context_data["lockout_minutes"] = forms.lockout_minutes()
+        if forms.needs_captcha(self.request):  # this failure was the one that calls for it
+            form.add_captcha()
         return response
 
 

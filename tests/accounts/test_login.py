@@ -84,7 +84,8 @@ def test_after_three_failures_from_an_address_the_form_asks_for_a_captcha(settin
     client = Client(REMOTE_ADDR="203.0.113.20")
     for name in ("somebody", "else", user.username):  # any usernames, one address
         assert 'name="captcha_0"' not in client.get(LOGIN).content.decode()
-        _login(client, name, "wrong-password")
+        failed = _login(client, name, "wrong-password")
+    assert 'name="captcha_0"' in failed.content.decode()  # asked at once, on the third
     page = client.get(LOGIN).content.decode()
     assert 'data-testid="captcha"' in page
     image = re.search(r'<img src="(/captcha/image/\w+/)"', page).group(1)

@@ -67,7 +67,9 @@ def test_roles_whose_pillar_is_coming_see_what_they_will_do_and_what_they_can_re
     page = client.get(reverse("core:workbench")).content.decode()
     assert "正在建设" in page and "暂无待办事项" not in page
     section = page[page.index(f'data-role="{role.value}"') :]
-    links = [part.split('"')[0] for part in section.split('class="button secondary" href="')[1:]]
+    links = [
+        part.split('"')[0] for part in section.split('role="button" class="secondary" href="')[1:]
+    ]
     assert len(links) == 3
     for link in links:  # each page it is pointed to opens for it
         assert client.get(link).status_code == 200, link
