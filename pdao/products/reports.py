@@ -105,6 +105,7 @@ def chart_png(section: Section) -> bytes | None:
         else:
             axes.bar(labels, values, color="#1565c0")
         axes.set_ylabel(section.columns[value_index], fontproperties=font)
+        format_value_axis(axes, section.chart, values)
         for label in axes.get_xticklabels():
             if font is not None:
                 label.set_fontproperties(font)
@@ -116,6 +117,24 @@ def chart_png(section: Section) -> bytes | None:
         return buffer.getvalue()
     finally:
         plt.close(figure)
+
+
+def format_value_axis(axes, chart: str, values) -> None:
+    """Plain numbers with thousands separators, never an offset or scientific notation
+    (208,333 against 208,334 drawn as "+2.0833e5" and a cliff misleads); bars start at zero."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    def plain(value, _position) -> str:
+        if abs(value - round(value)) < 1e-9:
+            return f"{round(value):,}"
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+    axes.yaxis.set_major_formatter(FuncFormatter(plain))
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=6))
+    if chart != "line":
+        low = min([0.0, *values])
+        high = max([0.0, *values])
+        axes.set_ylim(low, high * 1.05 if high > 0 else 1.0)
 
 
 def _cell(value) -> str:

@@ -82,6 +82,29 @@ def test_word_and_pdf_carry_the_terms_and_the_hash(signed):
     assert pdf.startswith(b"%PDF-") and len(pdf) > 5_000
 
 
+def test_the_pdf_gives_the_output_forms_room_for_their_names(signed):
+    """输出形式 was squeezed to one character a line: the scope table has fixed widths."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    html = render_to_string("authorization/agreement_print.html", agreements._context(signed))
+    document = HTML(string=html).render()
+
+    def boxes(box):
+        yield box
+        for child in getattr(box, "children", None) or []:
+            yield from boxes(child)
+
+    widths = {}
+    for page in document.pages:
+        for box in boxes(page._page_box):
+            if type(box).__name__ == "TableCellBox":
+                text = "".join(getattr(b, "text", "") for b in boxes(box))
+                widths.setdefault(text, box.width)
+    assert widths["输出形式"] >= 100  # CSS px: seven characters at 10.5 pt, at least
+    assert widths["字段（用途）"] > widths["输出形式"]
+
+
 def test_downloads_through_the_page(city, signed, client_for):
     client = client_for(city.operator)
     for fmt, kind in (("docx", "wordprocessingml"), ("pdf", "application/pdf")):

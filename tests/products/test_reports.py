@@ -136,3 +136,32 @@ def test_a_refused_section_fails_the_review_checklist(market):
     services.save_plan(product, by=market.operator, name="免费", charging="free")
     with pytest.raises(RuleViolation, match="使用范围在协议之内"):
         services.submit_for_review(product, by=market.operator)
+
+
+@pytest.mark.parametrize("chart", ["bar", "line"])
+def test_chart_axes_read_as_plain_numbers_and_bars_start_at_zero(chart):
+    """208,333 against 208,334 once read "+2.0833e5" with a cliff between them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from pdao.products.reports import format_value_axis
+
+    values = [208_333.0, 208_334.0, 208_333.5]
+    figure, axes = plt.subplots()
+    try:
+        if chart == "line":
+            axes.plot(["城中区", "鱼峰区", "柳南区"], values)
+        else:
+            axes.bar(["城中区", "鱼峰区", "柳南区"], values)
+        format_value_axis(axes, chart, values)
+        figure.canvas.draw()
+        labels = [t.get_text() for t in axes.get_yticklabels() if t.get_text()]
+        assert axes.yaxis.get_offset_text().get_text() == ""
+        assert labels and all("e" not in t and "+" not in t for t in labels)
+        assert any("208,33" in t for t in labels) or chart == "bar"
+        if chart == "bar":
+            assert axes.get_ylim()[0] == 0 and "200,000" in labels
+    finally:
+        plt.close(figure)
