@@ -5,13 +5,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from pdao.core import worker
 from pdao.supervision.tasks import monitor
 from tests.authorization.conftest import _data_dir, city  # noqa: F401 (fixtures)
+from tests.conftest import run_worker
 
 pytestmark = pytest.mark.django_db
 BANNER = "任务进程离线"
@@ -30,6 +30,7 @@ def test_a_fresh_platform_is_not_reported_offline(city, client_for):  # noqa: F8
     assert BANNER not in pages(city, client_for)[0]
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes connections (tests/conftest.py)
 def test_work_left_due_says_the_worker_is_offline_until_it_runs_again(city, client_for):  # noqa: F811
     worker.status(fresh=True)
     monitor.using(run_after=timezone.now() - timedelta(minutes=5)).enqueue()
@@ -43,7 +44,7 @@ def test_work_left_due_says_the_worker_is_offline_until_it_runs_again(city, clie
     health = client_for(city.operator).get("/healthz").json()
     assert health["status"] == "degraded" and health["worker"] == "offline"
 
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    run_worker()
     found = worker.status(fresh=True)
     assert not found.offline and found.last_seen > timezone.now() - timedelta(minutes=1)
     assert BANNER not in pages(city, client_for)[0]
