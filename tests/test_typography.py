@@ -18,6 +18,7 @@ YESNO = re.compile(r"^[^,\s]{1,6},[^,\s]{1,6}(,[^,\s]{1,6})?$")
 def offending(text: str) -> list[str]:
     if SQL.search(text) or YESNO.match(text):
         return []
+    text = re.sub(r"<code>.*?</code>", "X", text)  # syntax shown as syntax
     text = re.sub(r"%\(\w+\)[sdif]|\{[^{}]*\}", "X", text)  # placeholders
     text = re.sub(r"[A-Za-z_]\([^()]*\)", "X", text)  # function calls: FLOOR(数值 / 宽度)
     return [m.group(0) for m in HALF_WIDTH.finditer(text)]
@@ -38,3 +39,4 @@ def test_the_check_sees_what_it_is_for():
     assert offending("SELECT 区县, 险种 FROM 表") == []
     assert offending("有,无") == [] and offending("FLOOR(数值 / 宽度)") == []
     assert offending("专区查询(%(code)s)") == ["询("]
+    assert offending("模板中用 <code>:名称</code> 引用参数") == []

@@ -220,7 +220,7 @@ def check_template(sql: str, specs: list[Param]) -> None:
     """Every `:name` in the template is declared, and every declaration is used."""
     used = placeholders(sql)
     if "" in used or any(n.isdigit() for n in used):
-        raise SpecError("参数须以 ：名称 的形式出现在模板中")
+        raise SpecError("参数须以 :名称 的形式出现在模板中")
     declared = {s.name for s in specs}
     if used - declared:
         raise SpecError("模板中的参数未声明：" + "、".join(sorted(used - declared)))
