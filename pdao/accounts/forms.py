@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, Se
 from django.contrib.auth.password_validation import validate_password
 from django.db.models import Sum
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pdao.accounts import credit_code
@@ -16,7 +17,11 @@ from pdao.core.permissions import Role
 
 
 def _failures(**where) -> int:
-    found = AccessAttempt.objects.filter(**where).aggregate(n=Sum("failures_since_start"))
+    """Failed sign-ins still counting (within the cool-off, as django-axes counts them)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    found = AccessAttempt.objects.filter(attempt_time__gte=since, **where).aggregate(
+        n=Sum("failures_since_start")
+    )
     return int(found["n"] or 0)
 
 

@@ -34,7 +34,7 @@ class SignInView(auth_views.LoginView):
     def form_invalid(self, form):
         response = super().form_invalid(form)
         if not form.errors.get("captcha"):
-            username = (form.data.get("username") or "").strip()
+            username = form.cleaned_data.get("username") or ""  # as django-axes stored it
             response.context_data["attempts_left"] = forms.attempts_left(self.request, username)
         response.context_data["lockout_minutes"] = forms.lockout_minutes()
         if forms.needs_captcha(self.request):  # this failure was the one that calls for it
@@ -163,7 +163,7 @@ def organisation_verify(request, pk: int):
 @requires(Perm.ORGANISATIONS_MANAGE, methods=POST)
 def organisation_set_active(request, pk: int):
     organisation = get_object_or_404(Organisation, pk=pk)
-    if not request.POST.get("active"):  # deactivating
+    if not forms.ActiveForm.base_fields["active"].clean(request.POST.get("active")):
         page = unconfirmed(
             request,
             title=_("注销组织「%(name)s」") % {"name": organisation.name},
@@ -300,7 +300,7 @@ def user_revoke_role(request, pk: int):
 
 @requires(Perm.USERS_MANAGE, methods=POST)
 def user_set_active(request, pk: int):
-    if not request.POST.get("active"):  # deactivating
+    if not forms.ActiveForm.base_fields["active"].clean(request.POST.get("active")):
         subject = get_object_or_404(User, pk=pk)
         page = unconfirmed(
             request,

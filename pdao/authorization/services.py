@@ -696,6 +696,9 @@ def raise_objection(application: Application, *, name: str, contact: str, text: 
     if not (name.strip() and contact.strip() and text.strip()):
         raise RuleViolation(_("请填写姓名（或单位）、联系方式和异议内容。"))
     with transaction.atomic():
+        # Two identical objections at once (a double click): one after the other, so the
+        # second finds the first.
+        Application.objects.select_for_update().filter(pk=application.pk).first()
         objection = submissions.create_once(
             NoticeObjection,
             prefix="GS",

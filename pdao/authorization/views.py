@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pdao.accounts.services import RuleViolation
 from pdao.authorization import access, agreements, forms, precheck, services
@@ -550,18 +551,22 @@ def _authorization_step(perm, step, success, confirm=None):
     return view
 
 
-authorization_suspend = _authorization_step(Perm.AUTHZ_SUSPEND, services.suspend, _("授权已暂停。"))
-authorization_resume = _authorization_step(Perm.AUTHZ_DECIDE, services.resume, _("授权已恢复。"))
+authorization_suspend = _authorization_step(
+    Perm.AUTHZ_SUSPEND, services.suspend, gettext_lazy("授权已暂停。")
+)
+authorization_resume = _authorization_step(
+    Perm.AUTHZ_DECIDE, services.resume, gettext_lazy("授权已恢复。")
+)
 authorization_revoke = _authorization_step(
     Perm.AUTHZ_DECIDE,
     services.revoke,
-    _("授权已撤销。"),
+    gettext_lazy("授权已撤销。"),
     confirm=(
-        _("撤销授权 %(code)s"),
+        gettext_lazy("撤销授权 %(code)s"),
         [
-            _("授权立即终止，不能恢复；需要时只能重新申请"),
-            _("运营单位不能再使用该授权的专区，依托它的数据产品的调用立即被拒绝"),
-            _("撤销连同理由记入审计日志并上链存证"),
+            gettext_lazy("授权立即终止，不能恢复；需要时只能重新申请"),
+            gettext_lazy("运营单位不能再使用该授权的专区，依托它的数据产品的调用立即被拒绝"),
+            gettext_lazy("撤销连同理由记入审计日志并上链存证"),
         ],
     ),
 )

@@ -11,13 +11,16 @@ def disposition(name: str, *, fallback: str | None = None) -> str:
     """The Content-Disposition value of an attachment called `name` (say 审计日志-20261128.xlsx).
     `fallback`: the ASCII name for old clients (default: the name's ASCII letters, digits and
     punctuation, or "download" and its extension)."""
+    safe = re.compile(r"[^A-Za-z0-9._-]+")
+    if name.isascii():
+        return f'attachment; filename="{safe.sub("-", name).strip("-") or "download"}"'
     if fallback is None:
         stem, dot, extension = name.rpartition(".")
-        ascii_stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem if dot else name).strip("-")
-        fallback = f"{ascii_stem or 'download'}.{extension}" if dot else ascii_stem or "download"
-    fallback = fallback.replace('"', "")
-    if name.isascii():
-        return f'attachment; filename="{fallback}"'
+        fallback = f"{safe.sub('-', stem).strip('-')}.{extension}" if dot else name
+    stem, dot, extension = fallback.rpartition(".")
+    stem = safe.sub("-", stem if dot else fallback).strip("-") or "download"
+    extension = safe.sub("", extension) if dot else ""
+    fallback = f"{stem}.{extension}" if extension else stem
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 

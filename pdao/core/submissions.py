@@ -39,13 +39,17 @@ def repeat_of(queryset, fingerprint_: str, *, created: str):
 
 def create_once(model, *, prefix: str, parts: tuple, created: str, **fields):
     """The submission, created with a fresh tracking number; or the identical one received in
-    the last day, marked `repeated = True`. Call inside the caller's transaction."""
+    the last day, marked `repeated = True`. Call inside the caller's transaction, holding a
+    lock on what the submissions are about (two at once are then one after the other)."""
     fp = fingerprint(*parts)
     found = repeat_of(model.objects.select_for_update(), fp, created=created)
     if found is not None:
         found.repeated = True
         return found
-    made = model.objects.create(tracking_no=tracking_no(prefix), fingerprint=fp, **fields)
+    number = tracking_no(prefix)
+    while model.objects.filter(tracking_no=number).exists():  # 16⁶ a day: rare, never a 500
+        number = tracking_no(prefix)
+    made = model.objects.create(tracking_no=number, fingerprint=fp, **fields)
     made.repeated = False
     return made
 

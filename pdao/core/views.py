@@ -44,13 +44,14 @@ def workbench(request):
     return render(request, "core/workbench.html", {"sections": sections})
 
 
-@public()
-@rate_limited("30/h", methods=("GET", "HEAD"))
+@public(methods=("GET", "HEAD", "POST"))
+@rate_limited("30/h")
 def track(request):
-    """办理进度查询: a public submission by its tracking number and the contact given with it
-    (rate-limited per address: the number is random, and both must match)."""
-    number = request.GET.get("no", "").strip().upper()[:20]
-    contact = request.GET.get("contact", "").strip()[:100]
+    """办理进度查询: a public submission by its tracking number and the contact given with it,
+    sent by POST (never in a URL, an access log or a browser's history); rate-limited per
+    address — the number is random, and both must match."""
+    number = request.POST.get("no", "").strip().upper()[:20]
+    contact = request.POST.get("contact", "").strip()[:100]
     asked = bool(number and contact)
     found = submissions.lookup(number, contact) if asked else None
     return render(

@@ -49,7 +49,7 @@ def status(*, now: datetime | None = None, fresh: bool = False) -> WorkerStatus 
         if cached is not None:
             return cached
     # Imported here: core is imported by every app, and supervision imports most of them.
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
     from pdao.supervision.services import ensure_scheduled
 
@@ -57,8 +57,10 @@ def status(*, now: datetime | None = None, fresh: bool = False) -> WorkerStatus 
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.WORKER_OFFLINE_SECONDS)
     tasks = DBTaskResult.objects.all()
+    # A task queued to run at once carries the package's far-future sentinel as run_after
+    # (an upload, ledger sequencing): due since it was queued.
     due = tasks.filter(status="READY").filter(
-        Q(run_after__isnull=True, enqueued_at__lt=limit) | Q(run_after__lt=limit)
+        Q(run_after__gte=get_date_max(), enqueued_at__lt=limit) | Q(run_after__lt=limit)
     )
     waiting = due.count()
     last_seen = (

@@ -37,17 +37,18 @@ def test_an_objection_is_numbered_followed_and_never_stored_twice(resource, prov
     assert other != number and Objection.objects.count() == 2
 
     track = reverse("core:track")
-    looked = client.get(track, {"no": number.lower(), "contact": "13800000000"})
+    looked = client.post(track, {"no": number.lower(), "contact": "13800000000"})
     body = looked.content.decode()
     assert 'data-testid="tracked"' in body and "待答复" in body
+    assert "13800000000" not in client.get(track).content.decode()  # never in a URL
     for contact in ("13900000000", ""):  # the number alone says nothing
-        page = client.get(track, {"no": number, "contact": contact}).content.decode()
+        page = client.post(track, {"no": number, "contact": contact}).content.decode()
         assert 'data-testid="tracked"' not in page and "请说明更新频率" not in page
     reg.answer_objection(
         Objection.objects.get(tracking_no=number), by=bureau_admin, response="每日更新",
         upheld=False,
     )  # fmt: skip
-    body = client.get(track, {"no": number, "contact": "13800000000"}).content.decode()
+    body = client.post(track, {"no": number, "contact": "13800000000"}).content.decode()
     assert "已答复\uff1a异议不成立" in body and "每日更新" in body
 
 
@@ -59,6 +60,6 @@ def test_a_demand_is_numbered_and_followed_by_its_status():
     number = NUMBER.search(first).group(1)
     second = client.post(reverse("catalogue:demands"), data, follow=True).content.decode()
     assert NUMBER.search(second).group(1) == number and Demand.objects.count() == 1
-    page = client.get(reverse("core:track"), {"no": number, "contact": "A@B.cn"})
+    page = client.post(reverse("core:track"), {"no": number, "contact": "A@B.cn"})
     assert "公交刷卡客流" in page.content.decode()
     assert Demand.objects.get().get_status_display() in page.content.decode()

@@ -80,6 +80,11 @@ def test_deactivating_a_user_or_an_organisation_asks_first_reactivating_does_not
         reverse("accounts:user_set_active", args=[user.pk]), {"reason": "复职", "active": "on"}
     )
     assert type(user).objects.get(pk=user.pk).is_active  # no question to undo it
+    asked = bureau.post(  # "false" is as the form reads it: deactivating, so asked
+        reverse("accounts:user_set_active", args=[user.pk]), {"reason": "离职", "active": "false"}
+    )
+    assert 'data-testid="confirm"' in asked.content.decode()
+    assert type(user).objects.get(pk=user.pk).is_active  # no question to undo it
     organisation = market.consumer.organisation
     asks_then_acts(
         bureau,

@@ -117,6 +117,10 @@ def test_downloads_are_named_in_chinese_with_an_ascii_fallback():
         "attachment; filename=\"download.csv\"; filename*=UTF-8''%E5%85%AC"
     )
     assert disposition("report.pdf") == 'attachment; filename="report.pdf"'
+    assert disposition('a"b\\c.pdf') == 'attachment; filename="a-b-c.pdf"'
+    assert disposition("报告.pdf", fallback='x"\\y.pdf').startswith(
+        'attachment; filename="x-y.pdf";'
+    )
 
 
 def test_healthz_reports_ok():

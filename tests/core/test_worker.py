@@ -56,6 +56,19 @@ def test_work_left_due_says_the_worker_is_offline_until_it_runs_again(city, clie
     }
 
 
+def test_an_upload_queued_for_now_and_left_waiting_says_offline_too(city):  # noqa: F811
+    """A task queued to run at once carries django_tasks_db's far-future run_after."""
+    from django_tasks_db.models import DBTaskResult
+
+    worker.status(fresh=True)
+    waiting = monitor.enqueue()
+    DBTaskResult.objects.filter(pk=waiting.id).update(
+        enqueued_at=timezone.now() - timedelta(minutes=5)
+    )
+    found = worker.status(fresh=True)
+    assert found.offline and found.waiting == 1
+
+
 def test_a_long_task_running_is_not_a_dead_worker(city):  # noqa: F811
     from django_tasks_db.models import DBTaskResult
 

@@ -911,6 +911,14 @@ def test_a_record_cannot_be_narrowed_to_by_a_value_released_as_it_is(world):
         refused = engine.run(sql, world.policy, form="deidentified")
         assert isinstance(refused, engine.Refused) and refused.rule == "filter.column", sql
         assert str(t.monthly) not in refused.message
+    for sql in (  # a declared value set filters by its values, and only by equality
+        "SELECT 缴费基数 FROM 社保 WHERE 险种 > '工伤'",
+        "SELECT 缴费基数 FROM 社保 WHERE 险种 LIKE '工%'",
+        "SELECT 缴费基数 FROM 社保 WHERE 险种 IN ('工伤', '火星')",
+        "SELECT 缴费基数 FROM 社保 WHERE 险种 BETWEEN '养老' AND '工伤'",
+    ):
+        refused = engine.run(sql, world.policy, form="deidentified")
+        assert isinstance(refused, engine.Refused) and refused.rule == "filter.column", sql
     by_category = engine.run(
         "SELECT 缴费基数 FROM 社保 WHERE 险种 = '工伤' LIMIT 50", world.policy, form="deidentified"
     )

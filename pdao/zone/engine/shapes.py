@@ -431,6 +431,8 @@ def records(tree: exp.Select, policy: Policy) -> m.Query:
     if not cols:
         refuse("shape.unsupported", f"没有可输出的列。支持：{SHAPES['deidentified']}")
     where = where_of(tree, scope, lambda n: released_operand(n, scope))
+    if where is not None:
+        _declared_values_only(where, table)
     limit, _offset = _limit(tree, policy, offset=False)
     return m.Query(
         form="deidentified",
@@ -441,6 +443,34 @@ def records(tree: exp.Select, policy: Policy) -> m.Query:
         names=tuple(names),
         used=frozenset(scope.used),
     )
+
+
+def _declared_values_only(condition, table) -> None:
+    """In the de-identified form, a column released as it is (not a quasi-identifier) is
+    compared only for equality with its declared values: a range, a prefix or a value outside
+    the set would narrow the rows to those around a value someone is known to have."""
+    if isinstance(condition, m.And | m.Or):
+        for item in condition.items:
+            _declared_values_only(item, table)
+        return
+    if isinstance(condition, m.Not):
+        _declared_values_only(condition.item, table)
+        return
+    target = getattr(condition, "left", None)
+    if target is None or target.fn is not None or target.col.name in table.quasi_identifiers:
+        return
+    allowed = set(table.categories.get(target.col.name, ()))
+    name = target.col.name
+    if isinstance(condition, m.IsNull):
+        return
+    if isinstance(condition, m.Compare) and condition.op in ("=", "<>"):
+        values = [condition.value]
+    elif isinstance(condition, m.InList):
+        values = list(condition.values)
+    else:
+        refuse("filter.column", f"「{name}」按原值发布，只能用 =、<> 或 IN 比较其声明的取值")
+    if any(value not in allowed for value in values):
+        refuse("filter.column", f"「{name}」只能按其声明的取值筛选")
 
 
 def released_operand(node, scope: Scope) -> m.Operand:
