@@ -26,6 +26,7 @@ from pdao.authorization.models import (
 )
 from pdao.catalogue.choices import Domain
 from pdao.catalogue.models import Resource
+from pdao.core import submissions
 from pdao.core.access import public, rate_limited, requires, requires_login
 from pdao.core.confirm import unconfirmed
 from pdao.core.downloads import attach
@@ -376,24 +377,6 @@ def objection_answer(request, pk: int):
     )
 
 
-def _received(request, submission, first: str) -> None:
-    """The tracking number, or that the same submission was received already."""
-    if submission.repeated:
-        messages.info(
-            request,
-            _("相同内容已受理，未重复登记：受理编号 %(no)s，可凭编号和联系方式查询办理进度。")
-            % {"no": submission.tracking_no},
-        )
-    else:
-        messages.success(
-            request,
-            first
-            + " "
-            + _("受理编号 %(no)s，可凭编号和联系方式查询办理进度。")
-            % {"no": submission.tracking_no},
-        )
-
-
 @public(methods=GET_POST)
 @rate_limited("10/h")
 def notices(request):
@@ -411,7 +394,9 @@ def notices(request):
             except RuleViolation as error:
                 messages.error(request, str(error))
             else:
-                _received(request, objection, _("异议已提交，市数据局将在决定前答复。"))
+                submissions.say_received(
+                    request, objection, _("异议已提交，市数据局将在决定前答复。")
+                )
         return redirect("authorization:notices")
     applications = (
         Application.objects.filter(status=ApplicationStatus.NOTICE)

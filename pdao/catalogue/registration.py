@@ -143,15 +143,11 @@ def track_objection(number: str) -> dict | None:
     )
     if objection is None:
         return None
-    if objection.answered_at is None:
-        status = _("待答复")
-    else:
-        status = _("已答复：异议成立") if objection.upheld else _("已答复：异议不成立")
     return {
         "kind": _("资源登记公示异议"),
         "subject": str(objection.registration),
         "received": objection.raised_at,
-        "status": status,
+        "status": submissions.objection_status(objection.answered_at, objection.upheld),
         "response": objection.response,
         "answered": objection.answered_at,
         "contact": objection.contact,

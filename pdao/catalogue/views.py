@@ -28,6 +28,7 @@ from pdao.catalogue.models import (
     SchedulingTask,
     Version,
 )
+from pdao.core import submissions
 from pdao.core.access import public, rate_limited, requires
 from pdao.core.confirm import unconfirmed
 from pdao.core.downloads import attach
@@ -448,24 +449,6 @@ def objection_answer(request, pk: int):
     return redirect("catalogue:registration_detail", pk=objection.registration_id)
 
 
-def _received(request, submission, first: str) -> None:
-    """The tracking number, or that the same submission was received already."""
-    if submission.repeated:
-        messages.info(
-            request,
-            _("相同内容已受理，未重复登记：受理编号 %(no)s，可凭编号和联系方式查询办理进度。")
-            % {"no": submission.tracking_no},
-        )
-    else:
-        messages.success(
-            request,
-            first
-            + " "
-            + _("受理编号 %(no)s，可凭编号和联系方式查询办理进度。")
-            % {"no": submission.tracking_no},
-        )
-
-
 @public(methods=("GET", "HEAD", "POST"))
 @rate_limited("10/h")
 def notices(request):
@@ -481,7 +464,9 @@ def notices(request):
             except RuleViolation as error:
                 _registration_error(request, error)
             else:
-                _received(request, objection, _("异议已提交，市数据局将在公示结束前答复。"))
+                submissions.say_received(
+                    request, objection, _("异议已提交，市数据局将在公示结束前答复。")
+                )
         return redirect("catalogue:notices")
     records = Registration.objects.filter(status=Registration.Status.NOTICE).select_related(
         "resource"
@@ -525,7 +510,7 @@ def demand_list(request):
     if request.method == "POST":
         if form.is_valid():
             demand = demands.post_demand(by=request.user, **form.cleaned_data)
-            _received(request, demand, _("需求已提交，市数据局将对接处理。"))
+            submissions.say_received(request, demand, _("需求已提交，市数据局将对接处理。"))
             if request.user.is_authenticated and request.user.has_perm(Perm.CATALOGUE_VIEW):
                 return redirect("catalogue:demand_detail", pk=demand.pk)
             return redirect("catalogue:demands")

@@ -12,7 +12,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib import messages
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 REPEAT_WINDOW = timedelta(days=1)
 
@@ -52,6 +54,31 @@ def create_once(model, *, prefix: str, parts: tuple, created: str, **fields):
     made = model.objects.create(tracking_no=number, fingerprint=fp, **fields)
     made.repeated = False
     return made
+
+
+def say_received(request, submission, first: str) -> None:
+    """The tracking number, or that the same submission was received already."""
+    if submission.repeated:
+        messages.info(
+            request,
+            _("相同内容已受理，未重复登记：受理编号 %(no)s，可凭编号和联系方式查询办理进度。")
+            % {"no": submission.tracking_no},
+        )
+    else:
+        messages.success(
+            request,
+            first
+            + " "
+            + _("受理编号 %(no)s，可凭编号和联系方式查询办理进度。")
+            % {"no": submission.tracking_no},
+        )
+
+
+def objection_status(answered_at, upheld) -> str:
+    """An objection's state as its author reads it."""
+    if answered_at is None:
+        return _("待答复")
+    return _("已答复：异议成立") if upheld else _("已答复：异议不成立")
 
 
 # Prefix → a function (number, contact) → what the submitter may see of it, or None. Each app
