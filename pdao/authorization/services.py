@@ -1194,6 +1194,8 @@ def renew(authorization: Authorization, *, by) -> Application:
 # --- The bureau's tables: qualification requirements and caps ---------------------------------
 
 RULES_SAVE = actions.define("authz.rules", gettext_lazy("修改资质要求与总量上限"))
+# Ledger entry types that are not audit actions, by their names (the ledger's pages).
+actions.define("authorization.agreement", gettext_lazy("授权运营协议签署"))
 
 
 def save_rules(*, by, data) -> None:

@@ -32,6 +32,8 @@ from pdao.products.services import _own, check_may_build_on
 REPORT_CREATE = actions.define("report.create", gettext_lazy("创建数据报告产品"))
 EDITION_GENERATE = actions.define("report.generate", gettext_lazy("生成数据报告"))
 EDITION_REVIEW = actions.define("report.review", gettext_lazy("数据报告出域审核"))
+# Ledger entry types that are not audit actions, by their names (the ledger's pages).
+actions.define("report.release", gettext_lazy("数据报告出域发布"))
 FORMATS = {"pdf": "application/pdf", "docx": (
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document")}  # fmt: skip
 

@@ -61,6 +61,8 @@ UNSUBSCRIBE = actions.define("product.unsubscribe", gettext_lazy("退订数据�
 CREDENTIAL_CREATE = actions.define("credential.create", gettext_lazy("创建调用凭证"))
 CREDENTIAL_ROTATE = actions.define("credential.rotate", gettext_lazy("轮换凭证密钥"))
 CREDENTIAL_REVOKE = actions.define("credential.revoke", gettext_lazy("吊销调用凭证"))
+# Ledger entry types that are not audit actions, by their names (the ledger's pages).
+actions.define("delivery.batch", gettext_lazy("产品交付批次"))
 
 EDITABLE = (ProductStatus.DRAFT, ProductStatus.REJECTED)
 MAX_TERM_MONTHS = 36

@@ -38,6 +38,8 @@ ZONE_QUERY_START = actions.define("zone.query.start", gettext_lazy("专区查询
 ZONE_QUERY = actions.define("zone.query", gettext_lazy("专区查询"))
 ZONE_QUERY_INTERRUPTED = actions.define("zone.query.interrupted", gettext_lazy("专区查询中断"))
 ZONE_DERIVE = actions.define("zone.derive", gettext_lazy("生成衍生数据"))
+# Ledger entry types that are not audit actions, by their names (the ledger's pages).
+actions.define("dataset.derived", gettext_lazy("生成衍生数据"))
 DEFAULT_EPSILON = 0.5
 GRACE_SECONDS = 60  # past the engine's own time limit, a running query's process is gone
 
