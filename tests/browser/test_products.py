@@ -1,16 +1,15 @@
 """A product from the operator's form to a consumer's first call, through the UI: operator,
 expert, supervisor and consumer in their own sessions; then the supervisor traces a leak."""
 
-import json
-
 import pytest
 import requests
 from playwright.sync_api import expect
 
 from pdao.products import gateway, services
+from pdao.products.models import Product
 from tests.browser.conftest import screenshot
 from tests.browser.test_authorization import session  # noqa: F401 (fixture)
-from tests.products.conftest import AGGREGATE_PARAMS, AGGREGATE_SQL, market  # noqa: F401
+from tests.products.conftest import AGGREGATE_SQL, RECORDS_SQL, market  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +22,10 @@ def test_product_from_form_to_listing_to_a_consumer_call(market, session, live_s
     operator.get_by_label("所依托的授权").select_option(index=1)
     operator.get_by_label("输出形式").select_option("aggregate")
     operator.get_by_label("查询模板").fill(AGGREGATE_SQL)
-    operator.get_by_label("参数声明").fill(json.dumps(AGGREGATE_PARAMS, ensure_ascii=False))
+    since = operator.get_by_test_id("parameters-0")
+    since.get_by_label("参数名").fill("since")
+    since.get_by_label("中文名称").fill("起始月份")
+    since.get_by_label("类型").select_option(label="日期")
     operator.get_by_test_id("save-product").click()
     expect(operator.get_by_test_id("product-status")).to_have_text("草稿")
 
@@ -80,6 +82,56 @@ def test_product_from_form_to_listing_to_a_consumer_call(market, session, live_s
     consumer.goto("/products/deliveries/")
     expect(consumer.get_by_text(answer.json()["trace_id"])).to_be_visible()
     screenshot(consumer, "product-deliveries")
+
+
+def test_product_form_rows_are_added_typed_and_refused_in_place(market, session):  # noqa: F811
+    operator = session(market.operator)
+    operator.goto("/products/new/")
+    operator.get_by_label("产品名称").fill("参保明细")
+    operator.get_by_label("产品说明").fill("按区县提供去标识化的参保明细。")
+    operator.get_by_label("所依托的授权").select_option(index=1)
+    operator.get_by_label("输出形式").select_option("deidentified")
+    operator.get_by_label("查询模板").fill(RECORDS_SQL)
+    operator.get_by_label("记录标识列").fill("身份证号")
+    district = operator.get_by_test_id("parameters-0")
+    district.get_by_label("参数名").fill("district")
+    district.get_by_label("中文名称").fill("区县")
+    district.get_by_label("类型").select_option(label="枚举（限定可选值）")
+    expect(district.get_by_label("最小值（整数或数值）")).to_be_hidden()
+    district.get_by_label("可选值（枚举，每行一个）").fill("城中区\n鱼峰区")
+    for _ in range(2):
+        operator.get_by_test_id("add-parameters").click()
+    expect(operator.locator("[data-formset=parameters] [data-formset-row]")).to_have_count(5)
+    operator.get_by_test_id("parameters-4").get_by_role("button", name="删除这一行").click()
+    expect(operator.get_by_test_id("parameters-4")).to_be_hidden()
+    rows = operator.get_by_test_id("parameters-3")
+    rows.get_by_label("参数名").fill("n")
+    rows.get_by_label("中文名称").fill("行数")
+    rows.get_by_label("类型").select_option(label="整数")
+    expect(rows.get_by_label("可选值（枚举，每行一个）")).to_be_hidden()
+    rows.get_by_label("最小值（整数或数值）").fill("100")
+    rows.get_by_label("最大值（整数或数值）").fill("10")
+    column = operator.get_by_test_id("columns-0")
+    column.get_by_label("列名（与查询输出的列名一致）").fill("缴费金额")
+    column.get_by_label("水印允许的最大变动（数值列，可不填）").fill("0.01")
+    operator.get_by_test_id("save-product").click()
+
+    rows = operator.get_by_test_id("parameters-3")
+    expect(rows).to_contain_text("最大值不能小于最小值。")
+    expect(operator.get_by_test_id("parameters-4")).to_be_hidden()  # still deleted
+    for width in (1366, 390):
+        operator.set_viewport_size({"width": width, "height": 900})
+        assert operator.evaluate("document.documentElement.scrollWidth") <= width
+        screenshot(operator, f"product-form-{width}")
+    rows.get_by_label("最大值（整数或数值）").fill("1000")
+    operator.get_by_test_id("save-product").click()
+    expect(operator.get_by_test_id("product-status")).to_have_text("草稿")
+    product = Product.objects.get(name="参保明细")
+    assert product.parameters == [
+        {"name": "district", "type": "choice", "label": "区县", "choices": ["城中区", "鱼峰区"]},
+        {"name": "n", "type": "integer", "label": "行数", "minimum": 100, "maximum": 1000},
+    ]
+    assert product.output_columns == [{"name": "缴费金额", "tolerance": 0.01}]
 
 
 def test_supervisor_traces_a_leaked_file_to_its_subscription(market, session, tmp_path):  # noqa: F811
