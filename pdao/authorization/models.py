@@ -17,6 +17,7 @@ from pdao.authorization.choices import (
     Verdict,
 )
 from pdao.catalogue.choices import Domain, Grade
+from pdao.core.messages import render
 from pdao.core.permissions import Perm
 
 
@@ -61,16 +62,20 @@ class Qualification(models.Model):
 
     def problems(self, on=None) -> list[str]:
         """Why the profile cannot back an application on `on` (today): empty when it can."""
+        return [render(code) for code in self.problem_codes(on)]
+
+    def problem_codes(self, on=None) -> list[str]:
+        """`problems` as message codes (pdao.core.messages), for records that store them."""
         on = on or timezone.localdate()
         found = []
         if self.status != QualificationStatus.VERIFIED:
-            found.append(str(_("资质尚未经市数据局核验")))
+            found.append("qualification.unverified")
         if not self.no_dishonesty:
-            found.append(str(_("未确认近三年无失信记录")))
+            found.append("qualification.dishonesty")
         if self.dengbao_level and (not self.dengbao_expires or self.dengbao_expires < on):
-            found.append(str(_("等保测评已过期")))
+            found.append("qualification.dengbao_expired")
         if self.iso27001 and (not self.iso27001_expires or self.iso27001_expires < on):
-            found.append(str(_("ISO 27001 证书已过期")))
+            found.append("qualification.iso27001_expired")
         return found
 
 
@@ -221,8 +226,16 @@ class Application(models.Model):
         return self.status in (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED)
 
     @property
-    def blocking_findings(self) -> list[dict]:
-        return [f for f in self.precheck if f["severity"] == "error"]
+    def precheck_findings(self) -> list:
+        """The stored pre-check findings (`precheck`, codes with parameters) as
+        `precheck.Finding`s, whose message and basis read in the reader's language."""
+        from pdao.authorization.precheck import Finding
+
+        return [Finding.stored(f) for f in self.precheck]
+
+    @property
+    def blocking_findings(self) -> list:
+        return [f for f in self.precheck_findings if f.severity == "error"]
 
     @property
     def mean_score(self) -> float | None:

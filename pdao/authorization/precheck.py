@@ -5,9 +5,8 @@ and reviewers read the same reasons. An error blocks submission; a warning is fo
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pdao.authorization.choices import AGGREGATE_FORMS, AuthorizationStatus, CapScope, OutputForm
@@ -19,6 +18,7 @@ from pdao.authorization.models import (
     QualificationRule,
 )
 from pdao.catalogue.choices import Grade, GradingStatus, Opening, Sensitivity, Sharing
+from pdao.core.messages import Message, choice, render_stored
 
 # From least to most demanding; core data is never authorizable at all.
 GRADE_ORDER = [Grade.GENERAL_1, Grade.GENERAL_2, Grade.GENERAL_3, Grade.GENERAL_4, Grade.IMPORTANT]
@@ -27,13 +27,38 @@ LIVE = (AuthorizationStatus.ACTIVE, AuthorizationStatus.SUSPENDED)
 
 @dataclass(frozen=True)
 class Finding:
+    """Stored on the application as `as_dict()`: the message as a code with parameters
+    (pdao.core.messages), so it reads in the language of whoever opens the page."""
+
     rule: str  # stable code, e.g. "grade.no_core"
     severity: str  # "error" | "warning" | "pass"
-    message: str
-    basis: str  # the rule behind it, shown beside the finding
+    code: str  # a message code of pdao.core.messages
+    params: dict = field(default_factory=dict)
+    fallback: str = ""  # the text of a finding stored before messages had codes
+
+    @property
+    def message(self) -> str:
+        return render_stored({"code": self.code, "params": self.params, "message": self.fallback})
+
+    @property
+    def basis(self) -> str:
+        """The rule behind it, shown beside the finding."""
+        return str(BASIS[self.rule]) if self.rule in BASIS else ""
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {"rule": self.rule, "severity": self.severity, "code": self.code,
+                "params": self.params}  # fmt: skip
+
+    @classmethod
+    def stored(cls, data: dict) -> Finding:
+        """A finding as `Application.precheck` holds it (older rows: text, no code)."""
+        return cls(
+            data.get("rule", ""),
+            data.get("severity", ""),
+            data.get("code", ""),
+            data.get("params") or {},
+            data.get("message", ""),
+        )
 
 
 BASIS = {
@@ -64,8 +89,8 @@ BASIS = {
 }
 
 
-def _finding(rule: str, severity: str, message: str) -> Finding:
-    return Finding(rule, severity, str(message), str(BASIS[rule]))
+def _finding(rule: str, severity: str, message: Message) -> Finding:
+    return Finding(rule, severity, message.code, message.params)
 
 
 def highest_grade(grades) -> str | None:
@@ -91,74 +116,43 @@ def run(application: Application) -> list[Finding]:
     )
     findings: list[Finding] = []
     if not items or any(not item.fields.all() for item in items):
-        findings.append(
-            _finding("scope.nonempty", "error", _("数据需求清单为空，或有资源未选择任何字段"))
-        )
+        findings.append(_finding("scope.nonempty", "error", Message("precheck.scope_empty")))
     for item in items:
         r = item.resource
         if r.grade == Grade.CORE:
-            findings.append(
-                _finding(
-                    "grade.no_core", "error", _("「%(r)s」为核心数据，不予授权") % {"r": r.name}
-                )
-            )
+            findings.append(_finding("grade.no_core", "error", Message("precheck.core", r=r.name)))
         elif r.grading_status != GradingStatus.APPROVED:
             findings.append(
-                _finding(
-                    "grade.reviewed",
-                    "error",
-                    _("「%(r)s」的分级尚未经市数据局审定") % {"r": r.name},
-                )
+                _finding("grade.reviewed", "error", Message("precheck.not_reviewed", r=r.name))
             )
         if r.grade == Grade.IMPORTANT and not set(item.output_forms) <= AGGREGATE_FORMS:
             findings.append(
                 _finding(
                     "grade.important_outputs",
                     "error",
-                    _("「%(r)s」为重要数据，只能申请聚合统计或差分隐私输出") % {"r": r.name},
+                    Message("precheck.important_outputs", r=r.name),
                 )
             )
         for demand in item.fields.all():
             f = demand.field
             if f.sensitivity != Sensitivity.SENSITIVE_PI:
                 continue
+            names = {"r": r.name, "f": f.label or f.name}
             if not demand.justification.strip():
                 findings.append(
-                    _finding(
-                        "pi.sensitive",
-                        "error",
-                        _("「%(r)s」的敏感个人信息字段「%(f)s」未说明使用理由")
-                        % {"r": r.name, "f": f.label or f.name},
-                    )
+                    _finding("pi.sensitive", "error", Message("precheck.pi_no_reason", names))
                 )
             if OutputForm.MODEL in item.output_forms:
                 findings.append(
-                    _finding(
-                        "pi.sensitive",
-                        "error",
-                        _(
-                            "「%(r)s」含敏感个人信息字段「%(f)s」，输出须经聚合、差分隐私或"
-                            "去标识化处理，不能申请模型输出"
-                        )
-                        % {"r": r.name, "f": f.label or f.name},
-                    )
+                    _finding("pi.sensitive", "error", Message("precheck.pi_model", names))
                 )
         if r.sharing == Sharing.NONE:
             findings.append(
-                _finding(
-                    "attributes.sharing",
-                    "error",
-                    _("「%(r)s」的共享属性为不予共享") % {"r": r.name},
-                )
+                _finding("attributes.sharing", "error", Message("precheck.not_shared", r=r.name))
             )
         elif r.opening == Opening.UNCONDITIONAL:
             findings.append(
-                _finding(
-                    "attributes.sharing",
-                    "warning",
-                    _("「%(r)s」无条件开放，可从开放目录直接获取，请说明授权必要性")
-                    % {"r": r.name},
-                )
+                _finding("attributes.sharing", "warning", Message("precheck.open", r=r.name))
             )
         cap = Cap.objects.filter(scope=CapScope.RESOURCE, resource=r).first()
         if cap is not None:
@@ -168,15 +162,12 @@ def run(application: Application) -> list[Finding]:
                     _finding(
                         "cap.quota",
                         "error",
-                        _("「%(r)s」的有效授权已达上限 %(n)d 个")
-                        % {"r": r.name, "n": cap.max_active},
+                        Message("precheck.resource_cap", r=r.name, n=cap.max_active),
                     )
                 )
         if r.active_version is None:
             findings.append(
-                _finding(
-                    "version.active", "warning", _("「%(r)s」尚无已启用的数据版本") % {"r": r.name}
-                )
+                _finding("version.active", "warning", Message("precheck.no_version", r=r.name))
             )
     domain_cap = Cap.objects.filter(scope=CapScope.DOMAIN, domain=application.domain).first()
     if domain_cap is not None:
@@ -186,8 +177,11 @@ def run(application: Application) -> list[Finding]:
                 _finding(
                     "cap.quota",
                     "error",
-                    _("「%(d)s」领域的有效授权已达上限 %(n)d 个")
-                    % {"d": application.get_domain_display(), "n": domain_cap.max_active},
+                    Message(
+                        "precheck.domain_cap",
+                        d=choice("domain", application.domain),
+                        n=domain_cap.max_active,
+                    ),
                 )
             )
     findings += _qualification(application, [i.resource.grade for i in items])
@@ -197,8 +191,11 @@ def run(application: Application) -> list[Finding]:
 def _qualification(application: Application, grades) -> list[Finding]:
     qualification = Qualification.objects.filter(organisation_id=application.operator_id).first()
     if qualification is None:
-        return [_finding("qualification.valid", "error", _("尚未建立资质档案"))]
-    found = [_finding("qualification.valid", "error", p) for p in qualification.problems()]
+        return [_finding("qualification.valid", "error", Message("precheck.no_profile"))]
+    found = [
+        _finding("qualification.valid", "error", Message(code))
+        for code in qualification.problem_codes()
+    ]
     grade = highest_grade(grades)
     rule = QualificationRule.objects.filter(grade=grade).first() if grade else None
     if rule is None:
@@ -206,20 +203,23 @@ def _qualification(application: Application, grades) -> list[Finding]:
     held = qualification
     missing = []
     if held.dengbao_level < rule.min_dengbao:
-        missing.append(_("等保 %(n)d 级") % {"n": rule.min_dengbao})
+        missing.append(Message("qualification.need_dengbao", n=rule.min_dengbao))
     if held.dsmm_level < rule.min_dsmm:
-        missing.append(_("DSMM %(n)d 级") % {"n": rule.min_dsmm})
+        missing.append(Message("qualification.need_dsmm", n=rule.min_dsmm))
     if held.dcmm_level < rule.min_dcmm:
-        missing.append(_("DCMM %(n)d 级") % {"n": rule.min_dcmm})
+        missing.append(Message("qualification.need_dcmm", n=rule.min_dcmm))
     if rule.needs_iso27001 and not held.iso27001:
-        missing.append(_("ISO/IEC 27001 认证"))
+        missing.append(Message("qualification.need_iso27001"))
     if missing:
         found.append(
             _finding(
                 "qualification.sufficient",
                 "error",
-                _("申请数据最高为%(g)s，要求%(m)s")
-                % {"g": Grade(grade).label, "m": "、".join(str(m) for m in missing)},
+                Message(
+                    "precheck.insufficient",
+                    g=choice("grade", grade),
+                    m=[m.as_dict() for m in missing],
+                ),
             )
         )
     return found
@@ -229,10 +229,6 @@ def _with_passes(findings: list[Finding]) -> list[Finding]:
     """Every rule appears: those without a finding as a pass, so the list shows what was
     checked, not only what failed."""
     flagged = {f.rule for f in findings}
-    passes = [
-        Finding(rule, "pass", _("通过"), str(basis))
-        for rule, basis in BASIS.items()
-        if rule not in flagged
-    ]
+    passes = [Finding(rule, "pass", "precheck.pass") for rule in BASIS if rule not in flagged]
     order = {"error": 0, "warning": 1, "pass": 2}
     return sorted(findings, key=lambda f: order[f.severity]) + passes

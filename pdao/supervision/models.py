@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pdao.core.messages import render_stored
 from pdao.supervision.choices import AlertStatus, Severity
 
 
@@ -54,8 +55,12 @@ class Alert(models.Model):
     )
     fingerprint = models.CharField(max_length=200)  # rule + subject: one open alert each
     subject = models.CharField(_("对象"), max_length=200)
-    title = models.CharField(_("告警内容"), max_length=300)
-    evidence = models.JSONField(_("证据"), default=list)  # [{"label", "url"}]: records, no data
+    # What the rule found, as a message code with parameters (pdao.core.messages) rendered in
+    # the reader's language; alerts from before codes keep their text in `title_text`.
+    message = models.JSONField(_("告警内容"), default=dict, blank=True)  # {"code", "params"}
+    title_text = models.CharField(_("告警内容"), max_length=300, db_column="title")
+    # [{"code", "params", "url"}] (older: [{"label", "url"}]): links to records, no data
+    evidence = models.JSONField(_("证据"), default=list)
     count = models.PositiveIntegerField(_("触发次数"), default=1)
     first_seen = models.DateTimeField(_("首次发现"), auto_now_add=True)
     last_seen = models.DateTimeField(_("最近发现"))
@@ -86,6 +91,23 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule.code} {self.subject}"
+
+    @property
+    def title(self) -> str:
+        """What the rule found, in the reader's language."""
+        return render_stored(self.message | {"message": self.title_text})
+
+    @title.setter
+    def title(self, text: str) -> None:  # a title written as text (tests, older callers)
+        self.message, self.title_text = {}, text
+
+    @property
+    def evidence_links(self) -> list[dict]:
+        """The evidence as {"label", "url"}, each label in the reader's language."""
+        return [
+            {"label": render_stored(e, fallback_key="label"), "url": e.get("url", "")}
+            for e in self.evidence
+        ]
 
 
 class Incident(models.Model):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.authorization.models import Authorization
+from pdao.core.messages import Message
 from pdao.products.models import Delivery
 from pdao.supervision.choices import Severity
 from pdao.zone.models import ZoneQuery
@@ -35,8 +36,12 @@ MAX_EVIDENCE = 8
 @dataclass
 class Finding:
     subject: str  # what the alert is about, e.g. "consumer:12/product:3"
-    title: str  # Chinese, ids and counts only
-    evidence: list[dict] = field(default_factory=list)  # [{"label", "url"}]
+    message: Message  # ids and counts only, rendered in the reader's language
+    evidence: list[dict] = field(default_factory=list)  # [{"code", "params", "url"}]
+
+    @property
+    def title(self) -> str:
+        return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -125,16 +130,27 @@ def _window(rule, now: datetime) -> datetime:
     return now - timedelta(minutes=rule.window_minutes)
 
 
+def _link(message: Message, url: str) -> dict:
+    return message.as_dict() | {"url": url}
+
+
 def _delivery_links(rows, limit: int = MAX_EVIDENCE) -> list[dict]:
     base = reverse("products:deliveries")
-    return [{"label": f"交付记录 {t}", "url": f"{base}?trace={t}"} for t in rows[:limit]]
+    return [_link(Message("evidence.delivery", trace=t), f"{base}?trace={t}") for t in rows[:limit]]
 
 
 def _query_links(pks, limit: int = MAX_EVIDENCE) -> list[dict]:
     return [
-        {"label": f"专区查询 #{pk}", "url": reverse("zone:query_detail", args=[pk])}
+        _link(Message("evidence.query", pk=pk), reverse("zone:query_detail", args=[pk]))
         for pk in pks[:limit]
     ]
+
+
+def _version_link(version) -> dict:
+    return _link(
+        Message("evidence.version", r=version.resource.name, v=version.number),
+        reverse("catalogue:resource_detail", args=[version.resource_id]),
+    )
 
 
 def volume_spike(rule, now: datetime) -> list[Finding]:
@@ -166,8 +182,14 @@ def volume_spike(rule, now: datetime) -> list[Finding]:
             findings.append(
                 Finding(
                     f"consumer:{row['consumer_id']}/product:{row['product__code']}",
-                    f"产品 {row['product__code']} 在 {rule.window_minutes} 分钟内被调用 "
-                    f"{row['n']} 次，为基线 {baseline:.1f} 的 {row['n'] / baseline:.1f} 倍",
+                    Message(
+                        "alert.volume_spike",
+                        product=row["product__code"],
+                        minutes=rule.window_minutes,
+                        n=row["n"],
+                        baseline=round(baseline, 1),
+                        ratio=round(row["n"] / baseline, 1),
+                    ),
                     _delivery_links(traces),
                 )
             )
@@ -186,7 +208,7 @@ def off_hours(rule, now: datetime) -> list[Finding]:
     return [
         Finding(
             f"consumer:{consumer}",
-            f"使用方 #{consumer} 在 0:00–6:00 调用 {len(traces)} 次",
+            Message("alert.off_hours", consumer=consumer, n=len(traces)),
             _delivery_links(traces),
         )
         for consumer, traces in night.items()
@@ -207,7 +229,9 @@ def after_stop(rule, now: datetime) -> list[Finding]:
             findings.append(
                 Finding(
                     f"consumer:{consumer}/product:{product}",
-                    f"授权不在有效状态后，使用方 #{consumer} 仍调用产品 {product} {len(traces)} 次",
+                    Message(
+                        "alert.after_stop_calls", consumer=consumer, product=product, n=len(traces)
+                    ),
                     _delivery_links(traces),
                 )
             )
@@ -221,7 +245,7 @@ def after_stop(rule, now: datetime) -> list[Finding]:
             findings.append(
                 Finding(
                     f"authorization:{code}",
-                    f"授权 {code} 不在有效状态后仍有 {len(pks)} 次专区查询",
+                    Message("alert.after_stop_queries", a=code, n=len(pks)),
                     _query_links(pks),
                 )
             )
@@ -240,7 +264,7 @@ def probing(rule, now: datetime) -> list[Finding]:
     return [
         Finding(
             f"authorization:{code}",
-            f"授权 {code} 在 {rule.window_minutes} 分钟内有 {len(pks)} 次专区查询被拒绝",
+            Message("alert.probing", a=code, minutes=rule.window_minutes, n=len(pks)),
             _query_links(pks),
         )
         for code, pks in refused.items()
@@ -264,16 +288,20 @@ def differencing(rule, now: datetime) -> list[Finding]:
         if len(pks) >= rule.threshold:
             findings[code] = Finding(
                 f"authorization:{code}",
-                f"授权 {code} 在 {rule.window_minutes} 分钟内对 {'、'.join(tables)} 的相同列"
-                f"查询 {len(pks)} 次",
+                Message(
+                    "alert.differencing_same",
+                    a=code,
+                    minutes=rule.window_minutes,
+                    tables=list(tables),
+                    n=len(pks),
+                ),
                 _query_links(pks),
             )
     for code, pks in near.items():
         if code not in findings and len(pks) >= rule.threshold:
             findings[code] = Finding(
                 f"authorization:{code}",
-                f"授权 {code} 有 {len(pks)} 个输出数值与此前输出相差不足 k 人，沿用了此前的结果"
-                "（疑似构造差分对）",
+                Message("alert.differencing_near", a=code, n=len(pks)),
                 _query_links(sorted(set(pks))),
             )
     return list(findings.values())
@@ -294,8 +322,7 @@ def near_k(rule, now: datetime) -> list[Finding]:
     return [
         Finding(
             f"authorization:{code}",
-            f"授权 {code} 在 {rule.window_minutes // 60} 小时内有 {count} 个分组与此前相差"
-            "不足 k 人的分组一个显示、一个不显示（疑似围绕 k 构造差分对，判断某人是否在其中）",
+            Message("alert.near_k", a=code, hours=rule.window_minutes // 60, n=count),
             _query_links(pks[code]),
         )
         for code, count in flips.items()
@@ -315,14 +342,17 @@ def budget_low(rule, now: datetime) -> list[Finding]:
             findings.append(
                 Finding(
                     f"authorization:{authorization.code}",
-                    f"授权 {authorization.code} 的隐私预算仅剩 ε={left:.2f}(总量的 {share:.0%})",
+                    Message(
+                        "alert.budget_low",
+                        a=authorization.code,
+                        left=round(left, 2),
+                        percent=round(share * 100),
+                    ),
                     [
-                        {
-                            "label": f"授权 {authorization.code}",
-                            "url": reverse(
-                                "authorization:authorization_detail", args=[authorization.pk]
-                            ),
-                        }
+                        _link(
+                            Message("evidence.authorization", a=authorization.code),
+                            reverse("authorization:authorization_detail", args=[authorization.pk]),
+                        )
                     ],
                 )
             )
@@ -339,7 +369,7 @@ def over_quota(rule, now: datetime) -> list[Finding]:
     return [
         Finding(
             f"subscription:{code}",
-            f"订阅 {code} 在 {rule.window_minutes} 分钟内因配额用尽被拒 {len(traces)} 次",
+            Message("alert.over_quota", s=code, minutes=rule.window_minutes, n=len(traces)),
             _delivery_links(traces),
         )
         for code, traces in refused.items()
@@ -374,7 +404,9 @@ def new_source(rule, now: datetime) -> list[Finding]:
             findings.append(
                 Finding(
                     f"credential:{credential}/source:{address}",
-                    f"凭证 #{credential} 首次从地址 {address} 调用({len(traces)} 次)",
+                    Message(
+                        "alert.new_source", credential=credential, address=address, n=len(traces)
+                    ),
                     _delivery_links(traces),
                 )
             )
@@ -388,10 +420,9 @@ def quality(rule, now: datetime) -> list[Finding]:
     return [
         Finding(
             f"version:{version.pk}",
-            f"{version.resource.name} 第 {version.number} 版质量得分 {version.quality_score:.0f}"
-            f"，低于 {rule.threshold:.0f}",
-            [{"label": f"{version.resource.name} 第 {version.number} 版",
-              "url": reverse("catalogue:resource_detail", args=[version.resource_id])}],
+            Message("alert.quality", r=version.resource.name, v=version.number,
+                    score=version.quality_score, threshold=rule.threshold),
+            [_version_link(version)],
         )
         for version in Version.objects.filter(
             created_at__gte=since, created_at__lte=now, quality_score__lt=rule.threshold
@@ -439,23 +470,22 @@ def tamper_files(rule, now: datetime, *, force: bool = False) -> list[Finding]:
         if _sha256(catalogue.versions_dir() / version.path) != version.sha256:
             findings.append(Finding(
                 f"version:{version.pk}",
-                f"{version.resource.name} 第 {version.number} 版的存储文件与登记哈希不符或缺失",
-                [{"label": f"{version.resource.name} 第 {version.number} 版",
-                  "url": reverse("catalogue:resource_detail", args=[version.resource_id])}],
+                Message("alert.tamper_version", r=version.resource.name, v=version.number),
+                [_version_link(version)],
             ))  # fmt: skip
     for derived in DerivedDataset.objects.select_related("authorization"):
         if _sha256(derived_dir() / derived.path) != derived.sha256:
             findings.append(Finding(
                 f"derived:{derived.pk}",
-                f"衍生数据「{derived.name}」({derived.authorization.code})的文件与登记哈希不符或缺失",
+                Message("alert.tamper_derived", name=derived.name, a=derived.authorization.code),
             ))  # fmt: skip
     for edition in ReportEdition.objects.select_related("product"):
         for fmt, digest in (("pdf", edition.pdf_sha256), ("docx", edition.docx_sha256)):
             if _sha256(editions.path_of(digest, fmt)) != digest:
                 findings.append(Finding(
                     f"report:{edition.pk}:{fmt}",
-                    f"报告 {edition.product.code} 第 {edition.number} 期的 {fmt} 文件"
-                    "与登记哈希不符或缺失",
+                    Message("alert.tamper_report", product=edition.product.code,
+                            n=edition.number, format=fmt),
                     [{"label": edition.product.code,
                       "url": reverse("products:product_detail", args=[edition.product.code])}],
                 ))  # fmt: skip
@@ -474,8 +504,9 @@ def ledger(rule, now: datetime, *, force: bool = False) -> list[Finding]:
     return [
         Finding(
             "ledger",
-            f"账本校验失败：{report.problems[0]}"[:300],
-            [{"label": "账本与检查点", "url": reverse("ledger:overview")}],
+            # The problem is the ledger's own sentence, stored as it was written.
+            Message("alert.ledger", problem=str(report.problems[0])[:300]),
+            [_link(Message("evidence.ledger"), reverse("ledger:overview"))],
         )
     ]
 

@@ -66,7 +66,11 @@ def _raise(rule: MonitoringRule, finding: catalogue.Finding, now) -> Alert | Non
     fingerprint = f"{rule.code}:{finding.subject}"[:200]
     with transaction.atomic():
         updated = Alert.objects.filter(fingerprint=fingerprint, status__in=OPEN_STATUSES).update(
-            count=F("count") + 1, last_seen=now, evidence=finding.evidence, title=finding.title
+            count=F("count") + 1,
+            last_seen=now,
+            evidence=finding.evidence,
+            message=finding.message.as_dict(),
+            title_text="",
         )
         if updated:
             return None
@@ -77,7 +81,7 @@ def _raise(rule: MonitoringRule, finding: catalogue.Finding, now) -> Alert | Non
                     severity=rule.severity,
                     fingerprint=fingerprint,
                     subject=finding.subject[:200],
-                    title=finding.title[:300],
+                    message=finding.message.as_dict(),
                     evidence=finding.evidence,
                     last_seen=now,
                 )
