@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "axes",
     "captcha",
     "ninja",
+    "django_filters",
     "pdao.core",
     "pdao.accounts",
     "pdao.audit",

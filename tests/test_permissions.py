@@ -221,6 +221,10 @@ EXAMPLES: dict[str, Example] = {
         visible=_never,
         data={"name": "x", "sql": "SELECT 1"},
     ),
+    "zone:query_status": Example(
+        kwargs=lambda w: {"code": w.authz["authorization"].code, "pk": w.authz["zone_query"].pk},
+        visible=_never,
+    ),
     "zone:query_detail": Example(
         kwargs=lambda w: {"pk": w.authz["zone_query"].pk}, visible=_sees_all_applications
     ),
@@ -269,6 +273,7 @@ EXAMPLES: dict[str, Example] = {
         },
     ),
     "products:edition_generate": _product(_never),
+    "products:edition_progress": _product(_never),
     "products:edition_download": Example(
         kwargs=lambda w: {"code": w.products["listed"].code, "fmt": "pdf"}
     ),

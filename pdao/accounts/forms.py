@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pdao.accounts import credit_code
-from pdao.accounts.choices import ROLES_BY_ORGANISATION_TYPE, OrganisationType
+from pdao.accounts.choices import ROLES_BY_ORGANISATION_TYPE
 from pdao.accounts.models import Organisation, User
 from pdao.core.context import client_ip
 from pdao.core.permissions import Role
@@ -80,22 +80,6 @@ class OrganisationForm(forms.ModelForm):
 
     def clean_credit_code(self):
         return credit_code.normalise(self.cleaned_data["credit_code"])
-
-
-class OrganisationFilterForm(forms.Form):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    q = forms.CharField(label=_("名称或信用代码"), required=False)
-    type = forms.ChoiceField(
-        label=_("类型"), required=False, choices=[("", _("全部")), *OrganisationType.choices]
-    )
-    verified = forms.ChoiceField(
-        label=_("核验状态"),
-        required=False,
-        choices=[("", _("全部")), ("yes", _("已核验")), ("no", _("待核验"))],
-    )
 
 
 class UserCreateForm(forms.ModelForm):
@@ -188,7 +172,6 @@ class ActiveForm(ReasonForm):
 
 __all__ = [
     "ActiveForm",
-    "OrganisationFilterForm",
     "OrganisationForm",
     "PasswordChangeForm",
     "ReasonForm",

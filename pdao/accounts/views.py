@@ -5,18 +5,23 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pdao.accounts import forms, services
 from pdao.accounts.choices import ROLES_BY_ORGANISATION_TYPE, OrganisationType
+from pdao.accounts.filtersets import (
+    ORGANISATION_COLUMNS,
+    USER_COLUMNS,
+    OrganisationFilter,
+    UserFilter,
+)
 from pdao.accounts.models import Organisation, RoleGrant, User
 from pdao.core.access import public, requires, requires_login
 from pdao.core.confirm import unconfirmed
-from pdao.core.htmx import is_htmx
+from pdao.core.lists import listing
 from pdao.core.permissions import Perm, Role
 
 POST = ("POST",)
@@ -81,29 +86,20 @@ def password_change(request):
 @requires(Perm.ORGANISATIONS_VIEW)
 def organisation_list(request):
     visible = Organisation.objects.visible_to(request.user)
-    form = forms.OrganisationFilterForm(request.GET or None)
-    shown = visible
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["q"]:
-            shown = shown.filter(Q(name__icontains=data["q"]) | Q(credit_code__icontains=data["q"]))
-        if data["type"]:
-            shown = shown.filter(type=data["type"])
-        if data["verified"]:
-            shown = shown.filter(verified_at__isnull=data["verified"] == "no")
     type_counts = dict(visible.values_list("type").annotate(n=Count("id")).values_list("type", "n"))
     facets = [
         (value, label, type_counts.get(value, 0)) for value, label in OrganisationType.choices
     ]
-    page = Paginator(shown.annotate(member_count=Count("users")).in_display_order(), 25).get_page(
-        request.GET.get("page")
+    return listing(
+        request,
+        visible.annotate(member_count=Count("users")).in_display_order(),
+        OrganisationFilter,
+        "accounts/organisation_list.html",
+        columns=ORGANISATION_COLUMNS,
+        title=_("组织"),
+        context={"facets": facets},
+        per_page=25,
     )
-    template = (
-        "accounts/_organisation_rows.html"
-        if is_htmx(request)
-        else "accounts/organisation_list.html"
-    )
-    return render(request, template, {"form": form, "page": page, "facets": facets})
 
 
 @requires(Perm.ORGANISATIONS_VIEW)
@@ -199,23 +195,24 @@ def organisation_set_active(request, pk: int):
 
 @requires(Perm.USERS_MANAGE)
 def user_list(request):
-    q = request.GET.get("q", "").strip()
     users = User.objects.select_related("organisation").prefetch_related(
         Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role"))
     )
-    if q:
-        users = users.filter(
-            Q(username__icontains=q)
-            | Q(display_name__icontains=q)
-            | Q(organisation__name__icontains=q)
-        )
     locked = set(
         AccessAttempt.objects.filter(
             failures_since_start__gte=settings.AXES_FAILURE_LIMIT
         ).values_list("username", flat=True)
     )
-    page = Paginator(users, 25).get_page(request.GET.get("page"))
-    return render(request, "accounts/user_list.html", {"page": page, "q": q, "locked": locked})
+    return listing(
+        request,
+        users,
+        UserFilter,
+        "accounts/user_list.html",
+        columns=USER_COLUMNS,
+        title=_("用户与角色"),
+        context={"locked": locked},
+        per_page=25,
+    )
 
 
 @requires(Perm.USERS_MANAGE, methods=GET_POST)

@@ -2,7 +2,6 @@
 calls one service, and says what happened; the services check the rules."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +12,12 @@ from django.utils.translation import gettext_lazy
 from pdao.accounts.services import RuleViolation
 from pdao.authorization import access, agreements, forms, precheck, services
 from pdao.authorization.choices import ApplicationStatus, AuthorizationStatus, CapScope
+from pdao.authorization.filtersets import (
+    APPLICATION_COLUMNS,
+    AUTHORIZATION_COLUMNS,
+    ApplicationFilter,
+    AuthorizationFilter,
+)
 from pdao.authorization.models import (
     Agreement,
     Application,
@@ -30,6 +35,7 @@ from pdao.core import submissions
 from pdao.core.access import public, rate_limited, requires, requires_login
 from pdao.core.confirm import unconfirmed
 from pdao.core.downloads import attach
+from pdao.core.lists import listing
 from pdao.core.permissions import Perm
 
 GET_POST = ("GET", "HEAD", "POST")
@@ -63,20 +69,13 @@ def _visible_application(request, pk: int) -> Application:
 
 @requires(Perm.CATALOGUE_VIEW)
 def application_list(request):
-    applications = Application.objects.visible_to(request.user).select_related("operator")
-    status = request.GET.get("status", "")
-    if status in ApplicationStatus.values:
-        applications = applications.filter(status=status)
-    page = Paginator(applications, 30).get_page(request.GET.get("page"))
-    return render(
+    return listing(
         request,
+        Application.objects.visible_to(request.user).select_related("operator"),
+        ApplicationFilter,
         "authorization/application_list.html",
-        {
-            "page": page,
-            "status": status,
-            "statuses": ApplicationStatus.choices,
-            "status_query": f"status={status}" if status else "",
-        },
+        columns=APPLICATION_COLUMNS,
+        title=_("授权申请"),
     )
 
 
@@ -484,11 +483,13 @@ def agreement_download(request, pk: int, fmt: str):
 
 @requires(Perm.CATALOGUE_VIEW)
 def authorization_list(request):
-    authorizations = Authorization.objects.visible_to(request.user).select_related(
-        "operator", "application"
-    )
-    return render(
-        request, "authorization/authorization_list.html", {"authorizations": authorizations}
+    return listing(
+        request,
+        Authorization.objects.visible_to(request.user).select_related("operator", "application"),
+        AuthorizationFilter,
+        "authorization/authorization_list.html",
+        columns=AUTHORIZATION_COLUMNS,
+        title=_("授权"),
     )
 
 

@@ -17,6 +17,7 @@ from pdao.accounts.models import Organisation
 from pdao.accounts.services import RuleViolation
 from pdao.catalogue import demands, excel, forms, ingest, joins, quality, registration, services
 from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening, UpdateMode
+from pdao.catalogue.filtersets import DEMAND_COLUMNS, DemandFilter
 from pdao.catalogue.models import (
     DeclaredJoin,
     Demand,
@@ -34,6 +35,7 @@ from pdao.core.confirm import unconfirmed
 from pdao.core.downloads import attach
 from pdao.core.filters import whole_number
 from pdao.core.htmx import is_htmx
+from pdao.core.lists import listing
 from pdao.core.permissions import Perm
 
 GET_POST = ("GET", "HEAD", "POST")
@@ -515,8 +517,17 @@ def demand_list(request):
                 return redirect("catalogue:demand_detail", pk=demand.pk)
             return redirect("catalogue:demands")
         messages.error(request, _("请完整填写需求。"))
-    page = Paginator(Demand.objects.all(), 25).get_page(request.GET.get("page"))
-    return render(request, "catalogue/demand_list.html", {"form": form, "page": page})
+    return listing(
+        request,
+        Demand.objects.all(),
+        DemandFilter,
+        "catalogue/demand_list.html",
+        columns=DEMAND_COLUMNS,
+        title=_("数据需求"),
+        context={"form": form},
+        per_page=25,
+        exportable=request.user.has_perm(Perm.CATALOGUE_VIEW),
+    )
 
 
 @requires(Perm.CATALOGUE_VIEW)

@@ -1,12 +1,19 @@
 """数据报告: report products and their editions. A report's sections (title, query, output
 form, chart) pass the same compliance review and filing as any product; each edition is
 generated in the zone by the operator, reviewed before it leaves (结果出域审核: an expert
-or the supervisor), then delivered to subscribers as PDF or Word, metered like any call."""
+or the supervisor), then delivered to subscribers as PDF or Word, metered like any call.
+
+Generating an edition runs every section in the zone and renders PDF and Word: seconds to
+minutes, so the page queues it for the task worker (`queue_edition`) and follows it
+(`generation`); `generate_edition` does the work, there or from the command line."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import traceback
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -30,12 +37,24 @@ from pdao.products.models import Product, ReportEdition
 from pdao.products.services import _own, check_may_build_on
 
 REPORT_CREATE = actions.define("report.create", gettext_lazy("创建数据报告产品"))
+EDITION_QUEUE = actions.define("report.generate.submit", gettext_lazy("提交生成数据报告"))
 EDITION_GENERATE = actions.define("report.generate", gettext_lazy("生成数据报告"))
 EDITION_REVIEW = actions.define("report.review", gettext_lazy("数据报告出域审核"))
 # Ledger entry types that are not audit actions, by their names (the ledger's pages).
 actions.define("report.release", gettext_lazy("数据报告出域发布"))
 FORMATS = {"pdf": "application/pdf", "docx": (
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document")}  # fmt: skip
+# A generation the worker started longer ago than this lost its worker (each section's zone
+# query is held to ZONE_QUERY_SECONDS; rendering takes seconds).
+GENERATION_GRACE_SECONDS = 600
+GENERATION_FAILED = gettext_lazy(
+    "生成报告时出错，未生成新一期；请稍后重试，如仍失败请联系平台运维。"
+)
+logger = logging.getLogger(__name__)
+
+
+class GenerationPending(RuleViolation):
+    """Another edition of the product is still queued or being generated."""
 
 
 def reports_dir() -> Path:
@@ -80,16 +99,100 @@ def create_report(*, by, authorization, name: str, summary: str, sections) -> Pr
     return product
 
 
-def generate_edition(product: Product, *, by) -> ReportEdition:
-    """Run every section in the zone (recorded and audited like any zone query), render the
-    released results as PDF and Word, store both read-only by SHA-256, await output review."""
-    from pdao.zone import services as zone
-
+def _check_may_generate(product: Product, by) -> None:
     _own(product, by)
     if product.kind != ProductKind.REPORT:
         raise RuleViolation(_("只有数据报告类产品可以生成报告。"))
     if product.status not in (ProductStatus.FILED, ProductStatus.LISTED):
         raise RuleViolation(_("报告产品备案后才能生成报告。"))
+
+
+def generation(product: Product) -> dict | None:
+    """The latest edition generation asked for this product, as the task worker holds it:
+    {"state": queued|running|done|failed, "number", "message", "at"}, or None. A run whose
+    worker died (started longer than GENERATION_GRACE_SECONDS ago) reads as failed."""
+    from django_tasks_db.models import DBTaskResult  # the backend's app, loaded after ours
+
+    from pdao.products.tasks import generate_report  # tasks import this module
+
+    row = (
+        DBTaskResult.objects.filter(
+            task_path=generate_report.module_path, args_kwargs__args__0=product.pk
+        )
+        .order_by("-enqueued_at")
+        .first()
+    )
+    if row is None:
+        return None
+    state = {"READY": "queued", "RUNNING": "running", "SUCCESSFUL": "done"}.get(
+        row.status, "failed"
+    )
+    outcome = row.return_value if isinstance(row.return_value, dict) else {}
+    message = outcome.get("error", "")
+    if state == "done" and message:
+        state = "failed"
+    stale = timezone.now() - timedelta(seconds=GENERATION_GRACE_SECONDS)
+    if state == "running" and row.started_at and row.started_at < stale:
+        state = "failed"
+    if state == "failed" and not message:
+        message = str(GENERATION_FAILED)
+    return {
+        "state": state,
+        "number": outcome.get("edition"),
+        "message": message,
+        "at": row.enqueued_at,
+    }
+
+
+def queue_edition(product: Product, *, by) -> None:
+    """Queue a new edition for the task worker (`run_generation`); the page follows it. One at
+    a time per product: another while one waits or runs is refused."""
+    from pdao.products.tasks import generate_report  # tasks import this module
+
+    _check_may_generate(product, by)
+    with transaction.atomic():
+        locked = Product.objects.select_for_update().get(pk=product.pk)
+        current = generation(locked)
+        if current and current["state"] in ("queued", "running"):
+            raise GenerationPending(_("上一期报告仍在生成，请等待其完成后再提交。"))
+        record(
+            EDITION_QUEUE,
+            by=by,
+            target=locked,
+            changes={"sections": len(locked.sections)},
+            summary=_("提交生成数据报告 %(code)s") % {"code": locked.code},
+        )
+        transaction.on_commit(lambda: generate_report.enqueue(locked.pk, by.pk))
+
+
+def run_generation(product_id: int, user_id: int) -> dict:
+    """The worker's side of `queue_edition`, as the user who asked: {"edition": number}, or
+    {"error": message} — a refusal's words, or a generic one for a failure inside the
+    platform (logged by type and traceback, never its text: it may quote a value)."""
+    from django.contrib.auth import get_user_model  # the user model, once apps are ready
+
+    try:
+        product = Product.objects.select_related("authorization", "operator").get(pk=product_id)
+        edition = generate_edition(product, by=get_user_model().objects.get(pk=user_id))
+    except RuleViolation as error:
+        return {"error": str(error)}
+    except Exception as error:
+        logger.error(
+            "report generation for product %s failed: %s\n%s",
+            product_id,
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        return {"error": str(GENERATION_FAILED)}
+    return {"edition": edition.number}
+
+
+def generate_edition(product: Product, *, by) -> ReportEdition:
+    """Run every section in the zone (recorded and audited like any zone query), render the
+    released results as PDF and Word, store both read-only by SHA-256, await output review."""
+    from pdao.zone import services as zone
+
+    _check_may_generate(product, by)
     sections = []
     query_ids = []
     for section in product.sections:

@@ -12,6 +12,7 @@ from pdao.products.choices import (
     ProductStatus,
     SignOff,
     SubscriptionStatus,
+    delivery_result,
 )
 
 
@@ -398,3 +399,8 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return self.trace_id
+
+    @property
+    def result(self):
+        """How the call ended, by name (the code is the API's)."""
+        return delivery_result(self.code)

@@ -8,3 +8,11 @@ def anchor_deliveries() -> int:
 
     batch = anchor_pending()
     return batch.count if batch else 0
+
+
+@task()
+def generate_report(product_id: int, user_id: int) -> dict:
+    """生成数据报告: a new edition the product page asked for (see editions.run_generation)."""
+    from pdao.products.editions import run_generation
+
+    return run_generation(product_id, user_id)

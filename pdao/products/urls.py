@@ -33,6 +33,7 @@ urlpatterns = [
     path("register/", views.consumer_register, name="consumer_register"),
     path("new-report/", views.report_create, name="report_create"),
     path("p/<str:code>/editions/", views.edition_generate, name="edition_generate"),
+    path("p/<str:code>/editions/progress/", views.edition_progress, name="edition_progress"),
     path("p/<str:code>/report.<str:fmt>", views.edition_download, name="edition_download"),
     path(
         "editions/<int:pk>/review/reviewer/",

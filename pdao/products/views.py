@@ -4,7 +4,6 @@ review, consumers' subscriptions and credentials, delivery records, and leak tra
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,10 +16,19 @@ from pdao.core.access import public, rate_limited, requires, requires_login
 from pdao.core.confirm import unconfirmed
 from pdao.core.context import client_ip
 from pdao.core.downloads import attach
-from pdao.core.filters import day_bounds, whole_number
+from pdao.core.htmx import is_htmx
+from pdao.core.lists import listing
 from pdao.core.permissions import Perm
 from pdao.products import editions, gateway, leaks, params, services
 from pdao.products.choices import Check, ProductStatus, SignOff
+from pdao.products.filtersets import (
+    DELIVERY_COLUMNS,
+    PRODUCT_COLUMNS,
+    SUBSCRIPTION_COLUMNS,
+    DeliveryFilter,
+    ProductFilter,
+    SubscriptionFilter,
+)
 from pdao.products.forms import (
     ConsumerRegistrationForm,
     PlanForm,
@@ -130,18 +138,28 @@ def product_detail(request, code: str):
 
 @requires(Perm.PRODUCT_MANAGE)
 def mine(request):
-    products = Product.objects.filter(operator_id=request.user.organisation_id)
-    return render(request, "products/product_list.html", {"products": products, "mine": True})
+    return listing(
+        request,
+        Product.objects.filter(operator_id=request.user.organisation_id).select_related(
+            "operator", "authorization"
+        ),
+        ProductFilter,
+        "products/product_list.html",
+        columns=PRODUCT_COLUMNS,
+        title=_("本单位数据产品"),
+        context={"mine": True},
+    )
 
 
 @requires(Perm.PRODUCT_VIEW_ALL)
 def all_products(request):
-    products = Product.objects.select_related("operator")
-    if request.GET.get("status") in ProductStatus.values:
-        products = products.filter(status=request.GET["status"])
-    page = Paginator(products, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "products/product_list.html", {"products": page, "page": page, "S": ProductStatus}
+    return listing(
+        request,
+        Product.objects.select_related("operator", "authorization"),
+        ProductFilter,
+        "products/product_list.html",
+        columns=PRODUCT_COLUMNS,
+        title=_("全部数据产品"),
     )
 
 
@@ -392,11 +410,21 @@ def subscribe(request, code: str):
 
 @requires(Perm.PRODUCT_SUBSCRIBE)
 def subscriptions(request):
-    rows = Subscription.objects.filter(consumer_id=request.user.organisation_id).select_related(
-        "product", "plan"
+
+    def with_usage(subscription):
+        subscription.usage = gateway.usage(subscription)
+
+    return listing(
+        request,
+        Subscription.objects.filter(consumer_id=request.user.organisation_id).select_related(
+            "product", "plan"
+        ),
+        SubscriptionFilter,
+        "products/subscriptions.html",
+        columns=SUBSCRIPTION_COLUMNS,
+        title=_("我的订阅"),
+        each=with_usage,
     )
-    items = [(s, gateway.usage(s)) for s in rows]
-    return render(request, "products/subscriptions.html", {"items": items})
 
 
 @requires(Perm.PRODUCT_SUBSCRIBE, methods=POST)
@@ -503,19 +531,14 @@ def deliveries(request):
         rows = rows.filter(consumer_id=user.organisation_id)
     else:  # a role that neither sells nor buys nor supervises has no deliveries to see
         rows = rows.none()
-    if request.GET.get("product"):
-        rows = rows.filter(product__code=request.GET["product"][:30])
-    if request.GET.get("trace"):
-        rows = rows.filter(trace_id=request.GET["trace"][:32])
-    if consumer := whole_number(request.GET.get("consumer")):
-        rows = rows.filter(consumer_id=consumer)
-    if request.GET.get("outcome") in ("answered", "refused"):
-        answered = Q(status=200)
-        rows = rows.filter(answered if request.GET["outcome"] == "answered" else ~answered)
-    if day := day_bounds(request.GET.get("date")):
-        rows = rows.filter(created_at__gte=day[0], created_at__lt=day[1])
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "products/deliveries.html", {"page": page})
+    return listing(
+        request,
+        rows,
+        DeliveryFilter,
+        "products/deliveries.html",
+        columns=DELIVERY_COLUMNS,
+        title=_("交付记录"),
+    )
 
 
 @requires(Perm.PRODUCT_SUPERVISE, methods=GET_POST)
@@ -568,12 +591,25 @@ def report_create(request):
 
 @requires(Perm.PRODUCT_MANAGE, methods=POST)
 def edition_generate(request, code: str):
-    return _post_action(
-        request,
-        code,
-        lambda p: editions.generate_edition(p, by=request.user),
-        _("已在专区内生成新一期报告，等待出域审核。"),
-    )
+    """The edition is made by the task worker; the progress page follows it."""
+    product = _own_product(request, code)
+    try:
+        editions.queue_edition(product, by=request.user)
+    except editions.GenerationPending as error:
+        messages.error(request, str(error))  # and show the one that is on its way
+    except RuleViolation as error:
+        return _fail(request, error, code)
+    return redirect("products:edition_progress", code)
+
+
+@requires(Perm.PRODUCT_MANAGE)
+def edition_progress(request, code: str):
+    """生成进度: the latest generation of an own report (the fragment polls itself)."""
+    product = _own_product(request, code)
+    context = {"product": product, "generation": editions.generation(product)}
+    if is_htmx(request):
+        return render(request, "products/_edition_progress.html", context)
+    return render(request, "products/edition_progress.html", context)
 
 
 def _review_edition(request, pk: int):

@@ -17,11 +17,22 @@ from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.access import requires
 from pdao.core.downloads import attach
-from pdao.core.filters import day_bounds, month_bounds, whole_number
+from pdao.core.filters import whole_number
+from pdao.core.lists import listing
 from pdao.core.permissions import Perm
 from pdao.supervision import dashboard as dashboards
 from pdao.supervision import emergency, filings, incidents, services, spotchecks
 from pdao.supervision.choices import OPEN_STATUSES, AlertStatus, Severity
+from pdao.supervision.filtersets import (
+    ACTION_COLUMNS,
+    ALERT_COLUMNS,
+    INCIDENT_COLUMNS,
+    SPOTCHECK_COLUMNS,
+    ActionFilter,
+    AlertFilter,
+    IncidentFilter,
+    SpotCheckFilter,
+)
 from pdao.supervision.forms import SpotCheckForm
 from pdao.supervision.models import (
     Alert,
@@ -37,26 +48,13 @@ POST = ("POST",)
 
 @requires(Perm.SUPERVISION_VIEW)
 def alert_list(request):
-    alerts = Alert.objects.select_related("rule")
-    status = request.GET.get("status", "open")
-    if status == "open":
-        alerts = alerts.filter(status__in=OPEN_STATUSES)
-    elif status in AlertStatus.values:
-        alerts = alerts.filter(status=status)
-    if request.GET.get("severity") in Severity.values:
-        alerts = alerts.filter(severity=request.GET["severity"])
-    if day := day_bounds(request.GET.get("date")):
-        alerts = alerts.filter(first_seen__gte=day[0], first_seen__lt=day[1])
-    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
-    return render(
+    return listing(
         request,
+        Alert.objects.select_related("rule"),
+        AlertFilter,
         "supervision/alert_list.html",
-        {
-            "page": page,
-            "status": status,
-            "statuses": AlertStatus.choices,
-            "severities": Severity.choices,
-        },
+        columns=ALERT_COLUMNS,
+        title=_("监测告警"),
     )
 
 
@@ -141,14 +139,14 @@ def rules_run(request):
 
 @requires(Perm.SUPERVISION_VIEW)
 def action_list(request):
-    rows = EmergencyAction.objects.select_related("taken_by", "lifted_by", "alert")
-    if request.GET.get("in_force") == "yes":
-        rows = rows.filter(lifted_at__isnull=True)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(
+    return listing(
         request,
+        EmergencyAction.objects.select_related("taken_by", "lifted_by", "alert"),
+        ActionFilter,
         "supervision/action_list.html",
-        {"page": page, "kinds": EmergencyAction.Kind.choices},
+        columns=ACTION_COLUMNS,
+        title=_("应急处置"),
+        context={"kinds": EmergencyAction.Kind.choices},
     )
 
 
@@ -193,16 +191,14 @@ def action_lift(request, pk: int):
 
 @requires(Perm.SUPERVISION_VIEW)
 def incident_list(request):
-    rows = Incident.objects.select_related("opened_by")
-    if request.GET.get("status") in Incident.Status.values:
-        rows = rows.filter(status=request.GET["status"])
-    if request.GET.get("severity") in Severity.values:
-        rows = rows.filter(severity=request.GET["severity"])
-    if month := month_bounds(request.GET.get("month")):
-        rows = rows.filter(opened_at__gte=month[0], opened_at__lt=month[1])
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "supervision/incident_list.html", {"page": page, "severities": Severity.choices}
+    return listing(
+        request,
+        Incident.objects.select_related("opened_by"),
+        IncidentFilter,
+        "supervision/incident_list.html",
+        columns=INCIDENT_COLUMNS,
+        title=_("安全事件"),
+        context={"severities": Severity.choices},
     )
 
 
@@ -290,9 +286,14 @@ def spotcheck_list(request):
         .annotate(drawn=Count("items"))
         .order_by("-created_at")  # Meta.ordering does not apply to a grouped query
     )
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "supervision/spotcheck_list.html", {"page": page, "form": SpotCheckForm()}
+    return listing(
+        request,
+        rows,
+        SpotCheckFilter,
+        "supervision/spotcheck_list.html",
+        columns=SPOTCHECK_COLUMNS,
+        title=_("样本抽查"),
+        context={"form": SpotCheckForm()},
     )
 
 

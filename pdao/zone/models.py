@@ -31,10 +31,13 @@ class ZoneQuery(models.Model):
     disclosure control did. `result` holds only what was released (after disclosure control).
 
     It is recorded (and a DP query's ε debited) before the engine reads any data, as
-    "running"; the outcome is written when the engine returns. A query whose process died
-    stays "running" until the janitor marks it "interrupted" (services.mark_interrupted)."""
+    "running"; the outcome is written when the engine returns. A query asked from the
+    workspace page is first "queued" for the task worker (nothing checked or debited yet).
+    A query whose process died stays "running" (or "queued", if no worker took it) until the
+    janitor marks it "interrupted" (services.mark_interrupted)."""
 
     class Decision(models.TextChoices):
+        QUEUED = "queued", _("排队中")
         RUNNING = "running", _("运行中")
         RELEASED = "released", _("已输出")
         REFUSED = "refused", _("已拒绝")
@@ -66,6 +69,9 @@ class ZoneQuery(models.Model):
     result = models.JSONField(_("输出结果"), default=dict, blank=True)
     cells = models.JSONField(default=list, blank=True)  # released cell signatures (differencing)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    # When the engine was given it: a queued query may wait for the worker (the janitor's
+    # clock for a running query starts here, not at created_at).
+    started_at = models.DateTimeField(_("开始执行时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     class Meta:
@@ -79,6 +85,11 @@ class ZoneQuery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.authorization_id} {self.decision} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def pending(self) -> bool:
+        """Queued or running: the outcome is not written yet."""
+        return self.decision in (self.Decision.QUEUED, self.Decision.RUNNING)
 
     @property
     def rule_label(self) -> str:

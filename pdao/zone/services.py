@@ -6,15 +6,22 @@ recorded as running — with a DP query's ε debited and the daily limit counted
 lock on the authorization row — and committed; the engine runs outside any transaction; the
 outcome is written after. A process killed mid-query leaves a "running" record that
 `mark_interrupted` closes; the ε it debited stays spent.
+
+The workspace page does not wait for the engine: `submit_query` records the query as
+"queued" and hands it to the task worker, which runs it through the very same path as
+`run_query` (`run_submitted`), as the user who asked. The page polls the record.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import traceback
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +30,7 @@ from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.authorization import access
+from pdao.authorization.choices import OutputForm
 from pdao.authorization.models import Authorization
 from pdao.core.permissions import Perm
 from pdao.zone import engine, policy
@@ -34,6 +42,7 @@ from pdao.zone.models import (
     ZoneQuery,
 )
 
+ZONE_QUERY_SUBMIT = actions.define("zone.query.submit", gettext_lazy("提交专区查询"))
 ZONE_QUERY_START = actions.define("zone.query.start", gettext_lazy("专区查询开始"))
 ZONE_QUERY = actions.define("zone.query", gettext_lazy("专区查询"))
 ZONE_QUERY_INTERRUPTED = actions.define("zone.query.interrupted", gettext_lazy("专区查询中断"))
@@ -42,6 +51,10 @@ ZONE_DERIVE = actions.define("zone.derive", gettext_lazy("生成衍生数据"))
 actions.define("dataset.derived", gettext_lazy("生成衍生数据"))
 DEFAULT_EPSILON = 0.5
 GRACE_SECONDS = 60  # past the engine's own time limit, a running query's process is gone
+# A submitted query no worker has taken for this long is closed unrun (nothing was debited).
+QUEUE_SECONDS = 15 * 60
+FAILED_MESSAGE = "查询执行出错，结果未输出，请稍后重试；如仍失败请联系平台运维"
+logger = logging.getLogger(__name__)
 
 
 def may_use(authorization: Authorization, user) -> bool:
@@ -71,11 +84,19 @@ def run_query(
     form: str,
     epsilon: float | None = None,
 ) -> ZoneQuery:
-    """Run `sql` in the authorization's workspace as `form` and record what happened."""
+    """Run `sql` in the authorization's workspace as `form` and record what happened, in this
+    process (the command line, the API, report editions); the page uses `submit_query`."""
     if not may_use(authorization, by):
         raise RuleViolation(_("只有被授权的运营单位可以在该专区工作空间查询。"))
     if form == "dp":
         epsilon = _epsilon(DEFAULT_EPSILON if epsilon is None else epsilon)
+    return _run(authorization, by, sql, form, epsilon)
+
+
+def _run(authorization, by, sql: str, form: str, epsilon, queued: ZoneQuery | None = None):
+    """The one path every query takes: the access decision, the plan, the limits and the
+    debit (`_start`), the engine outside any transaction, the outcome (`_finished`). A
+    `queued` record is the one `submit_query` made; it is filled in instead of a new one."""
     if form == "model" and by is not None:
         # A model output answers for one object by design; which model is fit to release is
         # the compliance review's judgement, so it leaves only through a filed product.
@@ -83,40 +104,150 @@ def run_query(
             "model.product_only",
             "模型输出只能通过备案的数据产品提供；在工作空间中请用聚合统计检验模型结果",
         )
-        return _finished(_start(authorization, by, sql, form, refused), refused)
+        return _finished(_start(authorization, by, sql, form, refused, queued), refused)
     grant = access.grant(authorization)
     if isinstance(grant, access.Decision):
         refused = engine.Refused(f"authorization.{grant.code}", grant.message)
-        return _finished(_start(authorization, by, sql, form, refused), refused)
+        return _finished(_start(authorization, by, sql, form, refused, queued), refused)
     built = policy.build(authorization, grant, epsilon_per_query=epsilon)
     planned = engine.plan(sql, built, form=form)
-    query = _start(authorization, by, sql, form, planned)
+    query = _start(authorization, by, sql, form, planned, queued)
     if isinstance(planned, engine.Refused) or query.decision != ZoneQuery.Decision.RUNNING:
         return query
     result = engine.execute(planned, built)  # no transaction is open here
     return _finished(query, result, built)
 
 
-def _start(authorization, by, sql: str, form: str, planned) -> ZoneQuery:
-    """Record the query, refused or running; for a running one count it against the day's
-    limit and debit its ε, all under a lock on the authorization row, then commit."""
+def active_query(authorization: Authorization, user) -> ZoneQuery | None:
+    """The user's query in this workspace that is still queued or running, if any."""
+    return (
+        authorization.zone_queries.filter(
+            user=user, decision__in=(ZoneQuery.Decision.QUEUED, ZoneQuery.Decision.RUNNING)
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def submit_query(authorization: Authorization, *, by, sql: str, form: str) -> ZoneQuery:
+    """Record `sql` as queued and hand it to the task worker, which runs it as `by` through
+    the same path as `run_query` (`run_submitted`); the page follows the record. One query at a
+    time per person and workspace: a second while one waits or runs is refused."""
+    from pdao.zone.tasks import execute_query  # tasks import services
+
+    if not may_use(authorization, by):
+        raise RuleViolation(_("只有被授权的运营单位可以在该专区工作空间查询。"))
     with transaction.atomic():
         locked = Authorization.objects.select_for_update().get(pk=authorization.pk)
-        refusal = planned if isinstance(planned, engine.Refused) else _limits(locked, by, planned)
-        spent = planned.epsilon if refusal is None else 0.0
+        if active_query(locked, by) is not None:
+            raise RuleViolation(_("上一条查询仍在执行，请等待其结束后再提交新的查询。"))
         query = ZoneQuery.objects.create(
             authorization=locked,
             user=by,
             sql=sql[: engine.MAX_SQL_CHARS],
             form=form,
-            decision=ZoneQuery.Decision.RUNNING if refusal is None else ZoneQuery.Decision.REFUSED,
-            rule="" if refusal is None else refusal.rule,
-            message="" if refusal is None else refusal.message[:500],
-            tables=planned.tables,
-            columns=planned.columns_used,
-            epsilon_spent=spent,
-            finished_at=None if refusal is None else timezone.now(),
+            decision=ZoneQuery.Decision.QUEUED,
         )
+        record(
+            ZONE_QUERY_SUBMIT,
+            by=by,
+            target=query,
+            changes={"authorization": locked.code, "form": form},
+            summary=_("提交专区查询（%(code)s，%(form)s）")
+            % {"code": locked.code, "form": OutputForm(form).label},
+        )
+        transaction.on_commit(lambda: execute_query.enqueue(query.pk))
+    return query
+
+
+def run_submitted(query_id: int) -> ZoneQuery:
+    """The worker's side of `submit_query`: run the queued query through `run_query`'s path as
+    the user who asked (who must still be allowed to). Whatever goes wrong ends the record as
+    interrupted with a message, never leaves it waiting."""
+    query = ZoneQuery.objects.select_related("authorization", "user").get(pk=query_id)
+    if query.decision != ZoneQuery.Decision.QUEUED:
+        return query
+    try:
+        if query.user is None or not may_use(query.authorization, query.user):
+            refused = engine.Refused(
+                "authorization.operator", "只有被授权的运营单位可以在该专区工作空间查询"
+            )
+            started = _start(query.authorization, query.user, query.sql, query.form, refused, query)
+            return _finished(started, refused)
+        epsilon = DEFAULT_EPSILON if query.form == "dp" else None
+        return _run(query.authorization, query.user, query.sql, query.form, epsilon, query)
+    except Exception as error:
+        # The traceback without the message: an engine message can quote a value.
+        logger.error(
+            "zone query %s failed: %s\n%s",
+            query_id,
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        return _close(query_id, rule="limits.failed", message=FAILED_MESSAGE)
+
+
+def _close(query_id: int, *, rule: str, message: str, now=None) -> ZoneQuery:
+    """End a queued or running query as interrupted, audited; an ended one is left alone.
+    The ε a running one debited stays spent; a queued one had debited none."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        query = (
+            ZoneQuery.objects.select_for_update().select_related("authorization").get(pk=query_id)
+        )
+        if not query.pending:
+            return query
+        query.decision = ZoneQuery.Decision.INTERRUPTED
+        query.rule, query.message, query.finished_at = rule, message, now
+        query.save(update_fields=["decision", "rule", "message", "finished_at"])
+        record(
+            ZONE_QUERY_INTERRUPTED,
+            by=None,
+            target=query,
+            changes={
+                "authorization": query.authorization.code,
+                "form": query.form,
+                "rule": rule,
+                "epsilon_spent": query.epsilon_spent,
+            },
+            summary=_("专区查询 #%(pk)s 中断：%(why)s") % {"pk": query.pk, "why": message},
+        )
+    return query
+
+
+def _start(authorization, by, sql: str, form: str, planned, queued=None) -> ZoneQuery:
+    """Record the query, refused or running; for a running one count it against the day's
+    limit and debit its ε, all under a lock on the authorization row, then commit. A queued
+    record the janitor closed meanwhile is returned as it is (nothing runs)."""
+    with transaction.atomic():
+        locked = Authorization.objects.select_for_update().get(pk=authorization.pk)
+        if queued is not None:
+            query = ZoneQuery.objects.select_for_update().get(pk=queued.pk)
+            if query.decision != ZoneQuery.Decision.QUEUED:
+                return query
+        refusal = planned if isinstance(planned, engine.Refused) else _limits(locked, by, planned)
+        spent = planned.epsilon if refusal is None else 0.0
+        now = timezone.now()
+        fields = {
+            "sql": sql[: engine.MAX_SQL_CHARS],
+            "form": form,
+            "decision": (
+                ZoneQuery.Decision.RUNNING if refusal is None else ZoneQuery.Decision.REFUSED
+            ),
+            "rule": "" if refusal is None else refusal.rule,
+            "message": "" if refusal is None else refusal.message[:500],
+            "tables": planned.tables,
+            "columns": planned.columns_used,
+            "epsilon_spent": spent,
+            "started_at": now if refusal is None else None,
+            "finished_at": None if refusal is None else now,
+        }
+        if queued is None:
+            query = ZoneQuery.objects.create(authorization=locked, user=by, **fields)
+        else:
+            for name, value in fields.items():
+                setattr(query, name, value)
+            query.save(update_fields=list(fields))
         if refusal is None:
             record(
                 ZONE_QUERY_START,
@@ -145,9 +276,13 @@ def _limits(authorization: Authorization, by, planned: engine.Plan) -> engine.Re
     and for DP the ε left (what other queries debited meanwhile is counted)."""
     if by is not None and authorization.daily_queries:
         today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-        made = ZoneQuery.objects.filter(
-            authorization=authorization, user__isnull=False, created_at__gte=today
-        ).count()
+        made = (
+            ZoneQuery.objects.filter(
+                authorization=authorization, user__isnull=False, created_at__gte=today
+            )
+            .exclude(decision=ZoneQuery.Decision.QUEUED)  # counted when they start
+            .count()
+        )
         if made >= authorization.daily_queries:
             return engine.Refused(
                 "limits.daily",
@@ -297,36 +432,34 @@ def _audit(query: ZoneQuery, authorization: Authorization) -> None:
     )
 
 
-def mark_interrupted(*, now=None) -> int:
-    """Close queries whose process died mid-run: still running well past the engine's limit.
-    Their ε stays debited (a DP query is charged whether or not it finished)."""
+def mark_interrupted(*, now=None, queries=None) -> int:
+    """Close queries whose process died mid-run — still running well past the engine's limit
+    — and submitted ones no worker took within QUEUE_SECONDS. A running one's ε stays debited
+    (a DP query is charged whether or not it finished). `queries` narrows the look (the page
+    that follows one query checks it on sight, should the worker itself be gone)."""
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.ZONE_QUERY_SECONDS + GRACE_SECONDS)
+    rows = ZoneQuery.objects.all() if queries is None else queries
+    running = rows.annotate(since=Coalesce("started_at", "created_at")).filter(
+        decision=ZoneQuery.Decision.RUNNING,
+        since__lt=now - timedelta(seconds=settings.ZONE_QUERY_SECONDS + GRACE_SECONDS),
+    )
+    queued = rows.filter(
+        decision=ZoneQuery.Decision.QUEUED, created_at__lt=now - timedelta(seconds=QUEUE_SECONDS)
+    )
     closed = 0
-    for pk in ZoneQuery.objects.filter(
-        decision=ZoneQuery.Decision.RUNNING, created_at__lt=cutoff
-    ).values_list("pk", flat=True):
-        with transaction.atomic():
-            query = ZoneQuery.objects.select_for_update().select_related("authorization").get(pk=pk)
-            if query.decision != ZoneQuery.Decision.RUNNING:
-                continue
-            query.decision = ZoneQuery.Decision.INTERRUPTED
-            query.rule = "limits.interrupted"
-            query.message = "查询进程在运行中终止，结果未输出"
-            query.finished_at = now
-            query.save(update_fields=["decision", "rule", "message", "finished_at"])
-            record(
-                ZONE_QUERY_INTERRUPTED,
-                by=None,
-                target=query,
-                changes={
-                    "authorization": query.authorization.code,
-                    "form": query.form,
-                    "epsilon_spent": query.epsilon_spent,
-                },
-                summary=_("专区查询 #%(pk)s 在运行中中断") % {"pk": query.pk},
-            )
-            closed += 1
+    for pk in running.values_list("pk", flat=True):
+        query = _close(
+            pk, rule="limits.interrupted", message="查询进程在运行中终止，结果未输出", now=now
+        )
+        closed += query.finished_at == now
+    for pk in queued.values_list("pk", flat=True):
+        query = _close(
+            pk,
+            rule="limits.queue",
+            message="查询排队超时，未开始执行，未读取数据也未消耗预算，请重新提交",
+            now=now,
+        )
+        closed += query.finished_at == now
     return closed
 
 

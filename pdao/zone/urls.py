@@ -10,6 +10,7 @@ urlpatterns = [
     path("<str:code>/", views.workspace, name="workspace"),
     path("<str:code>/sample/<str:table>.csv", views.sample_download, name="sample"),
     path("<str:code>/derive/", views.derive, name="derive"),
+    path("<str:code>/queries/<int:pk>/", views.query_status, name="query_status"),
     path("queries/<int:pk>/", views.query_detail, name="query_detail"),
     path("queries/<int:pk>/result.<str:fmt>", views.query_download, name="query_download"),
 ]

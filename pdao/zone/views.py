@@ -5,7 +5,6 @@ import csv
 import io
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -16,9 +15,12 @@ from pdao.authorization.choices import OutputForm
 from pdao.authorization.models import Authorization
 from pdao.core.access import requires
 from pdao.core.downloads import attach
-from pdao.core.filters import day_bounds, whole_number
+from pdao.core.filters import whole_number
+from pdao.core.htmx import is_htmx
+from pdao.core.lists import listing
 from pdao.core.permissions import Perm
 from pdao.zone import engine, services
+from pdao.zone.filtersets import QUERY_COLUMNS, QueryFilter
 from pdao.zone.models import ZoneQuery
 
 GET_POST = ("GET", "HEAD", "POST")
@@ -32,11 +34,17 @@ def workspaces(request):
     return render(request, "zone/workspaces.html", {"authorizations": authorizations})
 
 
-@requires(Perm.AUTHZ_APPLY, methods=GET_POST)
-def workspace(request, code: str):
-    authorization = get_object_or_404(
+def _own_authorization(request, code: str) -> Authorization:
+    return get_object_or_404(
         Authorization.objects.filter(operator_id=request.user.organisation_id), code=code
     )
+
+
+@requires(Perm.AUTHZ_APPLY, methods=GET_POST)
+def workspace(request, code: str):
+    """The query is handed to the task worker and the page follows it (the result card polls
+    query_status); one may leave and come back through the recent queries."""
+    authorization = _own_authorization(request, code)
     query = None
     if request.method == "POST":
         sql = request.POST.get("sql", "").strip()
@@ -45,15 +53,16 @@ def workspace(request, code: str):
             messages.error(request, _("请输入 SQL 并选择输出形式。"))
         else:
             try:
-                query = services.run_query(authorization, by=request.user, sql=sql, form=form)
+                query = services.submit_query(authorization, by=request.user, sql=sql, form=form)
             except RuleViolation as error:
                 messages.error(request, str(error))
             else:
                 return redirect(f"{request.path}?query={query.pk}")
-    if request.GET.get("query"):
-        query = ZoneQuery.objects.filter(
-            authorization=authorization, pk=request.GET["query"]
-        ).first()
+    active = services.active_query(authorization, request.user)
+    if pk := whole_number(request.GET.get("query")):
+        query = authorization.zone_queries.filter(pk=pk).first()
+    elif query is None:
+        query = active  # back on the page while a query runs: follow it again
     recent = authorization.zone_queries.all()[:20]
     derived = [
         {"name": d.name, "size": services.size_label(d), "created_at": d.created_at}
@@ -66,14 +75,33 @@ def workspace(request, code: str):
             "authorization": authorization,
             "schema": services.describe(authorization),
             "query": query,
+            "busy": active is not None,
             "recent": recent,
             "derived": derived,
             "forms": [(f, OutputForm(f).label) for f in engine.FORMS],
             "shapes": engine.SHAPES,
-            "last_sql": query.sql if query else request.POST.get("sql", ""),
-            "last_form": query.form if query else request.POST.get("form", "aggregate"),
+            "last_sql": request.POST["sql"] if "sql" in request.POST else getattr(query, "sql", ""),
+            "last_form": request.POST.get("form") or getattr(query, "form", "aggregate"),
         },
     )
+
+
+@requires(Perm.AUTHZ_APPLY)
+def query_status(request, code: str, pk: int):
+    """The result card of one query of the workspace, polled while it is queued or running."""
+    authorization = _own_authorization(request, code)
+    rows = authorization.zone_queries.filter(pk=pk)
+    query = get_object_or_404(rows)
+    if query.pending and services.mark_interrupted(queries=rows):  # its worker may be gone
+        query.refresh_from_db()
+    context = {
+        "authorization": authorization,
+        "query": query,
+        "swapped": is_htmx(request),
+        "busy": services.active_query(authorization, request.user) is not None,
+        "recent": authorization.zone_queries.all()[:20],
+    }
+    return render(request, "zone/_result.html", context)
 
 
 def _visible_queries(user):
@@ -84,15 +112,14 @@ def _visible_queries(user):
 
 @requires(Perm.AUTHZ_VIEW_ALL)
 def queries(request):
-    rows = ZoneQuery.objects.select_related("authorization", "user")
-    if request.GET.get("decision") in ("released", "refused"):
-        rows = rows.filter(decision=request.GET["decision"])
-    if authorization := whole_number(request.GET.get("authorization")):
-        rows = rows.filter(authorization_id=authorization)
-    if day := day_bounds(request.GET.get("date")):
-        rows = rows.filter(created_at__gte=day[0], created_at__lt=day[1])
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "zone/queries.html", {"page": page})
+    return listing(
+        request,
+        ZoneQuery.objects.select_related("authorization", "user"),
+        QueryFilter,
+        "zone/queries.html",
+        columns=QUERY_COLUMNS,
+        title=_("专区查询记录"),
+    )
 
 
 @requires(Perm.CATALOGUE_VIEW)

@@ -8,6 +8,7 @@ from pdao.supervision import services
 from pdao.zone.models import ZoneQuery
 from tests.browser.conftest import screenshot
 from tests.browser.test_authorization import session  # noqa: F401 (fixture)
+from tests.conftest import run_worker
 from tests.products.conftest import _data_dir, city, market  # noqa: F401 (fixtures)
 from tests.supervision.conftest import traffic  # noqa: F401 (fixture)
 
@@ -45,6 +46,8 @@ def test_supervisor_suspends_an_authorization_from_an_alert(market, session):  #
         "SELECT 区县, COUNT(*) AS n FROM 社保缴纳记录 GROUP BY 区县"
     )
     operator.get_by_test_id("run").click()
+    expect(operator.get_by_test_id("running")).to_be_visible()
+    run_worker()
     expect(operator.get_by_test_id("refused")).to_contain_text("授权已暂停")
 
     bureau = session(market.city.bureau)
@@ -54,6 +57,8 @@ def test_supervisor_suspends_an_authorization_from_an_alert(market, session):  #
     expect(bureau.get_by_text("已解除").first).to_be_visible()
     screenshot(bureau, "supervision-actions")
     operator.get_by_test_id("run").click()
+    expect(operator.get_by_test_id("running")).to_be_visible()
+    run_worker()  # the query waits for the task worker; the card polls for its result
     expect(operator.get_by_test_id("result-table")).to_contain_text("柳江区")
 
 

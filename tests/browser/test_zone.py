@@ -3,6 +3,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_shell import sign_in
+from tests.conftest import run_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,14 +17,30 @@ def test_operator_queries_its_workspace_and_sees_only_released_results(page, cit
         "FROM 社保缴纳记录 GROUP BY 区县 ORDER BY 区县"
     )
     page.get_by_test_id("run").click()
+    # The page returns at once: the query waits for the task worker, the button is held.
+    expect(page.get_by_test_id("running")).to_contain_text("排队中")
+    expect(page.get_by_test_id("run")).to_be_disabled()
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        screenshot(page, f"zone-queued-{width}")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    run_worker()
+    # The card polls once a second and shows the result without a reload.
     table = page.get_by_test_id("result-table")
     expect(table).to_contain_text("柳江区")
     expect(table.locator("tbody tr")).to_have_count(5)
     expect(page.get_by_test_id("chart").locator("canvas")).to_have_count(1)
-    screenshot(page, "zone-released")
+    expect(page.get_by_test_id("run")).to_be_enabled()
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        screenshot(page, f"zone-released-{width}")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     page.get_by_test_id("sql").fill("SELECT 身份证号, 缴费金额 FROM 社保缴纳记录")
     page.get_by_test_id("run").click()
+    expect(page.get_by_test_id("running")).to_be_visible()
+    run_worker()
     expect(page.get_by_test_id("refused")).to_contain_text("须是分组列或聚合结果")
     expect(page.get_by_test_id("refused")).not_to_contain_text("450202")
     screenshot(page, "zone-refused")

@@ -532,7 +532,7 @@ def _perturbed(query, policy, units, inputs, found, asked) -> tuple[list, list, 
             )
             if not reason:
                 dominated = _dominated(r, j, len(kinds), policy)
-                reason = f"{where}「{label}」:{dominated}" if dominated else ""
+                reason = f"{where}「{label}」：{dominated}" if dominated else ""
             if reason:
                 why[f"s{j}"] = reason
             else:
@@ -660,7 +660,7 @@ def _dominated(r: dict, j: int, kinds: int, policy: Policy) -> str:
         if leading / total > policy.dominance_k:
             return f"前 {n} 个单元占合计 {policy.dominance_k:.0%} 以上（优势规则）"
         if total - leading < policy.p_ratio * first:
-            return f"其余单元合计不足最大单元的 {policy.p_ratio:.0%}(p% 规则)"
+            return f"其余单元合计不足最大单元的 {policy.p_ratio:.0%}（p% 规则）"
     return ""
 
 

@@ -143,7 +143,7 @@ def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) 
         for item in group.expressions:
             node = _unwrap(item)
             if isinstance(node, exp.Literal):
-                refuse("derive.shape", "衍生数据的 GROUP BY 请写出分组列,不用序号")
+                refuse("derive.shape", "衍生数据的 GROUP BY 请写出分组列，不用序号")
             _check(node, scope, _Lineage(), grouped=False)
             group_sql.add(_qualified(node, scope).sql(dialect="duckdb"))
     outputs = []  # (name, lineage, node)
@@ -170,7 +170,7 @@ def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) 
         if grouped and _has_aggregate(inner):
             for column in inner.find_all(exp.Column):
                 if not _under_aggregate(column):
-                    refuse("derive.shape", "聚合结果之外的运算只能用常量(如 ROUND(AVG(x), 1))")
+                    refuse("derive.shape", "聚合结果之外的运算只能用常量（如 ROUND(AVG(x), 1)）")
         outputs.append((name, lineage, inner))
     if len({o[0] for o in outputs}) != len(outputs):
         refuse("derive.name", "输出列名重复")

@@ -146,7 +146,7 @@ class _Measures:
             refuse(
                 "measure.computed",
                 f"「{col.name}」是衍生数据计算出的列，只能用作分组或筛选条件，不能对它计数、求和"
-                "或平均(可按它分组或筛选后用 COUNT(*))",
+                "或平均（可按它分组或筛选后用 COUNT(*)）",
             )
 
     def _bounded(self, node) -> m.Col:
@@ -205,7 +205,7 @@ def _post(node, measures: _Measures, keys: list[m.Operand], key_sql: list[str]):
     _denied(node)
     refuse(
         "shape.post",
-        "输出列须是分组列,或聚合结果之间的四则运算与 ROUND(如 ROUND(SUM(a) / COUNT(*), 1))",
+        "输出列须是分组列，或聚合结果之间的四则运算与 ROUND（如 ROUND(SUM(a) / COUNT(*), 1)）",
     )
 
 
@@ -283,7 +283,7 @@ def aggregate(tree: exp.Select, policy: Policy, form: str) -> m.Query:
             pass  # post-processing of DP answers is free
         outputs.append(m.Output(name, expr, _kind(expr, measures.items)))
     if len({o.name for o in outputs}) != len(outputs):
-        refuse("shape.names", "输出列名重复,请用 AS 为各列命名")
+        refuse("shape.names", "输出列名重复，请用 AS 为各列命名")
     where = where_of(tree, scope)
     having = None
     if tree.args.get("having") is not None:
@@ -364,7 +364,7 @@ def _having(node, measures, keys, key_sql, outputs):
         expr = _output_expr(node.this, measures, keys, key_sql, outputs, "shape.having")
         low, high = literal(node.args["low"])[1], literal(node.args["high"])[1]
         return m.And((m.Having(">=", expr, low), m.Having("<=", expr, high)))
-    refuse("shape.having", "HAVING 只能比较输出结果与常量(作用于受保护的结果)")
+    refuse("shape.having", "HAVING 只能比较输出结果与常量（作用于受保护的结果）")
 
 
 def _output_expr(node, measures, keys, key_sql, outputs, rule="shape.order"):
@@ -382,7 +382,7 @@ def _output_expr(node, measures, keys, key_sql, outputs, rule="shape.order"):
         return m.KeyRef(key_sql.index(_sql(node)))
     if _has_aggregate(node):
         return _post(node, measures, keys, key_sql)
-    refuse(rule, "ORDER BY 和 HAVING 只能使用输出列、分组列或聚合结果(作用于受保护的结果)")
+    refuse(rule, "ORDER BY 和 HAVING 只能使用输出列、分组列或聚合结果（作用于受保护的结果）")
 
 
 def _order(tree, measures, keys, key_sql, outputs) -> tuple[m.Order, ...]:
@@ -410,7 +410,7 @@ def records(tree: exp.Select, policy: Policy) -> m.Query:
                 "shape.unsupported", f"去标识化记录不含 {message}。支持：{SHAPES['deidentified']}"
             )
     if tree.args.get("order") is not None:
-        refuse("shape.order", "去标识化记录按假名顺序返回,不能指定 ORDER BY")
+        refuse("shape.order", "去标识化记录按假名顺序返回，不能指定 ORDER BY")
     cols, names = [], []
     for projection in tree.expressions:
         inner = _unwrap(projection.unalias())
@@ -537,7 +537,7 @@ def lookup(tree: exp.Select, policy: Policy) -> m.Query:
         isinstance(_unwrap(x), exp.Column) and _unwrap(x).name == key
         for x in (node.this, node.expression)
     ):
-        refuse("model.one_object", f"模型输出每次只针对一个对象:WHERE 只能是 {key} = 值")
+        refuse("model.one_object", f"模型输出每次只针对一个对象：WHERE 只能是 {key} = 值")
     column, value = (
         (node.this, node.expression)
         if isinstance(_unwrap(node.this), exp.Column)

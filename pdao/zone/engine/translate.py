@@ -27,14 +27,14 @@ MAX_SQL_CHARS = 20_000
 SHAPES = {
     "aggregate": "SELECT 分组…, 度量… FROM 表 [JOIN 声明的关联表 ON 声明的键] "
     "[WHERE 列与常量的比较] "
-    "[GROUP BY 列或分桶…] [HAVING 对结果的条件] [ORDER BY 输出列] [LIMIT n]。度量:COUNT(*)、"
-    "COUNT(列)、COUNT(DISTINCT 隐私单元)、SUM(列)、AVG(列)(列须有声明的取值范围),"
+    "[GROUP BY 列或分桶…] [HAVING 对结果的条件] [ORDER BY 输出列] [LIMIT n]。度量：COUNT(*)、"
+    "COUNT(列)、COUNT(DISTINCT 隐私单元)、SUM(列)、AVG(列)（列须有声明的取值范围），"
     "度量之间可做四则运算和 ROUND",
     "dp": "SELECT 分组…, COUNT(*)/COUNT(DISTINCT 隐私单元)/SUM(列)/AVG(列)/MEDIAN(列)/"
     "QUANTILE_CONT(列, q) FROM 表 [WHERE 列与常量的比较] [GROUP BY 有声明取值集合的列…]",
     "deidentified": "SELECT 列, 列… FROM 表 [WHERE 对发布形式的比较] [LIMIT n]"
     "（仅列本身；按假名顺序返回，不可排序或翻页）",
-    "model": "SELECT 结果列… FROM 模型表 WHERE 模型键 = 值(每次一个对象,不含标识符)",
+    "model": "SELECT 结果列… FROM 模型表 WHERE 模型键 = 值（每次一个对象，不含标识符）",
 }
 BUCKETS = (
     "YEAR/QUARTER/MONTH/DAY/HOUR/DAYOFWEEK(日期)、date_trunc('year|quarter|month|week|day', 日期)、"
@@ -112,7 +112,7 @@ def parse(sql: str) -> exp.Expression:
     if isinstance(tree, exp.SetOperation):
         refuse("shape.set_operation", "不支持 UNION/INTERSECT/EXCEPT:多步加工请先生成衍生数据")
     if not isinstance(tree, exp.Select):
-        refuse("sql.not_a_query", "只允许查询语句(SELECT),不允许其他语句")
+        refuse("sql.not_a_query", "只允许查询语句（SELECT），不允许其他语句")
     if tree.args.get("with_") or tree.args.get("with") or tree.find(exp.With, exp.CTE):
         refuse("shape.cte", "不支持 WITH(公用表表达式)：多步加工请先生成衍生数据，再查询它")
     if tree.find(exp.Window):
@@ -215,7 +215,7 @@ def sources_of(
     if not isinstance(on, exp.EQ) or not all(
         isinstance(x, exp.Column) for x in (on.this, on.expression)
     ):
-        refuse("join.undeclared", "关联条件只能是声明的关联键相等(如 a.单位代码 = b.信用代码)")
+        refuse("join.undeclared", "关联条件只能是声明的关联键相等（如 a.单位代码 = b.信用代码）")
     a, b = scope.column(on.this, "join"), scope.column(on.expression, "join")
     declared = _declared(policy.joins, a, b)
     if declared is None:
@@ -298,7 +298,7 @@ def literal(node) -> tuple[str, object]:
                 return "timestamp", datetime.fromisoformat(text)
         except ValueError:
             refuse("filter.literal", f"无法识别的日期或时间常量：{text[:40]}")
-    refuse("filter.literal", "比较的一侧须为常量(字符串、数值、DATE '…' 或 TIMESTAMP '…')")
+    refuse("filter.literal", "比较的一侧须为常量（字符串、数值、DATE '…' 或 TIMESTAMP '…'）")
 
 
 _DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -339,9 +339,9 @@ def coerce(operand: m.Operand, kind: str, value):
             return value
         if kind in ("date", "timestamp"):
             return value.strftime("%Y-%m")
-    names = {"text": "文本", "number": "数值", "date": "日期(如 DATE '2024-01-01')",
-             "timestamp": "时间(如 TIMESTAMP '2024-01-01 08:00:00')", "bool": "TRUE/FALSE",
-             "month": "月份(如 '2024-03')"}  # fmt: skip
+    names = {"text": "文本", "number": "数值", "date": "日期（如 DATE '2024-01-01'）",
+             "timestamp": "时间（如 TIMESTAMP '2024-01-01 08:00:00'）", "bool": "TRUE/FALSE",
+             "month": "月份（如 '2024-03'）"}  # fmt: skip
     refuse(
         "filter.type",
         f"「{operand.label}」的比较值须为{names.get(want, '同类型的常量')}",
@@ -639,7 +639,7 @@ def filter_of(node, scope: Scope, make_operand=None) -> m.Filter:
             refuse("filter.like", "LIKE 只能用于文本列，且只支持 '前缀%' 形式")
         kind, pattern = literal(node.expression)
         if kind != "string" or "_" in pattern or "%" in pattern[:-1] or "\\" in pattern:
-            refuse("filter.like", "LIKE 只支持 '前缀%' 形式(前缀中不含 % 和 _)")
+            refuse("filter.like", "LIKE 只支持 '前缀%' 形式（前缀中不含 % 和 _）")
         found = (
             m.Prefix(target, pattern[:-1])
             if pattern.endswith("%")

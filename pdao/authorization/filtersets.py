@@ -1,0 +1,91 @@
+"""Filters of the authorization pillar's working lists (pdao.core.lists)."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from pdao.accounts.models import Organisation
+from pdao.authorization.choices import ApplicationStatus, AuthorizationStatus, Purpose
+from pdao.authorization.models import Application, Authorization
+from pdao.catalogue.choices import Domain
+from pdao.core.lists import Column, DateRange, FilterSet
+
+
+class _ByOperator(FilterSet):
+    """Operators offered are those of the rows the user may see (one's own, for an operator)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offer(
+            "operator",
+            Organisation.objects.filter(
+                pk__in=self.queryset.order_by().values("operator_id")
+            ).order_by("name"),
+        )
+
+
+class ApplicationFilter(_ByOperator):
+    q = django_filters.CharFilter(label=_("编号或场景"), method="by_text", max_length=100)
+    status = django_filters.ChoiceFilter(
+        label=_("状态"), choices=ApplicationStatus.choices, empty_label=_("全部状态")
+    )
+    domain = django_filters.ChoiceFilter(
+        label=_("领域"), choices=Domain.choices, empty_label=_("全部领域")
+    )
+    purpose = django_filters.ChoiceFilter(
+        label=_("用途类别"), choices=Purpose.choices, empty_label=_("全部用途")
+    )
+    operator = django_filters.ModelChoiceFilter(
+        label=_("运营单位"), queryset=Organisation.objects.none(), empty_label=_("全部单位")
+    )
+    submitted = DateRange(label=_("提交时间范围"), field_name="submitted_at")
+
+    class Meta:
+        model = Application
+        fields = []
+
+    def by_text(self, rows, name, value):
+        return rows.filter(code__icontains=value) | rows.filter(scenario__icontains=value)
+
+
+APPLICATION_COLUMNS = [
+    Column(_("申请编号"), lambda a: a.code),
+    Column(_("场景名称"), lambda a: a.scenario),
+    Column(_("运营单位"), lambda a: a.operator.name),
+    Column(_("领域"), lambda a: a.get_domain_display()),
+    Column(_("用途类别"), lambda a: a.get_purpose_display()),
+    Column(_("状态"), lambda a: a.get_status_display()),
+    Column(_("提交时间"), lambda a: a.submitted_at),
+    Column(_("本环节办理时限"), lambda a: a.step_deadline),
+]
+
+
+class AuthorizationFilter(_ByOperator):
+    q = django_filters.CharFilter(label=_("编号或场景"), method="by_text", max_length=100)
+    status = django_filters.ChoiceFilter(
+        label=_("状态"), choices=AuthorizationStatus.choices, empty_label=_("全部状态")
+    )
+    operator = django_filters.ModelChoiceFilter(
+        label=_("运营单位"), queryset=Organisation.objects.none(), empty_label=_("全部单位")
+    )
+    ends = DateRange(label=_("到期日期范围"), field_name="ends_on")
+
+    class Meta:
+        model = Authorization
+        fields = []
+
+    def by_text(self, rows, name, value):
+        return rows.filter(code__icontains=value) | rows.filter(
+            application__scenario__icontains=value
+        )
+
+
+AUTHORIZATION_COLUMNS = [
+    Column(_("授权编号"), lambda a: a.code),
+    Column(_("场景名称"), lambda a: a.application.scenario),
+    Column(_("运营单位"), lambda a: a.operator.name),
+    Column(_("生效日期"), lambda a: a.starts_on),
+    Column(_("到期日期"), lambda a: a.ends_on),
+    Column(_("状态"), lambda a: a.get_status_display()),
+    Column(_("每日查询上限"), lambda a: a.daily_queries),
+    Column(_("每月调用配额"), lambda a: a.monthly_calls),
+]
