@@ -4,8 +4,13 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from pdao.accounts.models import Organisation
-from pdao.authorization.choices import ApplicationStatus, AuthorizationStatus, Purpose
-from pdao.authorization.models import Application, Authorization
+from pdao.authorization.choices import (
+    ApplicationStatus,
+    AuthorizationStatus,
+    Purpose,
+    QualificationStatus,
+)
+from pdao.authorization.models import Application, Authorization, Qualification
 from pdao.catalogue.choices import Domain
 from pdao.core.lists import Column, DateRange, FilterSet
 
@@ -88,4 +93,33 @@ AUTHORIZATION_COLUMNS = [
     Column(_("状态"), lambda a: a.get_status_display()),
     Column(_("每日查询上限"), lambda a: a.daily_queries),
     Column(_("每月调用配额"), lambda a: a.monthly_calls),
+]
+
+
+class QualificationFilter(FilterSet):
+    q = django_filters.CharFilter(
+        label=_("运营单位"),
+        field_name="organisation__name",
+        lookup_expr="icontains",
+        max_length=100,
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("状态"), choices=QualificationStatus.choices, empty_label=_("全部状态")
+    )
+
+    class Meta:
+        model = Qualification
+        fields = []
+
+
+QUALIFICATION_COLUMNS = [
+    Column(_("运营单位"), lambda q: q.organisation.name),
+    Column(_("等保级别"), lambda q: q.dengbao_level or None),
+    Column(_("等保测评有效期至"), lambda q: q.dengbao_expires),
+    Column(_("DCMM 等级"), lambda q: q.dcmm_level or None),
+    Column(_("DSMM 等级"), lambda q: q.dsmm_level or None),
+    Column(_("ISO/IEC 27001 认证"), lambda q: q.iso27001),
+    Column(_("有效期至"), lambda q: q.valid_until),
+    Column(_("状态"), lambda q: q.get_status_display()),
+    Column(_("核验时间"), lambda q: q.verified_at),
 ]

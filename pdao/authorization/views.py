@@ -15,8 +15,10 @@ from pdao.authorization.choices import ApplicationStatus, AuthorizationStatus, C
 from pdao.authorization.filtersets import (
     APPLICATION_COLUMNS,
     AUTHORIZATION_COLUMNS,
+    QUALIFICATION_COLUMNS,
     ApplicationFilter,
     AuthorizationFilter,
+    QualificationFilter,
 )
 from pdao.authorization.models import (
     Agreement,
@@ -620,10 +622,14 @@ def qualification(request):
 
 @requires(Perm.AUTHZ_DECIDE)
 def qualification_list(request):
-    profiles = Qualification.objects.select_related("organisation").order_by(
-        "status", "-updated_at"
+    return listing(
+        request,
+        Qualification.objects.select_related("organisation").order_by("status", "-updated_at"),
+        QualificationFilter,
+        "authorization/qualification_list.html",
+        columns=QUALIFICATION_COLUMNS,
+        title=_("资质核验"),
     )
-    return render(request, "authorization/qualification_list.html", {"profiles": profiles})
 
 
 @requires(Perm.AUTHZ_DECIDE, methods=GET_POST)

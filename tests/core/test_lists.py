@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from pdao.accounts.choices import OrganisationType
 from pdao.audit.models import AuditEvent
+from pdao.authorization import services as authorizations
 from pdao.catalogue import demands
 from pdao.core.permissions import Role
 from tests.factories import OrganisationFactory, user_with_role
@@ -65,3 +66,15 @@ def test_the_public_demand_list_filters_but_only_staff_may_export(client):
     rows = _sheet(client.get(url, {"export": "xlsx"}))
     assert rows[1][1] == "公交到站数据"
     assert "13800000000" not in {c for r in rows for c in r}  # contacts never leave
+
+
+def test_qualifications_filter_by_status_and_export(client):
+    owner = user_with_role(Role.OPERATOR)
+    authorizations.save_qualification(owner.organisation, by=owner, submit=True, dengbao_level=3)
+    client.force_login(user_with_role(Role.BUREAU_ADMIN))
+    url = reverse("authorization:qualification_list")
+    assert client.get(url, {"status": "verified"}).context["page"].paginator.count == 0
+    waiting = client.get(url, {"status": "submitted"})
+    assert [q.organisation for q in waiting.context["page"]] == [owner.organisation]
+    rows = _sheet(client.get(url, {"status": "submitted", "export": "xlsx"}))
+    assert rows[1][:2] == (owner.organisation.name, 3)
