@@ -225,6 +225,10 @@ EXAMPLES: dict[str, Example] = {
         kwargs=lambda w: {"code": w.authz["authorization"].code, "pk": w.authz["zone_query"].pk},
         visible=_never,
     ),
+    "zone:query_cancel": Example(
+        kwargs=lambda w: {"code": w.authz["authorization"].code, "pk": w.authz["zone_query"].pk},
+        visible=_never,
+    ),
     "zone:query_detail": Example(
         kwargs=lambda w: {"pk": w.authz["zone_query"].pk}, visible=_sees_all_applications
     ),

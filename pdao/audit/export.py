@@ -2,6 +2,7 @@
 
 Cells that a spreadsheet would read as a formula (=, +, -, @, tab, CR at the start) get a
 leading apostrophe: summaries carry user-typed reasons, and an export must never run them.
+Control characters XML cannot hold are dropped (openpyxl refuses to write them).
 """
 
 import csv
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from pdao.audit import actions
 from pdao.audit.models import AuditEvent
@@ -38,7 +40,9 @@ def headers() -> list[str]:
 
 
 def safe_cell(value) -> str:
-    text = "" if value is None else str(value)
+    """`value` as text a spreadsheet opens safely: no formula at its start, and none of the
+    control characters XML forbids (openpyxl refuses them; anyone may type them in a form)."""
+    text = "" if value is None else ILLEGAL_CHARACTERS_RE.sub("", str(value))
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -23,9 +23,9 @@ class DemandFilter(FilterSet):
         fields = []
 
 
-# Staff only (the list itself is public): contacts are never exported.
+# The bureau only (the list itself is public). Never the contact, nor the tracking number: with
+# the contact it is the key to a submission's progress (pdao.core.submissions).
 DEMAND_COLUMNS = [
-    Column(_("受理编号"), lambda d: d.tracking_no or ""),
     Column(_("需求名称"), lambda d: d.title),
     Column(_("领域"), lambda d: d.get_domain_display()),
     Column(_("提出人"), lambda d: d.raised_by_name),

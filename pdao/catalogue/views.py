@@ -526,7 +526,7 @@ def demand_list(request):
         title=_("数据需求"),
         context={"form": form},
         per_page=25,
-        exportable=request.user.has_perm(Perm.CATALOGUE_VIEW),
+        exportable=request.user.has_perm(Perm.DEMAND_SCHEDULE),  # the bureau, who answers
     )
 
 

@@ -30,11 +30,12 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
 from pdao.audit import actions
+from pdao.audit.export import safe_cell
 from pdao.audit.services import record
 from pdao.core.downloads import attach
 from pdao.core.filters import month_bounds
@@ -42,7 +43,6 @@ from pdao.core.filters import month_bounds
 PER_PAGE = 50
 MAX_EXPORT_ROWS = 100_000
 EXPORT = actions.define("list.export", gettext_lazy("导出列表"))
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = ("page", "export")
 
 
@@ -62,13 +62,29 @@ class Chip:
     remove: str  # the query string without this filter
 
 
+# Dates a filter takes: beyond them there is nothing to find, and the edges of the calendar
+# overflow when a day becomes a span of time in another time zone.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def _plausible(day) -> bool:
+    day = day.date() if isinstance(day, datetime) else day
+    return EARLIEST <= day <= LATEST
+
+
 class DateRange(django_filters.DateFromToRangeFilter):
     """起止日期 on a date or datetime field, with the browser's date pickers; the end day is
-    included whole."""
+    included whole. A date outside EARLIEST–LATEST finds nothing."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
         super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        ends = [d for d in (value.start, value.stop) if d is not None] if value else []
+        if not all(_plausible(d) for d in ends):
+            return qs.none()
+        return super().filter(qs, value)
 
 
 class Day(django_filters.DateFilter):
@@ -82,6 +98,8 @@ class Day(django_filters.DateFilter):
     def filter(self, qs, value):
         if not value:
             return qs
+        if not _plausible(value):
+            return qs.none()
         start = timezone.make_aware(datetime.combine(value, datetime.min.time()))
         return qs.filter(
             **{f"{self.field_name}__gte": start, f"{self.field_name}__lt": start + timedelta(1)}
@@ -168,8 +186,9 @@ def _params(filterset, name: str) -> list[str]:
     return [name]
 
 
-def chips(request, filterset) -> list[Chip]:
-    """The filters in force, each with a link that removes it (and keeps the others)."""
+def chips(request, filterset, *, with_defaults: bool = False) -> list[Chip]:
+    """The filters in force, each with a link that removes it (and keeps the others); a
+    filter at its default is left out unless `with_defaults` (the audit of an export)."""
     if not filterset.is_bound:
         return []
     filterset.form.is_valid()  # cleaned_data holds the valid filters; the others show errors
@@ -179,7 +198,8 @@ def chips(request, filterset) -> list[Chip]:
             isinstance(value, slice) and value.start is None and value.stop is None
         ):
             continue
-        if name in filterset.defaults and str(value) == filterset.defaults[name]:
+        at_default = name in filterset.defaults and str(value) == filterset.defaults[name]
+        if at_default and not with_defaults:
             continue
         field = filterset.form.fields[name]
         if isinstance(value, models.Model):
@@ -215,8 +235,7 @@ def _cell(value):
         return value.replace(tzinfo=None)
     if isinstance(value, date):
         return value
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return safe_cell(value)
 
 
 def workbook(title: str, columns: Iterable[Column], rows: Iterable) -> bytes:
@@ -234,13 +253,34 @@ def workbook(title: str, columns: Iterable[Column], rows: Iterable) -> bytes:
 
 def export(request, rows, filterset, *, columns, title: str) -> HttpResponse:
     """The filtered rows as Excel (at most MAX_EXPORT_ROWS), recorded as an audit event with
-    the filters it used."""
-    active = {c.label: c.value for c in chips(request, filterset)}
+    the filters it used — those at their default too — and how many rows it held. With a
+    filter the form cannot read, nothing is exported: the download would not be the list the
+    user asked for."""
+    if filterset.is_bound and filterset.form.errors:
+        separator = "; " if (get_language() or "").startswith("en") else "；"
+        problems = separator.join(
+            _("%(name)s：%(value)s") % {"name": filterset.form.fields[name].label, "value": message}
+            for name, messages in filterset.form.errors.items()
+            if name in filterset.form.fields
+            for message in messages
+        )
+        return HttpResponse(
+            _("筛选条件无效，未导出：") + problems,
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    used = {c.label: c.value for c in chips(request, filterset, with_defaults=True)}
+    total = rows.count()
     record(
         EXPORT,
         by=request.user,
         target_ref=(rows.model._meta.label_lower, ""),
-        changes={"list": str(title), "filters": active},
+        changes={
+            "list": str(title),
+            "filters": used,
+            "rows": min(total, MAX_EXPORT_ROWS),
+            "truncated": total > MAX_EXPORT_ROWS,
+        },
         summary=_("导出%(title)s（Excel）") % {"title": title},
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
@@ -267,12 +307,10 @@ def listing(
     context: dict | None = None,
     per_page: int = PER_PAGE,
     filter_kwargs: dict | None = None,
-    each: Callable[[Any], None] | None = None,
     exportable: bool = True,
 ) -> HttpResponse:
     """Render `template` with the filtered, paginated rows — or, with ?export=xlsx, download
     them. A malformed filter value is shown as the field's error and otherwise ignored.
-    `each` is called with every row of the page shown (to attach what the row reads);
     `exportable` False (a public list) offers no download and ignores ?export."""
     filterset = filters(
         request.GET or None, queryset=rows, request=request, **(filter_kwargs or {})
@@ -286,8 +324,6 @@ def listing(
     export_query = query.copy()
     export_query["export"] = "xlsx"
     page = Paginator(filtered, per_page).get_page(request.GET.get("page"))
-    for row in page.object_list if each else ():
-        each(row)
     return render(
         request,
         template,

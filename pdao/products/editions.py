@@ -19,11 +19,14 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.tasks.base import TaskResultStatus
+from django.tasks.exceptions import TaskResultDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pdao.accounts.models import User
 from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
@@ -44,9 +47,8 @@ EDITION_REVIEW = actions.define("report.review", gettext_lazy("数据报告出�
 actions.define("report.release", gettext_lazy("数据报告出域发布"))
 FORMATS = {"pdf": "application/pdf", "docx": (
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document")}  # fmt: skip
-# A generation the worker started longer ago than this lost its worker (each section's zone
-# query is held to ZONE_QUERY_SECONDS; rendering takes seconds).
-GENERATION_GRACE_SECONDS = 600
+# Rendering a report's files, beyond its sections' zone queries (see _stale).
+GENERATION_GRACE_SECONDS = 300
 GENERATION_FAILED = gettext_lazy(
     "生成报告时出错，未生成新一期；请稍后重试，如仍失败请联系平台运维。"
 )
@@ -110,29 +112,25 @@ def _check_may_generate(product: Product, by) -> None:
 def generation(product: Product) -> dict | None:
     """The latest edition generation asked for this product, as the task worker holds it:
     {"state": queued|running|done|failed, "number", "message", "at"}, or None. A run whose
-    worker died (started longer than GENERATION_GRACE_SECONDS ago) reads as failed."""
-    from django_tasks_db.models import DBTaskResult  # the backend's app, loaded after ours
-
+    worker died (started longer ago than its sections could take) reads as failed."""
     from pdao.products.tasks import generate_report  # tasks import this module
 
-    row = (
-        DBTaskResult.objects.filter(
-            task_path=generate_report.module_path, args_kwargs__args__0=product.pk
-        )
-        .order_by("-enqueued_at")
-        .first()
-    )
-    if row is None:
+    if not product.generation_task:
         return None
-    state = {"READY": "queued", "RUNNING": "running", "SUCCESSFUL": "done"}.get(
-        row.status, "failed"
-    )
-    outcome = row.return_value if isinstance(row.return_value, dict) else {}
+    try:
+        task = generate_report.get_result(product.generation_task)
+    except TaskResultDoesNotExist:  # the backend's results were pruned
+        return None
+    state = {
+        TaskResultStatus.READY: "queued",
+        TaskResultStatus.RUNNING: "running",
+        TaskResultStatus.SUCCESSFUL: "done",
+    }.get(task.status, "failed")
+    outcome = task.return_value if state == "done" else {}
     message = outcome.get("error", "")
     if state == "done" and message:
         state = "failed"
-    stale = timezone.now() - timedelta(seconds=GENERATION_GRACE_SECONDS)
-    if state == "running" and row.started_at and row.started_at < stale:
+    if state == "running" and task.started_at and task.started_at < _stale(product):
         state = "failed"
     if state == "failed" and not message:
         message = str(GENERATION_FAILED)
@@ -140,13 +138,22 @@ def generation(product: Product) -> dict | None:
         "state": state,
         "number": outcome.get("edition"),
         "message": message,
-        "at": row.enqueued_at,
+        "at": task.enqueued_at,
     }
+
+
+def _stale(product: Product):
+    """Before this, a generation still running lost its worker: every section's zone query is
+    held to ZONE_QUERY_SECONDS, and rendering takes a few seconds more."""
+    budget = len(product.sections) * settings.ZONE_QUERY_SECONDS + GENERATION_GRACE_SECONDS
+    return timezone.now() - timedelta(seconds=budget)
 
 
 def queue_edition(product: Product, *, by) -> None:
     """Queue a new edition for the task worker (`run_generation`); the page follows it. One at
-    a time per product: another while one waits or runs is refused."""
+    a time per product: another while one waits or runs is refused. The task is queued inside
+    the transaction that holds the product's row, and its id kept on the product, so two
+    requests at once cannot both pass the check."""
     from pdao.products.tasks import generate_report  # tasks import this module
 
     _check_may_generate(product, by)
@@ -162,18 +169,18 @@ def queue_edition(product: Product, *, by) -> None:
             changes={"sections": len(locked.sections)},
             summary=_("提交生成数据报告 %(code)s") % {"code": locked.code},
         )
-        transaction.on_commit(lambda: generate_report.enqueue(locked.pk, by.pk))
+        # The database backend writes the task in this transaction: the worker sees it at commit.
+        locked.generation_task = generate_report.enqueue(locked.pk, by.pk).id
+        locked.save(update_fields=["generation_task"])
 
 
 def run_generation(product_id: int, user_id: int) -> dict:
     """The worker's side of `queue_edition`, as the user who asked: {"edition": number}, or
     {"error": message} — a refusal's words, or a generic one for a failure inside the
     platform (logged by type and traceback, never its text: it may quote a value)."""
-    from django.contrib.auth import get_user_model  # the user model, once apps are ready
-
     try:
         product = Product.objects.select_related("authorization", "operator").get(pk=product_id)
-        edition = generate_edition(product, by=get_user_model().objects.get(pk=user_id))
+        edition = generate_edition(product, by=User.objects.get(pk=user_id))
     except RuleViolation as error:
         return {"error": str(error)}
     except Exception as error:

@@ -1,19 +1,20 @@
 """Filters of the products pillar's working lists (pdao.core.lists)."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import CharField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils.translation import gettext_lazy as _
 
 from pdao.accounts.models import Organisation
 from pdao.core.lists import Column, DateRange, Day, FilterSet
 from pdao.products import gateway
 from pdao.products.choices import ProductKind, ProductStatus, SubscriptionStatus
-from pdao.products.models import Delivery, Product, Subscription
+from pdao.products.models import Delivery, Product, Subscription, Usage
 
 
 class DeliveryFilter(FilterSet):
     """交付记录: by product, consumer, outcome, trace number, a day (a chart's drill-down) or a
-    date range. Products and consumers offered are those of the rows the user may see."""
+    date range."""
 
     product = django_filters.ModelChoiceFilter(
         label=_("产品"), to_field_name="code", queryset=Product.objects.none()
@@ -35,16 +36,12 @@ class DeliveryFilter(FilterSet):
         model = Delivery
         fields = []
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, products, consumers, **kwargs):
+        """`products` and `consumers`: those the user may filter by, from the small tables
+        (never a scan of the deliveries)."""
         super().__init__(*args, **kwargs)
-        seen = self.queryset.order_by()
-        self.offer(
-            "product", Product.objects.filter(pk__in=seen.values("product_id")).order_by("code")
-        )
-        self.offer(
-            "consumer",
-            Organisation.objects.filter(pk__in=seen.values("consumer_id")).order_by("name"),
-        )
+        self.offer("product", products.order_by("code"))
+        self.offer("consumer", consumers.order_by("name"))
 
     def by_outcome(self, rows, name, value):
         answered = Q(status=200)
@@ -135,9 +132,16 @@ class SubscriptionFilter(FilterSet):
         )
 
 
-def _usage(subscription, what: str) -> int:
-    used = gateway.usage(subscription)
-    return getattr(used, what, 0) if used else 0
+def with_usage(subscriptions):
+    """Subscriptions with this month's calls and rows (`calls_used`, `rows_used`) read in the
+    same query: the list and its export show them for every row."""
+    month = Usage.objects.filter(
+        key=Concat(Value("s:"), Cast(OuterRef("pk"), CharField())), period=gateway.quota_month()
+    )
+    return subscriptions.annotate(
+        calls_used=Coalesce(Subquery(month.values("calls")[:1]), 0),
+        rows_used=Coalesce(Subquery(month.values("rows")[:1]), 0),
+    )
 
 
 SUBSCRIPTION_COLUMNS = [
@@ -147,7 +151,7 @@ SUBSCRIPTION_COLUMNS = [
     Column(_("方案"), lambda s: s.plan.name),
     Column(_("起始日期"), lambda s: s.starts_on),
     Column(_("截止日期"), lambda s: s.ends_on),
-    Column(_("本月调用次数"), lambda s: _usage(s, "calls")),
-    Column(_("本月输出行数"), lambda s: _usage(s, "rows")),
+    Column(_("本月调用次数"), lambda s: s.calls_used),
+    Column(_("本月输出行数"), lambda s: s.rows_used),
     Column(_("状态"), lambda s: s.get_status_display()),
 ]

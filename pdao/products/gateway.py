@@ -141,7 +141,8 @@ def release(product: Product, typed: dict, grant: access.Grant) -> Release | eng
 # --- Limits -----------------------------------------------------------------------------------
 
 
-def _period() -> str:
+def quota_month() -> str:
+    """The quota month in force (YYYY-MM, local time)."""
     return timezone.localdate().strftime("%Y-%m")
 
 
@@ -160,7 +161,7 @@ class Charge:
 
 def _add(key: str, *, calls: int, rows: int, max_calls: int, max_rows: int) -> bool:
     """Add to a counter unless that passes its limit (0: none); True when added."""
-    period = _period()
+    period = quota_month()
     counter = Usage.objects.filter(key=key, period=period)
     if max_calls:
         counter = counter.filter(calls__lte=max_calls - calls)
@@ -220,7 +221,7 @@ QUOTA_AUTHORIZATION = (
 
 
 def _quota_refusal(charge: Charge) -> Answer:
-    used = Usage.objects.filter(key=charge.subscription_key, period=_period()).first()
+    used = Usage.objects.filter(key=charge.subscription_key, period=quota_month()).first()
     if used and charge.max_calls and used.calls >= charge.max_calls:
         return _error(*QUOTA_CALLS)
     return _error(*QUOTA_ROWS)
@@ -232,7 +233,7 @@ def _exhausted(charge: Charge) -> Answer | None:
     used = {
         key: (calls, rows)
         for key, calls, rows in Usage.objects.filter(
-            key__in=[charge.subscription_key, charge.authorization_key], period=_period()
+            key__in=[charge.subscription_key, charge.authorization_key], period=quota_month()
         ).values_list("key", "calls", "rows")
     }
     calls, rows = used.get(charge.subscription_key, (0, 0))
@@ -536,4 +537,4 @@ def _marked(product: Product, subscription: Subscription, columns: list, rows: l
 
 
 def usage(subscription: Subscription) -> Usage | None:
-    return Usage.objects.filter(key=f"s:{subscription.pk}", period=_period()).first()
+    return Usage.objects.filter(key=f"s:{subscription.pk}", period=quota_month()).first()

@@ -49,6 +49,9 @@ class Product(models.Model):
     filing_no = models.CharField(_("备案编号"), max_length=30, blank=True)
     filed_at = models.DateTimeField(_("备案时间"), null=True, blank=True)
     listed_at = models.DateTimeField(_("上架时间"), null=True, blank=True)
+    # The latest report edition asked of the task worker (its task result id): the progress
+    # page reads it, and a second request waits while it is queued or running.
+    generation_task = models.CharField(max_length=64, blank=True, editable=False)
     revision = models.PositiveIntegerField(default=1)  # released answers are kept per revision
     frozen_at = models.DateTimeField(_("冻结时间"), null=True, blank=True)  # 应急处置
     created_by = models.ForeignKey(

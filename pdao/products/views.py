@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from pdao.accounts.choices import OrganisationType
+from pdao.accounts.models import Organisation
 from pdao.accounts.services import RuleViolation
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.core.access import public, rate_limited, requires, requires_login
@@ -28,6 +30,7 @@ from pdao.products.filtersets import (
     DeliveryFilter,
     ProductFilter,
     SubscriptionFilter,
+    with_usage,
 )
 from pdao.products.forms import (
     ConsumerRegistrationForm,
@@ -410,20 +413,17 @@ def subscribe(request, code: str):
 
 @requires(Perm.PRODUCT_SUBSCRIBE)
 def subscriptions(request):
-
-    def with_usage(subscription):
-        subscription.usage = gateway.usage(subscription)
-
     return listing(
         request,
-        Subscription.objects.filter(consumer_id=request.user.organisation_id).select_related(
-            "product", "plan"
+        with_usage(
+            Subscription.objects.filter(consumer_id=request.user.organisation_id).select_related(
+                "product", "plan"
+            )
         ),
         SubscriptionFilter,
         "products/subscriptions.html",
         columns=SUBSCRIPTION_COLUMNS,
         title=_("我的订阅"),
-        each=with_usage,
     )
 
 
@@ -523,14 +523,29 @@ def credential_revoke(request, pk: int):
 def deliveries(request):
     user = request.user
     rows = Delivery.objects.select_related("product", "subscription", "consumer", "batch")
+    # What the filters offer comes from the small tables, never a scan of the deliveries.
+    products = Product.objects.all()
+    consumers = Organisation.objects.filter(type=OrganisationType.CONSUMER)
     if user.has_perm(Perm.PRODUCT_VIEW_ALL):
         pass
     elif user.has_perm(Perm.PRODUCT_MANAGE):
         rows = rows.filter(product__operator_id=user.organisation_id)
+        products = products.filter(operator_id=user.organisation_id)
+        consumers = consumers.filter(
+            pk__in=Subscription.objects.filter(product__operator_id=user.organisation_id).values(
+                "consumer_id"
+            )
+        )
     elif user.has_perm(Perm.PRODUCT_SUBSCRIBE):
         rows = rows.filter(consumer_id=user.organisation_id)
+        products = products.filter(
+            pk__in=Subscription.objects.filter(consumer_id=user.organisation_id).values(
+                "product_id"
+            )
+        )
+        consumers = consumers.filter(pk=user.organisation_id)
     else:  # a role that neither sells nor buys nor supervises has no deliveries to see
-        rows = rows.none()
+        rows, products, consumers = rows.none(), products.none(), consumers.none()
     return listing(
         request,
         rows,
@@ -538,6 +553,7 @@ def deliveries(request):
         "products/deliveries.html",
         columns=DELIVERY_COLUMNS,
         title=_("交付记录"),
+        filter_kwargs={"products": products, "consumers": consumers},
     )
 
 

@@ -30,12 +30,8 @@ class QueryFilter(FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.offer(
-            "authorization",
-            Authorization.objects.filter(
-                pk__in=self.queryset.order_by().values("authorization_id")
-            ).order_by("code"),
-        )
+        # the supervisors' log: every authorization, from its own small table
+        self.offer("authorization", Authorization.objects.order_by("code"))
         if "authorization" in self.form.fields:
             self.form.fields["authorization"].label_from_instance = lambda a: a.code
 

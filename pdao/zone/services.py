@@ -53,6 +53,9 @@ DEFAULT_EPSILON = 0.5
 GRACE_SECONDS = 60  # past the engine's own time limit, a running query's process is gone
 # A submitted query no worker has taken for this long is closed unrun (nothing was debited).
 QUEUE_SECONDS = 15 * 60
+# Queries closed before they started (no worker took them; their author took them back):
+# they read nothing and count against no limit.
+NEVER_RAN = ("limits.queue", "limits.cancelled")
 FAILED_MESSAGE = "查询执行出错，结果未输出，请稍后重试；如仍失败请联系平台运维"
 logger = logging.getLogger(__name__)
 
@@ -156,7 +159,9 @@ def submit_query(authorization: Authorization, *, by, sql: str, form: str) -> Zo
             summary=_("提交专区查询（%(code)s，%(form)s）")
             % {"code": locked.code, "form": OutputForm(form).label},
         )
-        transaction.on_commit(lambda: execute_query.enqueue(query.pk))
+        # robust: a failed hand-off is logged and the query stays queued, to be cancelled by
+        # its author or closed by the janitor; the request itself has succeeded.
+        transaction.on_commit(lambda: execute_query.enqueue(query.pk), robust=True)
     return query
 
 
@@ -184,25 +189,32 @@ def run_submitted(query_id: int) -> ZoneQuery:
             type(error).__name__,
             "".join(traceback.format_tb(error.__traceback__)),
         )
-        return _close(query_id, rule="limits.failed", message=FAILED_MESSAGE)
+        _close(query_id, rule="limits.failed", message=FAILED_MESSAGE)
+        return ZoneQuery.objects.get(pk=query_id)
 
 
-def _close(query_id: int, *, rule: str, message: str, now=None) -> ZoneQuery:
-    """End a queued or running query as interrupted, audited; an ended one is left alone.
-    The ε a running one debited stays spent; a queued one had debited none."""
+def _close(
+    query_id: int, *, rule: str, message: str, now=None, by=None, only_queued: bool = False
+) -> bool:
+    """End a queued or running query (only a queued one, if `only_queued`) as interrupted,
+    audited; True if it was closed here, False if it had ended or started meanwhile. The ε a
+    running one debited stays spent; a queued one had debited none. The query's row alone is
+    locked: `_start` locks the authorization first, and two orders would deadlock."""
     now = now or timezone.now()
     with transaction.atomic():
         query = (
-            ZoneQuery.objects.select_for_update().select_related("authorization").get(pk=query_id)
+            ZoneQuery.objects.select_for_update(of=("self",))
+            .select_related("authorization")
+            .get(pk=query_id)
         )
-        if not query.pending:
-            return query
+        if not query.pending or (only_queued and query.decision != ZoneQuery.Decision.QUEUED):
+            return False
         query.decision = ZoneQuery.Decision.INTERRUPTED
         query.rule, query.message, query.finished_at = rule, message, now
         query.save(update_fields=["decision", "rule", "message", "finished_at"])
         record(
             ZONE_QUERY_INTERRUPTED,
-            by=None,
+            by=by,
             target=query,
             changes={
                 "authorization": query.authorization.code,
@@ -212,6 +224,24 @@ def _close(query_id: int, *, rule: str, message: str, now=None) -> ZoneQuery:
             },
             summary=_("专区查询 #%(pk)s 中断：%(why)s") % {"pk": query.pk, "why": message},
         )
+    return True
+
+
+@transaction.atomic
+def cancel_query(query: ZoneQuery, *, by) -> ZoneQuery:
+    """取消: the person who submitted a query takes it back while it still waits for the
+    worker (a running one cannot be stopped; it ends by itself within the engine's limit)."""
+    if query.user_id != getattr(by, "pk", None):
+        raise RuleViolation(_("只能取消本人提交的查询。"))
+    if not _close(
+        query.pk,
+        rule="limits.cancelled",
+        message="查询已由提交人取消，未执行，未读取数据也未消耗预算",
+        by=by,
+        only_queued=True,
+    ):
+        raise RuleViolation(_("查询已开始执行或已结束，不能取消。"))
+    query.refresh_from_db()
     return query
 
 
@@ -281,6 +311,7 @@ def _limits(authorization: Authorization, by, planned: engine.Plan) -> engine.Re
                 authorization=authorization, user__isnull=False, created_at__gte=today
             )
             .exclude(decision=ZoneQuery.Decision.QUEUED)  # counted when they start
+            .exclude(rule__in=NEVER_RAN)
             .count()
         )
         if made >= authorization.daily_queries:
@@ -448,18 +479,17 @@ def mark_interrupted(*, now=None, queries=None) -> int:
     )
     closed = 0
     for pk in running.values_list("pk", flat=True):
-        query = _close(
+        closed += _close(
             pk, rule="limits.interrupted", message="查询进程在运行中终止，结果未输出", now=now
         )
-        closed += query.finished_at == now
     for pk in queued.values_list("pk", flat=True):
-        query = _close(
+        closed += _close(
             pk,
             rule="limits.queue",
             message="查询排队超时，未开始执行，未读取数据也未消耗预算，请重新提交",
             now=now,
+            only_queued=True,
         )
-        closed += query.finished_at == now
     return closed
 
 

@@ -7,6 +7,7 @@ import io
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pdao.accounts.services import RuleViolation
@@ -86,6 +87,20 @@ def workspace(request, code: str):
     )
 
 
+@requires(Perm.AUTHZ_APPLY, methods=("POST",))
+def query_cancel(request, code: str, pk: int):
+    """取消: one's own query that still waits for the worker."""
+    authorization = _own_authorization(request, code)
+    query = get_object_or_404(authorization.zone_queries, pk=pk)
+    try:
+        services.cancel_query(query, by=request.user)
+    except RuleViolation as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已取消查询。"))
+    return redirect(f"{reverse('zone:workspace', args=[authorization.code])}?query={query.pk}")
+
+
 @requires(Perm.AUTHZ_APPLY)
 def query_status(request, code: str, pk: int):
     """The result card of one query of the workspace, polled while it is queued or running."""
@@ -114,7 +129,8 @@ def _visible_queries(user):
 def queries(request):
     return listing(
         request,
-        ZoneQuery.objects.select_related("authorization", "user"),
+        # neither the list nor its export reads a query's SQL or result
+        ZoneQuery.objects.select_related("authorization", "user").defer("sql", "result", "cells"),
         QueryFilter,
         "zone/queries.html",
         columns=QUERY_COLUMNS,

@@ -62,13 +62,17 @@ def test_a_date_range_narrows_the_list(client, calls):
     assert page.context["chips"][0].value == f"{today} 至 {today}"
 
 
-def test_a_malformed_filter_is_shown_and_ignored(client, calls):
+def test_a_malformed_filter_is_shown_and_ignored_and_nothing_is_exported(client, calls):
     market, _product, _stranger = calls
     client.force_login(market.supervisor)
-    page = client.get(URL, {"created_after": "2026-02-31", "outcome": "refused"})
+    query = {"created_after": "2026-02-31", "outcome": "refused"}
+    page = client.get(URL, query)
     assert page.status_code == 200
     assert len(page.context["page"].object_list) == 1  # the valid filter still applies
     assert page.context["filter"].form.errors
+    refused = client.get(URL, {**query, "export": "xlsx"})
+    assert refused.status_code == 400 and "时间范围" in refused.content.decode()
+    assert not AuditEvent.objects.filter(action="list.export").exists()
 
 
 def test_the_filtered_list_downloads_as_excel_and_is_audited(client, calls):
@@ -86,6 +90,7 @@ def test_the_filtered_list_downloads_as_excel_and_is_audited(client, calls):
     assert body[0][header.index("结果")] == "已应答"
     event = AuditEvent.objects.get(action="list.export")
     assert event.changes["filters"] == {"结果": "已应答"}
+    assert event.changes["rows"] == 2 and event.changes["truncated"] is False
     assert event.actor_id == market.operator.pk
 
 
@@ -95,8 +100,11 @@ def test_an_operator_exports_only_its_own_deliveries(client, calls):
     response = client.get(URL, {"export": "xlsx"})
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert len(rows) == 2
-    # its own organisation is the only consumer in its rows: nothing to choose, no filter
+    # its own organisation is the only consumer it may filter by: nothing to choose, no filter
     assert "consumer" not in client.get(URL).context["filter"].form.fields
-    client.force_login(market.supervisor)
+    client.force_login(market.operator)  # the consumers subscribed to its products
+    offered = client.get(URL).context["filter"].form.fields
+    assert "consumer" not in offered  # one subscriber only
+    client.force_login(market.supervisor)  # every consumer organisation
     offered = client.get(URL).context["filter"].form.fields["consumer"].queryset
-    assert set(offered) == {stranger.organisation, market.consumer.organisation}
+    assert {stranger.organisation, market.consumer.organisation} <= set(offered)

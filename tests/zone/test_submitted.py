@@ -189,3 +189,35 @@ def test_only_the_authorized_operator_follows_its_queries(city, live, client_for
     assert client_for(city.operator).get(_status(live, query)).status_code == 200
     missing = reverse("zone:query_status", args=[live.code, query.pk + 1])
     assert client_for(city.operator).get(missing).status_code == 404
+
+
+def test_the_author_cancels_a_waiting_query_which_then_counts_against_nothing(
+    city, live, client_for
+):
+    live.daily_queries = 1
+    live.save(update_fields=["daily_queries"])
+    query = services.submit_query(live, by=city.operator, sql=SQL, form="aggregate")
+    cancel = reverse("zone:query_cancel", args=[live.code, query.pk])
+    page = client_for(city.operator).get(reverse("zone:workspace", args=[live.code]))
+    assert cancel in page.content.decode()
+    colleague = type(city.operator).objects.create(
+        username="colleague", organisation=city.operator.organisation
+    )
+    with pytest.raises(services.RuleViolation):  # only its author takes it back
+        services.cancel_query(query, by=colleague)
+    response = client_for(city.operator).post(cancel)
+    assert response.status_code == 302 and response.url.endswith(f"?query={query.pk}")
+    query.refresh_from_db()
+    assert (query.decision, query.rule, query.epsilon_spent) == (
+        "interrupted",
+        "limits.cancelled",
+        0,
+    )
+    event = AuditEvent.objects.get(action="zone.query.interrupted", object_id=str(query.pk))
+    assert event.actor_id == city.operator.pk
+    assert services.run_submitted(query.pk).decision == "interrupted"  # the worker, too late
+    # Neither the cancelled query nor one no worker took uses the day's one query.
+    again = services.submit_query(live, by=city.operator, sql=SQL, form="aggregate")
+    assert services.run_submitted(again.pk).decision == "released"
+    with pytest.raises(services.RuleViolation):  # a started or ended one cannot be cancelled
+        services.cancel_query(again, by=city.operator)
