@@ -128,7 +128,7 @@ def generation(product: Product) -> dict | None:
     }.get(task.status, "failed")
     outcome = task.return_value if state == "done" else {}
     message = outcome.get("error", "")
-    if state == "done" and message:
+    if state == "done" and (message or outcome.get("failed")):
         state = "failed"
     if state == "running" and task.started_at and task.started_at < _stale(product):
         state = "failed"
@@ -176,8 +176,9 @@ def queue_edition(product: Product, *, by) -> None:
 
 def run_generation(product_id: int, user_id: int) -> dict:
     """The worker's side of `queue_edition`, as the user who asked: {"edition": number}, or
-    {"error": message} — a refusal's words, or a generic one for a failure inside the
-    platform (logged by type and traceback, never its text: it may quote a value)."""
+    {"error": message} with a refusal's words, or {"failed": True} for a failure inside the
+    platform (logged by type and traceback, never its text: it may quote a value; the page
+    says so in the reader's language)."""
     try:
         product = Product.objects.select_related("authorization", "operator").get(pk=product_id)
         edition = generate_edition(product, by=User.objects.get(pk=user_id))
@@ -190,7 +191,7 @@ def run_generation(product_id: int, user_id: int) -> dict:
             type(error).__name__,
             "".join(traceback.format_tb(error.__traceback__)),
         )
-        return {"error": str(GENERATION_FAILED)}
+        return {"failed": True}
     return {"edition": edition.number}
 
 

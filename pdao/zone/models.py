@@ -26,6 +26,15 @@ RULE_FAMILIES = {
 }
 
 
+# Messages of queries the platform closed (pdao.zone.services): read at display time.
+CLOSED_MESSAGES = {
+    "limits.failed": _("查询执行出错，结果未输出，请稍后重试；如仍失败请联系平台运维"),
+    "limits.interrupted": _("查询进程在运行中终止，结果未输出"),
+    "limits.queue": _("查询排队超时，未开始执行，未读取数据也未消耗预算，请重新提交"),
+    "limits.cancelled": _("查询已由提交人取消，未执行，未读取数据也未消耗预算"),
+}
+
+
 class ZoneQuery(models.Model):
     """专区查询 — every query run in the zone, released or refused, with what it used and what
     disclosure control did. `result` holds only what was released (after disclosure control).
@@ -90,6 +99,12 @@ class ZoneQuery(models.Model):
     def pending(self) -> bool:
         """Queued or running: the outcome is not written yet."""
         return self.decision in (self.Decision.QUEUED, self.Decision.RUNNING)
+
+    @property
+    def message_text(self) -> str:
+        """Why it ended so, in the reader's language where the platform (not the engine) wrote
+        it: a query closed before or while running; otherwise the stored message."""
+        return str(CLOSED_MESSAGES.get(self.rule, self.message))
 
     @property
     def rule_label(self) -> str:

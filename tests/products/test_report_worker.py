@@ -76,7 +76,7 @@ def test_a_failure_in_the_worker_reads_as_words_and_can_be_retried(
 
     monkeypatch.setattr(reports, "render_pdf", crash)
     outcome = editions.run_generation(report.pk, market.operator.pk)
-    assert outcome == {"error": str(editions.GENERATION_FAILED)}
+    assert outcome == {"failed": True}  # the page says it in the reader's language
     assert value not in caplog.text and "RuntimeError" in caplog.text
     assert not ReportEdition.objects.exists()
 

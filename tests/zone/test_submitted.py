@@ -221,3 +221,14 @@ def test_the_author_cancels_a_waiting_query_which_then_counts_against_nothing(
     assert services.run_submitted(again.pk).decision == "released"
     with pytest.raises(services.RuleViolation):  # a started or ended one cannot be cancelled
         services.cancel_query(again, by=city.operator)
+
+
+def test_a_closed_query_says_why_in_the_readers_language(city, live, client_for):
+    query = services.submit_query(live, by=city.operator, sql=SQL, form="aggregate")
+    services.cancel_query(query, by=city.operator)
+    client = client_for(city.operator)
+    client.cookies["django_language"] = "en"
+    status = reverse("zone:query_status", args=[live.code, query.pk])
+    card = client.get(status, **HTMX).content.decode()
+    assert "cancelled by the person who submitted it" in card
+    assert "已由提交人取消" not in card
