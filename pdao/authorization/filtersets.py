@@ -3,7 +3,6 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from pdao.accounts.models import Organisation
 from pdao.authorization.choices import (
     ApplicationStatus,
     AuthorizationStatus,
@@ -12,23 +11,10 @@ from pdao.authorization.choices import (
 )
 from pdao.authorization.models import Application, Authorization, Qualification
 from pdao.catalogue.choices import Domain
-from pdao.core.lists import Column, DateRange, FilterSet
+from pdao.core.lists import ByOperator, Column, DateRange, FilterSet
 
 
-class _ByOperator(FilterSet):
-    """Operators offered are those of the rows the user may see (one's own, for an operator)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.offer(
-            "operator",
-            Organisation.objects.filter(
-                pk__in=self.queryset.order_by().values("operator_id")
-            ).order_by("name"),
-        )
-
-
-class ApplicationFilter(_ByOperator):
+class ApplicationFilter(ByOperator):
     q = django_filters.CharFilter(label=_("编号或场景"), method="by_text", max_length=100)
     status = django_filters.ChoiceFilter(
         label=_("状态"), choices=ApplicationStatus.choices, empty_label=_("全部状态")
@@ -38,9 +24,6 @@ class ApplicationFilter(_ByOperator):
     )
     purpose = django_filters.ChoiceFilter(
         label=_("用途类别"), choices=Purpose.choices, empty_label=_("全部用途")
-    )
-    operator = django_filters.ModelChoiceFilter(
-        label=_("运营单位"), queryset=Organisation.objects.none(), empty_label=_("全部单位")
     )
     submitted = DateRange(label=_("提交时间范围"), field_name="submitted_at")
 
@@ -64,13 +47,10 @@ APPLICATION_COLUMNS = [
 ]
 
 
-class AuthorizationFilter(_ByOperator):
+class AuthorizationFilter(ByOperator):
     q = django_filters.CharFilter(label=_("编号或场景"), method="by_text", max_length=100)
     status = django_filters.ChoiceFilter(
         label=_("状态"), choices=AuthorizationStatus.choices, empty_label=_("全部状态")
-    )
-    operator = django_filters.ModelChoiceFilter(
-        label=_("运营单位"), queryset=Organisation.objects.none(), empty_label=_("全部单位")
     )
     ends = DateRange(label=_("到期日期范围"), field_name="ends_on")
 

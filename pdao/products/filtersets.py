@@ -6,7 +6,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils.translation import gettext_lazy as _
 
 from pdao.accounts.models import Organisation
-from pdao.core.lists import Column, DateRange, Day, FilterSet
+from pdao.core.lists import ByOperator, Column, DateRange, Day, FilterSet
 from pdao.products import gateway
 from pdao.products.choices import ProductKind, ProductStatus, SubscriptionStatus
 from pdao.products.models import Delivery, Product, Subscription, Usage
@@ -65,7 +65,7 @@ DELIVERY_COLUMNS = [
 ]
 
 
-class ProductFilter(FilterSet):
+class ProductFilter(ByOperator):
     q = django_filters.CharFilter(label=_("编号或名称"), method="by_text", max_length=100)
     status = django_filters.ChoiceFilter(
         label=_("状态"), choices=ProductStatus.choices, empty_label=_("全部状态")
@@ -73,23 +73,11 @@ class ProductFilter(FilterSet):
     kind = django_filters.ChoiceFilter(
         label=_("产品类型"), choices=ProductKind.choices, empty_label=_("全部类型")
     )
-    operator = django_filters.ModelChoiceFilter(
-        label=_("运营单位"), queryset=Organisation.objects.none(), empty_label=_("全部单位")
-    )
     created = DateRange(label=_("创建时间范围"), field_name="created_at")
 
     class Meta:
         model = Product
         fields = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.offer(
-            "operator",
-            Organisation.objects.filter(
-                pk__in=self.queryset.order_by().values("operator_id")
-            ).order_by("name"),
-        )
 
     def by_text(self, rows, name, value):
         return rows.filter(code__icontains=value) | rows.filter(name__icontains=value)
