@@ -20,6 +20,7 @@ from pdao.accounts.models import Organisation, RoleGrant, User
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.permissions import Role
+from pdao.core.rules import RuleViolation
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
 
@@ -47,10 +48,6 @@ ORGANISATION_FIELDS = (
     "contact_phone",
     "address",
 )
-
-
-class RuleViolation(Exception):
-    """A request that breaks a platform rule; the message is shown to the user as is."""
 
 
 @transaction.atomic

@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.authorization import agreements, precheck, risk
@@ -48,6 +47,7 @@ from pdao.catalogue.registration import add_working_days
 from pdao.core import submissions
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
+from pdao.core.rules import RuleViolation, add_months, require
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
 from pdao.notifications.services import holders, members, notify
@@ -109,11 +109,6 @@ def download_name(document) -> str:
     return f"{stem}.{extension}"
 
 
-def _require(user, perm: Perm) -> None:
-    if user is None or not user.has_perm(perm):
-        raise RuleViolation(_("没有执行此操作的权限。"))
-
-
 def _deadline(status: str) -> date | None:
     days = STEP_DAYS.get(status)
     return add_working_days(timezone.localdate(), days) if days else None
@@ -159,7 +154,7 @@ QUALIFICATION_FIELDS = (
 
 def save_qualification(organisation, *, by, submit: bool = False, **values) -> Qualification:
     """Update the operator's profile; any change sends it back for verification."""
-    _require(by, Perm.AUTHZ_APPLY)
+    require(by, Perm.AUTHZ_APPLY)
     if by.organisation_id != organisation.pk:
         raise RuleViolation(_("只能维护本单位的资质档案。"))
     with transaction.atomic():
@@ -201,7 +196,7 @@ def documents_dir() -> Path:
 def add_document(qualification: Qualification, upload, *, kind: str, by) -> QualificationDocument:
     """Store a PDF or image by its hash outside any served path; the type is sniffed from the
     bytes, never trusted from the name; 10 MiB at most."""
-    _require(by, Perm.AUTHZ_APPLY)
+    require(by, Perm.AUTHZ_APPLY)
     if by.organisation_id != qualification.organisation_id:
         raise RuleViolation(_("只能为本单位上传资质材料。"))
     if upload.size > DOCUMENT_MAX_BYTES:
@@ -249,7 +244,7 @@ def add_document(qualification: Qualification, upload, *, kind: str, by) -> Qual
 
 
 def verify_qualification(qualification: Qualification, *, by, approve: bool, note: str = ""):
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     if qualification.status != QualificationStatus.SUBMITTED:
         raise RuleViolation(_("该资质档案不在待核验状态。"))
     if not approve and not note.strip():
@@ -293,7 +288,7 @@ APPLICATION_FIELDS = (
 
 
 def create_application(*, by, renewal_of=None, **values) -> Application:
-    _require(by, Perm.AUTHZ_APPLY)
+    require(by, Perm.AUTHZ_APPLY)
     with transaction.atomic():
         application = Application.objects.create(
             code=next_code("LZ-AP", Application),
@@ -313,7 +308,7 @@ def create_application(*, by, renewal_of=None, **values) -> Application:
 
 
 def _own_editable(application: Application, by) -> None:
-    _require(by, Perm.AUTHZ_APPLY)
+    require(by, Perm.AUTHZ_APPLY)
     if application.operator_id != by.organisation_id:
         raise RuleViolation(_("只能修改本单位的申请。"))
     if not application.is_editable:
@@ -449,7 +444,7 @@ def submit(application: Application, *, by) -> list[precheck.Finding]:
 
 
 def withdraw(application: Application, *, by, reason: str = "") -> None:
-    _require(by, Perm.AUTHZ_APPLY)
+    require(by, Perm.AUTHZ_APPLY)
     if application.operator_id != by.organisation_id:
         raise RuleViolation(_("只能撤回本单位的申请。"))
     if application.status not in (
@@ -482,7 +477,7 @@ def _expect(application: Application, status: str) -> None:
 
 def accept(application: Application, *, by) -> None:
     """受理: ask each providing department for its opinion."""
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     _expect(application, ApplicationStatus.SUBMITTED)
     providers = {
         i.resource.provider for i in application.items.select_related("resource__provider")
@@ -508,7 +503,7 @@ def accept(application: Application, *, by) -> None:
 
 
 def return_for_correction(application: Application, *, by, reason: str) -> None:
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     if application.status not in OPEN_STATUSES or application.status == ApplicationStatus.NOTICE:
         raise RuleViolation(_("该申请当前不能退回。"))
     if not reason.strip():
@@ -528,7 +523,7 @@ def return_for_correction(application: Application, *, by, reason: str) -> None:
 
 
 def give_opinion(application: Application, *, by, verdict: str, text: str) -> Opinion:
-    _require(by, Perm.AUTHZ_OPINE)
+    require(by, Perm.AUTHZ_OPINE)
     _expect(application, ApplicationStatus.OPINIONS)
     opinion = application.opinions.filter(provider_id=by.organisation_id).first()
     if opinion is None:
@@ -563,7 +558,7 @@ def give_opinion(application: Application, *, by, verdict: str, text: str) -> Op
 
 def complete_assessment(application: Application, *, by, note: str = "") -> None:
     """事前评估: the bureau confirms the computed risk (recomputed now) and opens scoring."""
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     _expect(application, ApplicationStatus.ASSESSMENT)
     assessment = risk.assess(application) | {"note": note}
     with transaction.atomic():
@@ -598,7 +593,7 @@ def conflict_of(application: Application, reviewer) -> str | None:
 def score(
     application: Application, *, by, criteria: dict[str, int], comment: str, no_conflict: bool
 ) -> Score:
-    _require(by, Perm.AUTHZ_SCORE)
+    require(by, Perm.AUTHZ_SCORE)
     _expect(application, ApplicationStatus.SCORING)
     conflict = conflict_of(application, by)
     if conflict:
@@ -630,7 +625,7 @@ def score(
 
 
 def recuse(application: Application, *, by, reason: str) -> Score:
-    _require(by, Perm.AUTHZ_SCORE)
+    require(by, Perm.AUTHZ_SCORE)
     _expect(application, ApplicationStatus.SCORING)
     with transaction.atomic():
         if application.scores.filter(reviewer=by).exists():
@@ -654,7 +649,7 @@ def notice_days() -> int:
 
 def close_scoring(application: Application, *, by) -> None:
     """Enough scores: publish the notice (公示) for the configured number of working days."""
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     _expect(application, ApplicationStatus.SCORING)
     counted = application.scores.filter(recused=False).count()
     if counted < MIN_SCORES:
@@ -741,7 +736,7 @@ def track_objection(number: str) -> dict | None:
 
 
 def answer_objection(objection: NoticeObjection, *, by, response: str, upheld: bool) -> None:
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     if not response.strip():
         raise RuleViolation(_("请填写答复。"))
     with transaction.atomic():
@@ -758,7 +753,7 @@ def answer_objection(objection: NoticeObjection, *, by, response: str, upheld: b
 
 
 def close_notice(application: Application, *, by) -> None:
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     _expect(application, ApplicationStatus.NOTICE)
     if timezone.localdate() <= application.notice_ends:
         raise RuleViolation(_("公示期至 %(d)s，期满后方可决定。") % {"d": application.notice_ends})
@@ -804,7 +799,7 @@ def decide(
 ) -> Agreement | None:
     """The bureau's decision with reasons. Approval re-runs the pre-check (qualifications and
     caps may have changed since submission), checks the ranking, and generates the agreement."""
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     _expect(application, ApplicationStatus.DECISION)
     if not reason.strip():
         raise RuleViolation(_("决定须写明理由。"))
@@ -870,7 +865,7 @@ DEFAULT_LIMITS = {
 def _make_agreement(application: Application, *, by, limits: dict) -> Agreement:
     limits = DEFAULT_LIMITS | {k: v for k, v in limits.items() if v not in (None, "")}
     starts = timezone.localdate()
-    ends = _add_months(starts, application.term_months) - timedelta(days=1)
+    ends = add_months(starts, application.term_months) - timedelta(days=1)
     grantor = by.organisation
     operator = application.operator
     scope = []
@@ -927,17 +922,6 @@ def _make_agreement(application: Application, *, by, limits: dict) -> Agreement:
     )
 
 
-def _add_months(start: date, months: int) -> date:
-    month = start.month - 1 + months
-    year, month = start.year + month // 12, month % 12 + 1
-    for day in (start.day, 30, 29, 28):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    raise ValueError(start)
-
-
 # --- Agreement signing and the authorization (签署、授权) ------------------------------------
 
 
@@ -949,12 +933,12 @@ def sign_agreement(agreement: Agreement, *, by) -> Signature:
     grantor_code = agreement.terms["grantor"]["credit_code"]
     operator_code = agreement.terms["operator"]["credit_code"]
     if by.organisation.credit_code == grantor_code:
-        _require(by, Perm.AUTHZ_DECIDE)
+        require(by, Perm.AUTHZ_DECIDE)
     elif (
         by.organisation_id == application.operator_id
         and by.organisation.credit_code == operator_code
     ):
-        _require(by, Perm.AUTHZ_APPLY)
+        require(by, Perm.AUTHZ_APPLY)
     else:
         raise RuleViolation(_("只有协议双方可以签署。"))
     if agreements.digest(agreement.terms) != agreement.sha256:
@@ -1084,7 +1068,7 @@ def _change_status(authorization: Authorization, status: str, *, by, reason: str
 
 def suspend(authorization: Authorization, *, by, reason: str) -> None:
     """暂停: effective for the very next access decision (the revision changes)."""
-    _require(by, Perm.AUTHZ_SUSPEND)
+    require(by, Perm.AUTHZ_SUSPEND)
     if authorization.status != AuthorizationStatus.ACTIVE:
         raise RuleViolation(_("只有有效的授权可以暂停。"))
     if not reason.strip():
@@ -1099,7 +1083,7 @@ def suspend(authorization: Authorization, *, by, reason: str) -> None:
 
 
 def resume(authorization: Authorization, *, by, reason: str) -> None:
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     if authorization.status != AuthorizationStatus.SUSPENDED:
         raise RuleViolation(_("只有已暂停的授权可以恢复。"))
     if not reason.strip():
@@ -1112,7 +1096,7 @@ def resume(authorization: Authorization, *, by, reason: str) -> None:
 
 
 def revoke(authorization: Authorization, *, by, reason: str) -> None:
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     if authorization.status not in (AuthorizationStatus.ACTIVE, AuthorizationStatus.SUSPENDED):
         raise RuleViolation(_("该授权已终止。"))
     if not reason.strip():
@@ -1161,7 +1145,7 @@ def expire_due(*, today: date | None = None) -> list[str]:
 
 def renew(authorization: Authorization, *, by) -> Application:
     """续期: a new application prefilled from the old one (the review starts again)."""
-    _require(by, Perm.AUTHZ_APPLY)
+    require(by, Perm.AUTHZ_APPLY)
     if authorization.operator_id != by.organisation_id:
         raise RuleViolation(_("只能为本单位的授权申请续期。"))
     old = authorization.application
@@ -1202,7 +1186,7 @@ def save_rules(*, by, data) -> None:
     """Apply the rules page: each grade's requirements, caps to delete, a cap to add."""
     from pdao.authorization.models import Cap, QualificationRule
 
-    _require(by, Perm.AUTHZ_DECIDE)
+    require(by, Perm.AUTHZ_DECIDE)
     changes = {}
     with transaction.atomic():
         for rule in QualificationRule.objects.select_for_update():

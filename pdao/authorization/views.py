@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdao.accounts.services import RuleViolation
 from pdao.authorization import access, agreements, forms, precheck, services
 from pdao.authorization.choices import ApplicationStatus, AuthorizationStatus, CapScope
 from pdao.authorization.filtersets import (
@@ -39,6 +38,7 @@ from pdao.core.confirm import unconfirmed
 from pdao.core.downloads import attach
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 
 GET_POST = ("GET", "HEAD", "POST")
 POST = ("POST",)

@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pdao.accounts.models import Organisation
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.catalogue import matching
 from pdao.catalogue.models import Demand, Resource, SchedulingTask
 from pdao.core import submissions
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 
 POST = actions.define("demand.post", gettext_lazy("提出数据需求"))
 SCHEDULE = actions.define("demand.schedule", gettext_lazy("下达调度任务"))

@@ -9,11 +9,11 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.catalogue.models import DeclaredJoin, Field
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 
 JOIN_DECLARE = actions.define("dataset.join.declare", gettext_lazy("声明数据关联"))
 JOIN_WITHDRAW = actions.define("dataset.join.withdraw", gettext_lazy("撤销数据关联"))

@@ -9,12 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.catalogue.models import Objection, Registration, Resource
 from pdao.core import submissions
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
 

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pdao.accounts.models import Organisation
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.catalogue import ingest, quality
@@ -34,6 +33,7 @@ from pdao.catalogue.choices import (
 from pdao.catalogue.models import Field, IngestJob, QualityRule, Resource, Version
 from pdao.core import files, sandbox
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pdao.accounts.models import Organisation
-from pdao.accounts.services import RuleViolation
 from pdao.catalogue import demands, excel, forms, ingest, joins, quality, registration, services
 from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening, UpdateMode
 from pdao.catalogue.filtersets import DEMAND_COLUMNS, DemandFilter
@@ -37,6 +36,7 @@ from pdao.core.filters import whole_number
 from pdao.core.htmx import is_htmx
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 
 GET_POST = ("GET", "HEAD", "POST")
 

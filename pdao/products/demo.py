@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from pdao.accounts.models import User
-from pdao.accounts.services import RuleViolation
 from pdao.authorization.models import Authorization
+from pdao.core.rules import RuleViolation
 from pdao.products import delivery, gateway, services
 from pdao.products.choices import Charging, ProductKind, ProductStatus
 from pdao.products.models import Credential, Product, Subscription

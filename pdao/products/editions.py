@@ -27,11 +27,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pdao.accounts.models import User
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
+from pdao.core.rules import RuleViolation
 from pdao.ledger.services import anchor
 from pdao.notifications.services import holders, members, notify
 from pdao.products import reports

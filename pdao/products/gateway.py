@@ -31,10 +31,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from pdao import watermark
-from pdao.accounts.services import RuleViolation
 from pdao.authorization import access
 from pdao.catalogue.choices import VersionStatus
 from pdao.catalogue.models import Version
+from pdao.core.rules import RuleViolation
 from pdao.products import delivery, params
 from pdao.products.choices import ProductKind, ProductStatus, SubscriptionStatus
 from pdao.products.models import (

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pdao import watermark
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
+from pdao.core.rules import RuleViolation
 from pdao.products.gateway import key_tag, watermark_key
 from pdao.products.models import Delivery, Product
 

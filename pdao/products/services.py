@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -18,7 +18,6 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application
 
 from pdao.accounts.choices import OrganisationType
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.authorization import access
@@ -26,6 +25,7 @@ from pdao.authorization.choices import AuthorizationStatus, OutputForm
 from pdao.authorization.models import Authorization
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
+from pdao.core.rules import RuleViolation, add_months, require
 from pdao.ledger.services import anchor
 from pdao.notifications.services import holders, notify
 from pdao.products import params
@@ -68,13 +68,8 @@ EDITABLE = (ProductStatus.DRAFT, ProductStatus.REJECTED)
 MAX_TERM_MONTHS = 36
 
 
-def _require(user, perm: Perm) -> None:
-    if user is None or not user.has_perm(perm):
-        raise RuleViolation(_("没有执行此操作的权限。"))
-
-
 def _own(product: Product, user) -> None:
-    _require(user, Perm.PRODUCT_MANAGE)
+    require(user, Perm.PRODUCT_MANAGE)
     if product.operator_id != user.organisation_id:
         raise RuleViolation(_("只能管理本单位的数据产品。"))
 
@@ -144,7 +139,7 @@ def _validate_definition(authorization: Authorization, fields: dict) -> None:
 
 def check_may_build_on(authorization: Authorization, *, by) -> None:
     """A product is built only by the operator holding the authorization, while it is active."""
-    _require(by, Perm.PRODUCT_MANAGE)
+    require(by, Perm.PRODUCT_MANAGE)
     if authorization.operator_id != by.organisation_id:
         raise RuleViolation(_("只能基于本单位的授权创建产品。"))
     if authorization.status != AuthorizationStatus.ACTIVE:
@@ -435,7 +430,7 @@ def sign_review(review: ComplianceReview, *, by, role: str, approved: bool, note
     """A reviewer's or the supervisor's sign-off. One refusal returns the product; the second
     approval files it (备案) with a filing number, anchored on the ledger."""
     perm = Perm.PRODUCT_REVIEW if role == SignOff.REVIEWER else Perm.PRODUCT_SUPERVISE
-    _require(by, perm)
+    require(by, perm)
     review = ComplianceReview.objects.select_for_update().get(pk=review.pk)
     product = review.product
     if review.outcome != ComplianceReview.Outcome.PENDING:
@@ -564,7 +559,7 @@ def delist_product(product: Product, *, by, reason: str) -> Product:
 @transaction.atomic
 def set_price_cap(product: Product, *, by, cap: Decimal) -> Product:
     """上限收费标准: the bureau's ceiling for an 产业 product (公益 products are free)."""
-    _require(by, Perm.PRODUCT_REGULATE)
+    require(by, Perm.PRODUCT_REGULATE)
     if product.is_free:
         raise RuleViolation(_("公益类产品免费提供，不设收费标准。"))
     if cap <= 0:
@@ -644,24 +639,13 @@ def price_of_call(plan: PricePlan, call_number: int, rows: int) -> Decimal:
 
 
 def _consumer(by):
-    _require(by, Perm.PRODUCT_SUBSCRIBE)
+    require(by, Perm.PRODUCT_SUBSCRIBE)
     organisation = by.organisation
     if organisation is None or organisation.type != OrganisationType.CONSUMER:
         raise RuleViolation(_("只有数据使用方可以订阅产品。"))
     if organisation.verified_at is None or not organisation.is_active:
         raise RuleViolation(_("本单位尚未通过核验，暂不能订阅。"))
     return organisation
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 @transaction.atomic
@@ -682,7 +666,7 @@ def subscribe(product: Product, *, by, plan: PricePlan, months: int) -> Subscrip
     ).exists():
         raise RuleViolation(_("本单位已订阅该产品。"))
     today = timezone.localdate()
-    ends = min(_add_months(today, months) - timedelta(days=1), product.authorization.ends_on)
+    ends = min(add_months(today, months) - timedelta(days=1), product.authorization.ends_on)
     subscription = Subscription.objects.create(
         code=next_code("LZ-SUB", Subscription),
         consumer=consumer,

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from pdao.accounts.choices import OrganisationType
 from pdao.accounts.models import Organisation
-from pdao.accounts.services import RuleViolation
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.core.access import public, rate_limited, requires, requires_login
 from pdao.core.confirm import unconfirmed
@@ -21,6 +20,7 @@ from pdao.core.downloads import attach
 from pdao.core.htmx import is_htmx
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 from pdao.products import editions, gateway, leaks, params, services
 from pdao.products.choices import Check, ProductStatus, SignOff
 from pdao.products.filtersets import (

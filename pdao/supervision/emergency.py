@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pdao.accounts.models import User
-from pdao.accounts.services import RuleViolation, set_user_active
+from pdao.accounts.services import set_user_active
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.authorization import services as authorizations
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.authorization.models import Authorization
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 from pdao.ledger.services import anchor
 from pdao.products.models import Credential, Product
 from pdao.supervision.models import EmergencyAction

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation, require
 from pdao.ledger.services import anchor
 from pdao.supervision.choices import Severity
 from pdao.supervision.models import Alert, Incident
@@ -26,14 +26,9 @@ INCIDENT_LINK = actions.define("incident.link", gettext_lazy("关联告警"))
 INCIDENT_CLOSE = actions.define("incident.close", gettext_lazy("安全事件结案"))
 
 
-def _require(by) -> None:
-    if by is None or not by.has_perm(Perm.SUPERVISION_MANAGE):
-        raise RuleViolation(_("没有执行此操作的权限。"))
-
-
 @transaction.atomic
 def open_incident(*, by, title: str, description: str, severity: str, alerts=()) -> Incident:
-    _require(by)
+    require(by, Perm.SUPERVISION_MANAGE)
     if not title.strip() or not description.strip():
         raise RuleViolation(_("请填写事件名称和描述。"))
     if severity not in Severity.values:
@@ -59,7 +54,7 @@ def open_incident(*, by, title: str, description: str, severity: str, alerts=())
 
 @transaction.atomic
 def link_alert(incident: Incident, alert: Alert, *, by) -> Incident:
-    _require(by)
+    require(by, Perm.SUPERVISION_MANAGE)
     if incident.status != Incident.Status.OPEN:
         raise RuleViolation(_("事件已结案。"))
     incident.alerts.add(alert)
@@ -76,7 +71,7 @@ def link_alert(incident: Incident, alert: Alert, *, by) -> Incident:
 @transaction.atomic
 def close_incident(incident: Incident, *, by, report: str) -> Incident:
     """结案: the closing report is kept, exported, and its PDF's hash anchored."""
-    _require(by)
+    require(by, Perm.SUPERVISION_MANAGE)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.status != Incident.Status.OPEN:
         raise RuleViolation(_("事件已结案。"))

@@ -15,10 +15,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.permissions import Perm, Role
+from pdao.core.rules import RuleViolation
 from pdao.notifications.services import holders, notify
 from pdao.supervision import rules as catalogue
 from pdao.supervision.choices import OPEN_STATUSES, SEVERITY_RANK, AlertStatus, Severity

@@ -39,11 +39,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation, require
 from pdao.ledger.models import LedgerEntry
 from pdao.ledger.services import anchor
 from pdao.products import delivery as deliveries
@@ -70,11 +70,6 @@ CHECKS = {
     "disclosure": gettext_lazy("出域控制"),
     "metering": gettext_lazy("计量一致"),
 }
-
-
-def _require(by) -> None:
-    if by is None or not by.has_perm(Perm.SUPERVISION_MANAGE):
-        raise RuleViolation(_("没有执行此操作的权限。"))
 
 
 # --- Drawing ------------------------------------------------------------------------------------
@@ -168,7 +163,7 @@ def draw_check(
     seed: str = "",
 ) -> SpotCheck:
     """Draw a sample, check each delivery automatically, anchor the draw; review follows."""
-    _require(by)
+    require(by, Perm.SUPERVISION_MANAGE)
     if not title.strip():
         raise RuleViolation(_("请填写抽查名称。"))
     if date_from > date_to:
@@ -419,7 +414,7 @@ def _metering(row: Delivery, release) -> _Result:
 @transaction.atomic
 def conclude(item: SpotCheckItem, *, by, conclusion: str, note: str) -> SpotCheckItem:
     """The reviewer's conclusion on one sampled delivery (a finding needs a note)."""
-    _require(by)
+    require(by, Perm.SUPERVISION_MANAGE)
     item = SpotCheckItem.objects.select_for_update().select_related("spot_check").get(pk=item.pk)
     if item.spot_check.status != SpotCheck.Status.REVIEWING:
         raise RuleViolation(_("抽查已完成，结论不可再改。"))
@@ -481,7 +476,7 @@ def _result_hash(check: SpotCheck) -> str:
 def complete(check: SpotCheck, *, by, conclusion: str) -> SpotCheck:
     """完成并备案: every sample concluded, an overall conclusion written; the results' hash is
     anchored and the check enters the filings register under its code."""
-    _require(by)
+    require(by, Perm.SUPERVISION_MANAGE)
     check = SpotCheck.objects.select_for_update().get(pk=check.pk)
     if check.status != SpotCheck.Status.REVIEWING:
         raise RuleViolation(_("抽查已完成。"))
@@ -514,7 +509,7 @@ def complete(check: SpotCheck, *, by, conclusion: str) -> SpotCheck:
 @transaction.atomic
 def open_incident(item: SpotCheckItem, *, by) -> SpotCheckItem:
     """A finding (需关注 or 不合规) opens a security incident that names the delivery."""
-    _require(by)
+    require(by, Perm.SUPERVISION_MANAGE)
     item = SpotCheckItem.objects.select_for_update().get(pk=item.pk)
     if item.conclusion not in (
         SpotCheckItem.Conclusion.OBSERVATION,

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.access import requires
@@ -20,6 +19,7 @@ from pdao.core.downloads import attach
 from pdao.core.filters import whole_number
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 from pdao.supervision import dashboard as dashboards
 from pdao.supervision import emergency, filings, incidents, services, spotchecks
 from pdao.supervision.choices import OPEN_STATUSES, AlertStatus, Severity

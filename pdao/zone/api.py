@@ -2,11 +2,11 @@
 
 from ninja import Field, Router, Schema
 
-from pdao.accounts.services import RuleViolation
 from pdao.authorization.models import Authorization
 from pdao.core.access import api_requires
 from pdao.core.apierrors import ApiError
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 from pdao.zone import engine, policy, services
 
 router = Router(tags=["zone"])

@@ -26,13 +26,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.authorization import access
 from pdao.authorization.choices import OutputForm
 from pdao.authorization.models import Authorization
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 from pdao.zone import engine, policy
 from pdao.zone.models import (
     DerivedDataset,

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit.export import safe_cell
 from pdao.authorization.choices import OutputForm
 from pdao.authorization.models import Authorization
@@ -20,6 +19,7 @@ from pdao.core.filters import whole_number
 from pdao.core.htmx import is_htmx
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm
+from pdao.core.rules import RuleViolation
 from pdao.zone import engine, services
 from pdao.zone.filtersets import QUERY_COLUMNS, QueryFilter
 from pdao.zone.models import ZoneQuery

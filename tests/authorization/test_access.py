@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from pdao.accounts.services import RuleViolation
 from pdao.authorization import access, services
 from pdao.authorization.choices import ApplicationStatus, AuthorizationStatus
 from pdao.authorization.models import Authorization, Cap
+from pdao.core.rules import RuleViolation
 from pdao.ledger.models import LedgerEntry
 from tests.authorization.conftest import verified_operator
 from tests.conftest import run_worker

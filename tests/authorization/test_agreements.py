@@ -7,9 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from pdao.accounts.services import RuleViolation
 from pdao.authorization import agreements, services
 from pdao.authorization.models import Agreement, Authorization, Qualification
+from pdao.core.rules import RuleViolation
 from pdao.ledger.models import SigningKey
 
 

@@ -3,12 +3,13 @@
 import pytest
 from django.core import mail
 
-from pdao.accounts.services import RuleViolation, grant_role
+from pdao.accounts.services import grant_role
 from pdao.audit.models import AuditEvent
 from pdao.authorization import access, services
 from pdao.authorization.choices import ApplicationStatus, AuthorizationStatus
 from pdao.authorization.models import Agreement, Application
 from pdao.core.permissions import Role
+from pdao.core.rules import RuleViolation
 from pdao.ledger.models import LedgerEntry
 from pdao.notifications.models import Notification
 from tests.authorization.conftest import pass_notice

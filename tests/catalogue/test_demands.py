@@ -3,10 +3,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from pdao.accounts.services import RuleViolation
 from pdao.catalogue import demands, matching, services
 from pdao.catalogue.models import Demand
 from pdao.core.permissions import Role
+from pdao.core.rules import RuleViolation
 from tests.factories import user_with_role
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from pdao.accounts.services import RuleViolation
 from pdao.catalogue import excel, ingest, services
 from pdao.catalogue.models import IngestJob, Resource, Version
+from pdao.core.rules import RuleViolation
 from pdao.products import leaks
 from tests import hostile
 from tests.catalogue.test_ingest import COLUMNS, people, write_csv

@@ -3,10 +3,10 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit.models import AuditEvent
 from pdao.catalogue import registration as reg
 from pdao.catalogue.models import Registration
+from pdao.core.rules import RuleViolation
 from pdao.ledger.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db

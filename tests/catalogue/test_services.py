@@ -2,12 +2,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from pdao.accounts.choices import OrganisationType
-from pdao.accounts.services import RuleViolation
 from pdao.audit.models import AuditEvent
 from pdao.catalogue import ingest, services
 from pdao.catalogue.choices import PIKind, VersionStatus
 from pdao.catalogue.models import Version
 from pdao.core.permissions import Role
+from pdao.core.rules import RuleViolation
 from pdao.ledger.models import LedgerEntry
 from tests.catalogue.test_ingest import COLUMNS, people, write_csv
 from tests.factories import OrganisationFactory, user_with_role

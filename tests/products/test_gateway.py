@@ -288,7 +288,7 @@ def test_model_output_answers_one_enterprise_per_request(modelled):
 
 
 def test_a_model_product_releasing_a_raw_column_fails_the_review(modelled):
-    from pdao.accounts.services import RuleViolation as Refusal
+    from pdao.core.rules import RuleViolation as Refusal
 
     product = modelled.product(
         kind="model", form="model",

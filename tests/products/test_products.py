@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit.models import AuditEvent
+from pdao.core.rules import RuleViolation
 from pdao.ledger.models import LedgerEntry
 from pdao.products import services
 from pdao.products.choices import Charging, ProductStatus

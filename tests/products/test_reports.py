@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from pdao.accounts.services import RuleViolation
+from pdao.core.rules import RuleViolation
 from pdao.ledger.models import LedgerEntry
 from pdao.products import editions, gateway, services
 from pdao.products.models import Delivery, ReportEdition

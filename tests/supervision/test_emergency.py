@@ -4,8 +4,8 @@ pages, and lifting it restores access; both are audited and anchored."""
 import pytest
 from django.test import Client
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit.models import AuditEvent
+from pdao.core.rules import RuleViolation
 from pdao.ledger.models import LedgerEntry
 from pdao.products import gateway
 from pdao.products import services as products

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from pdao.accounts.services import RuleViolation
+from pdao.core.rules import RuleViolation
 from pdao.ledger.models import LedgerEntry
 from pdao.supervision import emergency, incidents, services
 from pdao.zone.models import ZoneQuery

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit.models import AuditEvent
+from pdao.core.rules import RuleViolation
 from pdao.products import services as products
 from pdao.products.models import Delivery
 from pdao.supervision import services

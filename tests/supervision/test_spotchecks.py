@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit.models import AuditEvent
+from pdao.core.rules import RuleViolation
 from pdao.ledger.models import LedgerEntry
 from pdao.products import gateway
 from pdao.products import services as products

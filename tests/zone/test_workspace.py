@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from pdao.accounts.services import RuleViolation
 from pdao.audit.models import AuditEvent
 from pdao.authorization import services as authz
+from pdao.core.rules import RuleViolation
 from pdao.zone import policy, services
 from pdao.zone.models import ZoneQuery
 from tests.authorization.conftest import verified_operator

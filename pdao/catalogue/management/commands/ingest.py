@@ -4,11 +4,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from pdao.accounts.models import User
-from pdao.accounts.services import RuleViolation
 from pdao.catalogue import ingest, services
 from pdao.catalogue.choices import UpdateMode
 from pdao.catalogue.models import Resource
 from pdao.core import sandbox
+from pdao.core.rules import RuleViolation
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pdao.accounts.services import RuleViolation
 from pdao.authorization import access
 from pdao.authorization.models import Authorization
+from pdao.core.rules import RuleViolation
 from pdao.zone import engine, policy, services
 
 
