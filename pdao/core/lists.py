@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +39,7 @@ from pdao.audit import actions
 from pdao.audit.export import safe_cell
 from pdao.audit.services import record
 from pdao.core.downloads import attach
-from pdao.core.filters import month_bounds
+from pdao.core.filters import day_span, month_bounds, plausible
 
 PER_PAGE = 50
 MAX_EXPORT_ROWS = 100_000
@@ -63,19 +63,9 @@ class Chip:
     remove: str  # the query string without this filter
 
 
-# Dates a filter takes: beyond them there is nothing to find, and the edges of the calendar
-# overflow when a day becomes a span of time in another time zone.
-EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
-
-
-def _plausible(day) -> bool:
-    day = day.date() if isinstance(day, datetime) else day
-    return EARLIEST <= day <= LATEST
-
-
 class DateRange(django_filters.DateFromToRangeFilter):
     """起止日期 on a date or datetime field, with the browser's date pickers; the end day is
-    included whole. A date outside EARLIEST–LATEST finds nothing."""
+    included whole. A date outside core.filters' EARLIEST–LATEST finds nothing."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
@@ -83,7 +73,7 @@ class DateRange(django_filters.DateFromToRangeFilter):
 
     def filter(self, qs, value):
         ends = [d for d in (value.start, value.stop) if d is not None] if value else []
-        if not all(_plausible(d) for d in ends):
+        if not all(plausible(d) for d in ends):
             return qs.none()
         return super().filter(qs, value)
 
@@ -99,12 +89,10 @@ class Day(django_filters.DateFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        if not _plausible(value):
+        span = day_span(value)
+        if span is None:
             return qs.none()
-        start = timezone.make_aware(datetime.combine(value, datetime.min.time()))
-        return qs.filter(
-            **{f"{self.field_name}__gte": start, f"{self.field_name}__lt": start + timedelta(1)}
-        )
+        return qs.filter(**{f"{self.field_name}__gte": span[0], f"{self.field_name}__lt": span[1]})
 
 
 class Month(django_filters.CharFilter):

@@ -1,9 +1,11 @@
 """Query-string filters ignore what they cannot read, instead of failing the page."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
-from pdao.core.filters import day_bounds, month_bounds, whole_number
+from pdao.core.filters import day_span, month_bounds, whole_number
 from pdao.core.permissions import Role
 from tests.factories import user_with_role
 
@@ -18,7 +20,6 @@ def test_bounds_read_local_days_and_months_and_ignore_the_rest():
     assert (start.year, start.month, end.year, end.month) == (2026, 12, 2027, 1)
     for text in ("2026-13", "99999999999-1", "2026-1-5", "-1", "²"):
         assert month_bounds(text) is None
-    assert day_bounds("2026-02-30") is None and day_bounds("2026-02-28") is not None
 
 
 @pytest.mark.django_db
@@ -35,3 +36,10 @@ def test_bounds_read_local_days_and_months_and_ignore_the_rest():
 def test_lists_ignore_malformed_filters(client, name, query):
     client.force_login(user_with_role(Role.SUPERVISOR))
     assert client.get(reverse(name), query).status_code == 200
+
+
+def test_days_and_months_at_the_edges_of_the_calendar_are_nothing_to_find():
+    assert day_span(date(9999, 12, 31)) is None and day_span(date(1, 1, 1)) is None
+    assert month_bounds("9999-12") is None and month_bounds("0001-01") is None
+    start, end = day_span(date(2026, 11, 28))
+    assert (end - start).days == 1 and start.utcoffset().total_seconds() == 8 * 3600
