@@ -8,21 +8,9 @@ from pdao.audit.models import AuditEvent
 from pdao.products import editions
 from pdao.products.models import ReportEdition
 from tests.conftest import run_worker
-from tests.products.test_reports import SECTIONS
+from tests.products.test_reports import report  # noqa: F401 (fixture)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def report(market):
-    product = editions.create_report(
-        by=market.operator,
-        authorization=market.authorization,
-        name="柳州社保缴费月报",
-        summary="按区县与月份统计社保缴费情况。",
-        sections=SECTIONS,
-    )
-    return market.to_market(product)
 
 
 def _progress(product):
@@ -31,7 +19,10 @@ def _progress(product):
 
 @pytest.mark.django_db
 def test_asking_for_an_edition_returns_at_once_and_the_page_follows_it(
-    market, report, client_for, monkeypatch
+    market,
+    report,  # noqa: F811
+    client_for,
+    monkeypatch,
 ):
     def not_here(*args, **kwargs):
         raise AssertionError("the edition was generated in the request")
@@ -45,7 +36,7 @@ def test_asking_for_an_edition_returns_at_once_and_the_page_follows_it(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_generates_the_edition_and_the_polled_card_shows_it(market, report, client_for):
+def test_the_worker_generates_the_edition_and_the_polled_card_shows_it(market, report, client_for):  # noqa: F811
     client = client_for(market.operator)
     client.post(reverse("products:edition_generate", args=[report.code]))
     polled = client.get(_progress(report), **HTMX).content.decode()
@@ -65,7 +56,10 @@ def test_the_worker_generates_the_edition_and_the_polled_card_shows_it(market, r
 
 @pytest.mark.django_db
 def test_a_failure_in_the_worker_reads_as_words_and_can_be_retried(
-    market, report, monkeypatch, caplog
+    market,
+    report,  # noqa: F811
+    monkeypatch,
+    caplog,
 ):
     from pdao.products import reports
 
@@ -82,7 +76,7 @@ def test_a_failure_in_the_worker_reads_as_words_and_can_be_retried(
 
 
 @pytest.mark.django_db
-def test_a_refusal_in_the_worker_is_returned_as_its_message(market, report):
+def test_a_refusal_in_the_worker_is_returned_as_its_message(market, report):  # noqa: F811
     report.sections = [{**report.sections[0], "sql": "SELECT 身份证号 FROM 社保缴纳记录"}]
     report.save(update_fields=["sections"])
     outcome = editions.run_generation(report.pk, market.operator.pk)
@@ -90,7 +84,7 @@ def test_a_refusal_in_the_worker_is_returned_as_its_message(market, report):
 
 
 @pytest.mark.django_db
-def test_only_the_owner_follows_its_generation(market, report, client_for):
+def test_only_the_owner_follows_its_generation(market, report, client_for):  # noqa: F811
     from tests.authorization.conftest import verified_operator
 
     rival = verified_operator(market.city.bureau)
