@@ -53,6 +53,23 @@ def test_a_refusal_reads_as_words_with_its_code_beside_them(city, live, client_f
     assert "<code>shape.ungrouped</code>" in detail.content.decode()
 
 
+def test_the_workspace_reads_without_code_names_in_either_language(city, live, client_for):
+    """The language walk cannot reach a workspace (only its own operator may): read it here,
+    with a query in progress and one ended, in Chinese and in English."""
+    from tests.test_language import _chinese_chrome, _code_names, _data_values
+
+    services.run_query(live, by=city.operator, form="aggregate", sql=SQL)
+    services.submit_query(live, by=city.operator, form="dp", sql=SQL)
+    client = client_for(city.operator)
+    url = reverse("zone:workspace", args=[live.code])
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "文本 <code>VARCHAR</code>" in chinese  # a column type by name, its SQL type beside
+    assert _code_names(chinese, {city.operator.username}) == []
+    client.cookies["django_language"] = "en"
+    english = client.get(url).content.decode()
+    assert _chinese_chrome(english, _data_values()) == []
+
+
 def test_suspension_stops_the_very_next_query_and_resuming_restores_it(city, live):
     assert services.run_query(live, by=city.operator, sql=SQL, form="aggregate").decision == (
         "released"

@@ -4,9 +4,12 @@ two decimals (a table of results, not a float's repr), output forms by their nam
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import get_language
 
 from pdao.authorization.choices import OutputForm
+from pdao.catalogue.choices import FieldType
+from pdao.catalogue.ingest import TYPES
 
 register = template.Library()
 
@@ -36,3 +39,16 @@ def form_labels(forms) -> str:
     labels = {value: str(label) for value, label in OutputForm.choices}
     separator = ", " if (get_language() or "").startswith("en") else "、"
     return separator.join(labels.get(f, f) for f in forms)
+
+
+_FIELD_TYPE_OF_SQL = {sql: kind for kind, sql in TYPES.items()}
+
+
+@register.filter
+def sql_type(name: str):
+    """VARCHAR → 文本 <code>VARCHAR</code>: the catalogue's name of a column type, with the SQL
+    type the operator queries beside it (an unknown type as code alone)."""
+    kind = _FIELD_TYPE_OF_SQL.get(str(name).upper())
+    if kind is None:
+        return format_html("<code>{}</code>", name)
+    return format_html("{} <code>{}</code>", FieldType(kind).label, name)
