@@ -217,6 +217,30 @@ def test_a_derived_dataset_stays_in_the_zone_and_is_queried_under_the_same_contr
     assert DerivedDataset.objects.count() == 1
 
 
+def test_a_derived_datasets_size_is_not_said_by_the_rows_a_query_scanned(city, live, client_for):
+    """Round 9: a small derived dataset (a threshold over amounts) queried with COUNT(*) had
+    its cell suppressed, but the query's 扫描行数 said its exact size — bisecting thresholds
+    recovered amounts. Rows scanned count the catalogue's tables only."""
+    source = services.run_query(
+        live, by=city.operator, form="aggregate", sql="SELECT COUNT(*) AS n FROM 社保缴纳记录"
+    )
+    assert source.rows_scanned > 0
+    services.save_derived(
+        live,
+        by=city.operator,
+        name="最高缴费",
+        sql="SELECT 身份证号, 缴费金额 FROM 社保缴纳记录 WHERE 缴费金额 >= 2900",
+    )
+    query = services.run_query(
+        live, by=city.operator, form="aggregate", sql='SELECT COUNT(*) AS n FROM "最高缴费"'
+    )
+    assert query.decision == "released" and query.rows_scanned == 0
+    event = AuditEvent.objects.filter(action="zone.query", object_id=str(query.pk)).get()
+    assert event.changes["rows_scanned"] == 0
+    page = client_for(city.operator).get(reverse("zone:query_detail", args=[query.pk]))
+    assert page.context["query"].rows_scanned == 0
+
+
 def test_a_query_is_recorded_and_its_epsilon_debited_before_the_engine_reads_data(
     city, live, monkeypatch
 ):
