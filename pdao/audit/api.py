@@ -17,6 +17,7 @@ class EventOut(Schema):
     occurred_at: datetime
     actor_id: int | None
     actor_username: str
+    system: str
     organisation_id: int | None
     organisation_name: str
     roles: str

@@ -52,7 +52,7 @@ def rows(events: Iterable[AuditEvent]) -> Iterator[list[str]]:
             safe_cell(v)
             for v in (
                 timezone.localtime(e.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
-                e.actor_username,
+                e.actor_label,
                 e.organisation_name,
                 e.roles,
                 e.action,

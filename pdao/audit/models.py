@@ -2,6 +2,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pdao.core import identity
 from pdao.core.labels import object_label
 
 
@@ -31,6 +32,11 @@ class AuditEvent(models.Model):
     occurred_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor_id = models.BigIntegerField(_("操作人ID"), null=True, blank=True, db_index=True)
     actor_username = models.CharField(_("操作人"), max_length=150, blank=True)
+    # A platform caller acting with no person behind it (the gateway, the command line, the
+    # scheduler); blank for a person or the public.
+    system = models.CharField(
+        _("系统调用方"), max_length=16, blank=True, choices=identity.CHOICES, db_index=True
+    )
     organisation_id = models.BigIntegerField(_("组织ID"), null=True, blank=True, db_index=True)
     organisation_name = models.CharField(_("组织"), max_length=200, blank=True)
     roles = models.CharField(_("角色"), max_length=200, blank=True)
@@ -49,6 +55,12 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("审计事件")
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(actor_id__isnull=True) | models.Q(system=""),
+                name="%(app_label)s_%(class)s_person_or_system",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.summary}"
@@ -60,6 +72,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events are append-only")
+
+    @property
+    def actor_label(self) -> str:
+        """Who acted, as the log shows it: the person, else the platform caller by name."""
+        return self.actor_username or (self.get_system_display() if self.system else "")
 
     @property
     def object_label(self) -> str:

@@ -3,7 +3,7 @@
 from django.db import models
 
 from pdao.audit.models import AuditEvent
-from pdao.core import context
+from pdao.core import context, identity
 
 
 def record(
@@ -16,7 +16,9 @@ def record(
     changes: dict | None = None,
     username: str = "",
 ) -> AuditEvent:
-    """Append one audit event for `action` done by `by` (a user, or None for the system).
+    """Append one audit event for `action` done by `by`: a user, a platform caller
+    (`pdao.core.identity`: the gateway, the command line, the scheduler), or None when no one
+    is signed in (the public, a failed login).
 
     Args:
         target: the object changed; or `target_ref` as (type, id) when no instance exists.
@@ -39,6 +41,7 @@ def record(
     return AuditEvent.objects.create(
         actor_id=actor.pk if actor else None,
         actor_username=actor.username if actor else username[:150],
+        system=identity.system_code(by),
         organisation_id=organisation.pk if organisation else None,
         organisation_name=organisation.name if organisation else "",
         roles=",".join(sorted(actor.roles)) if actor else "",

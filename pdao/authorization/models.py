@@ -50,6 +50,26 @@ class Qualification(models.Model):
     class Meta:
         verbose_name = _("资质档案")
         verbose_name_plural = _("资质档案")
+        constraints = [
+            # A verifier is named only with the time of the verification (the user may later
+            # be deleted: the time stays).
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | Q(verified_at__isnull=False),
+                name="%(app_label)s_%(class)s_verified_by_at",
+            ),
+            # Verified or rejected exactly when a verification happened.
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=(QualificationStatus.VERIFIED, QualificationStatus.REJECTED),
+                    verified_at__isnull=False,
+                )
+                | (
+                    ~Q(status__in=(QualificationStatus.VERIFIED, QualificationStatus.REJECTED))
+                    & Q(verified_at__isnull=True)
+                ),
+                name="%(app_label)s_%(class)s_verified_status",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organisation} 资质"
@@ -139,12 +159,14 @@ class Cap(models.Model):
         verbose_name_plural = _("授权总量上限")
         constraints = [
             models.UniqueConstraint(
-                fields=["domain"], condition=Q(scope="domain"), name="%(app_label)s_cap_domain"
+                fields=["domain"],
+                condition=Q(scope="domain"),
+                name="%(app_label)s_%(class)s_domain",
             ),
             models.CheckConstraint(
                 condition=Q(scope="resource", resource__isnull=False, domain="")
                 | Q(scope="domain", resource__isnull=True) & ~Q(domain=""),
-                name="%(app_label)s_cap_scope",
+                name="%(app_label)s_%(class)s_scope",
             ),
         ]
 
@@ -259,7 +281,7 @@ class DemandItem(models.Model):
         verbose_name_plural = _("数据需求清单项")
         constraints = [
             models.UniqueConstraint(
-                fields=["application", "resource"], name="%(app_label)s_item_once"
+                fields=["application", "resource"], name="%(app_label)s_%(class)s_once"
             )
         ]
 
@@ -281,7 +303,7 @@ class DemandField(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["item", "field"], name="%(app_label)s_field_once")
+            models.UniqueConstraint(fields=["item", "field"], name="%(app_label)s_%(class)s_once")
         ]
 
     def __str__(self) -> str:
@@ -307,8 +329,18 @@ class Opinion(models.Model):
         verbose_name_plural = _("提供单位意见")
         constraints = [
             models.UniqueConstraint(
-                fields=["application", "provider"], name="%(app_label)s_opinion_once"
-            )
+                fields=["application", "provider"], name="%(app_label)s_%(class)s_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(given_by__isnull=True) | Q(given_at__isnull=False),
+                name="%(app_label)s_%(class)s_given_by_at",
+            ),
+            # A verdict exactly when the opinion was given.
+            models.CheckConstraint(
+                condition=Q(verdict="", given_at__isnull=True)
+                | (~Q(verdict="") & Q(given_at__isnull=False)),
+                name="%(app_label)s_%(class)s_verdict_given",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -333,7 +365,7 @@ class Score(models.Model):
         verbose_name_plural = _("专家评分")
         constraints = [
             models.UniqueConstraint(
-                fields=["application", "reviewer"], name="%(app_label)s_score_once"
+                fields=["application", "reviewer"], name="%(app_label)s_%(class)s_once"
             )
         ]
 
@@ -364,6 +396,18 @@ class NoticeObjection(models.Model):
         verbose_name = _("公示异议")
         verbose_name_plural = _("公示异议")
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answered_by__isnull=True) | Q(answered_at__isnull=False),
+                name="%(app_label)s_%(class)s_answered_by_at",
+            ),
+            # Answered exactly when a response was written.
+            models.CheckConstraint(
+                condition=Q(response="", answered_at__isnull=True)
+                | (~Q(response="") & Q(answered_at__isnull=False)),
+                name="%(app_label)s_%(class)s_answered_response",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.application.code} · {self.name}"

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from pdao.audit import actions
 from pdao.audit.services import record
+from pdao.core.identity import SCHEDULER
 from pdao.ledger import anchors, keys, note, receipt
 from pdao.ledger import entry as entries
 from pdao.ledger.merkle import MemoryNodeStore, Tree, leaf_hash
@@ -225,7 +226,7 @@ def external_anchors() -> list[anchors.ExternalAnchor]:
     return [anchors.FileMirror(settings.LEDGER_MIRROR_PATH)]
 
 
-def publish_checkpoint(*, by=None) -> Checkpoint:
+def publish_checkpoint(*, by=SCHEDULER) -> Checkpoint:
     """Sign the current tree head, have every witness cosign it, copy it to the external
     anchors. Returns the existing checkpoint when the log has not grown.
 
@@ -236,7 +237,7 @@ def publish_checkpoint(*, by=None) -> Checkpoint:
     try:
         checkpoint, log_verifier = _sign_and_cosign(by)
     except note.WitnessRefusal as refusal:
-        _record_refusal(WITNESS_REFUSED, str(refusal))
+        _record_refusal(WITNESS_REFUSED, str(refusal), by=by)
         raise
     for external in external_anchors():
         with external.locked():
@@ -251,7 +252,7 @@ def publish_checkpoint(*, by=None) -> Checkpoint:
                     prove=lambda old, t=log_tree, n=latest.size: t.consistency_proof(old, n),
                 )
             except anchors.AnchorRefusal as refusal:
-                _record_refusal(ANCHOR_REFUSED, str(refusal))
+                _record_refusal(ANCHOR_REFUSED, str(refusal), by=by)
                 raise
     return checkpoint
 
@@ -311,10 +312,10 @@ def _sign_and_cosign(by) -> tuple[Checkpoint, note.Verifier]:
     return checkpoint, log_verifier
 
 
-def _record_refusal(action: str, reason: str) -> None:
+def _record_refusal(action: str, reason: str, *, by) -> None:
     logger.critical("ledger refusal: %s", reason)
     with transaction.atomic():
-        record(action, by=None, target_ref=("ledger.checkpoint", ""), summary=reason)
+        record(action, by=by, target_ref=("ledger.checkpoint", ""), summary=reason)
 
 
 # --- Receipts ------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from pdao import watermark
 from pdao.authorization import access
 from pdao.catalogue.choices import VersionStatus
 from pdao.catalogue.models import Version
+from pdao.core.identity import GATEWAY
 from pdao.core.rules import RuleViolation
 from pdao.products import delivery, params
 from pdao.products.choices import ProductKind, ProductStatus, SubscriptionStatus
@@ -116,7 +117,7 @@ def release(product: Product, typed: dict, grant: access.Grant) -> Release | eng
         return found
     query = zone_services.run_query(
         product.authorization,
-        by=None,
+        by=GATEWAY,
         sql=params.bind(product.sql, typed),
         form=product.form,
         epsilon=product.epsilon_per_call,

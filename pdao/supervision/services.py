@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from pdao.audit import actions
 from pdao.audit.services import record
+from pdao.core.identity import SCHEDULER
 from pdao.core.permissions import Perm, Role
 from pdao.core.rules import RuleViolation
 from pdao.notifications.services import holders, notify
@@ -89,7 +90,7 @@ def _raise(rule: MonitoringRule, finding: catalogue.Finding, now) -> Alert | Non
             return None
         record(
             ALERT_RAISE,
-            by=None,
+            by=SCHEDULER,
             target=alert,
             changes={"rule": rule.code, "severity": rule.severity, "subject": alert.subject},
             summary=_("监测告警（%(rule)s）：%(title)s")

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pdao.authorization.choices import OutputForm
+from pdao.core import identity
 
 # What a refusal's rule code is about, by its family (the code itself stays beside it in a
 # <code>: the API returns it, and support staff search by it).
@@ -58,6 +59,9 @@ class ZoneQuery(models.Model):
     user = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The platform caller that asked when no person did: the gateway serving a consumer, the
+    # command line (pdao.core.identity).
+    system = models.CharField(_("系统调用方"), max_length=16, blank=True, choices=identity.CHOICES)
     sql = models.TextField(_("SQL"))
     form = models.CharField(_("输出形式"), max_length=20, choices=OutputForm.choices)
     decision = models.CharField(_("结果"), max_length=20, choices=Decision.choices)
@@ -91,9 +95,24 @@ class ZoneQuery(models.Model):
             models.Index(fields=["authorization", "created_at"]),
             models.Index(fields=["decision", "created_at"]),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=True) | models.Q(system=""),
+                name="%(app_label)s_%(class)s_person_or_system",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.authorization_id} {self.decision} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def actor(self):
+        """Who asked: the person, else the platform caller (None for a deleted user)."""
+        return self.user or identity.ACTORS.get(self.system)
+
+    @property
+    def actor_label(self) -> str:
+        return str(self.actor) if self.actor is not None else ""
 
     @property
     def pending(self) -> bool:

@@ -31,6 +31,7 @@ from pdao.audit.services import record
 from pdao.authorization import access
 from pdao.authorization.choices import OutputForm
 from pdao.authorization.models import Authorization
+from pdao.core import identity
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation
 from pdao.zone import engine, policy
@@ -60,10 +61,22 @@ FAILED_MESSAGE = "查询执行出错，结果未输出，请稍后重试；如�
 logger = logging.getLogger(__name__)
 
 
-def may_use(authorization: Authorization, user) -> bool:
-    """The operator's own people work in its workspace; the CLI (user None) acts for audits."""
-    return user is None or (
-        user.has_perm(Perm.AUTHZ_APPLY) and user.organisation_id == authorization.operator_id
+# The platform callers that may query a workspace, each for its own reason: the gateway runs
+# filed products for their consumers; the command line acts for audits and operations. The
+# scheduler runs no queries.
+QUERY_CALLERS = (identity.GATEWAY, identity.CLI)
+# Who may ask for a model output: a model answers for one object by design, so it leaves only
+# through a filed product (the gateway) or an administrator's audit (the command line).
+MODEL_CALLERS = (identity.GATEWAY, identity.CLI)
+
+
+def may_use(authorization: Authorization, by) -> bool:
+    """The operator's own people work in its workspace; of the platform's callers, those in
+    QUERY_CALLERS. No one signed in (None) may not."""
+    if identity.is_system(by):
+        return by in QUERY_CALLERS
+    return by is not None and (
+        by.has_perm(Perm.AUTHZ_APPLY) and by.organisation_id == authorization.operator_id
     )
 
 
@@ -100,7 +113,7 @@ def _run(authorization, by, sql: str, form: str, epsilon, queued: ZoneQuery | No
     """The one path every query takes: the access decision, the plan, the limits and the
     debit (`_start`), the engine outside any transaction, the outcome (`_finished`). A
     `queued` record is the one `submit_query` made; it is filled in instead of a new one."""
-    if form == "model" and by is not None:
+    if form == "model" and by not in MODEL_CALLERS:
         # A model output answers for one object by design; which model is fit to release is
         # the compliance review's judgement, so it leaves only through a filed product.
         refused = engine.Refused(
@@ -194,7 +207,13 @@ def run_submitted(query_id: int) -> ZoneQuery:
 
 
 def _close(
-    query_id: int, *, rule: str, message: str, now=None, by=None, only_queued: bool = False
+    query_id: int,
+    *,
+    rule: str,
+    message: str,
+    now=None,
+    by=identity.SCHEDULER,
+    only_queued: bool = False,
 ) -> bool:
     """End a queued or running query (only a queued one, if `only_queued`) as interrupted,
     audited; True if it was closed here, False if it had ended or started meanwhile. The ε a
@@ -273,7 +292,12 @@ def _start(authorization, by, sql: str, form: str, planned, queued=None) -> Zone
             "finished_at": None if refusal is None else now,
         }
         if queued is None:
-            query = ZoneQuery.objects.create(authorization=locked, user=by, **fields)
+            query = ZoneQuery.objects.create(
+                authorization=locked,
+                user=None if identity.is_system(by) else by,
+                system=identity.system_code(by),
+                **fields,
+            )
         else:
             for name, value in fields.items():
                 setattr(query, name, value)
@@ -304,7 +328,7 @@ def _start(authorization, by, sql: str, form: str, planned, queued=None) -> Zone
 def _limits(authorization: Authorization, by, planned: engine.Plan) -> engine.Refused | None:
     """The agreement's limits, read under the row lock: queries a day by the operator's people,
     and for DP the ε left (what other queries debited meanwhile is counted)."""
-    if by is not None and authorization.daily_queries:
+    if not identity.is_system(by) and authorization.daily_queries:
         today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         made = (
             ZoneQuery.objects.filter(
@@ -445,7 +469,7 @@ def _finished(query: ZoneQuery, result, built=None) -> ZoneQuery:
 def _audit(query: ZoneQuery, authorization: Authorization) -> None:
     record(
         ZONE_QUERY,
-        by=query.user,
+        by=query.actor,
         target=query,
         changes={
             "authorization": authorization.code,

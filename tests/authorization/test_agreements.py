@@ -171,7 +171,7 @@ def test_changing_a_verified_profile_sends_it_back_for_verification(city):
 
 def test_a_profile_holds_a_bounded_set_of_documents(city, monkeypatch):
     """Found by the second attack on files: 20 × 10 MiB went in at 60 MB/s with no limit."""
-    monkeypatch.setattr(services, "DOCUMENTS_PER_PROFILE", 3)
+    monkeypatch.setattr(services.qualifications, "DOCUMENTS_PER_PROFILE", 3)
     profile = Qualification.objects.get(organisation=city.operator.organisation)
     profile.documents.all().delete()
     for i in range(3):

@@ -77,6 +77,7 @@ from django.conf import settings
 from pathlib import Path
 settings.DATA_DIR = Path(sys.argv[1])
 from pdao.authorization.models import Authorization
+from pdao.core.identity import CLI
 from pdao.zone import engine, services
 
 def never_returns(planned, built):
@@ -84,7 +85,7 @@ def never_returns(planned, built):
     time.sleep(3600)
 
 engine.execute = never_returns
-services.run_query(Authorization.objects.get(code=sys.argv[2]), by=None, form="dp",
+services.run_query(Authorization.objects.get(code=sys.argv[2]), by=CLI, form="dp",
                    epsilon=0.5, sql="SELECT COUNT(DISTINCT 身份证号) FROM 社保缴纳记录")
 """
 

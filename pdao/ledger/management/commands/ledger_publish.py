@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from pdao.core.identity import CLI
 from pdao.ledger import services
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, every=0, **options):
         while True:
-            checkpoint = services.publish_checkpoint()
+            checkpoint = services.publish_checkpoint(by=CLI)
             self.stdout.write(
                 f"checkpoint size {checkpoint.size}, {checkpoint.cosignatures.count()} cosignatures"
             )

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from pdao.authorization import access
 from pdao.authorization.models import Authorization
+from pdao.core.identity import CLI
 from pdao.core.rules import RuleViolation
 from pdao.zone import engine, policy, services
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             raise CommandError("give --sql, --sql-file or --describe")
         form = form or _granted_form(found)
         try:
-            query = services.run_query(found, by=None, sql=sql, form=form, epsilon=epsilon)
+            query = services.run_query(found, by=CLI, sql=sql, form=form, epsilon=epsilon)
         except RuleViolation as error:
             raise CommandError(str(error)) from None
         released = query.decision == "released"
