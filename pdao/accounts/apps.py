@@ -8,4 +8,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("组织与用户")
 
     def ready(self):
+        # Menu, workbench and signal registrations import models: loaded only once they are.
         from pdao.accounts import navigation, signals, workbench  # noqa: F401

@@ -23,6 +23,7 @@ from pdao.core.access import public, requires, requires_login
 from pdao.core.confirm import unconfirmed
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm, Role
+from pdao.core.posts import perform, refusal_text
 
 POST = ("POST",)
 GET_POST = ("GET", "HEAD", "POST")
@@ -50,13 +51,6 @@ class SignInView(auth_views.LoginView):
 login = public(methods=GET_POST)(SignInView.as_view())
 captcha_image = public()(captcha_views.captcha_image)
 logout = requires_login(methods=POST)(auth_views.LogoutView.as_view())
-
-
-def _fail(request, error: Exception) -> None:
-    if isinstance(error, ValidationError):
-        messages.error(request, "；".join(error.messages))
-    else:
-        messages.error(request, str(error))
 
 
 # --- Own account ------------------------------------------------------------------------------
@@ -135,7 +129,7 @@ def organisation_edit(request, pk: int):
         try:
             services.update_organisation(organisation, by=request.user, **form.cleaned_data)
         except (services.RuleViolation, ValidationError) as error:
-            _fail(request, error)
+            messages.error(request, refusal_text(error))
         else:
             messages.success(request, _("组织信息已保存。"))
             return redirect("accounts:organisation_detail", pk=pk)
@@ -147,13 +141,12 @@ def organisation_edit(request, pk: int):
 @requires(Perm.ORGANISATIONS_MANAGE, methods=POST)
 def organisation_verify(request, pk: int):
     organisation = get_object_or_404(Organisation, pk=pk)
-    try:
-        services.verify_organisation(organisation, by=request.user)
-    except services.RuleViolation as error:
-        _fail(request, error)
-    else:
-        messages.success(request, _("已核验组织「%(name)s」。") % {"name": organisation.name})
-    return redirect("accounts:organisation_detail", pk=pk)
+    return perform(
+        request,
+        lambda: services.verify_organisation(organisation, by=request.user),
+        _("已核验组织「%(name)s」。") % {"name": organisation.name},
+        ("accounts:organisation_detail", pk),
+    )
 
 
 @requires(Perm.ORGANISATIONS_MANAGE, methods=POST)
@@ -184,7 +177,7 @@ def organisation_set_active(request, pk: int):
                 reason=form.cleaned_data["reason"],
             )
         except services.RuleViolation as error:
-            _fail(request, error)
+            messages.error(request, refusal_text(error))
         else:
             messages.success(request, _("组织状态已更新。"))
     return redirect("accounts:organisation_detail", pk=pk)
@@ -233,7 +226,7 @@ def user_create(request):
                 roles=data["roles"],
             )
         except (services.RuleViolation, ValidationError) as error:
-            _fail(request, error)
+            messages.error(request, refusal_text(error))
         else:
             messages.success(request, _("已创建用户 %(u)s。") % {"u": user.username})
             return redirect("accounts:user_detail", pk=user.pk)
@@ -268,14 +261,13 @@ def _user_action(request, pk: int, form_class, act):
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
-    else:
-        try:
-            act(subject, form.cleaned_data if form else {})
-        except (services.RuleViolation, ValidationError) as error:
-            _fail(request, error)
-        else:
-            messages.success(request, _("操作已完成。"))
-    return redirect("accounts:user_detail", pk=pk)
+        return redirect("accounts:user_detail", pk=pk)
+    return perform(
+        request,
+        lambda: act(subject, form.cleaned_data if form else {}),
+        _("操作已完成。"),
+        ("accounts:user_detail", pk),
+    )
 
 
 @requires(Perm.USERS_MANAGE, methods=POST)

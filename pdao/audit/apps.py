@@ -8,4 +8,5 @@ class AuditConfig(AppConfig):
     verbose_name = _("审计")
 
     def ready(self):
+        # Menu, workbench and signal registrations import models: loaded only once they are.
         from pdao.audit import navigation, workbench  # noqa: F401

@@ -251,7 +251,7 @@ class Application(models.Model):
     def precheck_findings(self) -> list:
         """The stored pre-check findings (`precheck`, codes with parameters) as
         `precheck.Finding`s, whose message and basis read in the reader's language."""
-        from pdao.authorization.precheck import Finding
+        from pdao.authorization.precheck import Finding  # precheck imports these models
 
         return [Finding.stored(f) for f in self.precheck]
 

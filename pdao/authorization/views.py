@@ -38,21 +38,11 @@ from pdao.core.confirm import unconfirmed
 from pdao.core.downloads import attach
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm
+from pdao.core.posts import perform
 from pdao.core.rules import RuleViolation
 
 GET_POST = ("GET", "HEAD", "POST")
 POST = ("POST",)
-
-
-def _act(request, action, success: str, to):
-    """Run one service call; report a refused rule as an error and keep everything as it was."""
-    try:
-        action()
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, success)
-    return redirect(*to) if isinstance(to, tuple) else redirect(to)
 
 
 def _own_application(request, pk: int) -> Application:
@@ -217,7 +207,7 @@ def item_edit(request, pk: int):
 def item_remove(request, pk: int, item: int):
     application = _own_application(request, pk)
     line = get_object_or_404(application.items, pk=item)
-    return _act(
+    return perform(
         request,
         lambda: services.remove_item(line, by=request.user),
         _("已移除。"),
@@ -243,7 +233,7 @@ def application_submit(request, pk: int):
 @requires(Perm.AUTHZ_APPLY, methods=POST)
 def application_withdraw(request, pk: int):
     application = _own_application(request, pk)
-    return _act(
+    return perform(
         request,
         lambda: services.withdraw(
             application, by=request.user, reason=request.POST.get("reason", "")
@@ -257,7 +247,7 @@ def _bureau_step(step, success):
     @requires(Perm.AUTHZ_DECIDE, methods=POST)
     def view(request, pk: int):
         application = get_object_or_404(Application, pk=pk)
-        return _act(
+        return perform(
             request,
             lambda: step(application, request),
             success,
@@ -300,7 +290,7 @@ def application_decide(request, pk: int):
                   "revenue_share_percent")
     }  # fmt: skip
     limits |= {k: data[k] for k in ("daily_queries", "monthly_calls")}
-    return _act(
+    return perform(
         request,
         lambda: services.decide(
             application,
@@ -318,7 +308,7 @@ def application_decide(request, pk: int):
 @requires(Perm.AUTHZ_OPINE, methods=POST)
 def application_opinion(request, pk: int):
     application = _visible_application(request, pk)
-    return _act(
+    return perform(
         request,
         lambda: services.give_opinion(
             application,
@@ -335,7 +325,7 @@ def application_opinion(request, pk: int):
 def application_score(request, pk: int):
     application = _visible_application(request, pk)
     if request.POST.get("recuse"):
-        return _act(
+        return perform(
             request,
             lambda: services.recuse(
                 application, by=request.user, reason=request.POST.get("recusal_reason", "")
@@ -348,7 +338,7 @@ def application_score(request, pk: int):
     except ValueError:
         messages.error(request, _("每项评分须在 0–100 之间。"))
         return redirect("authorization:application_detail", pk=pk)
-    return _act(
+    return perform(
         request,
         lambda: services.score(
             application,
@@ -365,7 +355,7 @@ def application_score(request, pk: int):
 @requires(Perm.AUTHZ_DECIDE, methods=POST)
 def objection_answer(request, pk: int):
     objection = get_object_or_404(NoticeObjection, pk=pk)
-    return _act(
+    return perform(
         request,
         lambda: services.answer_objection(
             objection,
@@ -456,7 +446,7 @@ def agreement_detail(request, pk: int):
 @requires_login(methods=POST)
 def agreement_sign(request, pk: int):
     agreement = _visible_agreement(request, pk)
-    return _act(
+    return perform(
         request,
         lambda: services.sign_agreement(agreement, by=request.user),
         _("已签署。"),
@@ -529,7 +519,7 @@ def _authorization_step(perm, step, success, confirm=None):
             if page is not None:
                 return page
         reason = request.POST.get("reason", "")
-        return _act(
+        return perform(
             request,
             lambda: step(authorization, by=request.user, reason=reason),
             success,
@@ -587,7 +577,7 @@ def qualification(request):
         document_form = forms.DocumentForm(request.POST, request.FILES)
         if document_form.is_valid():
             profile = profile or services.save_qualification(organisation, by=request.user)
-            return _act(
+            return perform(
                 request,
                 lambda: services.add_document(
                     profile,
@@ -600,7 +590,7 @@ def qualification(request):
             )
     elif request.method == "POST" and form.is_valid():
         values = {k: form.cleaned_data[k] for k in services.QUALIFICATION_FIELDS}
-        return _act(
+        return perform(
             request,
             lambda: services.save_qualification(
                 organisation, by=request.user, submit="submit" in request.POST, **values
@@ -636,7 +626,7 @@ def qualification_list(request):
 def qualification_review(request, pk: int):
     profile = get_object_or_404(Qualification.objects.select_related("organisation"), pk=pk)
     if request.method == "POST":
-        return _act(
+        return perform(
             request,
             lambda: services.verify_qualification(
                 profile,

@@ -31,8 +31,6 @@ import zipfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from django.conf import settings
-
 MiB = 1 << 20
 
 
@@ -90,6 +88,10 @@ class Refused(Exception):
 
 def limits(purpose: str) -> Limits:
     """The limits of one purpose ("version", "catalogue", "leak") from settings.FILE_LIMITS."""
+    # Read here, not at import: the pure ingest pipeline imports this module without Django
+    # and is given its limits by its caller.
+    from django.conf import settings
+
     values = settings.FILE_LIMITS[purpose]
     return Limits(**{f.name: values[f.name] for f in fields(Limits) if f.name in values})
 

@@ -19,6 +19,8 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
+from pdao.core import monitoring
+
 CACHE_KEY = "pdao:worker:status"
 CACHE_SECONDS = 10
 # A task that runs longer than this is no longer taken as proof that the worker lives.
@@ -48,12 +50,10 @@ def status(*, now: datetime | None = None, fresh: bool = False) -> WorkerStatus 
         cached = cache.get(CACHE_KEY)
         if cached is not None:
             return cached
-    # Imported here: core is imported by every app, and supervision imports most of them.
+    # Imported here: core modules load before the app registry, and these are models.
     from django_tasks_db.models import DBTaskResult, get_date_max
 
-    from pdao.supervision.services import ensure_scheduled
-
-    ensure_scheduled()
+    monitoring.watch()  # the monitoring task is kept queued: its absence is the signal
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.WORKER_OFFLINE_SECONDS)
     tasks = DBTaskResult.objects.all()

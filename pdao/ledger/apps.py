@@ -8,4 +8,5 @@ class LedgerConfig(AppConfig):
     verbose_name = _("区块链存证")
 
     def ready(self):
+        # Menu, workbench and signal registrations import models: loaded only once they are.
         from pdao.ledger import navigation, workbench  # noqa: F401

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
+from pdao.accounts.models import User
 from pdao.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,6 @@ def notify(recipients: Iterable, *, subject: str, body: str = "", link: str = ""
 
 def members(organisation, *roles) -> list:
     """The active users of `organisation` holding any of `roles`."""
-    from pdao.accounts.models import User
-
     if organisation is None:
         return []
     return list(
@@ -48,6 +47,4 @@ def members(organisation, *roles) -> list:
 
 def holders(*roles) -> list:
     """Every active user holding any of `roles`, platform-wide."""
-    from pdao.accounts.models import User
-
     return list(User.objects.filter(is_active=True, role_grants__role__in=roles).distinct())

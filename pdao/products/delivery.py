@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from pdao.core import monitoring
 from pdao.ledger.services import anchor
 from pdao.products.models import Delivery, DeliveryBatch
 
@@ -97,9 +98,7 @@ def _after_delivery(pk: int) -> None:
     """Every N-th delivery (by its id, so no query is needed and any process may be the one)
     anchors what is pending; the first delivery after a batch starts the S-second timer.
     Monitoring is kept scheduled too."""
-    from pdao.supervision.services import ensure_scheduled
-
-    ensure_scheduled()
+    monitoring.watch()
     if pk % settings.DELIVERY_BATCH_SIZE == 0:
         anchor_pending()
     elif cache.add("pdao:deliveries:timer", 1, settings.DELIVERY_BATCH_SECONDS):

@@ -26,6 +26,7 @@ from pdao.authorization.models import Application
 from pdao.products.choices import SignOff
 from pdao.products.models import ComplianceReview
 from pdao.supervision.models import SpotCheck
+from pdao.supervision.spotchecks import tally
 
 KINDS = {
     "product": gettext_lazy("数据产品合规审查"),
@@ -127,8 +128,6 @@ def _authorizations() -> Iterable[Filing]:
 
 
 def _spot_checks() -> Iterable[Filing]:
-    from pdao.supervision.spotchecks import tally
-
     for check in SpotCheck.objects.filter(status=SpotCheck.Status.COMPLETED).select_related(
         "completed_by"
     ):

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from pdao.core.messages import render_stored
-from pdao.supervision.choices import AlertStatus, Severity
+from pdao.supervision.choices import DEFAULTS, AlertStatus, Severity
 
 
 class MonitoringRule(models.Model):
@@ -32,14 +32,10 @@ class MonitoringRule(models.Model):
     @property
     def label(self) -> str:
         """The rule's name in the reader's language (the stored name is the platform's)."""
-        from pdao.supervision.rules import DEFAULTS
-
         return str(DEFAULTS[self.code].name) if self.code in DEFAULTS else self.name
 
     @property
     def explanation(self) -> str:
-        from pdao.supervision.rules import DEFAULTS
-
         return str(DEFAULTS[self.code].description) if self.code in DEFAULTS else self.description
 
 

@@ -3,26 +3,34 @@
 Each rule is a function `(rule, now) -> list[Finding]`: it reads the records of its window and
 says which subjects cross the supervisor's threshold, with links to the records behind it
 (never data). `DEFAULTS` is the catalogue of rules with their starting settings; the supervisor
-changes threshold, window, severity and whether a rule runs.
+changes threshold, window, severity and whether a rule runs; it lives beside the choices
+(`supervision/choices.py`) so the models read it without importing the rules' readers.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.authorization.models import Authorization
+from pdao.catalogue import services as catalogue
+from pdao.catalogue.choices import VersionStatus
+from pdao.catalogue.models import Version
 from pdao.core.messages import Message
-from pdao.products.models import Delivery
-from pdao.supervision.choices import Severity
-from pdao.zone.models import ZoneQuery
+from pdao.ledger.services import verify_ledger
+from pdao.products import editions
+from pdao.products.models import Delivery, ReportEdition
+from pdao.supervision.choices import DEFAULTS, Default  # noqa: F401 — re-exported
+from pdao.zone.models import DerivedDataset, ZoneQuery
+from pdao.zone.services import derived_dir
 
 STOPPED = (
     "authorization_suspended",
@@ -42,88 +50,6 @@ class Finding:
     @property
     def title(self) -> str:
         return str(self.message)
-
-
-@dataclass(frozen=True)
-class Default:
-    name: str  # lazily translated: the pages show it in the reader's language
-    description: str
-    severity: str
-    threshold: float
-    window_minutes: int
-
-
-DEFAULTS: dict[str, Default] = {
-    "volume_spike": Default(
-        _("调用量突增"),
-        _("某使用方对某产品在窗口内的调用次数达到其过去 24 小时每窗口平均值的“阈值”倍"
-        "（且不少于 20 次）。"),
-        Severity.HIGH, 5.0, 10,
-    ),
-    "off_hours": Default(
-        _("非工作时间访问"),
-        _("某使用方在 0:00–6:00 之间的调用次数在窗口内达到阈值。"),
-        Severity.MEDIUM, 10.0, 60,
-    ),
-    "after_stop": Default(
-        _("授权暂停、撤销或到期后仍在访问"),
-        _("授权不在有效状态时，针对其产品的调用或其专区查询在窗口内达到阈值。"),
-        Severity.HIGH, 1.0, 10,
-    ),
-    "probing": Default(
-        _("专区查询反复被拒（试探）"),
-        _("同一授权在窗口内被拒绝的专区查询次数达到阈值。"),
-        Severity.HIGH, 10.0, 30,
-    ),
-    "differencing": Default(
-        _("疑似差分攻击"),
-        _(
-            "同一授权在窗口内对相同表和列的查询次数达到阈值，或沿用相近输出的数值"
-            "（与此前输出相差不足 k 人）的次数达到阈值。"
-        ),
-        Severity.HIGH, 20.0, 60,
-    ),
-    "near_k": Default(
-        _("疑似围绕 k 构造的差分对"),
-        _(
-            "同一授权在窗口内有分组与此前输出的相近分组（相差不足 k 人）一个显示、一个不显示，"
-            "次数达到阈值：相差一人的两次查询在 k 附近会这样，可借此判断某人是否在其中。"
-        ),
-        Severity.HIGH, 2.0, 1440,
-    ),
-    "budget_low": Default(
-        _("隐私预算将耗尽"),
-        _("有效授权剩余的隐私预算 ε 占总量的比例不高于阈值。"),
-        Severity.MEDIUM, 0.1, 60,
-    ),
-    "over_quota": Default(
-        _("超出配额"),
-        _("某订阅在窗口内因配额用尽被拒的调用次数达到阈值。"),
-        Severity.MEDIUM, 1.0, 60,
-    ),
-    "quality": Default(
-        _("新数据版本质量不合格"),
-        _("窗口内归集的数据版本质量得分低于阈值（0–100）。"),
-        Severity.MEDIUM, 80.0, 60,
-    ),
-    "tamper_files": Default(
-        _("存储文件被篡改"),
-        _("重新计算数据版本、衍生数据和报告文件的 SHA-256，与登记（并已上链）的哈希不符或文件缺失。"
-        "每个时间窗口至多检查一次。"),
-        Severity.CRITICAL, 1.0, 60,
-    ),
-    "ledger": Default(
-        _("区块链账本校验失败"),
-        _("由存储的记录重算整棵 Merkle 树并核对节点、签名检查点和外部锚定；发现分歧即告警。"
-        "每个时间窗口至多检查一次。"),
-        Severity.CRITICAL, 1.0, 60,
-    ),
-    "new_source": Default(
-        _("凭证从新地址使用"),
-        _("某凭证在窗口内从过去 30 天未出现过的来源地址调用。"),
-        Severity.MEDIUM, 1.0, 10,
-    ),
-}  # fmt: skip
 
 
 def _window(rule, now: datetime) -> datetime:
@@ -414,8 +340,6 @@ def new_source(rule, now: datetime) -> list[Finding]:
 
 
 def quality(rule, now: datetime) -> list[Finding]:
-    from pdao.catalogue.models import Version
-
     since = _window(rule, now)
     return [
         Finding(
@@ -432,14 +356,10 @@ def quality(rule, now: datetime) -> list[Finding]:
 
 def _due(rule, now: datetime) -> bool:
     """Expensive checks run at most once per window, whichever process gets there first."""
-    from django.core.cache import cache
-
     return cache.add(f"pdao:supervision:due:{rule.code}", now.isoformat(), rule.window_minutes * 60)
 
 
 def _sha256(path) -> str | None:
-    import hashlib
-
     try:
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
@@ -455,14 +375,6 @@ def tamper_files(rule, now: datetime, *, force: bool = False) -> list[Finding]:
     file is re-hashed against the hash recorded when it was made (and anchored on the ledger)."""
     if not (force or _due(rule, now)):
         return []
-    from pdao.catalogue import services as catalogue
-    from pdao.catalogue.choices import VersionStatus
-    from pdao.catalogue.models import Version
-    from pdao.products import editions
-    from pdao.products.models import ReportEdition
-    from pdao.zone.models import DerivedDataset
-    from pdao.zone.services import derived_dir
-
     findings = []
     for version in Version.objects.filter(
         status__in=[VersionStatus.READY, VersionStatus.ACTIVE]
@@ -496,8 +408,6 @@ def ledger(rule, now: datetime, *, force: bool = False) -> list[Finding]:
     """账本校验: the whole log recomputed from its entries (pdao.ledger.services.verify_ledger)."""
     if not (force or _due(rule, now)):
         return []
-    from pdao.ledger.services import verify_ledger
-
     report = verify_ledger()
     if report.ok:
         return []

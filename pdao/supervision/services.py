@@ -168,6 +168,11 @@ def update_rule(rule: MonitoringRule, *, by, enabled: bool, severity: str, thres
     return rule
 
 
+def on_records_written(sender, **kwargs) -> None:
+    """The receiver of `pdao.core.monitoring.records_written`: watched records were written."""
+    ensure_scheduled()
+
+
 def ensure_scheduled() -> None:
     """Queue the monitoring task unless one is queued already (checked at most once a minute
     per process): called after deliveries and zone queries, and by the task itself."""
@@ -175,7 +180,7 @@ def ensure_scheduled() -> None:
         return
     from django_tasks_db.models import DBTaskResult
 
-    from pdao.supervision.tasks import monitor
+    from pdao.supervision.tasks import monitor  # tasks import this module
 
     if DBTaskResult.objects.filter(
         task_path__endswith="supervision.tasks.monitor", status="READY"

@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pdao.accounts.models import Organisation
 from pdao.audit import actions
 from pdao.audit.services import record
 from pdao.core.codes import next_code
@@ -53,6 +54,7 @@ from pdao.products.models import Delivery, Product
 from pdao.supervision import incidents
 from pdao.supervision.choices import Severity
 from pdao.supervision.models import SpotCheck, SpotCheckItem
+from pdao.zone.policy import k_for_tables
 
 SPOTCHECK_DRAW = actions.define("spotcheck.draw", gettext_lazy("样本抽查抽样"))
 SPOTCHECK_FINDING = actions.define("spotcheck.finding", gettext_lazy("记录抽查复核结论"))
@@ -227,8 +229,6 @@ def draw_check(
 
 
 def _names(product_ids: set, consumer_ids: set) -> dict:
-    from pdao.accounts.models import Organisation
-
     return {
         "product": dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "code")),
         "consumer": dict(
@@ -355,8 +355,6 @@ def _disclosure(row: Delivery, release, hashes: list[str]) -> _Result:
             % {"q": query.pk, "f": query.form, "p": product.form},
         )
     if product.form == "aggregate":
-        from pdao.zone.policy import k_for_tables
-
         k = k_for_tables(query.tables)
         units = [cell[3] for cell in query.cells if cell[3] is not None]
         if units and min(units) < k:

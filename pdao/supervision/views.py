@@ -19,6 +19,7 @@ from pdao.core.downloads import attach
 from pdao.core.filters import whole_number
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm
+from pdao.core.posts import perform
 from pdao.core.rules import RuleViolation
 from pdao.supervision import dashboard as dashboards
 from pdao.supervision import emergency, filings, incidents, services, spotchecks
@@ -86,16 +87,17 @@ def alert_detail(request, pk: int):
 @requires(Perm.SUPERVISION_MANAGE, methods=POST)
 def alert_handle(request, pk: int):
     alert = get_object_or_404(Alert, pk=pk)
-    try:
-        services.handle_alert(
-            alert, by=request.user, status=request.POST.get("status", ""),
+    return perform(
+        request,
+        lambda: services.handle_alert(
+            alert,
+            by=request.user,
+            status=request.POST.get("status", ""),
             note=request.POST.get("note", ""),
-        )  # fmt: skip
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已更新告警状态。"))
-    return redirect("supervision:alert_detail", pk)
+        ),
+        _("已更新告警状态。"),
+        ("supervision:alert_detail", pk),
+    )
 
 
 @requires(Perm.SUPERVISION_VIEW)
@@ -110,21 +112,24 @@ def rule_list(request):
 def rule_update(request, pk: int):
     rule = get_object_or_404(MonitoringRule, pk=pk)
     try:
-        services.update_rule(
+        threshold = float(request.POST.get("threshold", ""))
+        window_minutes = int(request.POST.get("window_minutes", ""))
+    except ValueError:
+        messages.error(request, _("阈值和时间窗口应为数字。"))
+        return redirect("supervision:rule_list")
+    return perform(
+        request,
+        lambda: services.update_rule(
             rule,
             by=request.user,
             enabled=request.POST.get("enabled") == "on",
             severity=request.POST.get("severity", ""),
-            threshold=float(request.POST.get("threshold", "")),
-            window_minutes=int(request.POST.get("window_minutes", "")),
-        )
-    except ValueError:
-        messages.error(request, _("阈值和时间窗口应为数字。"))
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已保存规则「%(name)s」。") % {"name": rule.label})
-    return redirect("supervision:rule_list")
+            threshold=threshold,
+            window_minutes=window_minutes,
+        ),
+        _("已保存规则「%(name)s」。") % {"name": rule.label},
+        "supervision:rule_list",
+    )
 
 
 @requires(Perm.SUPERVISION_MANAGE, methods=POST)
@@ -154,36 +159,36 @@ def action_list(request):
 def action_take(request):
     alert = Alert.objects.filter(pk=request.POST.get("alert") or 0).first()
     incident = Incident.objects.filter(pk=request.POST.get("incident") or 0).first()
-    try:
-        action = emergency.take(
+    if incident is not None:
+        to = ("supervision:incident_detail", incident.pk)
+    elif alert is not None:
+        to = ("supervision:alert_detail", alert.pk)
+    else:
+        to = "supervision:action_list"
+    return perform(
+        request,
+        lambda: emergency.take(
             request.POST.get("kind", ""),
             request.POST.get("target", "")[:100],
             by=request.user,
             reason=request.POST.get("reason", ""),
             alert=alert,
             incident=incident,
-        )
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已生效：%(a)s。下一次请求起即被拒绝。") % {"a": action})
-    if incident is not None:
-        return redirect("supervision:incident_detail", incident.pk)
-    if alert is not None:
-        return redirect("supervision:alert_detail", alert.pk)
-    return redirect("supervision:action_list")
+        ),
+        lambda action: _("已生效：%(a)s。下一次请求起即被拒绝。") % {"a": action},
+        to,
+    )
 
 
 @requires(Perm.AUTHZ_DECIDE, methods=POST)
 def action_lift(request, pk: int):
     action = get_object_or_404(EmergencyAction, pk=pk)
-    try:
-        emergency.lift(action, by=request.user, reason=request.POST.get("reason", ""))
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已解除：%(a)s。") % {"a": action})
-    return redirect("supervision:action_list")
+    return perform(
+        request,
+        lambda: emergency.lift(action, by=request.user, reason=request.POST.get("reason", "")),
+        _("已解除：%(a)s。") % {"a": action},
+        "supervision:action_list",
+    )
 
 
 # --- Incidents --------------------------------------------------------------------------------
@@ -242,23 +247,25 @@ def incident_detail(request, pk: int):
 def incident_link(request, pk: int):
     incident = get_object_or_404(Incident, pk=pk)
     alert = get_object_or_404(Alert, pk=request.POST.get("alert") or 0)
-    try:
-        incidents.link_alert(incident, alert, by=request.user)
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    return redirect("supervision:incident_detail", pk)
+    return perform(
+        request,
+        lambda: incidents.link_alert(incident, alert, by=request.user),
+        None,
+        ("supervision:incident_detail", pk),
+    )
 
 
 @requires(Perm.SUPERVISION_MANAGE, methods=POST)
 def incident_close(request, pk: int):
     incident = get_object_or_404(Incident, pk=pk)
-    try:
-        incidents.close_incident(incident, by=request.user, report=request.POST.get("report", ""))
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("事件已结案，结案报告已上链。"))
-    return redirect("supervision:incident_detail", pk)
+    return perform(
+        request,
+        lambda: incidents.close_incident(
+            incident, by=request.user, report=request.POST.get("report", "")
+        ),
+        _("事件已结案，结案报告已上链。"),
+        ("supervision:incident_detail", pk),
+    )
 
 
 @requires(Perm.SUPERVISION_VIEW)
@@ -305,15 +312,15 @@ def spotcheck_draw(request):
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}:{' '.join(errors)}" if label else " ".join(errors))
         return redirect("supervision:spotcheck_list")
-    data = form.cleaned_data
-    try:
-        check = spotchecks.draw_check(by=request.user, **data)
-    except RuleViolation as error:
-        messages.error(request, str(error))
-        return redirect("supervision:spotcheck_list")
-    drawn = sum(s["drawn"] for s in check.strata)
-    messages.success(request, _("已抽取 %(n)s 条样本，抽样已上链。") % {"n": drawn})
-    return redirect(f"{reverse('supervision:spotcheck_detail', args=[check.pk])}?verify=1")
+    return perform(
+        request,
+        lambda: spotchecks.draw_check(by=request.user, **form.cleaned_data),
+        lambda check: (
+            _("已抽取 %(n)s 条样本，抽样已上链。") % {"n": sum(s["drawn"] for s in check.strata)}
+        ),
+        lambda check: f"{reverse('supervision:spotcheck_detail', args=[check.pk])}?verify=1",
+        back="supervision:spotcheck_list",
+    )
 
 
 @requires(Perm.SUPERVISION_VIEW)
@@ -342,37 +349,42 @@ def spotcheck_detail(request, pk: int):
 @requires(Perm.SUPERVISION_MANAGE, methods=POST)
 def spotcheck_conclude(request, pk: int):
     item = get_object_or_404(SpotCheckItem, pk=pk)
-    try:
-        spotchecks.conclude(
-            item, by=request.user, conclusion=request.POST.get("conclusion", ""),
+    return perform(
+        request,
+        lambda: spotchecks.conclude(
+            item,
+            by=request.user,
+            conclusion=request.POST.get("conclusion", ""),
             note=request.POST.get("note", "")[:2000],
-        )  # fmt: skip
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    return redirect(f"{reverse('supervision:spotcheck_detail', args=[item.spot_check_id])}#i{pk}")
+        ),
+        None,
+        f"{reverse('supervision:spotcheck_detail', args=[item.spot_check_id])}#i{pk}",
+    )
 
 
 @requires(Perm.SUPERVISION_MANAGE, methods=POST)
 def spotcheck_incident(request, pk: int):
     item = get_object_or_404(SpotCheckItem, pk=pk)
-    try:
-        item = spotchecks.open_incident(item, by=request.user)
-    except RuleViolation as error:
-        messages.error(request, str(error))
-        return redirect("supervision:spotcheck_detail", item.spot_check_id)
-    return redirect("supervision:incident_detail", item.incident_id)
+    return perform(
+        request,
+        lambda: spotchecks.open_incident(item, by=request.user),
+        None,
+        lambda opened: ("supervision:incident_detail", opened.incident_id),
+        back=("supervision:spotcheck_detail", item.spot_check_id),
+    )
 
 
 @requires(Perm.SUPERVISION_MANAGE, methods=POST)
 def spotcheck_complete(request, pk: int):
     check = get_object_or_404(SpotCheck, pk=pk)
-    try:
-        spotchecks.complete(check, by=request.user, conclusion=request.POST.get("conclusion", ""))
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("抽查已完成，结果已备案并上链。"))
-    return redirect("supervision:spotcheck_detail", pk)
+    return perform(
+        request,
+        lambda: spotchecks.complete(
+            check, by=request.user, conclusion=request.POST.get("conclusion", "")
+        ),
+        _("抽查已完成，结果已备案并上链。"),
+        ("supervision:spotcheck_detail", pk),
+    )
 
 
 # --- Filings register -------------------------------------------------------------------------

@@ -8,4 +8,4 @@ class ZoneConfig(AppConfig):
     verbose_name = _("数据运营专区")
 
     def ready(self):
-        from pdao.zone import navigation  # noqa: F401
+        from pdao.zone import navigation  # noqa: F401 — registers the menu once models load

@@ -31,10 +31,13 @@ from pdao.audit.services import record
 from pdao.authorization import access
 from pdao.authorization.choices import OutputForm
 from pdao.authorization.models import Authorization
-from pdao.core import identity
+from pdao.catalogue.models import Resource
+from pdao.core import identity, monitoring
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation
+from pdao.ledger import services as ledger
 from pdao.zone import engine, policy
+from pdao.zone.engine import history
 from pdao.zone.models import (
     DerivedDataset,
     RegisterLock,
@@ -149,7 +152,7 @@ def submit_query(authorization: Authorization, *, by, sql: str, form: str) -> Zo
     """Record `sql` as queued and hand it to the task worker, which runs it as `by` through
     the same path as `run_query` (`run_submitted`); the page follows the record. One query at a
     time per person and workspace: a second while one waits or runs is refused."""
-    from pdao.zone.tasks import execute_query  # tasks import services
+    from pdao.zone.tasks import execute_query  # tasks import this module
 
     if not may_use(authorization, by):
         raise RuleViolation(_("只有被授权的运营单位可以在该专区工作空间查询。"))
@@ -319,9 +322,7 @@ def _start(authorization, by, sql: str, form: str, planned, queued=None) -> Zone
             )
         else:
             _audit(query, locked)
-        from pdao.supervision.services import ensure_scheduled  # supervision imports zone
-
-        transaction.on_commit(ensure_scheduled)  # probing and differencing rules watch these
+        transaction.on_commit(monitoring.watch)  # the probing and differencing rules read these
     return query
 
 
@@ -396,8 +397,6 @@ def _registered_meanwhile(values: list[dict], built, *, since) -> bool:
     `since`. Only numbers sharing a lookup code and near in size are compared (as the engine
     looks them up), each sketch read once: this runs under the register's lock, which on
     SQLite is the database's write lock."""
-    from pdao.zone.engine import history
-
     reach = built.k + built.perturbation.D
     for family in {v["family"] for v in values}:
         mine = [
@@ -578,8 +577,6 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
     all allow; it is graded at least as high as its highest source; its lineage names each
     source version; its privacy units, identifiers, ranges and value sets came by lineage."""
     from pdao.authorization.precheck import GRADE_ORDER  # authorization imports zone's callers
-    from pdao.catalogue.models import Resource
-    from pdao.ledger import services as ledger  # the ledger's services import audit and zone
 
     if not may_use(authorization, by):
         raise RuleViolation(_("只有被授权的运营单位可以在该专区工作空间生成衍生数据。"))

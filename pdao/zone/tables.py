@@ -13,6 +13,7 @@ from django.conf import settings
 from django.tasks import task
 
 from pdao.catalogue import services as catalogue
+from pdao.catalogue.models import Version
 from pdao.zone import engine
 
 _lock = threading.Lock()
@@ -33,7 +34,7 @@ def copy_path(version, unit: str) -> Path:
 
 def prepared(version, unit: str) -> Path:
     """The zone's copy of `version` keyed by `unit`, made now if it is missing."""
-    from pdao.zone.policy import noise_key
+    from pdao.zone.policy import noise_key  # policy imports this module
 
     path = copy_path(version, unit)
     if path.exists():
@@ -52,8 +53,6 @@ def prepared(version, unit: str) -> Path:
 @task()
 def prepare_version(version_pk: int) -> str:
     """Make the zone's copy of a newly activated version before the first query needs it."""
-    from pdao.catalogue.models import Version
-
     version = Version.objects.select_related("resource").filter(pk=version_pk).first()
     if version is None or version.resource.non_personal:
         return "skipped"

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pdao.audit.export import safe_cell
+from pdao.authorization import access
 from pdao.authorization.choices import OutputForm
 from pdao.authorization.models import Authorization
 from pdao.core.access import requires
@@ -20,7 +21,7 @@ from pdao.core.htmx import is_htmx
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation
-from pdao.zone import engine, services
+from pdao.zone import engine, policy, sample, services
 from pdao.zone.filtersets import QUERY_COLUMNS, QueryFilter
 from pdao.zone.models import ZoneQuery
 
@@ -192,9 +193,6 @@ def _cell(value):
 def sample_download(request, code: str, table: str):
     """A synthetic sample (1,000 rows, fake values) of one authorized table, to develop
     against outside the zone; its columns are the authorized fields only."""
-    from pdao.authorization import access
-    from pdao.zone import policy, sample
-
     authorization = get_object_or_404(
         Authorization.objects.filter(operator_id=request.user.organisation_id), code=code
     )

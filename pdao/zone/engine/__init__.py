@@ -163,13 +163,11 @@ def execute(planned: Plan, policy: Policy) -> Released | Refused:
         return _refused(refusal, started, planned.tables, planned.columns_used, planned.epsilon)
     finally:
         connect.DEADLINE.reset(deadline)
-    from pdao.zone.engine.connect import facts
-
     # What was read, as a record of work: the catalogue's tables, whose sizes are published.
     # A derived dataset's size is itself an answer about people (a threshold over amounts
     # selects a few) and is said only through a protected COUNT.
     scanned = sum(
-        facts(policy.tables[name])["rows"]
+        connect.facts(policy.tables[name])["rows"]
         for name in planned.tables
         if not policy.tables[name].derived
     )
@@ -206,7 +204,7 @@ def materialise(sql: str, policy: Policy, *, dest_dir, max_rows: int = 20_000_00
     under `dest_dir`, named by its SHA-256 (`derive.py` says what it may be)."""
     from pathlib import Path
 
-    from pdao.zone.engine import derive
+    from pdao.zone.engine import derive  # derive imports this package's modules
 
     started = time.perf_counter()
     try:

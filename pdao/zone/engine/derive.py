@@ -29,7 +29,7 @@ from sqlglot import exp
 from pdao.zone.engine import aggregate, connect, led, sql
 from pdao.zone.engine import model as m
 from pdao.zone.engine.errors import refuse
-from pdao.zone.engine.translate import Scope, check_clauses, sources_of, where_of
+from pdao.zone.engine.translate import Scope, check_clauses, parse, sources_of, where_of
 from pdao.zone.engine.types import Derived, Policy, unit_key_column
 
 _STRUCTURE = (
@@ -125,8 +125,6 @@ def _try(node) -> str:
 
 
 def materialise(text: str, policy: Policy, *, dest, max_rows: int = 20_000_000) -> Derived:
-    from pdao.zone.engine.translate import parse
-
     tree = parse(text)
     check_clauses(tree)
     for clause, word in (("having", "HAVING"), ("order", "ORDER BY"), ("limit", "LIMIT"),

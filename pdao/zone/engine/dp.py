@@ -141,14 +141,14 @@ def answer(query: m.Query, policy: Policy, epsilon: float) -> dict:
         rows.append(([aggregate.evaluate(o.expr, keys_out, values) for o in query.outputs],
                      keys_out, values))  # fmt: skip
     if query.having is not None:
-        from pdao.zone.engine.aggregate import _holds
-
-        rows = [r for r in rows if _holds(query.having, r[1], r[2])]
+        rows = [r for r in rows if aggregate._holds(query.having, r[1], r[2])]
     for order in reversed(query.order):
-        from pdao.zone.engine.aggregate import _sortable
-
-        rows.sort(key=lambda x, o=order: _sortable(aggregate.evaluate(o.expr, x[1], x[2]), o.desc),
-                  reverse=order.desc)  # fmt: skip
+        rows.sort(
+            key=lambda x, o=order: aggregate._sortable(
+                aggregate.evaluate(o.expr, x[1], x[2]), o.desc
+            ),
+            reverse=order.desc,
+        )
     if query.offset or query.limit is not None:
         end = None if query.limit is None else query.offset + query.limit
         rows = rows[query.offset : end]

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from pdao.zone.engine import sql
+from pdao.zone.engine.connect import _facts
 from pdao.zone.engine.types import Prepared, unit_key_column
 
 
@@ -93,8 +94,6 @@ def prepare(
             write(con, body, dest, units=int(counted), max_rows=int(most))
         finally:
             con.close()
-    from pdao.zone.engine.connect import _facts
-
     stat = os.stat(dest)
     found = _facts(str(dest), stat.st_mtime, stat.st_size)
     return Prepared(str(dest), found["rows"], found["units"], found["max_rows_per_unit"])

@@ -12,6 +12,7 @@ DOCS = Path(settings.BASE_DIR) / "docs" / "openapi"
 
 
 def documents() -> dict[str, str]:
+    # The APIs import every app's views: loaded when the command runs, not when it is listed.
     from pdao.api import api
     from pdao.products.api import api as gateway
 
