@@ -571,16 +571,11 @@ def derived_dir():
     return Path(settings.DATA_DIR) / "derived"
 
 
-def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> DerivedDataset:
-    """数据治理: run `sql` inside the zone and keep its result as a derived dataset of this
-    authorization (nothing leaves the zone). Each column allows the output forms its sources
-    all allow; it is graded at least as high as its highest source; its lineage names each
-    source version; its privacy units, identifiers, ranges and value sets came by lineage."""
-    from pdao.authorization.precheck import GRADE_ORDER  # authorization imports zone's callers
-
-    if not may_use(authorization, by):
+def _check_may_derive(authorization: Authorization, by, name: str) -> access.Grant:
+    """A person of the operator derives (no platform caller does), under a name that is new,
+    within the day's limit, while the authorization holds; returns the grant."""
+    if identity.is_system(by) or not may_use(authorization, by):
         raise RuleViolation(_("只有被授权的运营单位可以在该专区工作空间生成衍生数据。"))
-    name = name.strip()
     if not name or len(name) > 100 or '"' in name:
         raise RuleViolation(_("请为衍生数据命名（不超过 100 个字符，不含引号）。"))
     grant = access.grant(authorization)
@@ -590,32 +585,31 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
     made = authorization.derived_datasets.filter(created_at__gte=today).count()
     if made >= settings.ZONE_DERIVED_PER_DAY:
         raise RuleViolation(_("今天已生成 %(n)s 个衍生数据，达到每日上限。") % {"n": made})
-    built = policy.build(authorization, grant)
-    if name in built.tables:
-        raise RuleViolation(_("已有同名的数据表。"))
-    result = engine.materialise(sql, built, dest_dir=derived_dir())
-    if isinstance(result, engine.Refused):
-        raise RuleViolation(f"{result.message}({result.rule})")
+    return grant
+
+
+def _column_forms(result: engine.Derived, built: engine.Policy) -> dict:
+    """Each derived column with the output forms every source column it reads allows; a
+    column computed from nothing (COUNT(*)) allows what every column read allows."""
     sources = {t: built.tables[t] for t in result.tables}
-    read = [
-        (t, c.split(".", 1)[1])
-        for info in result.columns.values()
-        for c in info["sources"]
-        for t in [c.split(".", 1)[0]]
-    ]
+    read = [tuple(c.split(".", 1)) for info in result.columns.values() for c in info["sources"]]
     columns = {}
     for column, info in result.columns.items():
         used = [tuple(s.split(".", 1)) for s in info["sources"]]
-        # A column computed from nothing (COUNT(*)) allows what every column read allows.
         forms = None
         for table, col in used or read:
             allowed = set(sources[table].columns.get(col, ()))
             forms = allowed if forms is None else forms & allowed
         columns[column] = {**info, "forms": sorted(forms or [])}
-    resources = list(Resource.objects.filter(name__in=result.tables))
-    derived_parents = list(authorization.derived_datasets.filter(name__in=result.tables))
-    grades = [r.grade for r in resources] + [d.grade for d in derived_parents]
-    ranked = [g for g in GRADE_ORDER if g in grades]
+    return columns
+
+
+def _lineage(authorization: Authorization, tables: list[str]) -> tuple[str, list[dict]]:
+    """The grade (the highest of its sources') and the lineage (each source version or
+    derived parent by its hash) of a dataset derived from `tables`."""
+    resources = list(Resource.objects.filter(name__in=tables))
+    parents = list(authorization.derived_datasets.filter(name__in=tables))
+    grade = highest_grade([r.grade for r in resources] + [d.grade for d in parents])
     lineage = [
         {
             "resource": r.code,
@@ -624,7 +618,26 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
         }
         for r in resources
     ]
-    lineage += [{"derived": d.name, "sha256": d.sha256} for d in derived_parents]
+    lineage += [{"derived": d.name, "sha256": d.sha256} for d in parents]
+    return grade, lineage
+
+
+def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> DerivedDataset:
+    """数据治理: run `sql` inside the zone and keep its result as a derived dataset of this
+    authorization (nothing leaves the zone). Each column allows the output forms its sources
+    all allow; it is graded at least as high as its highest source; its lineage names each
+    source version; its privacy units, identifiers, ranges and value sets came by lineage.
+    The engine runs outside any transaction; the record, its ledger entry and its audit
+    event are written together after."""
+    name = name.strip()
+    grant = _check_may_derive(authorization, by, name)
+    built = policy.build(authorization, grant)
+    if name in built.tables:
+        raise RuleViolation(_("已有同名的数据表。"))
+    result = engine.materialise(sql, built, dest_dir=derived_dir())
+    if isinstance(result, engine.Refused):
+        raise RuleViolation(f"{result.message}({result.rule})")
+    grade, lineage = _lineage(authorization, result.tables)
     with transaction.atomic():
         dataset = DerivedDataset.objects.create(
             authorization=authorization,
@@ -633,12 +646,12 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
             path=result.path.rsplit("/", 1)[-1],
             sha256=result.sha256,
             units_released=result.size,
-            columns=columns,
+            columns=_column_forms(result, built),
             privacy_unit=result.units[0] if result.units else "",
             extra_units=list(result.units[1:]),
             one_per_unit=result.one_per_unit,
             roots=list(result.roots),
-            grade=ranked[-1] if ranked else "general_1",
+            grade=grade,
             lineage=lineage,
             created_by=by,
         )
@@ -665,6 +678,14 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
             % {"n": name, "code": authorization.code, "size": size_label(dataset)},
         )
     return dataset
+
+
+def highest_grade(grades: list[str]) -> str:
+    """The strictest of `grades` in the catalogue's order (the lowest grade when none)."""
+    from pdao.authorization.precheck import GRADE_ORDER  # precheck imports the catalogue's callers
+
+    ranked = [g for g in GRADE_ORDER if g in grades]
+    return ranked[-1] if ranked else "general_1"
 
 
 def size_label(dataset: DerivedDataset) -> str:
