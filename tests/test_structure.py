@@ -42,7 +42,6 @@ MINIMUM = {
     "pdao.watermark",
     "pdao.catalogue.ingest",
     "pdao.catalogue.quality",
-    "pdao.catalogue.synthetic",
     "pdao.catalogue.matching",
     "pdao.products.params",
     "pdao.products.reports",
@@ -53,12 +52,6 @@ MINIMUM = {
     "pdao.ledger.verify_cli",
 }
 NOT_SELF_DECLARED = {"pdao.ledger.entry", "pdao.ledger.receipt"}
-
-# Declared pure, but import Django today (reported; pdao/ not changed by this guard). Strict:
-# once one is made pure its test passes, fails as XPASS, and its entry here must go.
-KNOWN_IMPURE = {
-    "pdao.catalogue.synthetic": "imports pdao.catalogue.choices (Django TextChoices)",
-}
 
 
 @functools.cache
@@ -148,18 +141,9 @@ def test_the_discovery_finds_the_modules_that_declare_themselves_pure():
     assert {"pdao.zone.engine.translate", "pdao.zone.engine.dp", "pdao.watermark.stats"} <= set(
         PURE
     )
-    assert set(KNOWN_IMPURE) <= set(PURE)
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=KNOWN_IMPURE[m]))
-        if m in KNOWN_IMPURE
-        else m
-        for m in PURE
-    ],
-)
+@pytest.mark.parametrize("module", PURE)
 def test_a_module_declared_pure_imports_without_django(module):
     probe = _probe()
     assert probe["results"][module] is None, probe["results"][module]
@@ -216,8 +200,12 @@ def _explained(lines: list[str], lineno: int) -> bool:
     line = lines[lineno - 1]
     if "#" in line and _says_why(line[line.index("#") :]):
         return True
-    above = lines[lineno - 2].strip() if lineno > 1 else ""
-    return above.startswith("#") and _says_why(above)
+    # A comment above a run of imports explains the run.
+    above = lineno - 2
+    while above >= 0 and lines[above].lstrip().startswith(("from ", "import ")):
+        above -= 1
+    comment = lines[above].strip() if above >= 0 else ""
+    return comment.startswith("#") and _says_why(comment)
 
 
 def _local_pdao_imports(path: Path, root: Path = ROOT) -> list[str]:
@@ -254,9 +242,10 @@ def test_the_local_import_guard_tells_a_reason_from_a_bare_noqa(tmp_path):
         "def silent():\n    import pdao.core.rules\n\n"
         "def same_line():\n    from pdao.core import rules  # noqa: F401 — rules import this\n\n"
         "def line_above():\n    # loaded late: rules import this module\n"
-        "    import pdao.core.rules\n\n"
-        "def not_ours():\n    import json\n",
+        "    import pdao.core.rules\n    from pdao.core import files\n\n"
+        "def not_ours():\n    import json\n\n"
+        "def after_code():\n    x = 1\n    from pdao.core import files\n",
         encoding="utf-8",
     )
     found = _local_pdao_imports(probe, root=tmp_path)
-    assert [line.split(":")[1] for line in found] == ["4", "7"]
+    assert [line.split(":")[1] for line in found] == ["4", "7", "22"]

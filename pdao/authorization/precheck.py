@@ -17,11 +17,16 @@ from pdao.authorization.models import (
     Qualification,
     QualificationRule,
 )
-from pdao.catalogue.choices import Grade, GradingStatus, Opening, Sensitivity, Sharing
+from pdao.catalogue.choices import (
+    Grade,
+    GradingStatus,
+    Opening,
+    Sensitivity,
+    Sharing,
+    highest_grade,
+)
 from pdao.core.messages import Message, choice, render_stored
 
-# From least to most demanding; core data is never authorizable at all.
-GRADE_ORDER = [Grade.GENERAL_1, Grade.GENERAL_2, Grade.GENERAL_3, Grade.GENERAL_4, Grade.IMPORTANT]
 LIVE = (AuthorizationStatus.ACTIVE, AuthorizationStatus.SUSPENDED)
 
 
@@ -93,11 +98,6 @@ def _finding(rule: str, severity: str, message: Message) -> Finding:
     return Finding(rule, severity, message.code, message.params)
 
 
-def highest_grade(grades) -> str | None:
-    ranked = [g for g in GRADE_ORDER if g in set(grades)]
-    return ranked[-1] if ranked else None
-
-
 def live_count(*, resource=None, domain: str | None = None, excluding=None) -> int:
     """Live (active or suspended) authorizations on a resource or in a domain."""
     live = Authorization.objects.filter(status__in=LIVE)
@@ -111,84 +111,115 @@ def live_count(*, resource=None, domain: str | None = None, excluding=None) -> i
 
 
 def run(application: Application) -> list[Finding]:
+    """Every rule's findings on `application`: errors, then warnings, each in the order the
+    rules below found them, then a pass for every rule nothing was found against."""
     items = list(
         application.items.select_related("resource").prefetch_related("fields__field").all()
     )
-    findings: list[Finding] = []
-    if not items or any(not item.fields.all() for item in items):
-        findings.append(_finding("scope.nonempty", "error", Message("precheck.scope_empty")))
+    findings = _scope(items)
     for item in items:
-        r = item.resource
-        if r.grade == Grade.CORE:
-            findings.append(_finding("grade.no_core", "error", Message("precheck.core", r=r.name)))
-        elif r.grading_status != GradingStatus.APPROVED:
-            findings.append(
-                _finding("grade.reviewed", "error", Message("precheck.not_reviewed", r=r.name))
-            )
-        if r.grade == Grade.IMPORTANT and not set(item.output_forms) <= AGGREGATE_FORMS:
-            findings.append(
-                _finding(
-                    "grade.important_outputs",
-                    "error",
-                    Message("precheck.important_outputs", r=r.name),
-                )
-            )
-        for demand in item.fields.all():
-            f = demand.field
-            if f.sensitivity != Sensitivity.SENSITIVE_PI:
-                continue
-            names = {"r": r.name, "f": f.label or f.name}
-            if not demand.justification.strip():
-                findings.append(
-                    _finding("pi.sensitive", "error", Message("precheck.pi_no_reason", names))
-                )
-            if OutputForm.MODEL in item.output_forms:
-                findings.append(
-                    _finding("pi.sensitive", "error", Message("precheck.pi_model", names))
-                )
-        if r.sharing == Sharing.NONE:
-            findings.append(
-                _finding("attributes.sharing", "error", Message("precheck.not_shared", r=r.name))
-            )
-        elif r.opening == Opening.UNCONDITIONAL:
-            findings.append(
-                _finding("attributes.sharing", "warning", Message("precheck.open", r=r.name))
-            )
-        cap = Cap.objects.filter(scope=CapScope.RESOURCE, resource=r).first()
-        if cap is not None:
-            used = live_count(resource=r, excluding=application)
-            if used >= cap.max_active:
-                findings.append(
-                    _finding(
-                        "cap.quota",
-                        "error",
-                        Message("precheck.resource_cap", r=r.name, n=cap.max_active),
-                    )
-                )
-        if r.active_version is None:
-            findings.append(
-                _finding("version.active", "warning", Message("precheck.no_version", r=r.name))
-            )
-    domain_cap = Cap.objects.filter(scope=CapScope.DOMAIN, domain=application.domain).first()
-    if domain_cap is not None:
-        used = live_count(domain=application.domain, excluding=application)
-        if used >= domain_cap.max_active:
-            findings.append(
-                _finding(
-                    "cap.quota",
-                    "error",
-                    Message(
-                        "precheck.domain_cap",
-                        d=choice("domain", application.domain),
-                        n=domain_cap.max_active,
-                    ),
-                )
-            )
+        findings += _item(application, item)
+    findings += _domain_cap(application)
     findings += _qualification(application, [i.resource.grade for i in items])
     return _with_passes(findings)
 
 
+def _item(application: Application, item) -> list[Finding]:
+    """What the rules find on one demanded resource."""
+    resource = item.resource
+    return [
+        *_grade(item),
+        *_sensitive_fields(item),
+        *_sharing(resource),
+        *_resource_cap(application, resource),
+        *_active_version(resource),
+    ]
+
+
+def _scope(items) -> list[Finding]:
+    """An application demands at least one resource, and at least one field of each."""
+    if not items or any(not item.fields.all() for item in items):
+        return [_finding("scope.nonempty", "error", Message("precheck.scope_empty"))]
+    return []
+
+
+def _grade(item) -> list[Finding]:
+    """Core data is refused; any other grade must be approved by the bureau; important data
+    leaves only in aggregate forms."""
+    r = item.resource
+    found = []
+    if r.grade == Grade.CORE:
+        found.append(_finding("grade.no_core", "error", Message("precheck.core", r=r.name)))
+    elif r.grading_status != GradingStatus.APPROVED:
+        found.append(
+            _finding("grade.reviewed", "error", Message("precheck.not_reviewed", r=r.name))
+        )
+    if r.grade == Grade.IMPORTANT and not set(item.output_forms) <= AGGREGATE_FORMS:
+        found.append(
+            _finding(
+                "grade.important_outputs", "error", Message("precheck.important_outputs", r=r.name)
+            )
+        )
+    return found
+
+
+def _sensitive_fields(item) -> list[Finding]:
+    """Each sensitive personal field demanded needs a justification and never trains a
+    model."""
+    found = []
+    for demand in item.fields.all():
+        f = demand.field
+        if f.sensitivity != Sensitivity.SENSITIVE_PI:
+            continue
+        names = {"r": item.resource.name, "f": f.label or f.name}
+        if not demand.justification.strip():
+            found.append(_finding("pi.sensitive", "error", Message("precheck.pi_no_reason", names)))
+        if OutputForm.MODEL in item.output_forms:
+            found.append(_finding("pi.sensitive", "error", Message("precheck.pi_model", names)))
+    return found
+
+
+def _sharing(resource) -> list[Finding]:
+    """Data not to be shared is refused; data already open to all is pointed out."""
+    if resource.sharing == Sharing.NONE:
+        message = Message("precheck.not_shared", r=resource.name)
+        return [_finding("attributes.sharing", "error", message)]
+    if resource.opening == Opening.UNCONDITIONAL:
+        message = Message("precheck.open", r=resource.name)
+        return [_finding("attributes.sharing", "warning", message)]
+    return []
+
+
+def _resource_cap(application: Application, resource) -> list[Finding]:
+    """A resource with a cap takes no more live authorizations than the cap allows."""
+    cap = Cap.objects.filter(scope=CapScope.RESOURCE, resource=resource).first()
+    if cap is None or live_count(resource=resource, excluding=application) < cap.max_active:
+        return []
+    message = Message("precheck.resource_cap", r=resource.name, n=cap.max_active)
+    return [_finding("cap.quota", "error", message)]
+
+
+def _domain_cap(application: Application) -> list[Finding]:
+    """A domain with a cap takes no more live authorizations than the cap allows."""
+    domain = application.domain
+    cap = Cap.objects.filter(scope=CapScope.DOMAIN, domain=domain).first()
+    if cap is None or live_count(domain=domain, excluding=application) < cap.max_active:
+        return []
+    message = Message("precheck.domain_cap", d=choice("domain", domain), n=cap.max_active)
+    return [_finding("cap.quota", "error", message)]
+
+
+def _active_version(resource) -> list[Finding]:
+    """A resource without an active version cannot be used in the zone yet (a warning)."""
+    if resource.active_version is None:
+        message = Message("precheck.no_version", r=resource.name)
+        return [_finding("version.active", "warning", message)]
+    return []
+
+
 def _qualification(application: Application, grades) -> list[Finding]:
+    """The operator's qualification profile is valid, and it meets the requirements of the
+    highest grade demanded."""
     qualification = Qualification.objects.filter(organisation_id=application.operator_id).first()
     if qualification is None:
         return [_finding("qualification.valid", "error", Message("precheck.no_profile"))]
@@ -198,9 +229,19 @@ def _qualification(application: Application, grades) -> list[Finding]:
     ]
     grade = highest_grade(grades)
     rule = QualificationRule.objects.filter(grade=grade).first() if grade else None
-    if rule is None:
-        return found
-    held = qualification
+    missing = _missing(qualification, rule) if rule is not None else []
+    if missing:
+        message = Message(
+            "precheck.insufficient",
+            g=choice("grade", grade),
+            m=[m.as_dict() for m in missing],
+        )
+        found.append(_finding("qualification.sufficient", "error", message))
+    return found
+
+
+def _missing(held: Qualification, rule: QualificationRule) -> list[Message]:
+    """What `rule` requires that the qualification `held` does not have."""
     missing = []
     if held.dengbao_level < rule.min_dengbao:
         missing.append(Message("qualification.need_dengbao", n=rule.min_dengbao))
@@ -210,19 +251,7 @@ def _qualification(application: Application, grades) -> list[Finding]:
         missing.append(Message("qualification.need_dcmm", n=rule.min_dcmm))
     if rule.needs_iso27001 and not held.iso27001:
         missing.append(Message("qualification.need_iso27001"))
-    if missing:
-        found.append(
-            _finding(
-                "qualification.sufficient",
-                "error",
-                Message(
-                    "precheck.insufficient",
-                    g=choice("grade", grade),
-                    m=[m.as_dict() for m in missing],
-                ),
-            )
-        )
-    return found
+    return missing
 
 
 def _with_passes(findings: list[Finding]) -> list[Finding]:

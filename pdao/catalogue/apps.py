@@ -4,6 +4,8 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from pdao.core import submissions
+
 
 class CatalogueConfig(AppConfig):
     name = "pdao.catalogue"
@@ -11,8 +13,12 @@ class CatalogueConfig(AppConfig):
     verbose_name = _("数据归集")
 
     def ready(self):
-        from pdao.catalogue import demands, navigation, registration, workbench  # noqa: F401
-        from pdao.core import submissions
+        from pdao.catalogue import (  # noqa: F401 -- needs models loaded; registers nav, work items
+            demands,
+            navigation,
+            registration,
+            workbench,
+        )
 
         submissions.register("YY", registration.track_objection)
         submissions.register("XQ", demands.track_demand)

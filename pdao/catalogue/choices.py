@@ -49,6 +49,33 @@ class Grade(models.TextChoices):
     GENERAL_1 = "general_1", _("一般数据（1级）")
 
 
+# From least to most demanding. Core data is never authorizable, so it has no rank: it is
+# refused before any rule that compares grades could apply.
+GRADE_ORDER = (Grade.GENERAL_1, Grade.GENERAL_2, Grade.GENERAL_3, Grade.GENERAL_4, Grade.IMPORTANT)
+
+# k — the fewest privacy units behind any aggregate the zone releases — by grade; every grade
+# not listed here is held to DEFAULT_K.
+DEFAULT_K = 10
+K_BY_GRADE = {Grade.IMPORTANT: 20, Grade.GENERAL_4: 15}
+
+
+def highest_grade(grades) -> str | None:
+    """The most demanding of `grades` by GRADE_ORDER (就高从严), or None when none is ranked."""
+    present = set(grades)
+    ranked = [g for g in GRADE_ORDER if g in present]
+    return ranked[-1] if ranked else None
+
+
+def min_k(grades) -> int:
+    """The k an aggregate over data of these grades is held to: the strictest (largest) of
+    theirs, and never less than DEFAULT_K.
+
+    >>> min_k([]), min_k(["general_1", "general_4"]), min_k(["important", "core"])
+    (10, 15, 20)
+    """
+    return max([DEFAULT_K, *(K_BY_GRADE.get(g, DEFAULT_K) for g in grades)])
+
+
 class FieldType(models.TextChoices):
     STRING = "string", _("文本")
     INTEGER = "integer", _("整数")

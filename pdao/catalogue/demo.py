@@ -10,10 +10,10 @@ from pathlib import Path
 
 import duckdb
 
-from pdao.accounts.models import Organisation
-from pdao.catalogue import services
+from pdao.accounts.models import Organisation, User
+from pdao.catalogue import joins, services
 from pdao.catalogue.choices import PIKind
-from pdao.catalogue.models import Resource
+from pdao.catalogue.models import DeclaredJoin, Field, Resource
 from pdao.catalogue.synthetic import RESOURCES, pools, write_csv
 
 
@@ -33,10 +33,6 @@ JOIN = (("社保缴纳记录", "单位信用代码"), ("企业登记信息", "�
 
 
 def _zone_declarations() -> None:
-    from pdao.accounts.models import User
-    from pdao.catalogue import joins
-    from pdao.catalogue.models import DeclaredJoin, Field
-
     bureau = User.objects.filter(username="bureau").first()
     if bureau is None:
         return

@@ -26,6 +26,7 @@ import duckdb
 
 from pdao.accounts import credit_code
 from pdao.core import files
+from pdao.core.sql import quote_ident, quote_string
 
 TYPES = {
     "string": "VARCHAR",
@@ -209,14 +210,6 @@ def _xlsx_to_csv(path: Path, out_dir: Path, progress: Progress, shape: files.Sha
 # --- Reading and validating ---------------------------------------------------------------------
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 _REJECT_MESSAGES = {
     "CAST": "值与声明的类型不符",
     "MISSING COLUMNS": "列数少于表头",
@@ -264,11 +257,11 @@ def _check_header(found: list[str], columns: list[Column]) -> None:
 
 
 def _read_csv(con, csv_path: Path, columns: list[Column]) -> None:
-    types = ", ".join(f"{_sql_string(c.name)}: {_sql_string(TYPES[c.type])}" for c in columns)
+    types = ", ".join(f"{quote_string(c.name)}: {quote_string(TYPES[c.type])}" for c in columns)
     try:
         con.execute(
             "CREATE TABLE incoming AS SELECT row_number() OVER () + 1 AS __line, * FROM read_csv("
-            f"{_sql_string(str(csv_path))}, header=true, columns={{{types}}}, "
+            f"{quote_string(str(csv_path))}, header=true, columns={{{types}}}, "
             f"store_rejects=true, max_line_size={MAX_LINE_BYTES}, "
             "delim=',', quote='\"', escape='\"', "
             "dateformat='%Y-%m-%d')"
@@ -329,12 +322,12 @@ def choices_text(choices, shown: int = 20) -> str:
 def _validate(con, columns: list[Column]) -> None:
     problems: list[Problem] = []
     for c in columns:
-        col = _ident(c.name)
+        col = quote_ident(c.name)
         checks = []
         if c.required:
             checks.append((f"{col} IS NULL OR trim(CAST({col} AS VARCHAR)) = ''", "必填但为空"))
         if c.choices:
-            allowed = ", ".join(_sql_string(v) for v in c.choices)
+            allowed = ", ".join(quote_string(v) for v in c.choices)
             checks.append(
                 (
                     f"{col} IS NOT NULL AND CAST({col} AS VARCHAR) NOT IN ({allowed})",
@@ -345,7 +338,7 @@ def _validate(con, columns: list[Column]) -> None:
             checks.append(
                 (
                     f"{col} IS NOT NULL AND NOT regexp_full_match("
-                    f"CAST({col} AS VARCHAR), {_sql_string(c.pattern)})",
+                    f"CAST({col} AS VARCHAR), {quote_string(c.pattern)})",
                     "不符合规定的格式",
                 )
             )
@@ -415,7 +408,7 @@ def scan_personal_information(
     for c in columns:
         if c.type != "string":
             continue
-        col = _ident(c.name)
+        col = quote_ident(c.name)
         values = [
             r[0]
             for r in con.execute(
@@ -491,9 +484,10 @@ def ingest(
     with tempfile.TemporaryDirectory(dir=work_root or dest_dir, prefix=".ingest-") as work:
         work_dir = Path(work)
         con = duckdb.connect(config={"temp_directory": str(work_dir / "spill")})
-        con.execute(f"SET memory_limit={_sql_string(memory_limit)}")
+        con.execute(f"SET memory_limit={quote_string(memory_limit)}")
         if file_limits is not None:
-            con.execute(f"SET max_temp_directory_size='{file_limits.total_bytes * 2}B'")
+            spill = quote_string(f"{file_limits.total_bytes * 2}B")
+            con.execute(f"SET max_temp_directory_size={spill}")
         con.execute("SET preserve_insertion_order=true")
         encoding = "binary"
         with _QueryProgress(con, progress).running() as watch:
@@ -518,10 +512,10 @@ def ingest(
             findings = scan_personal_information(con, columns)
             watch.enter("write")
             staged = work_dir / "version.parquet"
-            select = ", ".join(_ident(c.name) for c in columns)
+            select = ", ".join(quote_ident(c.name) for c in columns)
             con.execute(
                 f"COPY (SELECT {select} FROM incoming ORDER BY __line) "
-                f"TO {_sql_string(str(staged))} (FORMAT PARQUET, COMPRESSION ZSTD)"
+                f"TO {quote_string(str(staged))} (FORMAT PARQUET, COMPRESSION ZSTD)"
             )
         con.close()
         final, digest = _store(staged, dest_dir)
@@ -533,23 +527,27 @@ def _read_parquet(con, source: Path, columns: list[Column]) -> None:
     found = [
         r[0]
         for r in con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet({_sql_string(str(source))})"
+            f"DESCRIBE SELECT * FROM read_parquet({quote_string(str(source))})"
         ).fetchall()
     ]
     _check_header(found, columns)
     casts = ", ".join(
-        f"TRY_CAST({_ident(c.name)} AS {TYPES[c.type]}) AS {_ident(c.name)}" for c in columns
+        f"TRY_CAST({quote_ident(c.name)} AS {TYPES[c.type]}) AS {quote_ident(c.name)}"
+        for c in columns
     )
     con.execute(
         f"CREATE TABLE incoming AS SELECT row_number() OVER () AS __line, {casts}, "
-        + ", ".join(f"{_ident(c.name)} IS NOT NULL AS {_ident('__had_' + c.name)}" for c in columns)
-        + f" FROM read_parquet({_sql_string(str(source))})"
+        + ", ".join(
+            f"{quote_ident(c.name)} IS NOT NULL AS {quote_ident('__had_' + c.name)}"
+            for c in columns
+        )
+        + f" FROM read_parquet({quote_string(str(source))})"
     )
     problems = []
     for c in columns:
         bad = con.execute(
-            f"SELECT __line FROM incoming WHERE {_ident(c.name)} IS NULL "
-            f"AND {_ident('__had_' + c.name)} "
+            f"SELECT __line FROM incoming WHERE {quote_ident(c.name)} IS NULL "
+            f"AND {quote_ident('__had_' + c.name)} "
             "ORDER BY __line LIMIT ?",
             [MAX_PROBLEMS],
         ).fetchall()
@@ -584,12 +582,12 @@ def concatenate(first: Path, second: Path, *, dest_dir: Path) -> tuple[Path, str
         staged = Path(work) / "version.parquet"
         con = duckdb.connect()
         con.execute(
-            f"COPY (SELECT * FROM read_parquet({_sql_string(str(first))}) UNION ALL "
-            f"SELECT * FROM read_parquet({_sql_string(str(second))})) "
-            f"TO {_sql_string(str(staged))} (FORMAT PARQUET, COMPRESSION ZSTD)"
+            f"COPY (SELECT * FROM read_parquet({quote_string(str(first))}) UNION ALL "
+            f"SELECT * FROM read_parquet({quote_string(str(second))})) "
+            f"TO {quote_string(str(staged))} (FORMAT PARQUET, COMPRESSION ZSTD)"
         )
         rows = con.execute(
-            f"SELECT count(*) FROM read_parquet({_sql_string(str(staged))})"
+            f"SELECT count(*) FROM read_parquet({quote_string(str(staged))})"
         ).fetchone()[0]
         con.close()
         final, digest = _store(staged, dest_dir)

@@ -24,7 +24,8 @@ from pathlib import Path
 import duckdb
 
 from pdao.accounts import credit_code
-from pdao.catalogue.ingest import _ident, _sql_string, is_resident_id
+from pdao.catalogue.ingest import is_resident_id
+from pdao.core.sql import quote_ident, quote_string
 
 KINDS = ("completeness", "uniqueness", "validity", "range", "referential")
 FREQUENCY_DAYS = {
@@ -60,7 +61,7 @@ class Outcome:
 def evaluate(path: Path, rules: list[Rule]) -> tuple[float, list[Outcome]]:
     """(score 0–100, one outcome per rule) for the Parquet file at `path`."""
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW v AS SELECT * FROM read_parquet({_sql_string(str(path))})")
+    con.execute(f"CREATE VIEW v AS SELECT * FROM read_parquet({quote_string(str(path))})")
     total = con.execute("SELECT count(*) FROM v").fetchone()[0]
     outcomes = [_evaluate(con, rule, total) for rule in rules]
     con.close()
@@ -88,7 +89,7 @@ def _evaluate(con, rule: Rule, total: int) -> Outcome:
 
 
 def _failures(con, rule: Rule, total: int) -> int:
-    cols = [_ident(c) for c in rule.columns]
+    cols = [quote_ident(c) for c in rule.columns]
     first = cols[0]
     text = f"CAST({first} AS VARCHAR)"
     p = rule.params
@@ -105,10 +106,10 @@ def _failures(con, rule: Rule, total: int) -> int:
             return _count(
                 con,
                 f"{first} IS NOT NULL AND NOT "
-                f"regexp_full_match({text}, {_sql_string(p['pattern'])})",
+                f"regexp_full_match({text}, {quote_string(p['pattern'])})",
             )
         if p.get("choices"):
-            allowed = ", ".join(_sql_string(str(c)) for c in p["choices"])
+            allowed = ", ".join(quote_string(str(c)) for c in p["choices"])
             return _count(con, f"{first} IS NOT NULL AND {text} NOT IN ({allowed})")
         check = _CHECKS[p["check"]]
         values = con.execute(f"SELECT {text} FROM v WHERE {first} IS NOT NULL").fetchall()
@@ -121,8 +122,8 @@ def _failures(con, rule: Rule, total: int) -> int:
             conditions.append(f"{first} > {_literal(p['max'])}")
         return _count(con, f"{first} IS NOT NULL AND ({' OR '.join(conditions) or 'false'})")
     # referential
-    reference = _sql_string(str(p["reference"]))
-    ref_column = _ident(p["ref_column"])
+    reference = quote_string(str(p["reference"]))
+    ref_column = quote_ident(p["ref_column"])
     return con.execute(
         f"SELECT count(*) FROM v WHERE {first} IS NOT NULL AND {text} NOT IN "
         f"(SELECT CAST({ref_column} AS VARCHAR) FROM read_parquet({reference}) "
@@ -136,7 +137,7 @@ def _count(con, condition: str) -> int:
 
 def _literal(value) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return _sql_string(str(value))
+        return quote_string(str(value))
     return repr(value)
 
 

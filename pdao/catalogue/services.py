@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from pdao.accounts.models import Organisation
 from pdao.audit import actions
 from pdao.audit.services import record
-from pdao.catalogue import ingest, quality
+from pdao.catalogue import excel, ingest, quality
 from pdao.catalogue.choices import (
     Grade,
     GradingStatus,
@@ -31,7 +31,9 @@ from pdao.catalogue.choices import (
     VersionStatus,
 )
 from pdao.catalogue.models import Field, IngestJob, QualityRule, Resource, Version
+from pdao.catalogue.tasks import run_ingest
 from pdao.core import files, sandbox
+from pdao.core.identity import SCHEDULER
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation
 from pdao.ledger import services as ledger
@@ -171,12 +173,30 @@ def ingest_version(
     """
     if by is not None and not Resource.objects.supplied_by(by).filter(pk=resource.pk).exists():
         raise RuleViolation(_("只有该资源的提供单位可以归集其数据版本。"))
+    result = _parse(
+        resource,
+        Path(source),
+        by=by,
+        declared_format=declared_format,
+        progress=progress,
+        usage=usage,
+    )
+    return _register_version(resource, result, by=by, mode=mode, progress=progress)
+
+
+def _parse(
+    resource: Resource, source: Path, *, by, declared_format, progress, usage
+) -> ingest.Result:
+    """`source` parsed and stored as a Parquet file by ingest.ingest in a limited child
+    process, with a working directory of its own that is removed afterwards. A refused file
+    (a limit of the child process included) is recorded on the resource, then raised as
+    ingest.IngestError."""
     work_root = versions_dir() / f".work-{uuid.uuid4().hex}"
     work_root.mkdir(parents=True)
     try:
-        result = sandbox.run(
+        return sandbox.run(
             ingest.ingest,
-            Path(source),
+            source,
             columns=column_specs(resource),
             dest_dir=versions_dir(),
             declared_format=declared_format,
@@ -197,7 +217,6 @@ def ingest_version(
         raise
     finally:
         shutil.rmtree(work_root, ignore_errors=True)
-    return _register_version(resource, result, by=by, mode=mode, progress=progress)
 
 
 def _reject(resource: Resource, error: ingest.IngestError, *, by) -> None:
@@ -215,22 +234,13 @@ def _reject(resource: Resource, error: ingest.IngestError, *, by) -> None:
 def _register_version(resource: Resource, result: ingest.Result, *, by, mode, progress) -> Version:
     """A parsed file as the next version: appended if asked, quality
     checked, anchored on the ledger, in one short transaction."""
-    path, sha256, rows, size = result.path, result.sha256, result.rows, result.bytes
-    if mode == UpdateMode.APPEND:
-        current = resource.active_version
-        if current is None:
-            raise RuleViolation(_("尚无当前版本，不能追加；请先全量归集。"))
-        path, sha256, rows, size = ingest.concatenate(
-            versions_dir() / current.path, result.path, dest_dir=versions_dir()
-        )
+    path, sha256, rows, size = _content(resource, result, mode)
     progress("quality", 0, 0)
     score, outcomes = quality.evaluate(path, quality_rules(resource))
-    failed_rules = [o for o in outcomes if not o.passed]
     with transaction.atomic():
-        number = (resource.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         version = Version.objects.create(
             resource=resource,
-            number=number,
+            number=(resource.versions.aggregate(n=Max("number"))["n"] or 0) + 1,
             mode=mode,
             status=VersionStatus.READY,
             path=path.name,
@@ -244,32 +254,65 @@ def _register_version(resource: Resource, result: ingest.Result, *, by, mode, pr
             quality_report=[o.as_dict() for o in outcomes],
             created_by=by if (by is not None and by.is_authenticated) else None,
         )
-        ledger.anchor(
-            "dataset.version",
-            target=version,
-            content_hash=sha256,
-            by=by,
-            subject={"catalogue.resource": resource.code},
-        )
-        record(
-            VERSION_INGEST,
-            by=by,
-            target=version,
-            changes={"sha256": sha256, "rows": rows, "pi": [f.column for f in result.pi]},
-            summary=_("归集 %(code)s 第 %(n)d 版：%(rows)d 行，SHA-256 %(sha)s")
-            % {"code": resource.code, "n": number, "rows": rows, "sha": sha256[:16]},
-        )
-        if failed_rules:
-            # The provider is told through its workbench and this event (谁提供谁负责).
-            record(
-                QUALITY_FAILED,
-                by=by,
-                target=version,
-                changes={"failed": [o.rule for o in failed_rules], "score": score},
-                summary=_("%(code)s 第 %(n)d 版有 %(k)d 条质量规则未达标，得分 %(s).1f")
-                % {"code": resource.code, "n": number, "k": len(failed_rules), "s": score},
-            )
+        _record_version(version, result, by=by)
+        _record_quality_failures(version, outcomes, score, by=by)
     return version
+
+
+def _content(resource: Resource, result: ingest.Result, mode: str) -> tuple[Path, str, int, int]:
+    """The next version's file, SHA-256, rows and bytes: the parsed file's own, or for an
+    append a new file holding the active version's rows, then the parsed file's."""
+    if mode != UpdateMode.APPEND:
+        return result.path, result.sha256, result.rows, result.bytes
+    current = resource.active_version
+    if current is None:
+        raise RuleViolation(_("尚无当前版本，不能追加；请先全量归集。"))
+    return ingest.concatenate(versions_dir() / current.path, result.path, dest_dir=versions_dir())
+
+
+def _record_version(version: Version, result: ingest.Result, *, by) -> None:
+    """A new version's content hash anchored on the ledger, and its audit event."""
+    resource = version.resource
+    ledger.anchor(
+        "dataset.version",
+        target=version,
+        content_hash=version.sha256,
+        by=by,
+        subject={"catalogue.resource": resource.code},
+    )
+    record(
+        VERSION_INGEST,
+        by=by,
+        target=version,
+        changes={
+            "sha256": version.sha256,
+            "rows": version.rows,
+            "pi": [f.column for f in result.pi],
+        },
+        summary=_("归集 %(code)s 第 %(n)d 版：%(rows)d 行，SHA-256 %(sha)s")
+        % {
+            "code": resource.code,
+            "n": version.number,
+            "rows": version.rows,
+            "sha": version.sha256[:16],
+        },
+    )
+
+
+def _record_quality_failures(version: Version, outcomes, score: float, *, by) -> None:
+    """The provider is told of the rules a new version failed through its workbench and this
+    event (谁提供谁负责)."""
+    failed_rules = [o for o in outcomes if not o.passed]
+    if not failed_rules:
+        return
+    record(
+        QUALITY_FAILED,
+        by=by,
+        target=version,
+        changes={"failed": [o.rule for o in failed_rules], "score": score},
+        summary=_("%(code)s 第 %(n)d 版有 %(k)d 条质量规则未达标，得分 %(s).1f")
+        % {"code": version.resource.code, "n": version.number, "k": len(failed_rules), "s": score},
+    )
 
 
 def quality_rules(resource: Resource) -> list[quality.Rule]:
@@ -351,9 +394,8 @@ def activate_version(version: Version, *, by) -> Version:
     version.status = VersionStatus.ACTIVE
     version.activated_at = timezone.now()
     version.save(update_fields=["status", "activated_at"])
-    # The zone keys its copy of the new version in the worker, before the first query needs it
-    # (the zone imports the catalogue, so the catalogue reaches it only here).
-    from pdao.zone.tables import prepare_version
+    # The zone keys its copy of the new version in the worker, before the first query needs it.
+    from pdao.zone.tables import prepare_version  # zone.tables imports this module
 
     pk = version.pk
     transaction.on_commit(lambda: prepare_version.enqueue(pk))
@@ -409,8 +451,6 @@ def review_grading(
     就高从严), or returns it with a note. Approval is anchored on the ledger and due for
     re-review a year later (动态更新). It may declare the resource non-personal (no field
     names or describes a person or an entity): the zone then answers it exactly."""
-    from datetime import timedelta
-
     if not by.has_perm(Perm.CATALOGUE_GRADE):
         raise RuleViolation(_("只有市数据局可以审定数据分级。"))
     Grade(grade)
@@ -481,8 +521,6 @@ def read_catalogue(path: Path) -> list[dict]:
     or excel.WorkbookProblems. The file is inspected against the catalogue limits first and
     parsed in a limited child process (pdao.core.sandbox): a workbook is a form, so it is read
     within seconds or refused, naming the limit."""
-    from pdao.catalogue import excel
-
     path = Path(path)
     try:
         files.inspect(path, files.limits("catalogue"))
@@ -506,8 +544,6 @@ def import_catalogue(path: Path, *, by) -> list[Resource]:
     """Register every resource of a filled-in catalogue workbook for the user's department —
     all of them, or none when any row has a problem (excel.WorkbookProblems). The file is read
     before the transaction that registers them begins (`read_catalogue`)."""
-    from pdao.catalogue import excel
-
     specs = read_catalogue(path)
     provider = by.organisation
     with transaction.atomic():
@@ -564,8 +600,6 @@ def queue_ingest(resource: Resource, upload, *, by, mode: str, declared_format: 
     """Stage an uploaded file under PDAO_DATA_DIR/incoming and queue its ingest for the task
     worker; the page follows the job's progress. The file is moved, not copied, when Django
     already holds it on disk (same file system: the upload temp dir is under PDAO_DATA_DIR)."""
-    from pdao.catalogue.tasks import run_ingest
-
     if not Resource.objects.supplied_by(by).filter(pk=resource.pk).exists():
         raise RuleViolation(_("只有该资源的提供单位可以归集其数据版本。"))
     if mode == UpdateMode.APPEND and resource.active_version is None:
@@ -754,7 +788,7 @@ def mark_stale_jobs(*, now=None) -> int:
                 marked += 1
                 record(
                     INGEST_INTERRUPTED,
-                    by=None,
+                    by=SCHEDULER,
                     target=job.resource,
                     changes={"job": job.pk},
                     summary=_("%(code)s 的归集任务 #%(job)d 中断（处理进程无心跳）")
@@ -788,8 +822,6 @@ def _within_job_allowance(resource: Resource) -> None:
 
 def retry_ingest(job: IngestJob, *, by) -> IngestJob:
     """A new job for the file an interrupted or internally failed job kept."""
-    from pdao.catalogue.tasks import run_ingest
-
     if not Resource.objects.supplied_by(by).filter(pk=job.resource_id).exists():
         raise RuleViolation(_("只有该资源的提供单位可以归集其数据版本。"))
     _within_job_allowance(job.resource)

@@ -1,6 +1,7 @@
 """Synthetic datasets for the demo and the benchmarks: twelve resources across Liuzhou's
-providers, from tens of thousands to five million rows, generated deterministically. Pure (DuckDB
-and Faker, no Django); `pdao.catalogue.demo` registers and ingests them.
+providers, from tens of thousands to five million rows, generated deterministically, with DuckDB
+and Faker; it names each field's PI kind by the catalogue's choices, so it needs Django
+installed, not configured. `pdao.catalogue.demo` registers and ingests them.
 
 Everything is synthetic: names and addresses come from pools Faker (zh_CN, fixed seed) makes;
 身份证号 are assembled from Liuzhou division codes, a birth date and a sequence, with the GB 11643
@@ -16,6 +17,7 @@ from faker import Faker
 
 from pdao.accounts import credit_code
 from pdao.catalogue.choices import PIKind
+from pdao.core.sql import quote_ident, quote_string
 
 AREAS = (
     "['450202','450203','450204','450205','450206','450222','450223','450224','450225','450226']"
@@ -223,8 +225,10 @@ def _pools(con, seed: int = 2026) -> None:
 
 def write_csv(con, fields, count: int, path: Path) -> None:
     """`count` rows of a resource's fields, as CSV with a header, generated in DuckDB."""
-    select = ", ".join(f'{sql} AS "{name}"' for name, _l, _t, _p, _u, _q, sql in fields)
-    con.execute(f"COPY (SELECT {select} FROM range({count}) r(i)) TO '{path}' (HEADER)")
+    select = ", ".join(f"{sql} AS {quote_ident(name)}" for name, _l, _t, _p, _u, _q, sql in fields)
+    con.execute(
+        f"COPY (SELECT {select} FROM range({count}) r(i)) TO {quote_string(str(path))} (HEADER)"
+    )
 
 
 def pools(con) -> None:

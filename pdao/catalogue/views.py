@@ -12,8 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
 
 from pdao.accounts.models import Organisation
+from pdao.audit.export import safe_cell
 from pdao.catalogue import demands, excel, forms, ingest, joins, quality, registration, services
 from pdao.catalogue.choices import Domain, Grade, GradingStatus, Opening, UpdateMode
 from pdao.catalogue.filtersets import DEMAND_COLUMNS, DemandFilter
@@ -485,10 +487,6 @@ def registrations_export(request):
     rows = [registration.national_record(r) for r in records]
     if request.GET.get("format") == "json":
         return JsonResponse({"registrations": rows}, json_dumps_params={"ensure_ascii": False})
-    from openpyxl import Workbook
-
-    from pdao.audit.export import safe_cell
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "数据资源登记"

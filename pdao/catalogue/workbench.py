@@ -1,8 +1,12 @@
+from datetime import timedelta
+
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pdao.catalogue.choices import VersionStatus
-from pdao.catalogue.models import Version
+from pdao.catalogue.choices import GradingStatus, VersionStatus
+from pdao.catalogue.models import Demand, Registration, Resource, SchedulingTask, Version
 from pdao.core.permissions import Role
 from pdao.core.workbench import WorkItem, pending_work
 
@@ -24,10 +28,6 @@ def versions_waiting(user):
 @pending_work(Role.PROVIDER)
 def quality_failures(user):
     """The provider's versions of the last 90 days whose quality rules did not all pass."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     since = timezone.now() - timedelta(days=90)
     recent = Version.objects.filter(
         resource__provider_id=user.organisation_id, created_at__gte=since
@@ -44,12 +44,6 @@ def quality_failures(user):
 
 @pending_work(Role.BUREAU_ADMIN)
 def gradings_to_review(user):
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from pdao.catalogue.choices import GradingStatus
-    from pdao.catalogue.models import Resource
-
     pending = Resource.objects.filter(grading_status=GradingStatus.PENDING).count()
     due = Resource.objects.filter(
         Q(grading_review_due__lte=timezone.localdate()), grading_status=GradingStatus.APPROVED
@@ -66,11 +60,6 @@ def gradings_to_review(user):
 
 @pending_work(Role.BUREAU_ADMIN)
 def registrations_to_handle(user):
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from pdao.catalogue.models import Registration
-
     waiting = Registration.objects.filter(
         Q(status=Registration.Status.SUBMITTED)
         | Q(status=Registration.Status.NOTICE, notice_end__lt=timezone.localdate())
@@ -89,10 +78,6 @@ def registrations_to_handle(user):
 
 @pending_work(Role.BUREAU_ADMIN)
 def demands_and_overdue_tasks(user):
-    from django.utils import timezone
-
-    from pdao.catalogue.models import Demand, SchedulingTask
-
     open_demands = Demand.objects.filter(status=Demand.Status.OPEN).count()
     overdue = SchedulingTask.objects.filter(
         completed_at__isnull=True, deadline__lt=timezone.localdate()
@@ -105,8 +90,6 @@ def demands_and_overdue_tasks(user):
 
 @pending_work(Role.PROVIDER)
 def tasks_to_complete(user):
-    from pdao.catalogue.models import SchedulingTask
-
     tasks = SchedulingTask.objects.filter(
         provider_id=user.organisation_id, completed_at__isnull=True
     )

@@ -1,26 +1,25 @@
 """Ed25519 keys held by the platform, encrypted at rest.
 
 Private keys are stored as PKCS#8 PEM encrypted with a passphrase derived (HKDF-SHA256) from
-PDAO_KEY_ENCRYPTION_SECRET (default: the SECRET_KEY). They are decrypted only in memory, to
-sign, and never shown in a page or an API. Changing the secret requires re-encrypting the keys
-(`manage.py ledger_keys --rotate-secret`, to come with key rotation).
+PDAO_KEY_ENCRYPTION_SECRET (default: the SECRET_KEY) for pdao.core.keys.LEDGER_SIGNING. They
+are decrypted only in memory, to sign, and never shown in a page or an API. Changing the
+secret requires re-encrypting the keys (`manage.py ledger_keys --rotate-secret`, to come with
+key rotation).
 """
 
 from functools import lru_cache
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from pdao.core.keys import LEDGER_SIGNING, derive
 from pdao.ledger import note
 from pdao.ledger.models import SigningKey
 
 
 def _passphrase() -> bytes:
-    secret = settings.KEY_ENCRYPTION_SECRET.encode()
-    return HKDF(hashes.SHA256(), 32, salt=b"pdao-signing-keys", info=b"v1").derive(secret)
+    return derive(LEDGER_SIGNING)
 
 
 def _encrypt(private_key: Ed25519PrivateKey) -> bytes:

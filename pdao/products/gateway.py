@@ -22,9 +22,6 @@ import uuid
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -34,6 +31,7 @@ from pdao import watermark
 from pdao.authorization import access
 from pdao.catalogue.choices import VersionStatus
 from pdao.catalogue.models import Version
+from pdao.core import keys
 from pdao.core.identity import GATEWAY
 from pdao.core.rules import RuleViolation
 from pdao.products import delivery, params
@@ -65,9 +63,7 @@ class Answer:
 @functools.cache
 def watermark_key() -> bytes:
     """Derived from the key-encryption secret (HKDF), never stored."""
-    return HKDF(hashes.SHA256(), 32, salt=b"pdao-watermark", info=b"deliveries").derive(
-        settings.KEY_ENCRYPTION_SECRET.encode()
-    )
+    return keys.derive(keys.GATEWAY_WATERMARK)
 
 
 def key_tag(value: str) -> str:

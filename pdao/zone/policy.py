@@ -7,16 +7,16 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db.models import Sum
 
 from pdao.authorization import access
-from pdao.catalogue.choices import PIKind
+from pdao.catalogue.choices import PIKind, min_k
 from pdao.catalogue.ingest import TYPES
 from pdao.catalogue.models import DeclaredJoin, Resource
+from pdao.core import keys
 from pdao.zone import engine, tables
+from pdao.zone.models import DerivedDataset, ReleasedValue, ReleasedValueCode
 
 # Direct identifiers: never filtered, grouped or ordered on; pseudonymised in records.
 IDENTIFIER_KINDS = {
@@ -29,19 +29,12 @@ IDENTIFIER_KINDS = {
     PIKind.ADDRESS,
     PIKind.OTHER,
 }
-K_BY_GRADE = {"important": 20, "general_4": 15}  # k for aggregates; 10 otherwise
-
-
-def _derive(salt: bytes, info: bytes) -> bytes:
-    return HKDF(hashes.SHA256(), 32, salt=salt, info=info).derive(
-        settings.KEY_ENCRYPTION_SECRET.encode()
-    )
 
 
 def pseudonym_key(authorization) -> bytes:
     """A key per authorization, derived (never stored) from the key-encryption secret: the
     same person gets the same pseudonym within one authorization and unlinkable ones across."""
-    return _derive(b"pdao-zone-pseudonyms", authorization.code.encode())
+    return keys.derive(keys.ZONE_PSEUDONYMS, authorization.code.encode())
 
 
 @functools.cache
@@ -49,7 +42,7 @@ def noise_key() -> bytes:
     """One key for the whole platform, derived (never stored) from the key-encryption secret:
     the cell key method gives a cell the same noise whoever asks, so two authorizations (or
     two operators comparing notes) never get two independent draws of one cell."""
-    return _derive(b"pdao-zone-noise", b"cell-keys")
+    return keys.derive(keys.ZONE_NOISE)
 
 
 def table_name(resource: Resource) -> str:
@@ -65,11 +58,9 @@ def epsilon_left(authorization) -> float:
 
 def k_for_tables(names: list[str]) -> int:
     """The least k an aggregate over these tables (by their names in queries) is held to."""
-    from pdao.zone.models import DerivedDataset
-
     grades = list(Resource.objects.filter(name__in=names).values_list("grade", flat=True))
     grades += DerivedDataset.objects.filter(name__in=names).values_list("grade", flat=True)
-    return max([10, *(K_BY_GRADE.get(g, 10) for g in grades)])
+    return min_k(grades)
 
 
 def unavailable(authorization, grant: access.Grant) -> dict[str, str]:
@@ -88,7 +79,7 @@ def unavailable(authorization, grant: access.Grant) -> dict[str, str]:
 def build(
     authorization, grant: access.Grant, *, epsilon_per_query: float | None = None
 ) -> engine.Policy:
-    found, k = {}, 10
+    found, grades = {}, []
     resources = Resource.objects.filter(code__in=grant.scope).prefetch_related("fields")
     names = {}
     for resource in resources:
@@ -121,10 +112,10 @@ def build(
             roots=(f"resource:{resource.pk}:{unit.name}",) if unit is not None else (),
         )
         names[resource.pk] = table_name(resource)
-        k = max(k, K_BY_GRADE.get(resource.grade, 10))
+        grades.append(resource.grade)
     for derived in authorization.derived_datasets.all():
         found[derived.name] = derived_policy(derived)
-        k = max(k, K_BY_GRADE.get(derived.grade, 10))
+        grades.append(derived.grade)
     joins = tuple(
         engine.Join(
             names[j.left_resource_id], j.left_column, names[j.right_resource_id], j.right_column
@@ -137,7 +128,7 @@ def build(
     return engine.Policy(
         tables=found,
         joins=joins,
-        k=k,
+        k=min_k(grades),
         noise_key=noise_key(),
         epsilon_left=epsilon_left(authorization),
         epsilon_per_query=per_query,
@@ -154,8 +145,6 @@ def remembered(family: str, codes, least: int, most: int, *, since=None) -> list
     """The register's numbers of `family` that share one of `codes` and have between `least`
     and `most` contributors (engine history.py asks; the same for every authorization, as the
     noise is). `since`: only those added from then on."""
-    from pdao.zone.models import ReleasedValue, ReleasedValueCode
-
     shared: dict[int, list[int]] = {}  # released number → the asked codes it has
     codes = sorted(codes)
     for start in range(0, len(codes), 500):

@@ -31,6 +31,7 @@ from pdao.audit.services import record
 from pdao.authorization import access
 from pdao.authorization.choices import OutputForm
 from pdao.authorization.models import Authorization
+from pdao.catalogue.choices import Grade, highest_grade
 from pdao.catalogue.models import Resource
 from pdao.core import identity, monitoring
 from pdao.core.permissions import Perm
@@ -610,6 +611,7 @@ def _lineage(authorization: Authorization, tables: list[str]) -> tuple[str, list
     resources = list(Resource.objects.filter(name__in=tables))
     parents = list(authorization.derived_datasets.filter(name__in=tables))
     grade = highest_grade([r.grade for r in resources] + [d.grade for d in parents])
+    grade = grade or Grade.GENERAL_1
     lineage = [
         {
             "resource": r.code,
@@ -678,14 +680,6 @@ def save_derived(authorization: Authorization, *, by, name: str, sql: str) -> De
             % {"n": name, "code": authorization.code, "size": size_label(dataset)},
         )
     return dataset
-
-
-def highest_grade(grades: list[str]) -> str:
-    """The strictest of `grades` in the catalogue's order (the lowest grade when none)."""
-    from pdao.authorization.precheck import GRADE_ORDER  # precheck imports the catalogue's callers
-
-    ranked = [g for g in GRADE_ORDER if g in grades]
-    return ranked[-1] if ranked else "general_1"
 
 
 def size_label(dataset: DerivedDataset) -> str:

@@ -7,15 +7,16 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
+from pdao.core.sql import quote_ident, quote_string
 from pdao.zone.engine import model as m
 
 
-def ident(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
+def ident(name) -> str:
+    return quote_ident(str(name))
 
 
-def string(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+def string(value) -> str:
+    return quote_string(str(value))
 
 
 def value(v) -> str:
