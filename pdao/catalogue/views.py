@@ -38,6 +38,7 @@ from pdao.core.filters import whole_number
 from pdao.core.htmx import is_htmx
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm
+from pdao.core.posts import perform
 from pdao.core.rules import RuleViolation
 
 GET_POST = ("GET", "HEAD", "POST")
@@ -272,13 +273,12 @@ def version_activate(request, pk: int):
         )
         if page is not None:
             return page
-    try:
-        services.activate_version(version, by=request.user)
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已启用第 %(n)d 版。") % {"n": version.number})
-    return redirect("catalogue:resource_detail", pk=version.resource_id)
+    return perform(
+        request,
+        lambda: services.activate_version(version, by=request.user),
+        _("已启用第 %(n)d 版。") % {"n": version.number},
+        ("catalogue:resource_detail", version.resource_id),
+    )
 
 
 @requires(Perm.CATALOGUE_SUPPLY, methods=("POST",))
@@ -376,25 +376,22 @@ def catalogue_import(request):
 # --- Registration (登记) -----------------------------------------------------------------------
 
 
-def _registration_error(request, error):
-    messages.error(request, str(error))
-
-
 @requires(Perm.CATALOGUE_SUPPLY, methods=("POST",))
 def registration_submit(request, pk: int):
     resource = get_object_or_404(Resource.objects.supplied_by(request.user), pk=pk)
-    try:
-        record = registration.submit(
+    return perform(
+        request,
+        lambda: registration.submit(
             resource,
             by=request.user,
             kind=request.POST.get("kind", ""),
             commitment_signed_by=request.POST.get("commitment_signed_by", ""),
-        )
-    except (RuleViolation, ValueError) as error:
-        _registration_error(request, error)
-        return redirect("catalogue:resource_detail", pk=pk)
-    messages.success(request, _("登记已提交，待市数据局公示。"))
-    return redirect("catalogue:registration_detail", pk=record.pk)
+        ),
+        _("登记已提交，待市数据局公示。"),
+        lambda record: ("catalogue:registration_detail", record.pk),
+        back=("catalogue:resource_detail", pk),
+        refused=(RuleViolation, ValueError),
+    )
 
 
 @requires(Perm.CATALOGUE_VIEW)
@@ -410,47 +407,44 @@ def registration_detail(request, pk: int):
 @requires(Perm.REGISTRATION_DECIDE, methods=("POST",))
 def registration_notice(request, pk: int):
     record = get_object_or_404(Registration, pk=pk)
-    try:
-        registration.open_notice(record, by=request.user)
-    except RuleViolation as error:
-        _registration_error(request, error)
-    else:
-        messages.success(request, _("已开始公示。"))
-    return redirect("catalogue:registration_detail", pk=pk)
+    return perform(
+        request,
+        lambda: registration.open_notice(record, by=request.user),
+        _("已开始公示。"),
+        ("catalogue:registration_detail", pk),
+    )
 
 
 @requires(Perm.REGISTRATION_DECIDE, methods=("POST",))
 def registration_decide(request, pk: int):
     record = get_object_or_404(Registration, pk=pk)
-    try:
-        registration.decide(
+    return perform(
+        request,
+        lambda: registration.decide(
             record,
             by=request.user,
             confirm=request.POST.get("confirm") == "yes",
             note=request.POST.get("note", ""),
-        )
-    except RuleViolation as error:
-        _registration_error(request, error)
-    else:
-        messages.success(request, _("登记决定已记录。"))
-    return redirect("catalogue:registration_detail", pk=pk)
+        ),
+        _("登记决定已记录。"),
+        ("catalogue:registration_detail", pk),
+    )
 
 
 @requires(Perm.REGISTRATION_DECIDE, methods=("POST",))
 def objection_answer(request, pk: int):
     objection = get_object_or_404(Objection, pk=pk)
-    try:
-        registration.answer_objection(
+    return perform(
+        request,
+        lambda: registration.answer_objection(
             objection,
             by=request.user,
             response=request.POST.get("response", ""),
             upheld=request.POST.get("upheld") == "yes",
-        )
-    except RuleViolation as error:
-        _registration_error(request, error)
-    else:
-        messages.success(request, _("异议已答复。"))
-    return redirect("catalogue:registration_detail", pk=objection.registration_id)
+        ),
+        _("异议已答复。"),
+        ("catalogue:registration_detail", objection.registration_id),
+    )
 
 
 @public(methods=("GET", "HEAD", "POST"))
@@ -466,7 +460,7 @@ def notices(request):
             try:
                 objection = registration.raise_objection(record, **form.cleaned_data)
             except RuleViolation as error:
-                _registration_error(request, error)
+                messages.error(request, str(error))
             else:
                 submissions.say_received(
                     request, objection, _("异议已提交，市数据局将在公示结束前答复。")

@@ -3,6 +3,7 @@ grant, one operation per product call. Its OpenAPI document is generated, commit
 docs/openapi/ and checked for drift in CI."""
 
 import hashlib
+import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
@@ -139,8 +140,6 @@ def _too_large(request, exc):
 
 @api.exception_handler(Exception)
 def _server_error(request, exc):  # never a stack trace, never data
-    import logging
-
     logging.getLogger("pdao.gateway").exception("gateway error (%s)", type(exc).__name__)
     return _error_response(request, 500, "internal_error", "服务内部错误", "Internal error")
 

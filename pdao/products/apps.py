@@ -8,4 +8,4 @@ class ProductsConfig(AppConfig):
     verbose_name = _("数据产品与交付")
 
     def ready(self):
-        from pdao.products import navigation, workbench  # noqa: F401
+        from pdao.products import navigation, workbench  # noqa: F401 — registers menu and workbench

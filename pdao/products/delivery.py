@@ -15,8 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from pdao.core import monitoring
+from pdao.core.identity import SCHEDULER
 from pdao.ledger.services import anchor
 from pdao.products.models import Delivery, DeliveryBatch
+from pdao.products.tasks import anchor_deliveries
 
 BATCH_LIMIT = 10_000  # deliveries per ledger entry at most
 
@@ -102,8 +104,6 @@ def _after_delivery(pk: int) -> None:
     if pk % settings.DELIVERY_BATCH_SIZE == 0:
         anchor_pending()
     elif cache.add("pdao:deliveries:timer", 1, settings.DELIVERY_BATCH_SECONDS):
-        from pdao.products.tasks import anchor_deliveries
-
         anchor_deliveries.using(
             run_after=timezone.now() + timedelta(seconds=settings.DELIVERY_BATCH_SECONDS)
         ).enqueue()
@@ -135,7 +135,7 @@ def anchor_pending(*, limit: int = BATCH_LIMIT) -> DeliveryBatch | None:
     anchor(
         "delivery.batch",
         content_hash=batch.digest,
-        by=None,
+        by=SCHEDULER,
         target=batch,
         subject={"first": str(batch.first_id), "last": str(batch.last_id)},
     )

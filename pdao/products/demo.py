@@ -9,9 +9,10 @@ from django.db import transaction
 from pdao.accounts.models import User
 from pdao.authorization.models import Authorization
 from pdao.core.rules import RuleViolation
-from pdao.products import delivery, gateway, services
+from pdao.products import delivery, editions, gateway, services
 from pdao.products.choices import Charging, ProductKind, ProductStatus
 from pdao.products.models import Credential, Product, Subscription
+from pdao.zone import services as zone
 
 # (authorization, name, summary, form, sql, parameters, output columns, key column, plan)
 PRODUCTS = [
@@ -147,8 +148,6 @@ def seed() -> list[str]:
 
 def _report(bureau, reviewer, supervisor) -> str:
     """A report product on DEMO-AGG: reviewed, filed, listed, one edition released."""
-    from pdao.products import editions
-
     authorization = Authorization.objects.get(code="DEMO-AGG")
     product = Product.objects.filter(name=REPORT["name"]).first()
     owner = _operator(authorization)
@@ -174,8 +173,6 @@ def _report(bureau, reviewer, supervisor) -> str:
 
 def _build_model(authorization) -> None:
     """The operator builds its scoring model inside the zone (a derived dataset)."""
-    from pdao.zone import services as zone
-
     if not authorization.derived_datasets.filter(name=MODEL_NAME).exists():
         zone.save_derived(
             authorization, by=_operator(authorization), name=MODEL_NAME, sql=MODEL_SQL

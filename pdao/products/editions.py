@@ -37,7 +37,9 @@ from pdao.notifications.services import holders, members, notify
 from pdao.products import reports
 from pdao.products.choices import ProductKind, ProductStatus
 from pdao.products.models import Product, ReportEdition
-from pdao.products.services import _own, check_may_build_on
+from pdao.products.services import check_may_build_on, check_may_manage
+from pdao.products.tasks import generate_report
+from pdao.zone import services as zone
 
 REPORT_CREATE = actions.define("report.create", gettext_lazy("创建数据报告产品"))
 EDITION_QUEUE = actions.define("report.generate.submit", gettext_lazy("提交生成数据报告"))
@@ -102,7 +104,7 @@ def create_report(*, by, authorization, name: str, summary: str, sections) -> Pr
 
 
 def _check_may_generate(product: Product, by) -> None:
-    _own(product, by)
+    check_may_manage(product, by=by)
     if product.kind != ProductKind.REPORT:
         raise RuleViolation(_("只有数据报告类产品可以生成报告。"))
     if product.status not in (ProductStatus.FILED, ProductStatus.LISTED):
@@ -113,8 +115,6 @@ def generation(product: Product) -> dict | None:
     """The latest edition generation asked for this product, as the task worker holds it:
     {"state": queued|running|done|failed, "number", "message", "at"}, or None. A run whose
     worker died (started longer ago than its sections could take) reads as failed."""
-    from pdao.products.tasks import generate_report  # tasks import this module
-
     if not product.generation_task:
         return None
     try:
@@ -154,8 +154,6 @@ def queue_edition(product: Product, *, by) -> None:
     a time per product: another while one waits or runs is refused. The task is queued inside
     the transaction that holds the product's row, and its id kept on the product, so two
     requests at once cannot both pass the check."""
-    from pdao.products.tasks import generate_report  # tasks import this module
-
     _check_may_generate(product, by)
     with transaction.atomic():
         locked = Product.objects.select_for_update().get(pk=product.pk)
@@ -198,8 +196,6 @@ def run_generation(product_id: int, user_id: int) -> dict:
 def generate_edition(product: Product, *, by) -> ReportEdition:
     """Run every section in the zone (recorded and audited like any zone query), render the
     released results as PDF and Word, store both read-only by SHA-256, await output review."""
-    from pdao.zone import services as zone
-
     _check_may_generate(product, by)
     sections = []
     query_ids = []

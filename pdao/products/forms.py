@@ -5,6 +5,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from pdao.accounts import credit_code
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.authorization.models import Authorization
 from pdao.products import params
@@ -413,8 +414,6 @@ class ConsumerRegistrationForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_credit_code(self):
-        from pdao.accounts import credit_code
-
         return credit_code.normalise(self.cleaned_data["credit_code"])
 
     def clean(self):

@@ -19,7 +19,7 @@ import hmac
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 from django.core.cache import cache
@@ -34,7 +34,7 @@ from pdao.catalogue.models import Version
 from pdao.core import keys
 from pdao.core.identity import GATEWAY
 from pdao.core.rules import RuleViolation
-from pdao.products import delivery, params
+from pdao.products import delivery, editions, params
 from pdao.products.choices import ProductKind, ProductStatus, SubscriptionStatus
 from pdao.products.models import (
     Credential,
@@ -45,7 +45,6 @@ from pdao.products.models import (
     Usage,
 )
 from pdao.zone import engine
-from pdao.zone import policy as zone_policy
 from pdao.zone import services as zone_services
 
 MAX_TAGS = 10_000
@@ -73,24 +72,6 @@ def key_tag(value: str) -> str:
 
 
 # --- Execution --------------------------------------------------------------------------------
-
-
-def dry_run(product: Product, values: dict) -> engine.Plan | engine.Refused:
-    """Validate the template with `values` under the product's authorization, as the zone
-    would, without reading any data (the compliance review's test): the plan names the tables,
-    columns and output the product will use. Raises ParamError for bad values."""
-    typed = params.validate(params.parse_specs(product.parameters), values)
-    return dry_run_sql(product, params.bind(product.sql, typed), product.form)
-
-
-def dry_run_sql(product: Product, sql: str, form: str) -> engine.Plan | engine.Refused:
-    grant = access.grant(product.authorization)
-    if isinstance(grant, access.Decision):
-        return engine.Refused(f"authorization.{grant.code}", grant.message)
-    built = zone_policy.build(
-        product.authorization, grant, epsilon_per_query=product.epsilon_per_call
-    )
-    return engine.plan(sql, built, form=form)
 
 
 def _stamp(product: Product, grant: access.Grant) -> str:
@@ -259,6 +240,23 @@ def _rate_limited(credential: Credential, product: Product, per_minute: int) -> 
 # --- The call ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one call or report download came to, before the quotas are settled and the
+    delivery recorded: the answer, the product and subscription it was for (as far as they
+    are known), the charge against the quotas (None when nothing is delivered) and what the
+    delivery record keeps of the answer."""
+
+    answer: Answer
+    product: Product | None = None
+    subscription: Subscription | None = None
+    charge: Charge | None = None
+    params_hash: str = ""  # once the parameters are valid
+    rows: int = 0
+    watermark_id: str = ""
+    key_tags: list[str] = field(default_factory=list)
+
+
 def _error(status: int, code: str, zh: str, en: str, **extra) -> Answer:
     return Answer(status, {"code": code, "message": f"{zh} / {en}", **extra})
 
@@ -271,9 +269,14 @@ def call(credential: Credential, code: str, values: dict, *, source_ip: str | No
     """Answer one product call for `credential` and meter it. The quotas are settled and the
     delivery recorded in one transaction (one commit per call)."""
     started = time.perf_counter()
-    meter = {"credential": credential, "consumer_id": credential.organisation_id}
-    answer, product, subscription, charge = _answer(credential, code, values, meter)
-    return _finish(answer, product, subscription, charge, meter, started, source_ip)
+    outcome = _answer(credential, code, values)
+    return _finish(
+        outcome,
+        credential=credential,
+        consumer_id=credential.organisation_id,
+        started=started,
+        source_ip=source_ip,
+    )
 
 
 def report(
@@ -282,33 +285,50 @@ def report(
     """Hand over the latest released edition of a report product as PDF or Word: the same
     checks, limits and metering as a call (a consumer's page download has no credential)."""
     started = time.perf_counter()
-    meter = {"credential": credential, "consumer_id": consumer_id}
-    answer, product, subscription, charge = _report(credential, consumer_id, code, fmt)
-    return _finish(answer, product, subscription, charge, meter, started, source_ip)
+    outcome = _report(credential, consumer_id, code, fmt)
+    return _finish(
+        outcome,
+        credential=credential,
+        consumer_id=consumer_id,
+        started=started,
+        source_ip=source_ip,
+    )
 
 
-def _finish(answer, product, subscription, charge, meter, started, source_ip) -> Answer:
+def _finish(
+    outcome: Outcome,
+    *,
+    credential: Credential | None,
+    consumer_id: int,
+    started: float,
+    source_ip: str | None,
+) -> Answer:
     trace_id = uuid.uuid4().hex
     with transaction.atomic():
-        if charge is not None:
-            refused = settle(charge)
-            if refused is not None:
-                answer = refused
-                meter.update(rows=0, watermark_id="", key_tags=[])
+        if outcome.charge is not None:
+            refused = settle(outcome.charge)
+            if refused is not None:  # nothing is delivered
+                outcome = replace(outcome, answer=refused, rows=0, watermark_id="", key_tags=[])
+        answer = outcome.answer
         answer.headers["X-Trace-Id"] = trace_id
         if answer.content_type == "application/json":
             answer.body["trace_id"] = trace_id
             answer.content = _json(answer.body)
         delivery.record(
             trace_id=trace_id,
-            product=product,
-            subscription=subscription,
+            credential=credential,
+            consumer_id=consumer_id,
+            product=outcome.product,
+            subscription=outcome.subscription,
             status=answer.status,
             code=answer.body.get("code", "ok"),
             body=answer.content,
             latency_ms=(time.perf_counter() - started) * 1000,
             source_ip=source_ip,
-            **meter,
+            params_hash=outcome.params_hash,
+            rows=outcome.rows,
+            watermark_id=outcome.watermark_id,
+            key_tags=outcome.key_tags,
         )
     return answer
 
@@ -360,46 +380,44 @@ def _authorization_refusal(product: Product):
     return grant, None
 
 
-def _report(credential, consumer_id: int, code: str, fmt: str):
-    from pdao.products import editions
-
+def _report(credential: Credential | None, consumer_id: int, code: str, fmt: str) -> Outcome:
     subscription, product, refusal = _live_subscription(consumer_id, code)
     if refusal is not None:
-        return refusal, product, subscription, None
+        return Outcome(refusal, product, subscription)
     _grant, refusal = _authorization_refusal(product)
     if refusal is not None:
-        return refusal, product, subscription, None
+        return Outcome(refusal, product, subscription)
     if product.kind != ProductKind.REPORT:
         answer = _error(400, "not_a_report", "该产品不是数据报告", "This product is not a report")
-        return answer, product, subscription, None
+        return Outcome(answer, product, subscription)
     if fmt not in editions.FORMATS:
         answer = _error(400, "invalid_parameter", "格式应为 pdf 或 docx", "format: pdf or docx")
-        return answer, product, subscription, None
+        return Outcome(answer, product, subscription)
     if credential is not None:
         wait = _rate_limited(credential, product, subscription.plan.rate_per_minute)
         if wait:
             answer = _error(429, "rate_limited", "调用过于频繁", "Rate limit exceeded")
             answer.headers["Retry-After"] = str(wait)
-            return answer, product, subscription, None
+            return Outcome(answer, product, subscription)
     edition = editions.latest_released(product)
     if edition is None:
         answer = _error(404, "no_edition", "尚无已发布的报告", "No released edition yet")
-        return answer, product, subscription, None
+        return Outcome(answer, product, subscription)
     charge = _charge(subscription, product, rows=0)
     exhausted = _exhausted(charge)
     if exhausted is not None:
-        return exhausted, product, subscription, None
+        return Outcome(exhausted, product, subscription)
     try:
         data = editions.read(edition, fmt)
     except (OSError, RuleViolation):
         answer = _error(503, "report_unavailable", "报告文件不可用", "Report file unavailable")
-        return answer, product, subscription, None
+        return Outcome(answer, product, subscription)
     answer = Answer(200, {"code": "ok"}, content=data, content_type=editions.FORMATS[fmt])
     answer.headers["X-Report-Edition"] = str(edition.number)
     answer.headers["Content-Disposition"] = (
         f'attachment; filename="{product.code}-{edition.number}.{fmt}"'
     )
-    return answer, product, subscription, charge
+    return Outcome(answer, product, subscription, charge)
 
 
 def _charge(subscription: Subscription, product: Product, *, rows: int) -> Charge:
@@ -413,14 +431,13 @@ def _charge(subscription: Subscription, product: Product, *, rows: int) -> Charg
     )
 
 
-def _answer(credential: Credential, code: str, values: dict, meter: dict):
-    """(answer, product, subscription, charge): the charge is None when nothing is delivered."""
+def _answer(credential: Credential, code: str, values: dict) -> Outcome:
     subscription, product, refusal = _live_subscription(credential.organisation_id, code)
     if refusal is not None:
-        return refusal, product, subscription, None
+        return Outcome(refusal, product, subscription)
     grant, refusal = _authorization_refusal(product)
     if refusal is not None:
-        return refusal, product, subscription, None
+        return Outcome(refusal, product, subscription)
     if product.kind == ProductKind.REPORT:
         answer = _error(
             400,
@@ -428,13 +445,13 @@ def _answer(credential: Credential, code: str, values: dict, meter: dict):
             "数据报告请以 GET /gateway/v1/products/{code}/report 下载",
             "Download reports with GET /gateway/v1/products/{code}/report",
         )
-        return answer, product, subscription, None
+        return Outcome(answer, product, subscription)
     plan = subscription.plan
     wait = _rate_limited(credential, product, plan.rate_per_minute)
     if wait:
         answer = _error(429, "rate_limited", "调用过于频繁", "Rate limit exceeded")
         answer.headers["Retry-After"] = str(wait)
-        return answer, product, subscription, None
+        return Outcome(answer, product, subscription)
     try:
         typed = params.validate(params.parse_specs(product.parameters), values)
     except params.ParamError as error:
@@ -442,12 +459,12 @@ def _answer(credential: Credential, code: str, values: dict, meter: dict):
             {"name": p.name, "code": p.code, "message": f"{p.zh} / {p.en}"} for p in error.problems
         ]
         answer = _error(400, "invalid_parameter", "参数无效", "Invalid parameters", errors=problems)
-        return answer, product, subscription, None
-    meter["params_hash"] = params.params_hash(product.code, typed)
+        return Outcome(answer, product, subscription)
+    params_hash = params.params_hash(product.code, typed)
     charge = _charge(subscription, product, rows=0)
     exhausted = _exhausted(charge)
     if exhausted is not None:
-        return exhausted, product, subscription, None
+        return Outcome(exhausted, product, subscription, params_hash=params_hash)
     released = release(product, typed, grant)
     if isinstance(released, engine.Refused):
         answer = _error(
@@ -457,19 +474,27 @@ def _answer(credential: Credential, code: str, values: dict, meter: dict):
             "The result for these parameters did not pass disclosure control",
             rule=released.rule,
         )
-        return answer, product, subscription, None
+        return Outcome(answer, product, subscription, params_hash=params_hash)
     columns, rows = released.columns, released.rows
     body = _body(product, columns, rows, released.suppressed_cells)
+    watermark_id, key_tags = "", []
     if product.record_level and rows and product.key_column in columns:
         rows = _marked(product, subscription, columns, rows)
         body["rows"] = rows
         body["watermarked"] = True
-        meter["watermark_id"] = watermark.mark_id(watermark_key(), subscription.code)
+        watermark_id = watermark.mark_id(watermark_key(), subscription.code)
         index = columns.index(product.key_column)
-        meter["key_tags"] = [key_tag(str(r[index])) for r in rows[:MAX_TAGS] if r[index]]
-    meter["rows"] = len(rows)
-    charge.rows = len(rows)
-    return Answer(200, body), product, subscription, charge
+        key_tags = [key_tag(str(r[index])) for r in rows[:MAX_TAGS] if r[index]]
+    return Outcome(
+        Answer(200, body),
+        product,
+        subscription,
+        replace(charge, rows=len(rows)),
+        params_hash=params_hash,
+        rows=len(rows),
+        watermark_id=watermark_id,
+        key_tags=key_tags,
+    )
 
 
 def _body(product: Product, columns: list, rows: list, suppressed_cells: int) -> dict:
@@ -494,12 +519,12 @@ def rebuilt(row) -> tuple[Release | None, list[str]]:
     if row.status != 200 or product is None or subscription is None:
         return None, []
     if product.kind == ProductKind.REPORT:
-        editions = ReportEdition.objects.filter(
+        released = ReportEdition.objects.filter(
             product=product,
             status=ReportEdition.Status.RELEASED,
             reviewed_at__lte=row.created_at,
         )
-        hashes = [h for e in editions for h in (e.pdf_sha256, e.docx_sha256)]
+        hashes = [h for e in released for h in (e.pdf_sha256, e.docx_sha256)]
         return None, [h for h in hashes if delivery.body_matches(row, h)]
     candidates = Release.objects.filter(
         product=product, params_hash=row.params_hash, created_at__lte=row.created_at

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy
 from pdao import watermark
 from pdao.audit import actions
 from pdao.audit.services import record
+from pdao.catalogue.services import incoming_dir
+from pdao.core import files, sandbox
 from pdao.core.rules import RuleViolation
 from pdao.products.gateway import key_tag, watermark_key
 from pdao.products.models import Delivery, Product
@@ -43,9 +45,6 @@ def read_suspect(data: bytes) -> pa.Table:
     a limited child process (pdao.core.files, pdao.core.sandbox); RuleViolation naming the
     limit or the problem otherwise. The bytes sit in the platform's data directory only while
     this runs."""
-    from pdao.catalogue.services import incoming_dir
-    from pdao.core import files, sandbox
-
     incoming_dir().mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=incoming_dir(), prefix=".suspect-") as handle:
         handle.write(data)

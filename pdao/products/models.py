@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pdao.authorization.choices import OutputForm
 from pdao.products.choices import (
     Charging,
     ProductKind,
@@ -90,8 +91,6 @@ class Product(models.Model):
 
     @property
     def form_label(self) -> str:
-        from pdao.authorization.choices import OutputForm
-
         return str(OutputForm(self.form).label) if self.form in OutputForm.values else self.form
 
     @property

@@ -17,18 +17,19 @@ from django.utils.translation import gettext_lazy
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application
 
+from pdao.accounts import services as accounts
 from pdao.accounts.choices import OrganisationType
 from pdao.audit import actions
 from pdao.audit.services import record
-from pdao.authorization import access
-from pdao.authorization.choices import AuthorizationStatus, OutputForm
+from pdao.authorization.choices import AuthorizationStatus
 from pdao.authorization.models import Authorization
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
 from pdao.core.rules import RuleViolation, add_months, require
 from pdao.ledger.services import anchor
-from pdao.notifications.services import holders, notify
+from pdao.notifications.services import holders, members, notify
 from pdao.products import params
+from pdao.products.checks import price_problem, run_checks
 from pdao.products.choices import (
     Charging,
     Check,
@@ -45,7 +46,6 @@ from pdao.products.models import (
     ReviewSignOff,
     Subscription,
 )
-from pdao.zone import engine
 
 PRODUCT_CREATE = actions.define("product.create", gettext_lazy("创建数据产品"))
 PRODUCT_UPDATE = actions.define("product.update", gettext_lazy("修改数据产品"))
@@ -68,9 +68,10 @@ EDITABLE = (ProductStatus.DRAFT, ProductStatus.REJECTED)
 MAX_TERM_MONTHS = 36
 
 
-def _own(product: Product, user) -> None:
-    require(user, Perm.PRODUCT_MANAGE)
-    if product.operator_id != user.organisation_id:
+def check_may_manage(product: Product, *, by) -> None:
+    """A product is managed only by its operator's people with the right to manage products."""
+    require(by, Perm.PRODUCT_MANAGE)
+    if product.operator_id != by.organisation_id:
         raise RuleViolation(_("只能管理本单位的数据产品。"))
 
 
@@ -171,7 +172,7 @@ def create_product(*, by, authorization: Authorization, **fields) -> Product:
 
 @transaction.atomic
 def update_product(product: Product, *, by, **fields) -> Product:
-    _own(product, by)
+    check_may_manage(product, by=by)
     if product.status not in EDITABLE:
         raise RuleViolation(_("只有草稿或审查未通过的产品可以修改。"))
     merged = {**definition(product), **fields}
@@ -194,208 +195,9 @@ def update_product(product: Product, *, by, **fields) -> Product:
 # --- Compliance review ------------------------------------------------------------------------
 
 
-def sample_values(product: Product) -> dict:
-    """A value per parameter for the security test: the default, the first choice, or a bound."""
-    out = {}
-    for spec in params.parse_specs(product.parameters):
-        if spec.default is not None:
-            out[spec.name] = spec.default
-        elif spec.choices:
-            out[spec.name] = spec.choices[0]
-        elif spec.type in ("integer", "number"):
-            out[spec.name] = spec.minimum if spec.minimum is not None else 1
-        elif spec.type == "date":
-            out[spec.name] = "2024-01-01"
-        else:
-            out[spec.name] = "test"
-    return out
-
-
-# Values that try to break out of a literal; bound as literals they must stay harmless.
-HOSTILE = ["' OR 1=1 --", "x'); SELECT * FROM read_csv('/etc/passwd'); --", "\\'; DROP TABLE t"]
-
-
-def run_checks(product: Product) -> dict:
-    """The automatic part of 合规审查, each item with its evidence. Runs the template against
-    the engine's policy (without releasing anything) and with hostile values."""
-    from pdao.products import gateway  # the execution path the gateway uses
-
-    checks = {}
-    grant = access.grant(product.authorization)
-    live = not isinstance(grant, access.Decision)
-    checks[Check.SOURCE] = {
-        "passed": live,
-        "note": _("授权 %(code)s 有效，协议已签署并上链。") % {"code": product.authorization.code}
-        if live
-        else grant.message,
-    }
-    if product.kind == ProductKind.REPORT:
-        runs = [
-            (section["title"], gateway.dry_run_sql(product, section["sql"], section["form"]))
-            for section in product.sections
-        ] if live else []  # fmt: skip
-        outcome = None
-    else:
-        values = sample_values(product)
-        outcome = gateway.dry_run(product, values) if live else None
-        runs = [(product.name, outcome)] if live else []
-    refused = [(title, r) for title, r in runs if not isinstance(r, engine.Plan)]
-    in_scope = bool(runs) and not refused
-    used = sorted({c for _t, r in runs if isinstance(r, engine.Plan) for c in r.columns_used})
-    checks[Check.SCOPE] = {
-        "passed": in_scope,
-        "note": _("示例参数下查询只使用授权范围内的表和字段：%(cols)s") % {"cols": "、".join(used)}
-        if in_scope
-        else "; ".join(
-            _("“%(title)s”被拒绝：%(rule)s %(msg)s")
-            % {"title": t, "rule": getattr(r, "rule", ""), "msg": getattr(r, "message", "")}
-            for t, r in refused
-        )
-        or _("授权不可用。"),
-    }
-    allowed_forms = set()
-    if live:
-        for fields in grant.scope.values():
-            for forms in fields.values():
-                allowed_forms |= forms
-    labels = dict(OutputForm.choices)
-    forms_used = (
-        {section["form"] for section in product.sections}
-        if product.kind == ProductKind.REPORT
-        else {product.form}
-    )
-    checks[Check.FORM] = {
-        "passed": forms_used <= allowed_forms,
-        "note": _("产品输出形式：%(form)s；授权允许：%(allowed)s")
-        % {
-            "form": product.form_label,
-            "allowed": "、".join(str(labels.get(f, f)) for f in sorted(allowed_forms)) or "—",
-        },
-    }
-    evidence = {
-        "aggregate": _(
-            "聚合输出：每格至少 k 个隐私单元、优势规则，并经单元格键扰动（同一单元格扰动固定），"
-            "由专区引擎执行。"
-        ),
-        "dp": _("差分隐私：每个参数组合消耗 ε=%(e)s，答案按参数组合保存，重复调用不再消耗预算。")
-        % {"e": product.epsilon_per_call},
-        "deidentified": _(
-            "去标识化记录：标识符按授权加密假名化，准标识符泛化后满足 k-匿名；"
-            "交付时按订阅嵌入水印（记录标识列 %(key)s）。"
-        )
-        % {"key": product.key_column},
-        "model": _(
-            "模型输出：只读专区内构建的模型结果（衍生数据），每次请求只针对一个对象，"
-            "不输出标识符，且不超过 10 行。"
-        ),
-    }
-    if product.kind == ProductKind.REPORT:
-        evidence[product.form] = _(
-            "数据报告：各节查询在专区内以聚合统计或差分隐私执行并经输出控制；每期报告经出域审核后"
-            "才发布给订阅方。"
-        )
-    key_ok = product.form != "deidentified" or (
-        in_scope and product.key_column in (outcome.columns if outcome else [])
-    )
-    raw = _raw_model_outputs(product, outcome) if product.form == "model" and in_scope else []
-    checks[Check.DEIDENTIFICATION] = {
-        "passed": key_ok and not raw,
-        "note": evidence.get(product.form, "")
-        if key_ok and not raw
-        else _("记录标识列不在输出中，无法嵌入水印。")
-        if not key_ok
-        else _("模型输出列 %(cols)s 是原始字段的原值（或其最大、最小、平均值），不是模型结果。")
-        % {"cols": "、".join(raw)},
-    }
-    if product.form == "model" and in_scope:
-        checks[Check.DEIDENTIFICATION]["model_sql"] = _model_definition(product, outcome)
-    priced = product.plans.filter(is_active=True)
-    if product.is_free:
-        pricing_ok = priced.exists() and all(p.charging == Charging.FREE for p in priced)
-        note = _("公益类产品：免费提供。") if pricing_ok else _("公益类产品须且只能有免费方案。")
-    else:
-        problems = [_price_problem(product, plan) for plan in priced]
-        problems = [p for p in problems if p]
-        pricing_ok = priced.exists() and not problems
-        note = (
-            _("产业类产品：%(n)s 个方案，均不高于上限收费标准 %(cap)s 元。")
-            % {"n": priced.count(), "cap": product.price_cap}
-            if pricing_ok
-            else "; ".join(problems) or _("产业类产品须至少发布一个价格方案。")
-        )
-    checks[Check.PRICING] = {"passed": pricing_ok, "note": note}
-    hostile_ok = True
-    if live and product.kind != ProductKind.REPORT:  # reports take no parameters
-        for value in HOSTILE:
-            probe = {**values}
-            for spec in params.parse_specs(product.parameters):
-                if spec.type == "string":
-                    probe[spec.name] = value
-            try:
-                typed = params.validate(params.parse_specs(product.parameters), probe)
-            except params.ParamError:
-                continue  # refused before it reaches SQL: harmless
-            hostile_ok &= params.same_structure(product.sql, params.bind(product.sql, typed))
-    checks[Check.SECURITY] = {
-        "passed": live and in_scope and hostile_ok,
-        "note": _(
-            "注入测试 %(n)s 项：参数按字面量绑定，均未改变查询结构；"
-            "执行经专区引擎的白名单与输出控制。"
-        )
-        % {"n": len(HOSTILE)}
-        if product.kind != ProductKind.REPORT
-        else _("报告不接受调用参数；%(n)s 节查询固定不变，均已在专区内试运行并通过输出控制。")
-        % {"n": len(product.sections)},
-    }
-    return {str(k): v for k, v in checks.items()}
-
-
-def _model_table(product: Product, plan):
-    from pdao.zone.models import DerivedDataset
-
-    return DerivedDataset.objects.filter(
-        authorization=product.authorization, name=plan.query.sources[0].name
-    ).first()
-
-
-def _raw_model_outputs(product: Product, plan) -> list[str]:
-    """Output columns of a model product that are a source column's own values (lineage kept
-    by the derived dataset): a model output must be the model's result."""
-    table = _model_table(product, plan)
-    if table is None:
-        return []
-    return [c.name for c in plan.query.projections if table.columns.get(c.name, {}).get("plain")]
-
-
-def _model_definition(product: Product, plan) -> str:
-    table = _model_table(product, plan)
-    return table.sql if table is not None else ""
-
-
-def _price_problem(product: Product, plan: PricePlan) -> str:
-    if plan.charging == Charging.FREE:
-        return ""
-    if product.price_cap is None:
-        return _("数据局尚未设定上限收费标准。")
-    cap = product.price_cap
-    prices = [Decimal(plan.unit_price)] + [Decimal(str(t[1])) for t in plan.tiers or []]
-    if plan.charging == Charging.MONTHLY:
-        if not plan.calls_per_month:
-            return _("按月方案须设定每月调用次数上限。")
-        prices = [Decimal(plan.monthly_fee) / plan.calls_per_month]
-    worst = max(prices)
-    if worst > cap:
-        return _("方案“%(name)s”的单价 %(price)s 元高于上限 %(cap)s 元。") % {
-            "name": plan.name,
-            "price": worst.quantize(Decimal("0.0001")),
-            "cap": cap,
-        }
-    return ""
-
-
 @transaction.atomic
 def submit_for_review(product: Product, *, by) -> ComplianceReview:
-    _own(product, by)
+    check_may_manage(product, by=by)
     if product.status not in EDITABLE:
         raise RuleViolation(_("只有草稿或审查未通过的产品可以提交审查。"))
     checks = run_checks(product)
@@ -474,8 +276,6 @@ def sign_review(review: ComplianceReview, *, by, role: str, approved: bool, note
 
 
 def _members_of(product: Product):
-    from pdao.notifications.services import members
-
     return members(product.operator, Role.OPERATOR)
 
 
@@ -508,7 +308,7 @@ def _file(product: Product, *, by) -> None:
 
 @transaction.atomic
 def list_product(product: Product, *, by) -> Product:
-    _own(product, by)
+    check_may_manage(product, by=by)
     if product.status not in (ProductStatus.FILED, ProductStatus.DELISTED):
         raise RuleViolation(_("只有已备案的产品可以上架。"))
     if product.authorization.status != AuthorizationStatus.ACTIVE:
@@ -534,7 +334,7 @@ def list_product(product: Product, *, by) -> Product:
 def delist_product(product: Product, *, by, reason: str) -> Product:
     """下架 by its operator, or by the bureau as regulator."""
     if not (by and by.has_perm(Perm.PRODUCT_REGULATE)):
-        _own(product, by)
+        check_may_manage(product, by=by)
     if product.status != ProductStatus.LISTED:
         raise RuleViolation(_("只有已上架的产品可以下架。"))
     if not reason.strip():
@@ -566,7 +366,7 @@ def set_price_cap(product: Product, *, by, cap: Decimal) -> Product:
         raise RuleViolation(_("上限收费标准应大于零。"))
     old = product.price_cap
     product.price_cap = cap
-    over = [p for p in product.plans.filter(is_active=True) if _price_problem(product, p)]
+    over = [p for p in product.plans.filter(is_active=True) if price_problem(product, p)]
     if over:
         raise RuleViolation(
             _("以下在售方案将高于新上限，请先由运营单位调整：%(names)s")
@@ -587,7 +387,7 @@ def set_price_cap(product: Product, *, by, cap: Decimal) -> Product:
 @transaction.atomic
 def save_plan(product: Product, *, by, **fields) -> PricePlan:
     """Publish a price plan (prices are public once the product is listed)."""
-    _own(product, by)
+    check_may_manage(product, by=by)
     plan = PricePlan(product=product, **fields)
     if product.is_free and plan.charging != Charging.FREE:
         raise RuleViolation(_("公益类产品只能免费提供。"))
@@ -600,7 +400,7 @@ def save_plan(product: Product, *, by, **fields) -> PricePlan:
     ):
         raise RuleViolation(_("阶梯价格式：[[起始次数，单价], …]，起始次数为正整数。"))
     plan.tiers = sorted([[int(t[0]), str(Decimal(str(t[1])))] for t in tiers])
-    problem = _price_problem(product, plan)
+    problem = price_problem(product, plan)
     if problem:
         raise RuleViolation(problem)
     if plan.rate_per_minute < 1:
@@ -798,8 +598,6 @@ def revoke_credential(credential: Credential, *, by, reason: str) -> Credential:
 def register_consumer(*, organisation: dict, user: dict):
     """数据使用方注册: an unverified consumer organisation and its first user (the consumer
     role), from the public form. Nothing can be subscribed until the bureau verifies it."""
-    from pdao.accounts import services as accounts
-
     created = accounts.create_organisation(by=None, type=OrganisationType.CONSUMER, **organisation)
     member = accounts.create_user(by=None, organisation=created, roles=(Role.CONSUMER,), **user)
     notify(

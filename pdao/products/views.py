@@ -4,6 +4,7 @@ review, consumers' subscriptions and credentials, delivery records, and leak tra
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +21,7 @@ from pdao.core.downloads import attach
 from pdao.core.htmx import is_htmx
 from pdao.core.lists import listing
 from pdao.core.permissions import Perm
+from pdao.core.posts import perform
 from pdao.core.rules import RuleViolation
 from pdao.products import editions, gateway, leaks, params, services
 from pdao.products.choices import Check, ProductStatus, SignOff
@@ -47,6 +49,8 @@ from pdao.products.models import (
     ReportEdition,
     Subscription,
 )
+from pdao.zone import services as zone_services
+from pdao.zone.models import ZoneQuery
 
 GET_POST = ("GET", "HEAD", "POST")
 POST = ("POST",)
@@ -131,8 +135,6 @@ def product_detail(request, code: str):
             consumer_id=user.organisation_id, status="active"
         ).first()
     if own and request.GET.get("tested"):
-        from pdao.zone.models import ZoneQuery
-
         context["tested"] = ZoneQuery.objects.filter(
             authorization=product.authorization, pk=request.GET["tested"]
         ).first()
@@ -221,8 +223,6 @@ def product_edit(request, code: str):
 def product_test(request, code: str):
     """Run the template once in the zone with the given values, recorded like any zone query;
     the operator sees what the engine released."""
-    from pdao.zone import services as zone_services
-
     product = _own_product(request, code)
     values = {s.name: request.POST.get(s.name, "") for s in params.parse_specs(product.parameters)}
     try:
@@ -245,12 +245,7 @@ def product_test(request, code: str):
 
 def _post_action(request, code: str, action, success: str, *, own: bool = True):
     product = _own_product(request, code) if own else get_object_or_404(Product, code=code)
-    try:
-        action(product)
-    except RuleViolation as error:
-        return _fail(request, error, code)
-    messages.success(request, success)
-    return redirect("products:product_detail", code)
+    return perform(request, lambda: action(product), success, ("products:product_detail", code))
 
 
 @requires(Perm.PRODUCT_MANAGE, methods=POST)
@@ -366,18 +361,18 @@ def security_reviews(request):
 
 def _sign(request, pk: int, role: str):
     review = get_object_or_404(ComplianceReview.objects.select_related("product"), pk=pk)
-    try:
-        services.sign_review(
+    return perform(
+        request,
+        lambda: services.sign_review(
             review,
             by=request.user,
             role=role,
             approved=request.POST.get("approved") == "yes",
             note=request.POST.get("note", ""),
-        )
-    except RuleViolation as error:
-        return _fail(request, error, review.product.code)
-    messages.success(request, _("已签署审查意见。"))
-    return redirect("products:product_detail", review.product.code)
+        ),
+        _("已签署审查意见。"),
+        ("products:product_detail", review.product.code),
+    )
 
 
 @requires(Perm.PRODUCT_REVIEW, methods=POST)
@@ -432,13 +427,12 @@ def subscription_cancel(request, code: str):
     subscription = get_object_or_404(
         Subscription.objects.filter(consumer_id=request.user.organisation_id), code=code
     )
-    try:
-        services.cancel_subscription(subscription, by=request.user)
-    except RuleViolation as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已退订。"))
-    return redirect("products:subscriptions")
+    return perform(
+        request,
+        lambda: services.cancel_subscription(subscription, by=request.user),
+        _("已退订。"),
+        "products:subscriptions",
+    )
 
 
 ONCE = "pdao_secret_once"
@@ -630,17 +624,17 @@ def edition_progress(request, code: str):
 
 def _review_edition(request, pk: int):
     edition = get_object_or_404(ReportEdition.objects.select_related("product"), pk=pk)
-    try:
-        editions.review_edition(
+    return perform(
+        request,
+        lambda: editions.review_edition(
             edition,
             by=request.user,
             approve=request.POST.get("approved") == "yes",
             note=request.POST.get("note", ""),
-        )
-    except RuleViolation as error:
-        return _fail(request, error, edition.product.code)
-    messages.success(request, _("已完成出域审核。"))
-    return redirect("products:product_detail", edition.product.code)
+        ),
+        _("已完成出域审核。"),
+        ("products:product_detail", edition.product.code),
+    )
 
 
 @requires(Perm.PRODUCT_REVIEW, methods=POST)
@@ -711,8 +705,6 @@ def edition_download(request, code: str, fmt: str):
 @rate_limited("5/h")
 def consumer_register(request):
     """Companies register themselves as data consumers; the bureau verifies them."""
-    from django.core.exceptions import ValidationError
-
     form = ConsumerRegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

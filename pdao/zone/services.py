@@ -689,3 +689,17 @@ def size_label(dataset: DerivedDataset) -> str:
     if dataset.units_released is not None:  # made before sizes stopped being said
         return _("不少于 %(k)s 个隐私单元") % {"k": dataset.units_released}
     return _("规模请在工作空间中查询（与其他计数同样受保护）")
+
+
+def dry_run(
+    authorization: Authorization, *, sql: str, form: str, epsilon: float | None = None
+) -> engine.Plan | engine.Refused:
+    """Plan `sql` as `form` under the authorization's grant and policy, as `run_query` plans a
+    query before it runs, without reading any data or recording anything: the plan names the
+    tables, columns and output the query would use, or the refusal says why the zone would not
+    run it. A data product's compliance review tries the product's queries this way."""
+    grant = access.grant(authorization)
+    if isinstance(grant, access.Decision):
+        return engine.Refused(f"authorization.{grant.code}", grant.message)
+    built = policy.build(authorization, grant, epsilon_per_query=epsilon)
+    return engine.plan(sql, built, form=form)
