@@ -550,7 +550,7 @@ def _authorization_world(users, resource) -> dict:
                                      output_forms=["aggregate"], frequency="每日")  # fmt: skip
     DemandField.objects.create(item=item, field=resource.fields.first(), purpose="统计")
     Application.objects.filter(pk=application.pk).update(status="active")
-    agreement = authz._make_agreement(application, by=users[Role.BUREAU_ADMIN], limits={})
+    agreement = authz.decision._make_agreement(application, by=users[Role.BUREAU_ADMIN], limits={})
     authorization = Authorization.objects.create(
         code="LZ-AU-TEST-0001", application=application, agreement=agreement,
         operator=owner.organisation, starts_on=timezone.localdate(),
