@@ -7,10 +7,11 @@ The table is generated as the demo generates it (synthetic; one person has sever
 rows) and written to Parquet once; the zone's keyed copy of it is made once (timed apart: the
 platform makes it when a version is activated). Each query runs 3 times on each side after a
 warm-up; the median is kept. The engine's time includes everything a released answer costs:
-translation into the query model, a fresh locked connection, the per-person pass that gives
-each cell its unit count, contributions, dominance figures and cell keys, low-effect detection
-for filters and groups, the perturbation, and agreeing each number with the register of
-released values (kept in memory here; the platform keeps it in its database). Plain DuckDB
+translation into the query model, its own connection to a locked database, the per-person
+pass that gives each cell its unit count, contributions, dominance figures and cell keys,
+low-effect detection for filters and groups, the perturbation, and agreeing each number with
+the register of released values (kept in memory here; the platform keeps it in its database).
+A locked database is kept between queries, as the platform keeps it. Plain DuckDB
 runs the bare SQL on a view of the same file: the floor. The previous engine (the SQL
 pass-through with guards, at commit PREVIOUS) runs the same queries as a second peer when git
 can show it.

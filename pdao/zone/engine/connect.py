@@ -19,25 +19,68 @@ from pdao.zone.engine.types import Policy, TablePolicy, unit_key_column
 
 def connect(policy: Policy, views: dict[str, tuple[TablePolicy, list[str]]]):
     """A connection that reads only the named columns of the given files, through views named
-    as the generated SQL names them. Locked in the order DuckDB needs (DESIGN.md): allowed
-    directories, external access off, limits, then the configuration itself."""
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
-    directories = set()
+    as the generated SQL names them. It is a new connection (a cursor) to a DuckDB database
+    locked for exactly these files' directories and the policy's limits (`_locked`); its
+    views are TEMP, seen by this connection alone, and go with it when the caller closes it."""
+    directories = tuple(sorted({str(Path(table.path).parent) + "/" for table, _ in views.values()}))
+    con = _locked(directories, policy.memory_limit, int(policy.threads))
     for view, (table, columns) in views.items():
         listed = ", ".join(sql.ident(c) for c in dict.fromkeys(columns))
         source = f"read_parquet({sql.string(table.path)})"
-        con.execute(f"CREATE VIEW {sql.ident(view)} AS SELECT {listed} FROM {source}")
-        directories.add(str(Path(table.path).parent) + "/")
-    listed = ", ".join(sql.string(d) for d in sorted(directories))
-    con.execute(f"SET allowed_directories=[{listed}]")
-    con.execute("SET enable_external_access=false")
-    con.execute(f"SET memory_limit={sql.string(policy.memory_limit)}")
-    con.execute(f"SET threads={int(policy.threads)}")
-    con.execute("SET preserve_insertion_order=false")
-    con.execute("SET lock_configuration=true")
+        con.execute(f"CREATE TEMP VIEW {sql.ident(view)} AS SELECT {listed} FROM {source}")
     return con
+
+
+# Opening a DuckDB database costs about 12 ms, more than a small table's whole answer, so a
+# locked database is kept per (directories, memory limit, threads) and each query gets a cursor
+# of its own. What the lock guarantees is unchanged: a database reads only its directories,
+# never the network or another file, and no statement can change its settings. Queries sharing
+# a database share its memory limit and threads (the host's, not each query's); between
+# queries it caches no file data (the operating system's page cache does that). Nothing a
+# query leaves is seen by the next: its views are TEMP, and the engine's SQL creates nothing
+# else (translate.py's allow-list). A forked child opens its own (a database's threads do not
+# survive fork).
+_KEPT = 8
+_LOCKED: dict[tuple, duckdb.DuckDBPyConnection] = {}
+_LOCK = threading.Lock()
+_INHERITED: list = []  # a parent's databases after fork: kept, never used or closed
+
+
+def _locked(directories: tuple[str, ...], memory_limit: str, threads: int):
+    key = (directories, memory_limit, threads)
+    with _LOCK:
+        database = _LOCKED.pop(key, None) or _lock(directories, memory_limit, threads)
+        _LOCKED[key] = database  # most recently used last
+        while len(_LOCKED) > _KEPT:
+            del _LOCKED[next(iter(_LOCKED))]  # closes when its last cursor does
+        return database.cursor()
+
+
+def _lock(directories, memory_limit: str, threads: int):
+    """A database locked in the order DuckDB needs (DESIGN.md): allowed directories, external
+    access off, limits, then the configuration itself."""
+    database = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    listed = ", ".join(sql.string(d) for d in directories)
+    database.execute(f"SET allowed_directories=[{listed}]")
+    database.execute("SET enable_external_access=false")
+    database.execute(f"SET memory_limit={sql.string(memory_limit)}")
+    database.execute(f"SET threads={threads}")
+    database.execute("SET preserve_insertion_order=false")
+    database.execute("SET enable_external_file_cache=false")  # a kept database holds no data
+    database.execute("SET lock_configuration=true")
+    return database
+
+
+def _after_fork_in_child() -> None:
+    global _LOCK
+    _LOCK = threading.Lock()  # another thread may have held it at the fork
+    _INHERITED.extend(_LOCKED.values())
+    _LOCKED.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def view_columns(table: TablePolicy, used: set[str]) -> list[str]:
