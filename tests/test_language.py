@@ -18,7 +18,8 @@ from tests.test_permissions import (
     TOKEN_VIEWS,
     _client,
     _expected,
-    world,  # noqa: F401 (the fixture, shared)
+    _world_once,  # noqa: F401 (the fixtures, shared)
+    world,  # noqa: F401
 )
 
 CODE_LIKE = re.compile(

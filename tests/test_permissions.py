@@ -15,12 +15,13 @@ fails for a URL without one, or for a view without an access rule.
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pdao.accounts.choices import OrganisationType
@@ -29,6 +30,7 @@ from pdao.catalogue import services as catalogue
 from pdao.catalogue.models import Version
 from pdao.core.permissions import Perm, Role
 from pdao.ledger import services as ledger
+from tests import shared
 from tests.conftest import AUTH_BACKEND
 from tests.factories import OrganisationFactory, user_with_role
 
@@ -386,9 +388,29 @@ def test_every_parameterised_url_has_an_example():
     assert missing == [], f"add these to EXAMPLES in {__file__}: {missing}"
 
 
+@pytest.fixture(scope="module")
+def _world_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The walk's world, built once per module (tests/shared.py): every test runs in a
+    savepoint of it, so a POST one test makes is undone before the next."""
+    files = tmp_path_factory.mktemp("world")
+    mirror = files / "anchor" / "checkpoints.jsonl"
+    with (
+        override_settings(DATA_DIR=files / "data", LEDGER_MIRROR_PATH=mirror),
+        shared.built_once(django_db_blocker),
+    ):
+        yield _build_world(), mirror
+
+
 @pytest.fixture
-def world(db, settings, tmp_path) -> World:
-    settings.DATA_DIR = tmp_path / "data"
+def world(_world_once, db, settings, request) -> World:
+    built, mirror = _world_once
+    # The ledger's external anchor is a file: each test gets a copy of the world's.
+    settings.LEDGER_MIRROR_PATH.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(mirror, settings.LEDGER_MIRROR_PATH)
+    return shared.for_one_test(request, built)
+
+
+def _build_world() -> World:
     users = {role: user_with_role(role) for role in Role}
     subject_organisation = OrganisationFactory(name="被查看的单位", type=OrganisationType.PROVIDER)
     subject_user = user_with_role(Role.PROVIDER, organisation=subject_organisation)

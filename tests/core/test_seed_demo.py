@@ -1,47 +1,14 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from pdao.accounts import credit_code
-from pdao.accounts.choices import OrganisationType
-from pdao.accounts.models import Organisation, User
-from pdao.core.permissions import Role
+from pdao.accounts.models import Organisation
 
-pytestmark = pytest.mark.django_db
-PASSWORD = "Demo-Str0ng-pass"
+# What the seeded demo holds is tested in tests/demo/, against one seed shared by the package.
 
 
-@pytest.fixture
-def demo(settings):
-    settings.DEMO = True
-    call_command("seed_demo", password=PASSWORD, scale=0.001, stdout=open("/dev/null", "w"))  # noqa: SIM115
-
-
+@pytest.mark.django_db
 def test_seed_demo_refused_outside_demo_mode(settings):
     settings.DEMO = False
     with pytest.raises(CommandError, match="PDAO_DEMO=true"):
-        call_command("seed_demo", password=PASSWORD)
+        call_command("seed_demo", password="Demo-Str0ng-pass")
     assert not Organisation.objects.exists()
-
-
-def test_seed_demo_creates_liuzhou_bodies_with_valid_codes(demo):
-    types = set(Organisation.objects.values_list("type", flat=True))
-    assert set(OrganisationType.values) <= types
-    assert Organisation.objects.filter(type=OrganisationType.PROVIDER).count() >= 8
-    assert Organisation.objects.filter(type=OrganisationType.OPERATOR).count() == 3
-    assert Organisation.objects.filter(type=OrganisationType.CONSUMER).count() == 3
-    for code in Organisation.objects.values_list("credit_code", flat=True):
-        assert credit_code.check(code) is None, code
-    assert Organisation.objects.filter(name="柳州市数据局", verified_at__isnull=False).exists()
-
-
-def test_seed_demo_gives_every_role_a_user_who_can_sign_in(demo):
-    for role in Role:
-        user = User.objects.filter(role_grants__role=role).first()
-        assert user is not None, role
-        assert user.check_password(PASSWORD)
-
-
-def test_seed_demo_is_idempotent(demo):
-    counts = (Organisation.objects.count(), User.objects.count())
-    call_command("seed_demo", password=PASSWORD, scale=0.001, stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert (Organisation.objects.count(), User.objects.count()) == counts

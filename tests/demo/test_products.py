@@ -1,14 +1,8 @@
-import pytest
-from django.core.management import call_command
-
 from pdao.products.models import Delivery, DeliveryBatch, Product, Subscription
 
 
-@pytest.mark.django_db
-def test_demo_products_are_filed_listed_subscribed_and_called(settings, capsys):
-    settings.DEMO = True
-    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
-    out = capsys.readouterr().out
+def test_demo_products_are_filed_listed_subscribed_and_called(demo):
+    out = demo.output
     listed = Product.objects.filter(status="listed")
     assert {p.authorization.code for p in listed} == {
         "DEMO-AGG",
@@ -37,6 +31,6 @@ def test_demo_products_are_filed_listed_subscribed_and_called(settings, capsys):
     assert check.status == "completed" and check.items.count() == calls.filter(status=200).count()
     assert all(item.checks_passed for item in check.items.all())
 
-    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
+    demo.seed_again()
     assert Product.objects.count() == 6 and Delivery.objects.count() == 6
     assert SpotCheck.objects.count() == 1

@@ -1,7 +1,6 @@
 import json
 from io import StringIO
 
-import pytest
 from django.core.management import call_command
 
 from pdao.products.models import Delivery
@@ -9,11 +8,7 @@ from pdao.supervision.models import Alert
 from pdao.supervision.rules import DEFAULTS
 
 
-@pytest.mark.django_db
-def test_simulated_misuse_is_detected_without_false_alerts_and_nothing_stays(settings, capsys):
-    settings.DEMO = True
-    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
-    capsys.readouterr()
+def test_simulated_misuse_is_detected_without_false_alerts_and_nothing_stays(demo):
     deliveries = Delivery.objects.count()
 
     out = StringIO()

@@ -1,20 +1,10 @@
 import json
 
-import pytest
 from django.core.management import call_command
 
 from pdao.catalogue.choices import VersionStatus
 from pdao.catalogue.ingest import is_resident_id
 from pdao.catalogue.models import Resource, Version
-
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo(settings, capsys):
-    settings.DEMO = True
-    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
-    capsys.readouterr()
 
 
 def test_demo_catalogue_has_twelve_synthetic_active_resources(demo):
@@ -41,8 +31,8 @@ def test_demo_resident_ids_are_valid_and_found_by_the_scan(demo):
     assert all(is_resident_id(i[0]) for i in ids)
 
 
-def test_seed_is_idempotent(demo, settings):
-    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
+def test_seed_is_idempotent(demo):
+    demo.seed_again()
     assert Resource.objects.count() == 12 and Version.objects.count() == 12
 
 

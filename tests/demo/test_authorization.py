@@ -1,17 +1,10 @@
-import pytest
-from django.core.management import call_command
-
 from pdao.authorization import access, agreements
 from pdao.authorization.choices import ApplicationStatus
 from pdao.authorization.models import Application, Authorization
 from pdao.catalogue.models import Resource
 
 
-@pytest.mark.django_db
-def test_demo_authorizations_are_reviewed_signed_and_answer_by_output_form(settings, capsys):
-    settings.DEMO = True
-    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
-    capsys.readouterr()
+def test_demo_authorizations_are_reviewed_signed_and_answer_by_output_form(demo):
     forms = {
         "DEMO-AGG": "aggregate",
         "DEMO-DP": "dp",
@@ -45,5 +38,5 @@ def test_demo_authorizations_are_reviewed_signed_and_answer_by_output_form(setti
         ApplicationStatus.NOTICE,
         ApplicationStatus.ACTIVE,
     } <= stages
-    call_command("seed_demo", password="Demo-Str0ng-pass", scale=0.001)
+    demo.seed_again()
     assert Application.objects.count() == 7 and Authorization.objects.count() == 4
