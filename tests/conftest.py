@@ -2,9 +2,21 @@ import pytest
 from django.test import Client
 
 from pdao.core.permissions import Role
+from tests import sqlite_file
 from tests.factories import user_with_role
 
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """pytest-django's test databases; on SQLite, a copy of the freshly migrated one is kept
+    for the tests that run a pytest of their own on a file (tests/sqlite_file.py)."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        sqlite_file.keep_migrated(connection, tmp_path_factory.mktemp("migrated"))
+    yield
 
 
 @pytest.fixture

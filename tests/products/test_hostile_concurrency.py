@@ -7,5 +7,5 @@ from pathlib import Path
 from tests.sqlite_file import run_on_a_sqlite_file
 
 
-def test_parses_hold_nothing_and_killed_workers_leave_retryable_jobs(tmp_path):
+def test_parses_hold_nothing_and_killed_workers_leave_retryable_jobs(tmp_path, django_db_setup):
     run_on_a_sqlite_file(Path(__file__).parent / "hostile_sqlite.py", tmp_path, passed=4)

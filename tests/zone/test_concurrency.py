@@ -7,5 +7,5 @@ from pathlib import Path
 from tests.sqlite_file import run_on_a_sqlite_file
 
 
-def test_slow_queries_and_killed_processes_on_a_sqlite_file(tmp_path):
+def test_slow_queries_and_killed_processes_on_a_sqlite_file(tmp_path, django_db_setup):
     run_on_a_sqlite_file(Path(__file__).parent / "concurrent_sqlite.py", tmp_path, passed=3)
