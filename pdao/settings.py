@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "pdao.zone",
     "pdao.products",
     "pdao.supervision",
+    "pdao.finance",
     "oauth2_provider",
     "django_tasks_db",
 ]

@@ -218,3 +218,27 @@ def test_ledger_checkpoint_rolls_back_when_audit_fails(
     assert (mirror.read_bytes() if mirror.exists() else None) == mirrored
     # The next publication is not stuck behind the failed one.
     assert services.publish_checkpoint().size == 2
+
+
+def test_finance_cost_adjustment_rolls_back_when_audit_fails(bureau_admin):
+    from datetime import date
+
+    from pdao.finance import services
+    from pdao.finance.choices import CostCategory, Standard
+    from pdao.finance.models import CostItem
+
+    operator = user_with_role(Role.OPERATOR)
+    period = services.open_period(by=bureau_admin, operator=operator.organisation,
+                                  starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31),
+                                  standard=Standard.TRIAL)  # fmt: skip
+    survey = services.start_survey(by=bureau_admin, period=period, year=2026)
+    item = services.declare_cost(
+        by=operator, survey=survey, category=CostCategory.STAFF, description="人员",
+        amount="100", industry_percent="100",
+    )  # fmt: skip
+    services.submit_survey(by=operator, survey=survey)
+    with _failing_audit() as audit_write, pytest.raises(IntegrityError):
+        services.adjust_cost(by=bureau_admin, item=item, amount="80", note="核减")
+    assert audit_write.call_count == 1  # the verb reached its audit write
+    after = CostItem.objects.get(pk=item.pk)
+    assert (after.adjusted_fen, after.adjusted_by, after.adjustment_note) == (None, None, "")

@@ -50,6 +50,7 @@ MINIMUM = {
     "pdao.ledger.entry",
     "pdao.ledger.receipt",
     "pdao.ledger.verify_cli",
+    "pdao.finance.money",
 }
 NOT_SELF_DECLARED = {"pdao.ledger.entry", "pdao.ledger.receipt"}
 

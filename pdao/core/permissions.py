@@ -82,6 +82,14 @@ class Perm(StrEnum):
     """Read ledger entries, proofs and receipts: every participant may audit the ledger."""
     LEDGER_MANAGE = "ledger.manage"
     """Publish a checkpoint on demand and run a full verification."""
+    FINANCE_VIEW = "finance.view_all"
+    """See every operator's pricing periods, cost surveys, allowances and revenue (bureau,
+    finance bureau, taskforce)."""
+    FINANCE_REGULATE = "finance.regulate"
+    """Set the price mechanism's dated limits and bond yields, open pricing periods, review cost
+    surveys, propose allowances and record their approval (the data bureau)."""
+    FINANCE_DECLARE = "finance.declare"
+    """Declare the own organisation's costs in its cost surveys (operators)."""
 
     @property
     def app_label(self) -> str:
@@ -108,6 +116,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.PRODUCT_REGULATE,
         Perm.PRODUCT_VIEW_ALL,
         Perm.SUPERVISION_VIEW,
+        Perm.FINANCE_VIEW,
+        Perm.FINANCE_REGULATE,
     },
     Role.SUPERVISOR: _EVERY_ROLE
     | {
@@ -123,9 +133,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.SUPERVISION_MANAGE,
     },
     Role.PROVIDER: _EVERY_ROLE | {Perm.CATALOGUE_SUPPLY, Perm.AUTHZ_OPINE},
-    Role.OPERATOR: _EVERY_ROLE | {Perm.AUTHZ_APPLY, Perm.PRODUCT_MANAGE},
+    Role.OPERATOR: _EVERY_ROLE | {Perm.AUTHZ_APPLY, Perm.PRODUCT_MANAGE, Perm.FINANCE_DECLARE},
     Role.CONSUMER: _EVERY_ROLE | {Perm.PRODUCT_SUBSCRIBE},
-    Role.FINANCE: _EVERY_ROLE,
+    Role.FINANCE: _EVERY_ROLE | {Perm.FINANCE_VIEW},
     Role.INDUSTRY_LEAD: _EVERY_ROLE,
     Role.REVIEWER: _EVERY_ROLE | {Perm.AUTHZ_SCORE, Perm.PRODUCT_REVIEW},
     Role.TASKFORCE: _EVERY_ROLE
@@ -134,6 +144,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.AUTHZ_VIEW_ALL,
         Perm.PRODUCT_VIEW_ALL,
         Perm.SUPERVISION_VIEW,
+        Perm.FINANCE_VIEW,
     },
 }
 

@@ -1,0 +1,251 @@
+"""The price mechanism's records: dated limits, bond yields, pricing periods, cost surveys and the
+maximum allowed revenue of each operating year. Amounts are whole fen (`*_fen`, BIGINT; see
+`pdao.finance.money`); rates are percentages."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from pdao.finance import money
+from pdao.finance.choices import AllowanceStatus, CostCategory, Limit, Standard, SurveyStatus
+
+
+def _paired(prefix: str) -> models.CheckConstraint:
+    """`<prefix>_by` and `<prefix>_at` are set together or not at all."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{prefix}_by__isnull": True, f"{prefix}_at__isnull": True})
+        | Q(**{f"{prefix}_by__isnull": False, f"{prefix}_at__isnull": False}),
+        name=f"%(app_label)s_%(class)s_{prefix}_pair",
+    )
+
+
+class LimitValue(models.Model):
+    """A limit of the price mechanism in force from a day, and the document that set it (a
+    province's or the city's own rules). Before the first such value, the national notice's
+    applies (`choices.NATIONAL_LIMITS`)."""
+
+    limit = models.CharField(_("参数"), max_length=40, choices=Limit.choices)
+    value = models.DecimalField(_("取值"), max_digits=9, decimal_places=4)
+    effective_from = models.DateField(_("施行日期"))
+    document = models.CharField(_("依据文件"), max_length=100)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("价格机制参数")
+        verbose_name_plural = _("价格机制参数")
+        ordering = ["limit", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["limit", "effective_from"], name="%(app_label)s_%(class)s_one_a_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=0), name="%(app_label)s_%(class)s_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_limit_display()} {self.value}（{self.document}）"
+
+
+class BondYield(models.Model):
+    """10年期国债平均收益率 — one year's average yield of 10-year government bonds, with where it
+    was read; the profit rate of a cost survey's MAR is capped by the year before the survey."""
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    percent = models.DecimalField(_("平均收益率（%）"), max_digits=6, decimal_places=4)
+    source = models.CharField(_("数据来源"), max_length=200)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("国债收益率")
+        verbose_name_plural = _("国债收益率")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gte=0), name="%(app_label)s_%(class)s_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.percent}%"
+
+
+class PricingPeriod(models.Model):
+    """定价周期 — at most three years (a dated limit) for one operator, never overlapping
+    another of its periods; its operating years each get a maximum allowed revenue."""
+
+    code = models.CharField(_("周期编号"), max_length=30, unique=True)
+    operator = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="pricing_periods"
+    )
+    starts_on = models.DateField(_("起始日期"))
+    ends_on = models.DateField(_("截止日期"))
+    standard = models.CharField(_("收费标准"), max_length=20, choices=Standard.choices)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("定价周期")
+        verbose_name_plural = _("定价周期")
+        ordering = ["operator", "-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.starts_on}—{self.ends_on}"
+
+    def years(self) -> list[tuple]:
+        return money.period_years(self.starts_on, self.ends_on)
+
+
+class CostSurvey(models.Model):
+    """成本调查 — the operator declares its cost items, the bureau's reviewer adjusts each; the
+    concluded operating cost (industry share of every item, subsidies deducted) is the base of
+    the period's MAR."""
+
+    period = models.ForeignKey(PricingPeriod, on_delete=models.PROTECT, related_name="surveys")
+    year = models.PositiveSmallIntegerField(_("调查年度"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=SurveyStatus.choices, default=SurveyStatus.DECLARING
+    )
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    concluded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    concluded_at = models.DateTimeField(_("核定时间"), null=True, blank=True)
+    cost_fen = models.BigIntegerField(_("核定经营成本（分）"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("成本调查")
+        verbose_name_plural = _("成本调查")
+        ordering = ["-year", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "year"], name="%(app_label)s_%(class)s_one_a_year"
+            ),
+            _paired("submitted"),
+            _paired("concluded"),
+            models.CheckConstraint(
+                condition=Q(concluded_at__isnull=True, cost_fen__isnull=True)
+                | Q(concluded_at__isnull=False, cost_fen__isnull=False),
+                name="%(app_label)s_%(class)s_cost_when_concluded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period.code} {self.year}"
+
+
+class CostItem(models.Model):
+    """One declared cost, the share of it serving 产业/行业 use, and the reviewer's adjustment."""
+
+    survey = models.ForeignKey(CostSurvey, on_delete=models.CASCADE, related_name="items")
+    category = models.CharField(_("成本类别"), max_length=30, choices=CostCategory.choices)
+    description = models.CharField(_("说明"), max_length=200)
+    declared_fen = models.BigIntegerField(_("申报金额（分）"))
+    industry_percent = models.DecimalField(
+        _("产业/行业使用占比（%）"), max_digits=7, decimal_places=4, default=100
+    )
+    adjusted_fen = models.BigIntegerField(_("核定金额（分）"), null=True, blank=True)
+    adjustment_note = models.CharField(_("核定说明"), max_length=500, blank=True)
+    adjusted_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    adjusted_at = models.DateTimeField(_("核定时间"), null=True, blank=True)
+    declared_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    declared_at = models.DateTimeField(_("申报时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("成本项目")
+        verbose_name_plural = _("成本项目")
+        ordering = ["survey", "category", "pk"]
+        constraints = [
+            _paired("adjusted"),
+            models.CheckConstraint(
+                condition=Q(declared_fen__gte=0)
+                & (Q(adjusted_fen__isnull=True) | Q(adjusted_fen__gte=0))
+                & Q(industry_percent__gte=0, industry_percent__lte=100),
+                name="%(app_label)s_%(class)s_amounts_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.description}"
+
+    @property
+    def counted_fen(self) -> int:
+        """What the item adds to the operating cost: the adjusted (else declared) amount's
+        industry share, negative for a subsidy."""
+        amount = self.adjusted_fen if self.adjusted_fen is not None else self.declared_fen
+        counted = money.share(amount, self.industry_percent)
+        return -counted if self.category == CostCategory.SUBSIDY else counted
+
+
+class Allowance(models.Model):
+    """最高准许收入 — the MAR of one operating year of a pricing period: cost (from a concluded
+    survey) + profit (cost × a rate within the limit) + taxes − the carry-over of an earlier
+    year's excess; proposed by the bureau, approved with the approving document's number."""
+
+    period = models.ForeignKey(PricingPeriod, on_delete=models.PROTECT, related_name="allowances")
+    year_index = models.PositiveSmallIntegerField(_("运营年度"))
+    starts_on = models.DateField(_("年度起始"))
+    ends_on = models.DateField(_("年度截止"))
+    survey = models.ForeignKey(CostSurvey, on_delete=models.PROTECT, related_name="allowances")
+    bond_yield = models.ForeignKey(BondYield, on_delete=models.PROTECT, related_name="+")
+    markup = models.DecimalField(_("利润率加点（百分点）"), max_digits=9, decimal_places=4)
+    markup_document = models.CharField(_("加点依据"), max_length=100)
+    profit_rate = models.DecimalField(_("准许利润率（%）"), max_digits=7, decimal_places=4)
+    cost_fen = models.BigIntegerField(_("经营成本（分）"))
+    profit_fen = models.BigIntegerField(_("准许利润（分）"))
+    tax_fen = models.BigIntegerField(_("税金（分）"))
+    deduction_fen = models.BigIntegerField(_("上期超收扣减（分）"), default=0)
+    total_fen = models.BigIntegerField(_("最高准许收入（分）"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=AllowanceStatus.choices, default=AllowanceStatus.PROPOSED
+    )
+    proposed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+    approval_document = models.CharField(_("批复文号"), max_length=100, blank=True)
+    approved_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    approved_at = models.DateTimeField(_("批复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("最高准许收入")
+        verbose_name_plural = _("最高准许收入")
+        ordering = ["period", "year_index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "year_index"], name="%(app_label)s_%(class)s_one_a_year"
+            ),
+            _paired("approved"),
+            models.CheckConstraint(
+                condition=Q(approved_at__isnull=True) | ~Q(approval_document=""),
+                name="%(app_label)s_%(class)s_approved_with_document",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    total_fen=F("cost_fen") + F("profit_fen") + F("tax_fen") - F("deduction_fen")
+                ),
+                name="%(app_label)s_%(class)s_adds_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period.code} 第{self.year_index}年度"
+
+    def computed(self) -> money.Allowance:
+        """The MAR recomputed from this row's inputs (finance_verify compares)."""
+        return money.allowance(self.cost_fen, self.profit_rate, self.tax_fen, self.deduction_fen)
