@@ -249,3 +249,71 @@ class Allowance(models.Model):
     def computed(self) -> money.Allowance:
         """The MAR recomputed from this row's inputs (finance_verify compares)."""
         return money.allowance(self.cost_fen, self.profit_rate, self.tax_fen, self.deduction_fen)
+
+
+class RevenueLine(models.Model):
+    """收入明细 — one subscription's charged calls in one month at one unit price, or its
+    monthly fee: computed from the delivery records (`pdao.finance.revenue`), never typed in.
+    The operator's revenue is the sum of its lines (单独核算)."""
+
+    class Source(models.TextChoices):
+        CALLS = "calls", _("调用计费")
+        MONTHLY_FEE = "monthly_fee", _("月费")
+
+    month = models.CharField(_("月份"), max_length=7)  # YYYY-MM, Asia/Shanghai
+    operator = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="revenue_lines"
+    )
+    consumer = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.PROTECT, related_name="revenue_lines"
+    )
+    subscription = models.ForeignKey(
+        "products.Subscription", on_delete=models.PROTECT, related_name="revenue_lines"
+    )
+    purpose = models.CharField(_("用途类别"), max_length=20)  # the product's 公益/产业
+    source = models.CharField(_("计费来源"), max_length=20, choices=Source.choices)
+    charging = models.CharField(_("计费方式"), max_length=20)
+    unit_price = models.DecimalField(_("单价（元）"), max_digits=12, decimal_places=4)
+    calls = models.PositiveIntegerField(_("调用次数"), default=0)
+    quantity = models.DecimalField(_("计费数量"), max_digits=18, decimal_places=3)
+    amount_fen = models.BigIntegerField(_("金额（分）"))
+    computed_at = models.DateTimeField(_("计算时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("收入明细")
+        verbose_name_plural = _("收入明细")
+        ordering = ["month", "operator", "product", "subscription", "unit_price"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "subscription", "source", "unit_price"],
+                name="%(app_label)s_%(class)s_one_per_price",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_fen__gte=0), name="%(app_label)s_%(class)s_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["operator", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.subscription_id} {self.unit_price}"
+
+
+class RevenueMonth(models.Model):
+    """A month whose revenue lines were computed: when, how many and their total, so a line
+    removed from the database is missed by `finance_verify` like one altered."""
+
+    month = models.CharField(_("月份"), max_length=7, unique=True)
+    lines = models.PositiveIntegerField(_("明细条数"))
+    total_fen = models.BigIntegerField(_("收入合计（分）"))
+    computed_at = models.DateTimeField(_("计算时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("月度收入")
+        verbose_name_plural = _("月度收入")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return self.month

@@ -1,8 +1,8 @@
 """The arithmetic of the price mechanism (发改价格〔2025〕65号): amounts, the maximum allowed
 revenue (最高准许收入, MAR), the annual deviation and its carry-over, and remittances.
 
-Pure: the standard library only, so every figure can be recomputed by hand and by
-`manage.py finance_verify` from the records alone.
+Pure: the standard library and `pdao.core.calendar` only, so every figure can be recomputed
+by hand and by `manage.py finance_verify` from the records alone.
 
 Amounts are whole 分 (fen, integers): exact on SQLite and PostgreSQL alike, where a decimal
 column summed on SQLite goes through floating point. A computed amount is rounded once, 四舍五入
@@ -18,6 +18,8 @@ import re
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
+
+from pdao.core.calendar import add_months, add_years
 
 FEN = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -203,20 +205,66 @@ def carry_over(actual: int, allowed: int, years: int = 1) -> list[int]:
     return [part + (1 if i < left else 0) for i in range(years)]
 
 
+@dataclasses.dataclass(frozen=True)
+class Priced:
+    """The calls of one month at one unit price: how many, the quantity charged (calls, or
+    thousands of rows by volume) and the amount, rounded once for the line."""
+
+    unit_price: Decimal
+    calls: int
+    quantity: Decimal
+    amount: int
+
+
+def price_month(charging: str, unit_price: Decimal, tiers: list, rows: list[int]) -> list[Priced]:
+    """The revenue lines of one subscription's charged calls in one month, `rows` holding each
+    call's row count in the order they were made. The n-th call of the month is priced at the
+    highest tier it reached (tiers are [[from_call, unit_price], …]); per call, the quantity is
+    the calls; by volume, the thousands of rows (元/千行). Free and monthly plans charge no call.
+
+    >>> [(p.unit_price, p.calls, p.quantity, p.amount)
+    ...  for p in price_month("per_call", Decimal("0.30"), [[3, "0.25"]], [5, 5, 5, 5])]
+    [(Decimal('0.30'), 2, Decimal('2'), 60), (Decimal('0.25'), 2, Decimal('2'), 50)]
+    >>> price_month("volume", Decimal("0.40"), [], [1500, 37])[0].amount  # 1.537 × ¥0.40
+    61
+    """
+    if charging not in ("per_call", "volume") or not rows:
+        return []
+    steps = sorted((int(start), Decimal(str(price))) for start, price in tiers or [])
+    calls: dict[Decimal, list[int]] = {}
+    for number, count in enumerate(rows, start=1):
+        unit = Decimal(unit_price)
+        for start, price in steps:
+            if number >= start:
+                unit = price
+        calls.setdefault(unit, []).append(count)
+    lines = []
+    for unit, counts in calls.items():
+        quantity = Decimal(len(counts)) if charging == "per_call" else Decimal(sum(counts)) / 1000
+        lines.append(Priced(unit, len(counts), quantity, line(quantity, unit)))
+    return lines
+
+
+def monthly_fees_due(starts_on: date, ends_on: date, month: str) -> int:
+    """How many monthly fees of a subscription fall in `month` (YYYY-MM): one on its first day
+    and one on each monthly anniversary within its term.
+
+    >>> monthly_fees_due(date(2026, 1, 31), date(2026, 4, 29), "2026-02")  # 28 Feb
+    1
+    >>> monthly_fees_due(date(2026, 1, 15), date(2026, 2, 14), "2026-02")  # ends before
+    0
+    """
+    count, n = 0, 0
+    while True:
+        due = add_months(starts_on, n)
+        if due > ends_on:
+            return count
+        count += due.strftime("%Y-%m") == month
+        n += 1
+
+
 # Pricing periods (定价周期): at most three years each, never overlapping for one operator.
 LONGEST_YEARS = 3
-
-
-def years_later(day: date, years: int) -> date:
-    """The same day `years` later; 29 February becomes 28 February in a common year.
-
-    >>> years_later(date(2024, 2, 29), 1), years_later(date(2025, 3, 1), 3)
-    (datetime.date(2025, 2, 28), datetime.date(2028, 3, 1))
-    """
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def period_problem(
@@ -233,7 +281,7 @@ def period_problem(
     """
     if ends_on < starts_on:
         return "ends_before_start"
-    if ends_on >= years_later(starts_on, longest):
+    if ends_on >= add_years(starts_on, longest):
         return "too_long"
     if any(starts_on <= other_end and other_start <= ends_on for other_start, other_end in others):
         return "overlaps"
@@ -252,7 +300,7 @@ def period_years(starts_on: date, ends_on: date) -> list[tuple[date, date]]:
     years, start, n = [], starts_on, 0
     while start <= ends_on:
         n += 1
-        following = years_later(starts_on, n)
+        following = add_years(starts_on, n)
         years.append((start, min(ends_on, following - timedelta(days=1))))
         start = following
     return years
