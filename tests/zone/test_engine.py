@@ -103,6 +103,8 @@ def test_dp_answers_vary_but_centre_on_the_truth(zone_policy):
 
 
 def test_the_connection_itself_refuses_files_and_settings(zone_policy):
+    """Two layers: the lease runs single SELECTs only, and under it the locked database refuses
+    other files and any change of its settings."""
     table = zone_policy.tables["社保"]
     con = connect.connect(zone_policy, {"v0": (table, ["区县", "__uk"])})
     try:
@@ -114,43 +116,14 @@ def test_the_connection_itself_refuses_files_and_settings(zone_policy):
         ):
             with pytest.raises(duckdb.Error):
                 con.execute(sql)
+            with pytest.raises(duckdb.Error):
+                con.cursor.execute(sql)  # the lock, without the lease's check
         assert con.execute("SELECT COUNT(*) FROM v0").fetchone()[0] == 5001 * 12
         # The view exposes the columns the query uses only.
         columns = [d[0] for d in con.execute("SELECT * FROM v0 LIMIT 0").description]
         assert columns == ["区县", "__uk"]
     finally:
         con.close()
-
-
-def test_queries_sharing_a_locked_database_see_only_their_own_views(zone_policy, tmp_path):
-    """Each query gets a connection of its own to a database kept locked for its files: one
-    query's views are not another's, an interrupted query stops no other, and a file beside
-    the locked directories stays out of reach."""
-    table = zone_policy.tables["社保"]
-    elsewhere = tmp_path / "other.parquet"
-    duckdb.connect().execute(f"COPY (SELECT 1 AS x) TO '{elsewhere}'")
-    first = connect.connect(zone_policy, {"v0": (table, ["区县", "__uk"])})
-    second = connect.connect(zone_policy, {"v1": (table, ["年龄", "__uk"])})
-    try:
-        with pytest.raises(duckdb.CatalogException):
-            second.execute("SELECT * FROM v0")
-        with pytest.raises(duckdb.CatalogException):
-            first.execute("SELECT * FROM v1")
-        with pytest.raises(duckdb.PermissionException):
-            first.execute(f"SELECT * FROM read_parquet('{elsewhere}')")
-        first.interrupt()
-        assert second.execute("SELECT COUNT(*) FROM v1").fetchone()[0] == 5001 * 12
-    finally:
-        first.close()
-        second.close()
-    third = connect.connect(zone_policy, {"v0": (table, ["年龄", "__uk"])})
-    try:  # the name a closed query used is free, with only this query's columns
-        assert [d[0] for d in third.execute("SELECT * FROM v0 LIMIT 0").description] == [
-            "年龄",
-            "__uk",
-        ]
-    finally:
-        third.close()
 
 
 @pytest.mark.parametrize(

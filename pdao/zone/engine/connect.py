@@ -4,6 +4,7 @@ the zone's copies carry in their Parquet footers."""
 from __future__ import annotations
 
 import contextvars
+import ctypes
 import functools
 import os
 import threading
@@ -17,46 +18,100 @@ from pdao.zone.engine.errors import refuse
 from pdao.zone.engine.types import Policy, TablePolicy, unit_key_column
 
 
-def connect(policy: Policy, views: dict[str, tuple[TablePolicy, list[str]]]):
+def connect(policy: Policy, views: dict[str, tuple[TablePolicy, list[str]]]) -> Lease:
     """A connection that reads only the named columns of the given files, through views named
-    as the generated SQL names them. It is a new connection (a cursor) to a DuckDB database
-    locked for exactly these files' directories and the policy's limits (`_locked`); its
-    views are TEMP, seen by this connection alone, and go with it when the caller closes it."""
+    as the generated SQL names them: a lease on a DuckDB database locked for exactly these
+    files' directories and the policy's limits, which no other query uses until the caller
+    closes it. Its views are TEMP and go when it closes."""
     directories = tuple(sorted({str(Path(table.path).parent) + "/" for table, _ in views.values()}))
-    con = _locked(directories, policy.memory_limit, int(policy.threads))
-    for view, (table, columns) in views.items():
-        listed = ", ".join(sql.ident(c) for c in dict.fromkeys(columns))
-        source = f"read_parquet({sql.string(table.path)})"
-        con.execute(f"CREATE TEMP VIEW {sql.ident(view)} AS SELECT {listed} FROM {source}")
-    return con
+    lease = _lease((directories, policy.memory_limit, int(policy.threads)))
+
+    def create():
+        for view, (table, columns) in views.items():
+            listed = ", ".join(sql.ident(c) for c in dict.fromkeys(columns))
+            source = f"read_parquet({sql.string(table.path)})"
+            lease.cursor.execute(
+                f"CREATE TEMP VIEW {sql.ident(view)} AS SELECT {listed} FROM {source}"
+            )
+
+    try:
+        timed(lease, policy, create)  # a database at its memory limit refuses, never raises
+    except BaseException:
+        lease.close()
+        raise
+    return lease
 
 
 # Opening a DuckDB database costs about 12 ms, more than a small table's whole answer, so a
-# locked database is kept per (directories, memory limit, threads) and each query gets a cursor
-# of its own. What the lock guarantees is unchanged: a database reads only its directories,
-# never the network or another file, and no statement can change its settings. Queries sharing
-# a database share its memory limit and threads (the host's, not each query's); between
-# queries it caches no file data (the operating system's page cache does that). Nothing a
-# query leaves is seen by the next: its views are TEMP, and the engine's SQL creates nothing
-# else (translate.py's allow-list). A forked child opens its own (a database's threads do not
-# survive fork).
+# locked database is kept when its query ends, per (directories, memory limit, threads), and
+# lent to the next query with the same key. What the lock guarantees is unchanged: a database
+# reads only its directories, never the network or another file, and no statement changes its
+# settings. A database serves one query at a time, so each query has the whole memory limit and
+# no other query's spill files or load. A lease runs only single SELECT statements (the engine
+# generates nothing else, translate.py's allow-list): nothing a query could create — a macro,
+# a table, an attached database — can reach the next. Between queries a database caches no
+# file data (the operating system's page cache does that). Forking closes the idle databases
+# first: a DuckDB database's threads do not survive fork.
 _KEPT = 8
-_LOCKED: dict[tuple, duckdb.DuckDBPyConnection] = {}
+_IDLE: dict[int, tuple[tuple, duckdb.DuckDBPyConnection]] = {}  # id → (key, database), oldest first
+_LEASED: dict[int, Lease] = {}
 _LOCK = threading.Lock()
-_INHERITED: list = []  # a parent's databases after fork: kept, never used or closed
+_INHERITED: list = []  # leases of other threads at a fork: never used, closed or freed
 
 
-def _locked(directories: tuple[str, ...], memory_limit: str, threads: int):
-    key = (directories, memory_limit, threads)
+class Lease:
+    """One query's connection to a kept database: `execute` and `sql` run a single SELECT,
+    `register` adds a table of this connection only; `close` gives the database back."""
+
+    def __init__(self, key: tuple, database):
+        self.key, self.database, self.cursor = key, database, database.cursor()
+
+    def execute(self, text: str):
+        return self.cursor.execute(self._select(text))
+
+    def sql(self, text: str):
+        return self.cursor.sql(self._select(text))
+
+    def register(self, name: str, table):
+        return self.cursor.register(name, table)
+
+    def interrupt(self) -> None:
+        self.cursor.interrupt()
+
+    def close(self) -> None:
+        if self.cursor is None:
+            return
+        self.cursor.close()
+        self.cursor = None
+        _give_back(self)
+
+    def _select(self, text: str) -> str:
+        kinds = [s.type for s in self.cursor.extract_statements(text)]
+        if kinds != [duckdb.StatementType.SELECT]:
+            raise duckdb.InvalidInputException("the zone runs single SELECT statements only")
+        return text
+
+
+def _lease(key: tuple) -> Lease:
     with _LOCK:
-        database = _LOCKED.pop(key, None) or _lock(directories, memory_limit, threads)
-        _LOCKED[key] = database  # most recently used last
-        while len(_LOCKED) > _KEPT:
-            del _LOCKED[next(iter(_LOCKED))]  # closes when its last cursor does
-        return database.cursor()
+        found = next((i for i, (k, _) in reversed(_IDLE.items()) if k == key), None)
+        database = _IDLE.pop(found)[1] if found is not None else None
+    lease = Lease(key, database if database is not None else _lock(*key))
+    with _LOCK:
+        _LEASED[id(lease)] = lease
+    return lease
 
 
-def _lock(directories, memory_limit: str, threads: int):
+def _give_back(lease: Lease) -> None:
+    with _LOCK:
+        _LEASED.pop(id(lease), None)
+        _IDLE[id(lease.database)] = (lease.key, lease.database)
+        evicted = [_IDLE.pop(next(iter(_IDLE)))[1] for _ in range(len(_IDLE) - _KEPT)]
+    for database in evicted:
+        database.close()
+
+
+def _lock(directories: tuple[str, ...], memory_limit: str, threads: int):
     """A database locked in the order DuckDB needs (DESIGN.md): allowed directories, external
     access off, limits, then the configuration itself."""
     database = duckdb.connect(
@@ -73,14 +128,27 @@ def _lock(directories, memory_limit: str, threads: int):
     return database
 
 
+def _before_fork() -> None:
+    with _LOCK:
+        idle = [database for _, database in _IDLE.values()]
+        _IDLE.clear()
+    for database in idle:
+        database.close()
+
+
 def _after_fork_in_child() -> None:
     global _LOCK
     _LOCK = threading.Lock()  # another thread may have held it at the fork
-    _INHERITED.extend(_LOCKED.values())
-    _LOCKED.clear()
+    # Queries other threads were running: their databases' threads are gone, so they must
+    # never be closed or freed here (DuckDB would wait for them or abort).
+    for lease in _LEASED.values():
+        for held in (lease, lease.cursor, lease.database):
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(held))
+        _INHERITED.append(lease)
+    _LEASED.clear()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
 def view_columns(table: TablePolicy, used: set[str]) -> list[str]:
