@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def bureau(db):
-    return user_with_role(Role.BUREAU_ADMIN)
+def bureau(bureau_admin):
+    return bureau_admin
 
 
 @pytest.fixture
