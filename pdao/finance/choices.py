@@ -51,6 +51,14 @@ class SurveyStatus(models.TextChoices):
     CONCLUDED = "concluded", _("已核定")
 
 
+class Adjustment(models.TextChoices):
+    """What a year's deviation from its MAR asks for (values of `money.Adjustment`)."""
+
+    NONE = "none", _("无需调整")
+    OPERATOR_PRICES = "operator_prices", _("运营单位调整实际收费标准")
+    BUREAU_CAPS = "bureau_caps", _("数据局调整上限收费标准")
+
+
 class AllowanceStatus(models.TextChoices):
     PROPOSED = "proposed", _("待批复")
     APPROVED = "approved", _("已批复")

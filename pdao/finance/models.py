@@ -7,7 +7,14 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from pdao.finance import money
-from pdao.finance.choices import AllowanceStatus, CostCategory, Limit, Standard, SurveyStatus
+from pdao.finance.choices import (
+    Adjustment,
+    AllowanceStatus,
+    CostCategory,
+    Limit,
+    Standard,
+    SurveyStatus,
+)
 
 
 def _paired(prefix: str) -> models.CheckConstraint:
@@ -317,3 +324,39 @@ class RevenueMonth(models.Model):
 
     def __str__(self) -> str:
         return self.month
+
+
+class YearEnd(models.Model):
+    """年度清算 — an operating year closed against its MAR: the actual revenue (the operator's
+    revenue lines of the year's months), the deviation, what it asks for under the threshold in
+    force (the operator adjusts its prices, or the bureau its caps), and the revenue above the
+    MAR carried into the following years' MAR in equal parts."""
+
+    allowance = models.OneToOneField(Allowance, on_delete=models.PROTECT, related_name="year_end")
+    actual_fen = models.BigIntegerField(_("实际收入（分）"))
+    deviation = models.DecimalField(_("偏差率"), max_digits=12, decimal_places=6)
+    threshold = models.DecimalField(_("偏差阈值（%）"), max_digits=9, decimal_places=4)
+    threshold_document = models.CharField(_("阈值依据"), max_length=100)
+    adjustment = models.CharField(_("调整要求"), max_length=20, choices=Adjustment.choices)
+    carry_years = models.PositiveSmallIntegerField(_("超收分摊年数"), default=1)
+    carried_fen = models.BigIntegerField(_("超收结转（分）"), default=0)
+    closed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(_("清算时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("年度清算")
+        verbose_name_plural = _("年度清算")
+        ordering = ["-closed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(carried_fen__gte=0, carry_years__gte=1),
+                name="%(app_label)s_%(class)s_carry_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.allowance)
+
+    def parts(self) -> list[int]:
+        """The carry-over, year by year after this one."""
+        return money.carry_over(self.actual_fen, self.allowance.total_fen, self.carry_years)

@@ -8,7 +8,7 @@ the reason and saves nothing.
 """
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from pdao.accounts.models import Organisation
 from pdao.audit import services as audit
+from pdao.core.calendar import add_months, add_years
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation, require
 from pdao.finance import money
@@ -37,6 +38,9 @@ from pdao.finance.models import (
     CostSurvey,
     LimitValue,
     PricingPeriod,
+    RevenueLine,
+    RevenueMonth,
+    YearEnd,
 )
 
 
@@ -184,6 +188,8 @@ def open_period(
     problem = money.period_problem(starts_on, ends_on, others, longest=longest)
     if problem:
         raise RuleViolation(PERIOD_PROBLEMS[problem](longest))
+    if starts_on.day != 1 or (ends_on + timedelta(days=1)).day != 1:
+        raise RuleViolation(_("定价周期应从某月1日起、至某月末日止（收入按月核算）。"))
     period = PricingPeriod.objects.create(
         code=_next_code(PricingPeriod, "LZ-PP", starts_on.year),
         operator=operator,
@@ -358,7 +364,8 @@ def propose_allowance(*, by, survey: CostSurvey, year_index: int, profit_rate, t
     markup = limit_in_force(Limit.PROFIT_MARKUP, starts_on)
     highest = money.profit_rate_limit(bond.percent, markup.value)
     rate = _percent(profit_rate, _("准许利润率"), most=highest)
-    figures = money.allowance(survey.cost_fen, rate, _amount(tax, _("税金")))
+    deduction = carried_into(period.operator, starts_on)
+    figures = money.allowance(survey.cost_fen, rate, _amount(tax, _("税金")), deduction)
     if Allowance.objects.filter(period=period, year_index=year_index).exists():
         raise RuleViolation(_("该运营年度已有最高准许收入。"))
     made = Allowance.objects.create(
@@ -398,3 +405,80 @@ def approve_allowance(*, by, allowance: Allowance, document: str) -> Allowance:
         summary=_("最高准许收入已批复（%(document)s）") % {"document": document},
     )
     return allowance
+
+
+# --- Year end: actual revenue against the MAR -----------------------------------------------
+
+
+def months_of(starts_on: date, ends_on: date) -> list[str]:
+    """The months (YYYY-MM) from `starts_on` to `ends_on`."""
+    months, day = [], starts_on.replace(day=1)
+    while day <= ends_on:
+        months.append(day.strftime("%Y-%m"))
+        day = add_months(day, 1)
+    return months
+
+
+def carried_into(operator: Organisation, starts_on: date) -> int:
+    """What earlier years' revenue above their MAR deducts from the operating year starting on
+    `starts_on`: the k-th part of a closed year's carry-over falls on the year that starts on
+    the k-th anniversary of that year's start."""
+    total = 0
+    for closed in YearEnd.objects.filter(allowance__period__operator=operator).select_related(
+        "allowance"
+    ):
+        for k, part in enumerate(closed.parts(), start=1):
+            if add_years(closed.allowance.starts_on, k) == starts_on:
+                total += part
+    return total
+
+
+@transaction.atomic
+def close_year(*, by, allowance: Allowance, carry_years: int = 1) -> YearEnd:
+    """Close an approved operating year once it is over and every month of it has its revenue
+    computed: the operator's actual revenue, the deviation from the MAR, what it asks for, and
+    the revenue above the MAR carried into the next `carry_years` years."""
+    require(by, Perm.FINANCE_REGULATE)
+    allowance = Allowance.objects.select_for_update().select_related("period").get(pk=allowance.pk)
+    if allowance.status != AllowanceStatus.APPROVED:
+        raise RuleViolation(_("最高准许收入尚未批复，不能清算。"))
+    if YearEnd.objects.filter(allowance=allowance).exists():
+        raise RuleViolation(_("该运营年度已清算。"))
+    if allowance.ends_on >= timezone.localdate():
+        raise RuleViolation(_("运营年度尚未结束。"))
+    if not 1 <= carry_years <= 3:
+        raise RuleViolation(_("超收分摊年数应为 1 至 3 年。"))
+    months = months_of(allowance.starts_on, allowance.ends_on)
+    computed = set(RevenueMonth.objects.filter(month__in=months).values_list("month", flat=True))
+    missing = [m for m in months if m not in computed]
+    if missing:
+        raise RuleViolation(
+            _("以下月份的收入尚未计算：%(months)s。") % {"months": "、".join(missing)}
+        )
+    lines = RevenueLine.objects.filter(operator=allowance.period.operator, month__in=months)
+    actual = sum(lines.values_list("amount_fen", flat=True))
+    threshold = limit_in_force(Limit.DEVIATION_THRESHOLD, allowance.ends_on)
+    closed = YearEnd.objects.create(
+        allowance=allowance, actual_fen=actual,
+        deviation=money.deviation(actual, allowance.total_fen).quantize(Decimal("0.000001")),
+        threshold=threshold.value, threshold_document=threshold.document,
+        adjustment=money.adjustment(actual, allowance.total_fen, threshold.value),
+        carry_years=carry_years, carried_fen=max(0, actual - allowance.total_fen), closed_by=by,
+    )  # fmt: skip
+    audit.record(
+        "finance.year.close",
+        by=by,
+        target=closed,
+        summary=_(
+            "%(code)s 第%(year)s运营年度清算：实际收入 %(actual)s 元，最高准许收入 %(allowed)s 元，"
+            "%(what)s"
+        )
+        % {
+            "code": allowance.period.code,
+            "year": allowance.year_index,
+            "actual": f"{money.yuan(actual):,}",
+            "allowed": f"{money.yuan(allowance.total_fen):,}",
+            "what": closed.get_adjustment_display(),
+        },
+    )
+    return closed

@@ -1,9 +1,10 @@
 """Recomputing every stored finance figure from the records (`manage.py finance_verify`): the
-revenue lines of each month, each concluded survey's operating cost, each allowance's MAR."""
+revenue lines of each month, each concluded survey's operating cost, each allowance's MAR and
+each closed year's actual revenue and carry-over."""
 
-from pdao.finance import money, revenue
+from pdao.finance import money, revenue, services
 from pdao.finance.choices import SurveyStatus
-from pdao.finance.models import Allowance, CostSurvey, RevenueLine, RevenueMonth
+from pdao.finance.models import Allowance, CostSurvey, RevenueLine, RevenueMonth, YearEnd
 
 
 def problems() -> list[str]:
@@ -29,5 +30,17 @@ def problems() -> list[str]:
             found.append(
                 f"allowance {allowance.pk}: holds cost/profit/total {held}, "
                 f"recomputed {(again.cost, again.profit, again.total)}"
+            )
+    for closed in YearEnd.objects.select_related("allowance__period"):
+        allowance = closed.allowance
+        months = services.months_of(allowance.starts_on, allowance.ends_on)
+        lines = RevenueLine.objects.filter(operator=allowance.period.operator, month__in=months)
+        actual = sum(lines.values_list("amount_fen", flat=True))
+        carried = max(0, actual - allowance.total_fen)
+        held = (closed.actual_fen, closed.carried_fen)
+        if held != (actual, carried):
+            found.append(
+                f"year end {closed.pk}: holds actual/carried {held}, "
+                f"the revenue lines give {(actual, carried)}"
             )
     return found

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from pdao.core.rules import RuleViolation
 from pdao.finance import revenue
 from pdao.finance.models import RevenueLine
 from pdao.products import gateway
@@ -104,3 +105,92 @@ def test_finance_verify_fails_when_a_line_is_altered_in_the_database(industry):
     RevenueLine.objects.filter(pk=line.pk).delete()
     with pytest.raises(CommandError, match="has no line"):
         call_command("finance_verify")  # the month was computed: its missing line is missed
+
+
+def _year_of_lines(shop, monthly_fen: int, months: list[str]):
+    """Revenue lines of one subscription, one a month (as compute_month stores them)."""
+    from pdao.finance.models import RevenueMonth
+
+    product = _listed(shop, "0.50", name="按次", charging=Charging.PER_CALL,
+                      unit_price=Decimal("0.50"))  # fmt: skip
+    subscription = shop.subscribe(product)
+    for month in months:
+        RevenueLine.objects.create(
+            month=month, operator=product.operator, consumer=subscription.consumer,
+            product=product, subscription=subscription, purpose="industry", source="calls",
+            charging="per_call", unit_price=Decimal("0.50"), calls=monthly_fen // 50,
+            quantity=Decimal(monthly_fen // 50), amount_fen=monthly_fen,
+        )  # fmt: skip
+        RevenueMonth.objects.create(month=month, lines=1, total_fen=monthly_fen)
+    return product.operator
+
+
+def test_a_year_12_percent_over_its_mar_asks_the_bureau_and_carries_the_excess(industry):
+    from datetime import date
+
+    from pdao.finance import services as finance
+    from pdao.finance.choices import CostCategory, Standard
+
+    bureau = industry.city.bureau
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    operator = _year_of_lines(industry, 9_800_00, months)  # ¥117,600 in the year
+    owner = industry.operator
+    period = finance.open_period(by=bureau, operator=operator, starts_on=date(2025, 1, 1),
+                                 ends_on=date(2027, 12, 31), standard=Standard.FORMAL)  # fmt: skip
+    survey = finance.start_survey(by=bureau, period=period, year=2025)
+    finance.declare_cost(by=owner, survey=survey, category=CostCategory.STAFF,
+                         description="人员", amount="100000", industry_percent="100")  # fmt: skip
+    finance.submit_survey(by=owner, survey=survey)
+    finance.conclude_survey(by=bureau, survey=survey)
+    finance.record_bond_yield(by=bureau, year=2024, percent="2.0", source="中国债券信息网")
+    first = finance.propose_allowance(by=bureau, survey=survey, year_index=1, profit_rate="5",
+                                      tax="0")  # fmt: skip
+    assert first.total_fen == 105_000_00  # 100,000 + 5 %
+    with pytest.raises(RuleViolation, match="尚未批复"):
+        finance.close_year(by=bureau, allowance=first)
+    finance.approve_allowance(by=bureau, allowance=first, document="柳发改价格〔2025〕3号")
+    closed = finance.close_year(by=bureau, allowance=first, carry_years=2)
+    # |117,600 − 105,000| / 105,000 = 12 % > 10 %: the bureau adjusts its caps.
+    assert closed.actual_fen == 117_600_00 and closed.deviation == Decimal("0.12")
+    assert closed.adjustment == "bureau_caps" and closed.threshold == Decimal("10")
+    assert closed.carried_fen == 12_600_00 and closed.parts() == [6_300_00, 6_300_00]
+    second = finance.propose_allowance(by=bureau, survey=survey, year_index=2, profit_rate="5",
+                                       tax="0")  # fmt: skip
+    assert (second.deduction_fen, second.total_fen) == (6_300_00, 98_700_00)
+    with pytest.raises(RuleViolation, match="已清算"):
+        finance.close_year(by=bureau, allowance=first)
+    from pdao.finance import verify
+    from pdao.finance.models import YearEnd
+
+    assert not [p for p in verify.problems() if p.startswith("year end")]
+    YearEnd.objects.filter(pk=closed.pk).update(actual_fen=105_000_00, carried_fen=0)
+    assert [p for p in verify.problems() if p.startswith("year end")] == [
+        f"year end {closed.pk}: holds actual/carried (10500000, 0), "
+        "the revenue lines give (11760000, 1260000)"
+    ]
+
+
+def test_a_year_with_a_month_not_computed_cannot_be_closed(industry):
+    from datetime import date
+
+    from pdao.finance import services as finance
+    from pdao.finance.choices import CostCategory, Standard
+
+    bureau = industry.city.bureau
+    operator = _year_of_lines(industry, 100_00, [f"2025-{m:02d}" for m in range(1, 12)])
+    with pytest.raises(RuleViolation, match="月末日"):
+        finance.open_period(by=bureau, operator=operator, starts_on=date(2025, 1, 15),
+                            ends_on=date(2025, 12, 31), standard=Standard.TRIAL)  # fmt: skip
+    period = finance.open_period(by=bureau, operator=operator, starts_on=date(2025, 1, 1),
+                                 ends_on=date(2025, 12, 31), standard=Standard.TRIAL)  # fmt: skip
+    survey = finance.start_survey(by=bureau, period=period, year=2025)
+    finance.declare_cost(by=industry.operator, survey=survey, category=CostCategory.STAFF,
+                         description="人员", amount="1000", industry_percent="100")  # fmt: skip
+    finance.submit_survey(by=industry.operator, survey=survey)
+    finance.conclude_survey(by=bureau, survey=survey)
+    finance.record_bond_yield(by=bureau, year=2024, percent="2.0", source="中国债券信息网")
+    allowance = finance.propose_allowance(by=bureau, survey=survey, year_index=1,
+                                          profit_rate="5", tax="0")  # fmt: skip
+    finance.approve_allowance(by=bureau, allowance=allowance, document="柳发改价格〔2025〕4号")
+    with pytest.raises(RuleViolation, match="2025-12"):
+        finance.close_year(by=bureau, allowance=allowance)
