@@ -5,8 +5,9 @@ for every test spends most of the suite's time rebuilding the same rows. `built_
 transaction for the fixture's scope and rolls it back when the scope ends; each test that
 asks for `db` runs in a savepoint inside it (Django's TestCase nests), so what one test writes
 is gone before the next, and nothing outside the scope sees the shared rows — as Django's
-`setUpTestData` does for a class. `fresh(...)` gives each test its own copy of the objects
-(deep copies, as `setUpTestData`'s TestData does), so in-memory changes do not carry over.
+`setUpTestData` does for a class. `for_one_test(...)` gives each test its own copy of the
+objects (deep copies, as `setUpTestData`'s TestData does), so in-memory changes do not carry
+over.
 
 Files are not rolled back: a shared world keeps its files in a directory of its scope.
 A test in such a scope cannot commit (transactional_db, live_server): `for_one_test` fails
