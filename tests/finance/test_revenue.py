@@ -3,11 +3,13 @@ each call reached, monthly fees on their days, 公益 free, recomputed identical
 altered in the database caught by finance_verify."""
 
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from pdao.audit.models import AuditEvent
 from pdao.core.rules import RuleViolation
 from pdao.finance import revenue
 from pdao.finance.models import RevenueLine
@@ -72,6 +74,12 @@ def test_calls_are_priced_at_the_tier_they_reached_and_refusals_are_free(industr
     assert RevenueLine.objects.count() == 2
     assert revenue.verify_month(month) == []
     call_command("finance_verify")
+    out = StringIO()
+    call_command("finance_revenue", "--month", month, stdout=out)
+    assert out.getvalue().rstrip().endswith(f"{month}: 2 lines, 1.80 yuan")
+    assert AuditEvent.objects.filter(action="finance.revenue.compute", system="cli").exists()
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("finance_revenue", "--month", "2026-13")
 
 
 def test_a_monthly_plan_charges_its_fee_on_its_day_and_not_per_call(industry):
