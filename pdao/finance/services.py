@@ -12,13 +12,13 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pdao.accounts.models import Organisation
 from pdao.audit import services as audit
 from pdao.core.calendar import add_months, add_years
+from pdao.core.codes import next_code
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation, require
 from pdao.finance import money
@@ -166,13 +166,6 @@ PERIOD_PROBLEMS = {
 }
 
 
-def _next_code(model, prefix: str, year: int) -> str:
-    start = f"{prefix}-{year}-"
-    last = model.objects.filter(code__startswith=start).aggregate(last=Max("code"))["last"]
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{start}{number:04d}"
-
-
 @transaction.atomic
 def open_period(
     *, by, operator: Organisation, starts_on: date, ends_on: date, standard: Standard
@@ -191,7 +184,7 @@ def open_period(
     if starts_on.day != 1 or (ends_on + timedelta(days=1)).day != 1:
         raise RuleViolation(_("定价周期应从某月1日起、至某月末日止（收入按月核算）。"))
     period = PricingPeriod.objects.create(
-        code=_next_code(PricingPeriod, "LZ-PP", starts_on.year),
+        code=next_code("LZ-PP", PricingPeriod),
         operator=operator,
         starts_on=starts_on,
         ends_on=ends_on,

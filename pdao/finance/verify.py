@@ -17,7 +17,7 @@ def problems() -> list[str]:
     for survey in CostSurvey.objects.filter(status=SurveyStatus.CONCLUDED).prefetch_related(
         "items"
     ):
-        cost = sum(item.counted_fen for item in survey.items.all())
+        cost = services.operating_cost(survey)
         if cost != survey.cost_fen:
             found.append(f"cost survey {survey.pk}: holds {survey.cost_fen} fen, items give {cost}")
     for allowance in Allowance.objects.select_related("survey"):

@@ -166,3 +166,21 @@ def test_an_adjustment_that_differs_must_say_why(bureau, operator, period):
         finance.adjust_cost(by=bureau, item=item, amount="90", note="")
     item.refresh_from_db()
     assert item.adjusted_fen is None
+
+
+def test_finance_verify_recomputes_surveys_and_allowances(bureau, concluded):
+    from pdao.finance import verify
+    from pdao.finance.models import CostSurvey
+
+    finance.record_bond_yield(by=bureau, year=2025, percent="2", source="中国债券信息网")
+    allowance = finance.propose_allowance(by=bureau, survey=concluded, year_index=1,
+                                          profit_rate="5", tax="0")  # fmt: skip
+    assert verify.problems() == []
+    Allowance.objects.filter(pk=allowance.pk).update(profit_fen=0, total_fen=865_000_00)
+    assert verify.problems() == [
+        f"allowance {allowance.pk}: holds cost/profit/total (86500000, 0, 86500000), "
+        "recomputed (86500000, 4325000, 90825000)",
+    ]
+    CostSurvey.objects.filter(pk=concluded.pk).update(cost_fen=1)
+    assert verify.problems()[0] == f"cost survey {concluded.pk}: holds 1 fen, items give 86500000"
+    assert allowance.period.code.startswith("LZ-PP-")
