@@ -483,3 +483,20 @@ def test_a_date_key_is_bounded_by_the_columns_span_not_by_the_data_it_selects(zo
         "SELECT 单位代码, COUNT(*) FROM 社保 GROUP BY 单位代码", policy, form="aggregate"
     )
     assert isinstance(by_unit, engine.Refused) and "不看数据" in by_unit.message
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 缴费基数 // 1e-308 AS b, COUNT(*) FROM 社保 GROUP BY b",
+        "SELECT 缴费基数 // 1e-304 AS b, COUNT(*) FROM 社保 WHERE 年龄 > 30 GROUP BY b",
+        "SELECT 区县, COUNT(*) FROM 社保 WHERE 缴费基数 // 1e-15 > 5 GROUP BY 区县",
+        "SELECT FLOOR(缴费基数 / 1e-300) * 1e-300 AS b, COUNT(*) FROM 社保 GROUP BY b",
+    ],
+)
+def test_a_band_too_narrow_for_the_declared_range_is_refused_before_any_data(zone_policy, sql):
+    """Found by a black-box attacker on the demo: a width that overflows 64 bits over the
+    column's declared range crashed the planner (HTTP 500) or failed in DuckDB at run time;
+    it is refused at plan time, from the declaration alone."""
+    result = engine.plan(sql, zone_policy, form="aggregate")
+    assert isinstance(result, engine.Refused) and result.rule == "key.function", result

@@ -501,7 +501,7 @@ def _band(node, scope: Scope, role: str) -> m.Operand | None:
     if isinstance(node, exp.IntDiv) and isinstance(_unwrap(node.this), exp.Column):
         width = _num_arg(node.expression)
         if width:
-            col = _numeric(node.this, scope, role)
+            col = _banded(node.this, width, scope, role)
             return m.Operand(col, "div", width, "BIGINT", f"{col.name} // {_fmt(width)}")
         return None
     if not isinstance(node, exp.Mul):
@@ -522,7 +522,7 @@ def _band(node, scope: Scope, role: str) -> m.Operand | None:
         return None
     if not isinstance(column, exp.Column):
         return None
-    col = _numeric(column, scope, role)
+    col = _banded(column, width, scope, role)
     kind = (
         "BIGINT" if col.type.upper() in ("BIGINT", "INTEGER") and width.is_integer() else "DOUBLE"
     )
@@ -533,6 +533,21 @@ def _numeric(node, scope: Scope, role: str) -> m.Col:
     col = scope.column(_unwrap(node), role)
     if kind_of(col.type) != "number":
         refuse("key.function", "分段只能作用于数值列")
+    return col
+
+
+# A band's number must fit a 64-bit integer over the column's whole declared range, whatever
+# the rows: checked from the declaration, so no value decides whether a query runs.
+BAND_NUMBERS_AT_MOST = 2.0**62
+
+
+def _banded(node, width: float, scope: Scope, role: str) -> m.Col:
+    col = _numeric(node, scope, role)
+    bounds = scope.policy.tables[col.table].bounds.get(col.name)
+    if bounds is not None:
+        widest = max(abs(float(bounds[0])), abs(float(bounds[1])))
+        if not math.isfinite(widest / width) or widest / width > BAND_NUMBERS_AT_MOST:
+            refuse("key.function", f"分段宽度 {_fmt(width)} 过小：该列的声明范围内分段数超出上限")
     return col
 
 
