@@ -17,6 +17,7 @@ urlpatterns = [
     path("notifications/", include("pdao.notifications.urls")),
     path("products/", include("pdao.products.urls")),
     path("supervision/", include("pdao.supervision.urls")),
+    path("finance/", include("pdao.finance.urls")),
     path("api/v1/", api.urls),
     path("gateway/oauth/token", oauth.token, name="gateway_token"),
     path("gateway/v1/", gateway_api.urls),

@@ -58,6 +58,7 @@ class World:
     ingest_job: object = None
     authz: dict = field(default_factory=dict)
     products: dict = field(default_factory=dict)
+    finance: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,15 @@ def _authz(visible=_sees_all_applications) -> Example:
 
 def _product(visible=lambda user, world: True, **kw) -> Example:
     return Example(kwargs=lambda w: {"code": w.products["listed"].code}, visible=visible, **kw)
+
+
+def _sees_finance(user, world) -> bool:
+    """Finance records of the outside operator: only those who see every operator's."""
+    return user.has_perm(Perm.FINANCE_VIEW)
+
+
+def _finance(key: str, **kw) -> Example:
+    return Example(kwargs=lambda w: {"pk": w.finance[key].pk}, **kw)
 
 
 def _captcha_key(world) -> dict:
@@ -338,6 +348,52 @@ EXAMPLES: dict[str, Example] = {
         kwargs=lambda w: {"pk": w.products["alert"].rule.pk},
         data={"enabled": "on", "severity": "high", "threshold": "5", "window_minutes": "10"},
     ),
+    "finance:statement": Example(
+        kwargs=lambda w: {
+            "month": "2025-01",
+            "side": "consumer",
+            "fmt": "xlsx",
+            "organisation": w.products["subscription"].consumer_id,
+        },
+        visible=_sees_finance,
+    ),
+    "finance:period_detail": _finance("period", visible=_sees_finance),
+    "finance:survey_start": _finance("period", data={"year": "2026"}),
+    "finance:allowance_propose": _finance(
+        "period",
+        data_fn=lambda w: {
+            "survey": w.finance["survey"].pk,
+            "year_index": "2",
+            "profit_rate": "5",
+            "tax": "0",
+        },
+    ),
+    "finance:cost_declare": _finance(
+        "survey",
+        visible=_sees_finance,
+        data={"category": "staff", "description": "人员", "amount": "10"},
+    ),
+    "finance:survey_submit": _finance("survey", visible=_sees_finance),
+    "finance:survey_conclude": _finance("survey"),
+    "finance:cost_adjust": _finance("item", data={"amount": "10", "note": "核减"}),
+    "finance:allowance_approve": _finance("allowance", data={"document": "柳发改价格〔2025〕1号"}),
+    "finance:year_close": _finance("allowance", data={"carry_years": "1"}),
+    "finance:year_respond_prices": _finance(
+        "year_end", visible=_sees_finance, data={"response": "已下调两款产品的实际收费标准。"}
+    ),
+    "finance:year_respond_caps": _finance(
+        "year_end", visible=_sees_finance, data={"response": "已下调两款产品的上限收费标准。"}
+    ),
+    "finance:remittance_detail": _finance("remittance", visible=_sees_finance),
+    "finance:remittance_notice": Example(
+        kwargs=lambda w: {"pk": w.finance["remittance"].pk, "fmt": "pdf"}, visible=_sees_finance
+    ),
+    "finance:remittance_pay": _finance(
+        "remittance",
+        visible=_sees_finance,
+        data_fn=lambda w: {"paid_on": str(date.today()), "amount": "1.00", "reference": "R"},
+    ),
+    "finance:remittance_confirm": _finance("remittance"),
     "gateway:get_report": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "gateway:call_product": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "api:get_organisation": Example(
@@ -460,10 +516,66 @@ def _build_world() -> World:
         filename="x.csv", staged="x.csv", bytes=1,
     )  # fmt: skip
     authz = _authorization_world(users, resource)
+    products = _product_world(authz)
     return World(
         users, subject_organisation, subject_user, anchored.position, resource, version, record,
-        objection, demand, task, job, authz, _product_world(authz),
+        objection, demand, task, job, authz, products, _finance_world(authz, products),
     )  # fmt: skip
+
+
+def _finance_world(authz, products) -> dict:
+    """The outside operator's pricing period with a survey, an approved allowance whose year
+    is closed (asking for both kinds of answer), a month of revenue and a remittance (built
+    directly: the flows are tested in tests/finance)."""
+    from datetime import date
+
+    from pdao.finance.models import (
+        Allowance,
+        BondYield,
+        CostItem,
+        CostSurvey,
+        PricingPeriod,
+        Remittance,
+        RevenueLine,
+        RevenueMonth,
+        YearEnd,
+    )  # fmt: skip
+
+    authorization = authz["authorization"]
+    operator, owner = authorization.operator, authorization.application.created_by
+    period = PricingPeriod.objects.create(code="LZ-PP-TEST-0001", operator=operator,
+                                          starts_on=date(2024, 1, 1), ends_on=date(2026, 12, 31),
+                                          standard="formal", created_by=owner)  # fmt: skip
+    survey = CostSurvey.objects.create(period=period, year=2024, created_by=owner)
+    item = CostItem.objects.create(survey=survey, category="staff", description="人员",
+                                   declared_fen=100_00, declared_by=owner)  # fmt: skip
+    bond = BondYield.objects.create(year=2023, percent=2, source="测试", created_by=owner)
+    allowance = Allowance.objects.create(
+        period=period, year_index=1, starts_on=date(2024, 1, 1), ends_on=date(2024, 12, 31),
+        survey=survey, bond_yield=bond, markup=6, markup_document="测试", profit_rate=5,
+        cost_fen=100_00, profit_fen=5_00, tax_fen=0, total_fen=105_00, proposed_by=owner,
+    )  # fmt: skip
+    year_end = YearEnd.objects.create(
+        allowance=allowance, actual_fen=110_00, deviation="0.047619", threshold=10,
+        threshold_document="测试", adjustment="operator_prices", carried_fen=5_00,
+        closed_by=owner, respond_by=date(2030, 1, 1),
+    )  # fmt: skip
+    subscription = products["subscription"]
+    RevenueLine.objects.create(
+        month="2025-01", operator=operator, consumer=subscription.consumer,
+        product=subscription.product, subscription=subscription, purpose="industry",
+        source="calls", charging="per_call", unit_price="0.5", calls=2, quantity=2,
+        amount_fen=100,
+    )  # fmt: skip
+    RevenueMonth.objects.create(month="2025-01", lines=1, total_fen=100)
+    remittance = Remittance.objects.create(
+        code="LZ-RM-TEST-0001", authorization=authorization, operator=operator, year=2025,
+        quarter=1, revenue_fen=100, share_percent=10, amount_fen=10, due_on=date(2025, 5, 1),
+        payee="柳州市财政局", bank="银行", account_no="1", budget_code="1", budget_name="科目",
+        notice_sha256="0" * 64, issued_by=owner,
+    )  # fmt: skip
+    return {"period": period, "survey": survey, "item": item, "allowance": allowance,
+            "year_end": year_end, "remittance": remittance}  # fmt: skip
 
 
 def _product_world(authz) -> dict:

@@ -11,6 +11,11 @@ from django.dispatch import Signal
 
 records_written = Signal()
 
+# Sent by the every-minute monitoring task after its rules ran: the scheduler's heartbeat, for
+# work that is due by the calendar (the finance pillar computes last month's revenue and chases
+# overdue remittances). Receivers must be cheap and check for themselves whether work is due.
+minute_passed = Signal()
+
 
 def watch() -> None:
     """Ask supervision to look at records just written (inside a transaction, register it

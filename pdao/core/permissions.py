@@ -89,7 +89,11 @@ class Perm(StrEnum):
     """Set the price mechanism's dated limits and bond yields, open pricing periods, review cost
     surveys, propose allowances and record their approval (the data bureau)."""
     FINANCE_DECLARE = "finance.declare"
-    """Declare the own organisation's costs in its cost surveys (operators)."""
+    """Declare the own organisation's costs in its cost surveys and record its remittances'
+    payments (operators)."""
+    FINANCE_COLLECT = "finance.collect"
+    """Set the account remittances are paid into, issue 缴款通知, confirm receipt, chase overdue
+    remittances and record how remitted revenue is budgeted (the finance bureau)."""
 
     @property
     def app_label(self) -> str:
@@ -135,7 +139,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.PROVIDER: _EVERY_ROLE | {Perm.CATALOGUE_SUPPLY, Perm.AUTHZ_OPINE},
     Role.OPERATOR: _EVERY_ROLE | {Perm.AUTHZ_APPLY, Perm.PRODUCT_MANAGE, Perm.FINANCE_DECLARE},
     Role.CONSUMER: _EVERY_ROLE | {Perm.PRODUCT_SUBSCRIBE},
-    Role.FINANCE: _EVERY_ROLE | {Perm.FINANCE_VIEW},
+    Role.FINANCE: _EVERY_ROLE | {Perm.FINANCE_VIEW, Perm.FINANCE_COLLECT},
     Role.INDUSTRY_LEAD: _EVERY_ROLE,
     Role.REVIEWER: _EVERY_ROLE | {Perm.AUTHZ_SCORE, Perm.PRODUCT_REVIEW},
     Role.TASKFORCE: _EVERY_ROLE

@@ -39,12 +39,6 @@ class Intro:
 
 
 INTROS: dict[Role, Intro] = {
-    Role.FINANCE: Intro(
-        _("价格与收益分配功能正在建设，届时在此核对运营单位的收入台账、最高准许收入和上缴财政的收益，"
-          "并收取每年 3 月 31 日前报送的年度报告。现在可以查看产品价格和公共数据目录。"),
-        ((_("数据产品市场"), "products:market"), (_("公共数据目录"), "catalogue:resource_list"),
-         (_("区块链存证"), "ledger:overview")),
-    ),
     Role.INDUSTRY_LEAD: Intro(
         _("典型应用场景功能正在建设，届时在此登记和评估本行业的典型应用场景，跟踪服务这些场景的数据产品。"
           "现在可以查看公共数据目录、数据产品和公示。"),

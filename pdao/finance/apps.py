@@ -6,3 +6,10 @@ class FinanceConfig(AppConfig):
     name = "pdao.finance"
     label = "finance"
     verbose_name = _("价格与收益分配")
+
+    def ready(self):
+        # Imported once the models are loaded: the menu, the workbench and the audit labels.
+        from pdao.core import monitoring
+        from pdao.finance import actions, navigation, tasks, workbench  # noqa: F401
+
+        monitoring.minute_passed.connect(tasks.on_minute, dispatch_uid="finance.calendar")

@@ -62,3 +62,20 @@ class Adjustment(models.TextChoices):
 class AllowanceStatus(models.TextChoices):
     PROPOSED = "proposed", _("待批复")
     APPROVED = "approved", _("已批复")
+
+
+class RemittanceStatus(models.TextChoices):
+    """A quarter's remittance (上缴部分收益): notified, paid by the operator, confirmed by the
+    finance bureau. Overdue is not a state: a notified remittance past its due day."""
+
+    NOTIFIED = "notified", _("待缴款")
+    PAID = "paid", _("已缴款待确认")
+    CONFIRMED = "confirmed", _("财政已确认")
+
+
+class BudgetCategory(models.TextChoices):
+    """预算安排 — where the finance bureau budgets remitted revenue back (the plan, section 七)."""
+
+    BASE = "base", _("授权运营基础支撑")
+    SMART_CITY = "smart_city", _("智慧城市建设")
+    OTHER = "other", _("其他")

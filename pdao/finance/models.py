@@ -10,8 +10,10 @@ from pdao.finance import money
 from pdao.finance.choices import (
     Adjustment,
     AllowanceStatus,
+    BudgetCategory,
     CostCategory,
     Limit,
+    RemittanceStatus,
     Standard,
     SurveyStatus,
 )
@@ -342,6 +344,12 @@ class YearEnd(models.Model):
     carried_fen = models.BigIntegerField(_("超收结转（分）"), default=0)
     closed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(_("清算时间"), auto_now_add=True)
+    respond_by = models.DateField(_("调整期限"), null=True, blank=True)
+    response = models.CharField(_("调整情况"), max_length=500, blank=True)
+    responded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    responded_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("年度清算")
@@ -352,6 +360,12 @@ class YearEnd(models.Model):
                 condition=Q(carried_fen__gte=0, carry_years__gte=1),
                 name="%(app_label)s_%(class)s_carry_in_range",
             ),
+            _paired("responded"),
+            models.CheckConstraint(
+                condition=Q(adjustment=Adjustment.NONE, respond_by__isnull=True)
+                | (~Q(adjustment=Adjustment.NONE) & Q(respond_by__isnull=False)),
+                name="%(app_label)s_%(class)s_deadline_when_asked",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -360,3 +374,139 @@ class YearEnd(models.Model):
     def parts(self) -> list[int]:
         """The carry-over, year by year after this one."""
         return money.carry_over(self.actual_fen, self.allowance.total_fen, self.carry_years)
+
+
+class PayeeAccount(models.Model):
+    """The finance bureau's account that remittances are paid into, the budget classification
+    they are booked under and the days allowed to pay, in force from a day; a notice copies the
+    one in force when it is issued."""
+
+    payee = models.CharField(_("收款单位"), max_length=100)
+    bank = models.CharField(_("开户银行"), max_length=100)
+    account_no = models.CharField(_("账号"), max_length=40)
+    budget_code = models.CharField(_("预算科目编码"), max_length=20)
+    budget_name = models.CharField(_("预算科目名称"), max_length=100)
+    days_to_pay = models.PositiveSmallIntegerField(_("缴款期限（天）"), default=30)
+    effective_from = models.DateField(_("启用日期"), unique=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("收缴账户")
+        verbose_name_plural = _("收缴账户")
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"{self.payee} {self.bank} {self.account_no}"
+
+
+class Remittance(models.Model):
+    """上缴部分收益 — one authorization's share of one quarter's revenue: the revenue lines of
+    its products in the quarter, times the agreement's revenue share, rounded once; notified
+    with the payee account in force, paid by the operator (the exact amount), confirmed once by
+    the finance bureau."""
+
+    code = models.CharField(_("通知编号"), max_length=30, unique=True)
+    authorization = models.ForeignKey(
+        "authorization.Authorization", on_delete=models.PROTECT, related_name="remittances"
+    )
+    operator = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="remittances"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(_("季度"))
+    revenue_fen = models.BigIntegerField(_("季度收入（分）"))
+    share_percent = models.DecimalField(_("上缴比例（%）"), max_digits=7, decimal_places=4)
+    amount_fen = models.BigIntegerField(_("应缴金额（分）"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=RemittanceStatus.choices,
+        default=RemittanceStatus.NOTIFIED,
+    )  # fmt: skip
+    due_on = models.DateField(_("缴款期限"))
+    payee = models.CharField(_("收款单位"), max_length=100)
+    bank = models.CharField(_("开户银行"), max_length=100)
+    account_no = models.CharField(_("账号"), max_length=40)
+    budget_code = models.CharField(_("预算科目编码"), max_length=20)
+    budget_name = models.CharField(_("预算科目名称"), max_length=100)
+    notice_sha256 = models.CharField(_("通知书 SHA-256"), max_length=64)
+    issued_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("开具时间"), auto_now_add=True)
+    paid_on = models.DateField(_("缴款日期"), null=True, blank=True)
+    paid_fen = models.BigIntegerField(_("缴款金额（分）"), null=True, blank=True)
+    payment_reference = models.CharField(_("缴款凭证号"), max_length=60, blank=True)
+    paid_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    paid_at = models.DateTimeField(_("登记时间"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    chased = models.PositiveSmallIntegerField(_("催缴次数"), default=0)
+    last_chased_on = models.DateField(_("最近催缴"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("收益上缴")
+        verbose_name_plural = _("收益上缴")
+        ordering = ["-year", "-quarter", "operator"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authorization", "year", "quarter"],
+                name="%(app_label)s_%(class)s_one_a_quarter",
+            ),
+            _paired("paid"),
+            _paired("confirmed"),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1, quarter__lte=4)
+                & Q(revenue_fen__gte=0, amount_fen__gte=0),
+                name="%(app_label)s_%(class)s_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_at__isnull=True) | Q(paid_fen=F("amount_fen")),
+                name="%(app_label)s_%(class)s_paid_in_full",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(paid_at__isnull=False),
+                name="%(app_label)s_%(class)s_confirmed_after_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年第{self.quarter}季度"
+
+    def overdue(self, today) -> bool:
+        return self.status == RemittanceStatus.NOTIFIED and self.due_on < today
+
+
+class BudgetAllocation(models.Model):
+    """预算安排 — remitted revenue of a year budgeted back into the programme; a year's
+    allocations never exceed what the finance bureau confirmed receiving for it."""
+
+    year = models.PositiveSmallIntegerField(_("收入年度"))
+    category = models.CharField(_("安排方向"), max_length=20, choices=BudgetCategory.choices)
+    amount_fen = models.BigIntegerField(_("安排金额（分）"))
+    document = models.CharField(_("预算文件"), max_length=100)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("预算安排")
+        verbose_name_plural = _("预算安排")
+        ordering = ["-year", "category", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0), name="%(app_label)s_%(class)s_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(category=BudgetCategory.OTHER) | ~Q(note=""),
+                name="%(app_label)s_%(class)s_other_explained",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.get_category_display()}"

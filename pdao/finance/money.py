@@ -304,3 +304,18 @@ def period_years(starts_on: date, ends_on: date) -> list[tuple[date, date]]:
         years.append((start, min(ends_on, following - timedelta(days=1))))
         start = following
     return years
+
+
+def quarter(year: int, number: int) -> tuple[date, date, list[str]]:
+    """A quarter's first and last days and its months (YYYY-MM): remittances are computed per
+    quarter.
+
+    >>> first, last, months = quarter(2024, 1)
+    >>> first, last, months
+    (datetime.date(2024, 1, 1), datetime.date(2024, 3, 31), ['2024-01', '2024-02', '2024-03'])
+    """
+    if not 1 <= number <= 4:
+        raise ValueError("a quarter is 1 to 4")
+    first = date(year, 3 * number - 2, 1)
+    months = [add_months(first, k).strftime("%Y-%m") for k in range(3)]
+    return first, add_months(first, 3) - timedelta(days=1), months

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from pdao.audit import services as audit
 from pdao.core.calendar import add_months
 from pdao.core.identity import SCHEDULER
-from pdao.finance import money
+from pdao.finance import actions, money
 from pdao.finance.models import RevenueLine, RevenueMonth
 from pdao.products.choices import Charging
 from pdao.products.models import Delivery, Subscription
@@ -124,7 +124,7 @@ def compute_month(month: str, *, by=SCHEDULER) -> list[RevenueLine]:
         month=month, defaults={"lines": len(stored), "total_fen": total}
     )
     audit.record(
-        "finance.revenue.compute",
+        actions.REVENUE_COMPUTE,
         by=by,
         target=record,
         summary=_("计算 %(month)s 收入明细：%(lines)s 条，合计 %(total)s 元")

@@ -21,10 +21,11 @@ from pdao.core.calendar import add_months, add_years
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation, require
-from pdao.finance import money
+from pdao.finance import actions, money
 from pdao.finance.choices import (
     NATIONAL_LIMITS,
     NATIONAL_NOTICE,
+    Adjustment,
     AllowanceStatus,
     CostCategory,
     Limit,
@@ -122,7 +123,7 @@ def set_limit(*, by, limit: Limit, value, effective_from: date, document: str) -
         limit=limit, value=number, effective_from=effective_from, document=document, created_by=by
     )
     audit.record(
-        "finance.limit.set",
+        actions.LIMIT_SET,
         by=by,
         target=made,
         summary=_("设定价格机制参数：%(limit)s %(value)s，自 %(date)s 起（%(document)s）")
@@ -147,7 +148,7 @@ def record_bond_yield(*, by, year: int, percent, source: str) -> BondYield:
         raise RuleViolation(_("%(year)s 年的国债平均收益率已录入。") % {"year": year})
     made = BondYield.objects.create(year=year, percent=number, source=source, created_by=by)
     audit.record(
-        "finance.bond_yield.record",
+        actions.BOND_YIELD_RECORD,
         by=by,
         target=made,
         summary=_("录入 %(year)s 年10年期国债平均收益率 %(percent)s%%（%(source)s）")
@@ -192,7 +193,7 @@ def open_period(
         created_by=by,
     )
     audit.record(
-        "finance.period.open",
+        actions.PERIOD_OPEN,
         by=by,
         target=period,
         summary=_("为%(operator)s设立定价周期 %(code)s（%(start)s 至 %(end)s，%(standard)s）")
@@ -229,7 +230,7 @@ def start_survey(*, by, period: PricingPeriod, year: int) -> CostSurvey:
         raise RuleViolation(_("该定价周期已有 %(year)s 年度的成本调查。") % {"year": year})
     survey = CostSurvey.objects.create(period=period, year=year, created_by=by)
     audit.record(
-        "finance.survey.start",
+        actions.SURVEY_START,
         by=by,
         target=survey,
         summary=_("发起 %(code)s 的 %(year)s 年度成本调查") % {"code": period.code, "year": year},
@@ -258,7 +259,7 @@ def declare_cost(
         declared_by=by,
     )
     audit.record(
-        "finance.cost.declare",
+        actions.COST_DECLARE,
         by=by,
         target=item,
         summary=_("申报成本：%(category)s %(amount)s 元")
@@ -278,7 +279,7 @@ def submit_survey(*, by, survey: CostSurvey) -> CostSurvey:
     survey.status = SurveyStatus.REVIEWING
     survey.submitted_by, survey.submitted_at = by, timezone.now()
     survey.save(update_fields=["status", "submitted_by", "submitted_at"])
-    audit.record("finance.survey.submit", by=by, target=survey, summary=_("提交成本调查，待审核"))
+    audit.record(actions.SURVEY_SUBMIT, by=by, target=survey, summary=_("提交成本调查，待审核"))
     return survey
 
 
@@ -297,7 +298,7 @@ def adjust_cost(*, by, item: CostItem, amount, note: str) -> CostItem:
     item.adjusted_by, item.adjusted_at = by, timezone.now()
     item.save(update_fields=["adjusted_fen", "adjustment_note", "adjusted_by", "adjusted_at"])
     audit.record(
-        "finance.cost.adjust",
+        actions.COST_ADJUST,
         by=by,
         target=item,
         summary=_("核定成本：%(category)s %(amount)s 元")
@@ -325,7 +326,7 @@ def conclude_survey(*, by, survey: CostSurvey) -> CostSurvey:
     survey.concluded_by, survey.concluded_at = by, timezone.now()
     survey.save(update_fields=["status", "cost_fen", "concluded_by", "concluded_at"])
     audit.record(
-        "finance.survey.conclude",
+        actions.SURVEY_CONCLUDE,
         by=by,
         target=survey,
         summary=_("核定经营成本 %(amount)s 元") % {"amount": f"{money.yuan(cost):,}"},
@@ -369,7 +370,7 @@ def propose_allowance(*, by, survey: CostSurvey, year_index: int, profit_rate, t
         proposed_by=by,
     )  # fmt: skip
     audit.record(
-        "finance.allowance.propose",
+        actions.ALLOWANCE_PROPOSE,
         by=by,
         target=made,
         summary=_("测算 %(code)s 第%(year)s运营年度最高准许收入 %(amount)s 元")
@@ -392,7 +393,7 @@ def approve_allowance(*, by, allowance: Allowance, document: str) -> Allowance:
     allowance.approved_by, allowance.approved_at = by, timezone.now()
     allowance.save(update_fields=["status", "approval_document", "approved_by", "approved_at"])
     audit.record(
-        "finance.allowance.approve",
+        actions.ALLOWANCE_APPROVE,
         by=by,
         target=allowance,
         summary=_("最高准许收入已批复（%(document)s）") % {"document": document},
@@ -426,10 +427,16 @@ def carried_into(operator: Organisation, starts_on: date) -> int:
     return total
 
 
+RESPOND_WITHIN_DAYS = 60  # the default time given to adjust prices or caps after a year end
+
+
 @transaction.atomic
-def close_year(*, by, allowance: Allowance, carry_years: int = 1) -> YearEnd:
+def close_year(
+    *, by, allowance: Allowance, carry_years: int = 1, respond_within: int = RESPOND_WITHIN_DAYS
+) -> YearEnd:
     """Close an approved operating year once it is over and every month of it has its revenue
-    computed: the operator's actual revenue, the deviation from the MAR, what it asks for, and
+    computed: the operator's actual revenue, the deviation from the MAR, what it asks for (of
+    the operator or the bureau, within `respond_within` days: a task on their workbench), and
     the revenue above the MAR carried into the next `carry_years` years."""
     require(by, Perm.FINANCE_REGULATE)
     allowance = Allowance.objects.select_for_update().select_related("period").get(pk=allowance.pk)
@@ -441,6 +448,8 @@ def close_year(*, by, allowance: Allowance, carry_years: int = 1) -> YearEnd:
         raise RuleViolation(_("运营年度尚未结束。"))
     if not 1 <= carry_years <= 3:
         raise RuleViolation(_("超收分摊年数应为 1 至 3 年。"))
+    if not 7 <= respond_within <= 180:
+        raise RuleViolation(_("调整期限应为 7 至 180 天。"))
     months = months_of(allowance.starts_on, allowance.ends_on)
     computed = set(RevenueMonth.objects.filter(month__in=months).values_list("month", flat=True))
     missing = [m for m in months if m not in computed]
@@ -451,15 +460,21 @@ def close_year(*, by, allowance: Allowance, carry_years: int = 1) -> YearEnd:
     lines = RevenueLine.objects.filter(operator=allowance.period.operator, month__in=months)
     actual = sum(lines.values_list("amount_fen", flat=True))
     threshold = limit_in_force(Limit.DEVIATION_THRESHOLD, allowance.ends_on)
+    adjustment = money.adjustment(actual, allowance.total_fen, threshold.value)
+    respond_by = (
+        None
+        if adjustment == money.Adjustment.NONE
+        else timezone.localdate() + timedelta(days=respond_within)
+    )
     closed = YearEnd.objects.create(
         allowance=allowance, actual_fen=actual,
         deviation=money.deviation(actual, allowance.total_fen).quantize(Decimal("0.000001")),
-        threshold=threshold.value, threshold_document=threshold.document,
-        adjustment=money.adjustment(actual, allowance.total_fen, threshold.value),
+        threshold=threshold.value, threshold_document=threshold.document, adjustment=adjustment,
         carry_years=carry_years, carried_fen=max(0, actual - allowance.total_fen), closed_by=by,
+        respond_by=respond_by,
     )  # fmt: skip
     audit.record(
-        "finance.year.close",
+        actions.YEAR_CLOSE,
         by=by,
         target=closed,
         summary=_(
@@ -475,3 +490,40 @@ def close_year(*, by, allowance: Allowance, carry_years: int = 1) -> YearEnd:
         },
     )
     return closed
+
+
+@transaction.atomic
+def record_adjustment(*, by, year_end: YearEnd, response: str) -> YearEnd:
+    """What was done about a year's deviation: the operator's new actual prices, or the
+    bureau's new caps (who answers depends on what the year end asked for)."""
+    year_end = (
+        YearEnd.objects.select_for_update().select_related("allowance__period").get(pk=year_end.pk)
+    )
+    if year_end.adjustment == Adjustment.OPERATOR_PRICES:
+        require(by, Perm.FINANCE_DECLARE)
+        if by.organisation_id != year_end.allowance.period.operator_id:
+            raise RuleViolation(_("只能反馈本单位的调价情况。"))
+    elif year_end.adjustment == Adjustment.BUREAU_CAPS:
+        require(by, Perm.FINANCE_REGULATE)
+    else:
+        raise RuleViolation(_("该年度偏差在阈值内且无需调整。"))
+    if year_end.responded_at is not None:
+        raise RuleViolation(_("已反馈调整情况。"))
+    response = response.strip()
+    if len(response) < 10:
+        raise RuleViolation(_("请写明调整了哪些产品的价格、调整前后的标准和施行日期。"))
+    year_end.response, year_end.responded_by = response[:500], by
+    year_end.responded_at = timezone.now()
+    year_end.save(update_fields=["response", "responded_by", "responded_at"])
+    audit.record(
+        actions.YEAR_RESPOND,
+        by=by,
+        target=year_end,
+        summary=_("反馈 %(code)s 第%(year)s运营年度的调整情况：%(what)s")
+        % {
+            "code": year_end.allowance.period.code,
+            "year": year_end.allowance.year_index,
+            "what": year_end.get_adjustment_display(),
+        },
+    )
+    return year_end

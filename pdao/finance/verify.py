@@ -1,8 +1,8 @@
 """Recomputing every stored finance figure from the records (`manage.py finance_verify`): the
 revenue lines of each month, each concluded survey's operating cost, each allowance's MAR and
-each closed year's actual revenue and carry-over."""
+each closed year's actual revenue and carry-over, and each remittance's amount and notice."""
 
-from pdao.finance import money, revenue, services
+from pdao.finance import money, remittances, revenue, services
 from pdao.finance.choices import SurveyStatus
 from pdao.finance.models import Allowance, CostSurvey, RevenueLine, RevenueMonth, YearEnd
 
@@ -43,4 +43,5 @@ def problems() -> list[str]:
                 f"year end {closed.pk}: holds actual/carried {held}, "
                 f"the revenue lines give {(actual, carried)}"
             )
+    found += remittances.problems()
     return found

@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.tasks import task
 
 from pdao.catalogue.services import mark_stale_jobs
+from pdao.core import monitoring
 from pdao.supervision import services
 from pdao.zone.services import mark_interrupted
 
@@ -15,6 +16,7 @@ def monitor() -> int:
     mark_interrupted()
     mark_stale_jobs()
     raised = services.run_rules()
+    monitoring.minute_passed.send(sender=None)
     cache.delete("pdao:supervision:scheduled")
     services.ensure_scheduled()
     return len(raised)

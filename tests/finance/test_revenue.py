@@ -17,18 +17,8 @@ from pdao.products import gateway
 from pdao.products import services as products
 from pdao.products.choices import Charging
 from pdao.products.models import Delivery
-from tests.products.conftest import _data_dir, city, market  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def industry(market):  # noqa: F811
-    application = market.city.to_decision(
-        market.city.draft((market.city.social, ["aggregate"]), purpose="industry")
-    )
-    market.authorization = market.city.activate(application)
-    return market
 
 
 def _listed(shop, cap: str, **plan):
@@ -95,7 +85,7 @@ def test_a_monthly_plan_charges_its_fee_on_its_day_and_not_per_call(industry):
     )
 
 
-def test_public_welfare_calls_make_no_revenue(market):  # noqa: F811
+def test_public_welfare_calls_make_no_revenue(market):
     product = market.to_market(market.product())
     assert _calls(market, product, ["2024-01-01"]) == [200]
     assert revenue.compute_month(_month()) == []
