@@ -75,7 +75,7 @@ def _percent(text, field: str, *, most: Decimal | None = None) -> Decimal:
         raise RuleViolation(_("%(field)s应为不小于 0、最多四位小数的数值。") % {"field": field})
     if most is not None and value > most:
         raise RuleViolation(
-            _("%(field)s不能超过 %(most)s。") % {"field": field, "most": f"{most:f}"}
+            _("%(field)s不能超过 %(most)s。") % {"field": field, "most": f"{most.normalize():f}"}
         )
     return value
 
