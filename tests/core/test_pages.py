@@ -59,7 +59,15 @@ def test_workbench_has_one_section_per_role_held(client_for):
     assert [s["role"] for s in response.context["sections"]] == [Role.PROVIDER, Role.INDUSTRY_LEAD]
 
 
-@pytest.mark.parametrize("role", [Role.FINANCE, Role.INDUSTRY_LEAD, Role.TASKFORCE])
+def test_the_finance_bureau_sees_its_remittance_work(client_for):
+    page = client_for(user_with_role(Role.FINANCE)).get(reverse("core:workbench"))
+    [section] = page.context["sections"]
+    items = {str(i.title): i.count for i in section["items"]}
+    assert (items["已缴款待确认"], items["逾期未缴的收益上缴"]) == (0, 0)
+    assert "正在建设" not in page.content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.INDUSTRY_LEAD, Role.TASKFORCE])
 def test_roles_whose_pillar_is_coming_see_what_they_will_do_and_what_they_can_read(
     role, client_for
 ):

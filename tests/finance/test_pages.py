@@ -111,8 +111,9 @@ def test_metered_calls_to_a_statement_and_a_confirmed_remittance(industry, clien
     # The remittance: account, notice, payment, confirmation.
     bureau_of_finance.post("/finance/payee/set/", {
         "payee": "柳州市财政局", "bank": "中国工商银行柳州分行",
-        "account_no": "2105001109000012345", "budget_code": "1030199", "budget_name": "其他国有资源（资产）有偿使用收入",
-        "days_to_pay": "30", "effective_from": "2025-01-01",
+        "account_no": "2105001109000012345", "budget_code": "1030199",
+        "budget_name": "其他国有资源（资产）有偿使用收入", "days_to_pay": "30",
+        "effective_from": "2025-01-01",
     })  # fmt: skip
     issued = bureau_of_finance.post("/finance/remittances/issue/", {"year": "2025", "quarter": "1"},
                                     follow=True)  # fmt: skip
