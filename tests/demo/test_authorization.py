@@ -39,4 +39,4 @@ def test_demo_authorizations_are_reviewed_signed_and_answer_by_output_form(demo)
         ApplicationStatus.ACTIVE,
     } <= stages
     demo.seed_again()
-    assert Application.objects.count() == 7 and Authorization.objects.count() == 4
+    assert Application.objects.count() == 8 and Authorization.objects.count() == 5  # + DEMO-FIN

@@ -5,6 +5,7 @@ from django.test.utils import override_settings
 from pdao.accounts import demo as accounts_demo
 from pdao.authorization import demo as authorization_demo
 from pdao.catalogue import demo as catalogue_demo
+from pdao.finance import demo as finance_demo
 from pdao.products import demo as products_demo
 from pdao.supervision import demo as supervision_demo
 
@@ -54,6 +55,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {line}")
         self.stdout.write("Demo supervision (a spot check of the deliveries, filed):")
         for line in supervision_demo.seed():
+            self.stdout.write(f"  {line}")
+        self.stdout.write("Demo finance (a year of history, made at its own dates):")
+        with override_settings(MAILERS={"default": {"BACKEND": _NO_MAIL}}):
+            lines = finance_demo.seed(scale=scale)
+        for line in lines:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))
         width = max(len(u) for u, _, _ in logins)
