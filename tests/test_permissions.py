@@ -394,6 +394,10 @@ EXAMPLES: dict[str, Example] = {
         data_fn=lambda w: {"paid_on": str(date.today()), "amount": "1.00", "reference": "R"},
     ),
     "finance:remittance_confirm": _finance("remittance"),
+    "finance:report_file": Example(kwargs=lambda w: {"year": w.finance["report"].year}),
+    "finance:report_download": Example(
+        kwargs=lambda w: {"year": w.finance["report"].year, "fmt": "xlsx"}
+    ),
     "gateway:get_report": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "gateway:call_product": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "api:get_organisation": Example(
@@ -519,11 +523,11 @@ def _build_world() -> World:
     products = _product_world(authz)
     return World(
         users, subject_organisation, subject_user, anchored.position, resource, version, record,
-        objection, demand, task, job, authz, products, _finance_world(authz, products),
+        objection, demand, task, job, authz, products, _finance_world(users, authz, products),
     )  # fmt: skip
 
 
-def _finance_world(authz, products) -> dict:
+def _finance_world(users, authz, products) -> dict:
     """The outside operator's pricing period with a survey, an approved allowance whose year
     is closed (asking for both kinds of answer), a month of revenue and a remittance (built
     directly: the flows are tested in tests/finance)."""
@@ -574,8 +578,11 @@ def _finance_world(authz, products) -> dict:
         payee="柳州市财政局", bank="银行", account_no="1", budget_code="1", budget_name="科目",
         notice_sha256="0" * 64, issued_by=owner,
     )  # fmt: skip
+    from pdao.finance import report
+
+    annual = report.generate(by=users[Role.BUREAU_ADMIN], year=2024)
     return {"period": period, "survey": survey, "item": item, "allowance": allowance,
-            "year_end": year_end, "remittance": remittance}  # fmt: skip
+            "year_end": year_end, "remittance": remittance, "report": annual}  # fmt: skip
 
 
 def _product_world(authz) -> dict:

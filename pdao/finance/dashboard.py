@@ -38,7 +38,7 @@ def figures() -> dict:
             _tabled(f)
             for f in (
                 _by_month(),
-                _by_operator(year),
+                _by_operator(),
                 _allowance_use(today),
                 _remittances(),
                 _allocations(),
@@ -109,16 +109,18 @@ def _by_month() -> dict:
     }
 
 
-def _by_operator(year: int) -> dict:
+def _by_operator() -> dict:
+    """The operators' revenue over the months of the monthly chart (the last 12 computed)."""
+    months = list(RevenueMonth.objects.order_by("-month").values_list("month", flat=True)[:MONTHS])
     rows = (
-        RevenueLine.objects.filter(month__startswith=f"{year}-")
+        RevenueLine.objects.filter(month__in=months)
         .values("operator", "operator__name")
         .annotate(total=Sum("amount_fen"))
         .order_by("total")
     )
     return {
         "id": "operators",
-        "title": _("%(year)s年各运营单位收入（元）") % {"year": year},
+        "title": _("近 %(n)s 个月各运营单位收入（元）") % {"n": MONTHS},
         "kind": "hbar",
         "series": [
             {

@@ -510,3 +510,38 @@ class BudgetAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.get_category_display()}"
+
+
+class AnnualReport(models.Model):
+    """The yearly report due by 31 March (the national notice §五): the previous year's
+    operations, costs, revenue and profit, sales per product, deviation from the MAR and price
+    adjustments, generated from the records as Word and Excel; the bureau reviews and files it,
+    and the files' SHA-256 go on the ledger. A draft can be generated again; a filed one is
+    fixed."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("待审核报送")
+        FILED = "filed", _("已报送")
+
+    year = models.PositiveSmallIntegerField(_("报告年度"), unique=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    docx_sha256 = models.CharField(_("Word 文件 SHA-256"), max_length=64)
+    xlsx_sha256 = models.CharField(_("Excel 文件 SHA-256"), max_length=64)
+    generated_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField(_("生成时间"))
+    filed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    filed_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    review_note = models.CharField(_("审核意见"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("年度价格与收益报告")
+        verbose_name_plural = _("年度价格与收益报告")
+        ordering = ["-year"]
+        constraints = [_paired("filed")]
+
+    def __str__(self) -> str:
+        return f"{self.year}"

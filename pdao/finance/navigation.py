@@ -10,6 +10,7 @@ navigation.add("finance", _("定价周期"), "finance:period_list", Perm.FINANCE
 navigation.add("finance", _("价格机制参数"), "finance:limits", Perm.FINANCE_VIEW)
 navigation.add("finance", _("收益上缴"), "finance:remittance_list", Perm.FINANCE_VIEW)
 navigation.add("finance", _("预算安排"), "finance:budget", Perm.FINANCE_VIEW)
+navigation.add("finance", _("年度报告"), "finance:report_list", Perm.FINANCE_VIEW)
 navigation.add("finance", _("收缴账户"), "finance:payee", Perm.FINANCE_VIEW)
 navigation.add("finance", _("对账单"), "finance:statement_list", Perm.FINANCE_DECLARE)
 navigation.add("finance", _("对账单"), "finance:statement_list", Perm.PRODUCT_SUBSCRIBE)

@@ -42,6 +42,10 @@ urlpatterns = [
     path("remittances/<int:pk>/confirm/", views.remittance_confirm, name="remittance_confirm"),
     path("payee/", views.payee, name="payee"),
     path("payee/set/", views.payee_set, name="payee_set"),
+    path("reports/", views.report_list, name="report_list"),
+    path("reports/generate/", views.report_generate, name="report_generate"),
+    path("reports/<int:year>/file/", views.report_file, name="report_file"),
+    path("reports/<int:year>.<str:fmt>", views.report_download, name="report_download"),
     path("budget/", views.budget, name="budget"),
     path("budget/allocate/", views.budget_allocate, name="budget_allocate"),
 ]

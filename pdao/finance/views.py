@@ -22,7 +22,7 @@ from pdao.core.downloads import attach
 from pdao.core.permissions import Perm
 from pdao.core.posts import perform
 from pdao.core.rules import RuleViolation
-from pdao.finance import dashboard, documents, remittances, revenue, services, statements
+from pdao.finance import dashboard, documents, remittances, report, revenue, services, statements
 from pdao.finance.choices import (
     BudgetCategory,
     CostCategory,
@@ -33,6 +33,7 @@ from pdao.finance.choices import (
 )
 from pdao.finance.models import (
     Allowance,
+    AnnualReport,
     BondYield,
     BudgetAllocation,
     CostItem,
@@ -204,7 +205,9 @@ def bond_yield_record(request):
 @requires(Perm.FINANCE_VIEW)
 def period_list(request):
     periods = PricingPeriod.objects.select_related("operator").prefetch_related("allowances")
-    operators = Organisation.objects.filter(products__isnull=False).distinct().order_by("name")
+    operators = (
+        Organisation.objects.filter(authorizations__isnull=False).distinct().order_by("name")
+    )
     return render(
         request,
         "finance/period_list.html",
@@ -711,3 +714,58 @@ def budget_allocate(request):
         _("已登记预算安排。"),
         "finance:budget",
     )
+
+
+# --- The 31 March report --------------------------------------------------------------------
+
+
+@requires(Perm.FINANCE_VIEW)
+def report_list(request):
+    today = timezone.localdate()
+    return render(
+        request,
+        "finance/report_list.html",
+        {
+            "reports": AnnualReport.objects.select_related("generated_by", "filed_by"),
+            "previous": today.year - 1,
+            "due": report.due_on(today.year - 1),
+            "days_left": (report.due_on(today.year - 1) - today).days,
+        },
+    )
+
+
+@requires(Perm.FINANCE_REGULATE, methods=POST)
+def report_generate(request):
+    return perform(
+        request,
+        lambda: report.generate(by=request.user, year=_number(request, "year", _("报告年度"))),
+        lambda made: _("已生成 %(year)s 年度报告，请下载审核后报送。") % {"year": made.year},
+        "finance:report_list",
+    )
+
+
+@requires(Perm.FINANCE_REGULATE, methods=POST)
+def report_file(request, year: int):
+    found = get_object_or_404(AnnualReport, year=year)
+    return perform(
+        request,
+        lambda: report.file_report(
+            by=request.user, report=found, note=request.POST.get("note", "")
+        ),
+        _("已报送年度报告，文件哈希已上链。"),
+        "finance:report_list",
+    )
+
+
+@requires(Perm.FINANCE_VIEW)
+def report_download(request, year: int, fmt: str):
+    found = get_object_or_404(AnnualReport, year=year)
+    if fmt not in ("docx", "xlsx"):
+        raise Http404
+    digest = found.docx_sha256 if fmt == "docx" else found.xlsx_sha256
+    held = report.path_of(digest, fmt)
+    if not held.exists():
+        raise Http404
+    response = HttpResponse(held.read_bytes(), content_type=documents.TYPES[fmt])
+    name = f"{year}年度价格与收益报告.{fmt}"
+    return attach(response, name, fallback=f"finance-report-{year}.{fmt}")

@@ -10,8 +10,16 @@ from django.utils.translation import gettext_lazy as _
 
 from pdao.core.permissions import Role
 from pdao.core.workbench import WorkItem, pending_work
+from pdao.finance import report
 from pdao.finance.choices import Adjustment, AllowanceStatus, RemittanceStatus, SurveyStatus
-from pdao.finance.models import Allowance, CostSurvey, Remittance, RevenueMonth, YearEnd
+from pdao.finance.models import (
+    Allowance,
+    AnnualReport,
+    CostSurvey,
+    Remittance,
+    RevenueMonth,
+    YearEnd,
+)
 
 
 def _unanswered(asked: Adjustment):
@@ -51,6 +59,21 @@ def price_mechanism(user):
         periods,
         hint=_earliest(caps, "respond_by"),
         urgent=caps.filter(respond_by__lt=today).exists(),
+    )
+    year = today.year - 1
+    filed = AnnualReport.objects.filter(year=year, status=AnnualReport.Status.FILED).exists()
+    left = (report.due_on(year) - today).days
+    yield WorkItem(
+        _("%(year)s 年度价格与收益报告（%(due)s 前报送）")
+        % {"year": year, "due": report.due_on(year).isoformat()},
+        0 if filed else 1,
+        reverse("finance:report_list"),
+        hint=""
+        if filed
+        else (
+            _("还有 %(n)s 天") % {"n": left} if left >= 0 else _("已逾期 %(n)s 天") % {"n": -left}
+        ),
+        urgent=not filed and left <= 14,
     )
     last = today.replace(day=1)
     previous = date(last.year - 1, 12, 1) if last.month == 1 else last.replace(month=last.month - 1)

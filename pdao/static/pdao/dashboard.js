@@ -32,6 +32,11 @@
       tooltip: {trigger: figure.kind === "pie" ? "item" : "axis", confine: true, valueFormatter: number},
       legend: {bottom: 0, type: "scroll", textStyle: {fontSize: 12, color: "#373c44"}, itemGap: 12}
     };
+    if (!labels.length) {  // nothing to draw on an axis: say so where the chart would be
+      base.title = {text: figure.empty, left: "center", top: "middle", textStyle: {color: "#5b6b80", fontSize: 14}};
+      base.series = [];
+      return base;
+    }
     if (figure.kind === "pie") {
       var total = series[0].points.reduce(function (sum, p) { return sum + p.value; }, 0);
       if (!total) {
