@@ -13,3 +13,8 @@ class FinanceConfig(AppConfig):
         from pdao.finance import actions, navigation, tasks, workbench  # noqa: F401
 
         monitoring.minute_passed.connect(tasks.on_minute, dispatch_uid="finance.calendar")
+
+        from pdao.finance.caps import AgainstAllowance
+        from pdao.products import caps
+
+        caps.register(AgainstAllowance())

@@ -43,6 +43,9 @@ class Product(models.Model):
     price_cap = models.DecimalField(
         _("上限收费标准（元/次）"), max_digits=12, decimal_places=2, null=True, blank=True
     )
+    expected_volume = models.PositiveBigIntegerField(
+        _("预计年计费量"), default=0
+    )  # set with the cap: cap × volume is held against the operator's MAR
     status = models.CharField(
         _("状态"), max_length=20, choices=ProductStatus.choices, default=ProductStatus.DRAFT
     )

@@ -28,7 +28,7 @@ from pdao.core.permissions import Perm, Role
 from pdao.core.rules import RuleViolation, add_months, require
 from pdao.ledger.services import anchor
 from pdao.notifications.services import holders, members, notify
-from pdao.products import params
+from pdao.products import caps, params
 from pdao.products.checks import price_problem, run_checks
 from pdao.products.choices import (
     Charging,
@@ -357,27 +357,40 @@ def delist_product(product: Product, *, by, reason: str) -> Product:
 
 
 @transaction.atomic
-def set_price_cap(product: Product, *, by, cap: Decimal) -> Product:
-    """上限收费标准: the bureau's ceiling for an 产业 product (公益 products are free)."""
+def set_price_cap(
+    product: Product, *, by, cap: Decimal, expected_volume: int | None = None
+) -> Product:
+    """上限收费标准: the bureau's ceiling for an 产业 product (公益 products are free), with the
+    yearly volume (calls, rows per thousand or months) it expects at that price; cap × volume
+    over the operator's products must fit its maximum allowed revenue (`pdao.products.caps`)."""
     require(by, Perm.PRODUCT_REGULATE)
     if product.is_free:
         raise RuleViolation(_("公益类产品免费提供，不设收费标准。"))
     if cap <= 0:
         raise RuleViolation(_("上限收费标准应大于零。"))
+    volume = product.expected_volume if expected_volume is None else expected_volume
+    if volume < 0:
+        raise RuleViolation(_("预计年计费量不能为负数。"))
+    found = caps.problems(product, cap, volume)
+    if found:
+        raise RuleViolation(found[0])
     old = product.price_cap
-    product.price_cap = cap
+    product.price_cap, product.expected_volume = cap, volume
     over = [p for p in product.plans.filter(is_active=True) if price_problem(product, p)]
     if over:
         raise RuleViolation(
             _("以下在售方案将高于新上限，请先由运营单位调整：%(names)s")
             % {"names": "、".join(p.name for p in over)}
         )
-    product.save(update_fields=["price_cap"])
+    product.save(update_fields=["price_cap", "expected_volume"])
     record(
         PRODUCT_CAP,
         by=by,
         target=product,
-        changes={"price_cap": [str(old) if old is not None else None, str(cap)]},
+        changes={
+            "price_cap": [str(old) if old is not None else None, str(cap)],
+            "expected_volume": volume,
+        },
         summary=_("设定数据产品 %(code)s 上限收费标准 %(cap)s 元")
         % {"code": product.code, "cap": cap},
     )

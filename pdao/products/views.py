@@ -23,7 +23,7 @@ from pdao.core.lists import listing
 from pdao.core.permissions import Perm
 from pdao.core.posts import perform
 from pdao.core.rules import RuleViolation
-from pdao.products import editions, gateway, leaks, params, services
+from pdao.products import caps, editions, gateway, leaks, params, services
 from pdao.products.choices import Check, ProductStatus, SignOff
 from pdao.products.filtersets import (
     DELIVERY_COLUMNS,
@@ -113,6 +113,9 @@ def product_detail(request, code: str):
     own = user.is_authenticated and product.operator_id == user.organisation_id
     review = product.reviews.prefetch_related("signoffs__user").first()
     context = {
+        "cap_outlook": caps.outlooks(product)
+        if request.user.has_perm(Perm.PRODUCT_REGULATE)
+        else [],
         "product": product,
         "own": own,
         "plans": product.plans.filter(is_active=True),
@@ -306,13 +309,15 @@ def product_delist_by_bureau(request, code: str):
 def product_cap(request, code: str):
     try:
         cap = Decimal(request.POST.get("cap", ""))
-    except InvalidOperation:
-        messages.error(request, _("请输入金额。"))
+        volume_text = request.POST.get("expected_volume", "").strip().replace(",", "")
+        volume = int(volume_text) if volume_text else None
+    except (InvalidOperation, ValueError):
+        messages.error(request, _("请输入金额和整数的预计年计费量。"))
         return redirect("products:product_detail", code)
     return _post_action(
         request,
         code,
-        lambda p: services.set_price_cap(p, by=request.user, cap=cap),
+        lambda p: services.set_price_cap(p, by=request.user, cap=cap, expected_volume=volume),
         _("已设定上限收费标准。"),
         own=False,
     )
