@@ -232,6 +232,20 @@ FILE_LIMITS = {
         "shared_strings_bytes": 8 * _MiB,
         "line_bytes": 64 * 1024,
     },
+    # An operator's own billing of one month, uploaded to reconcile with the revenue ledger.
+    "statement": {
+        "bytes": 5 * _MiB,
+        "zip_members": 100,
+        "member_bytes": 32 * _MiB,
+        "total_bytes": 64 * _MiB,
+        "ratio": 250,
+        "rows": 20_000,
+        "csv_rows": 20_000,
+        "columns": 20,
+        "cells": 200_000,
+        "shared_strings_bytes": 8 * _MiB,
+        "line_bytes": 64 * 1024,
+    },
     "leak": {
         "bytes": 50 * _MiB,
         "zip_members": 100,
@@ -255,8 +269,15 @@ PARSE_LIMITS = {
         "open_files": 512,
         "wall_seconds": env.int("PDAO_INGEST_WALL_SECONDS", default=3 * 3600),
     },
-    # These two are read inside a web request: within the web server's 30 s timeout.
+    # These are read inside a web request: within the web server's 30 s timeout.
     "catalogue": {
+        "memory_bytes": 2 * _GiB,
+        "cpu_seconds": 20,
+        "file_bytes": 64 * _MiB,
+        "open_files": 64,
+        "wall_seconds": 20,
+    },
+    "statement": {
         "memory_bytes": 2 * _GiB,
         "cpu_seconds": 20,
         "file_bytes": 64 * _MiB,

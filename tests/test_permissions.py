@@ -394,6 +394,14 @@ EXAMPLES: dict[str, Example] = {
         data_fn=lambda w: {"paid_on": str(date.today()), "amount": "1.00", "reference": "R"},
     ),
     "finance:remittance_confirm": _finance("remittance"),
+    "finance:reconcile": Example(
+        kwargs=lambda w: {
+            "month": "2025-01",
+            "organisation": w.finance["period"].operator_id,
+        },
+        visible=_sees_finance,
+    ),
+    "finance:revenue_declare": Example(kwargs=lambda w: {"month": "2025-01"}),
     "finance:report_file": Example(kwargs=lambda w: {"year": w.finance["report"].year}),
     "finance:report_download": Example(
         kwargs=lambda w: {"year": w.finance["report"].year, "fmt": "xlsx"}

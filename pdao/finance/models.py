@@ -545,3 +545,47 @@ class AnnualReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}"
+
+
+class Declaration(models.Model):
+    """An operator's own billing of one month (its declared revenue), uploaded to be reconciled
+    line by line with the revenue ledger; a new upload replaces the month's earlier one."""
+
+    month = models.CharField(_("月份"), max_length=7)
+    operator = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="revenue_declarations"
+    )
+    filename = models.CharField(_("文件名"), max_length=200)
+    sha256 = models.CharField(_("文件 SHA-256"), max_length=64)
+    total_fen = models.BigIntegerField(_("申报收入合计（分）"))
+    uploaded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("申报收入")
+        verbose_name_plural = _("申报收入")
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "operator"], name="%(app_label)s_%(class)s_one_a_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.operator_id}"
+
+
+class DeclaredLine(models.Model):
+    """One row of a declaration: a product, a consumer (by credit code) and an amount."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="lines")
+    row = models.PositiveIntegerField(_("行号"))
+    product_code = models.CharField(_("产品编号"), max_length=30)
+    consumer_credit_code = models.CharField(_("使用方统一社会信用代码"), max_length=18)
+    amount_fen = models.BigIntegerField(_("金额（分）"))
+
+    class Meta:
+        ordering = ["declaration", "row"]
+
+    def __str__(self) -> str:
+        return f"{self.product_code} {self.consumer_credit_code}"

@@ -12,7 +12,7 @@ from collections import defaultdict
 from django.utils.translation import gettext as _
 
 from pdao.accounts.models import Organisation
-from pdao.finance import documents, money
+from pdao.finance import documents, money, reconcile
 from pdao.finance.models import RevenueLine, RevenueMonth
 
 SIDES = ("operator", "consumer")
@@ -78,7 +78,7 @@ def paper(found: Statement) -> documents.Paper:
         )
         for line in found.lines
     ]
-    return documents.Paper(
+    built = documents.Paper(
         title=title,
         facts=[
             (_("运营单位") if operator_side else _("使用方"), found.organisation.name),
@@ -118,3 +118,8 @@ def paper(found: Statement) -> documents.Paper:
         ],
         footer=_("本对账单由平台根据交付计量记录生成，非手工录入。"),
     )
+    if operator_side:
+        found_differences = reconcile.differences(found.month, found.organisation)
+        if found_differences is not None:
+            built.sections.append(reconcile.section(found_differences))
+    return built

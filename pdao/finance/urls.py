@@ -13,6 +13,8 @@ urlpatterns = [
         views.statement,
         name="statement",
     ),
+    path("reconcile/<str:month>/<int:organisation>/", views.reconcile_page, name="reconcile"),
+    path("reconcile/<str:month>/declare/", views.revenue_declare, name="revenue_declare"),
     path("limits/", views.limits, name="limits"),
     path("limits/set/", views.limit_set, name="limit_set"),
     path("limits/bond-yield/", views.bond_yield_record, name="bond_yield_record"),

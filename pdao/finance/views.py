@@ -8,11 +8,14 @@ did not exist. Each form posts to one service verb (`pdao.core.posts.perform`).
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 
+from django.contrib import messages
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +25,16 @@ from pdao.core.downloads import attach
 from pdao.core.permissions import Perm
 from pdao.core.posts import perform
 from pdao.core.rules import RuleViolation
-from pdao.finance import dashboard, documents, remittances, report, revenue, services, statements
+from pdao.finance import (
+    dashboard,
+    documents,
+    reconcile,
+    remittances,
+    report,
+    revenue,
+    services,
+    statements,
+)
 from pdao.finance.choices import (
     BudgetCategory,
     CostCategory,
@@ -38,6 +50,7 @@ from pdao.finance.models import (
     BudgetAllocation,
     CostItem,
     CostSurvey,
+    Declaration,
     LimitValue,
     PayeeAccount,
     PricingPeriod,
@@ -769,3 +782,60 @@ def report_download(request, year: int, fmt: str):
     response = HttpResponse(held.read_bytes(), content_type=documents.TYPES[fmt])
     name = f"{year}年度价格与收益报告.{fmt}"
     return attach(response, name, fallback=f"finance-report-{year}.{fmt}")
+
+
+# --- Reconciliation with the operator's declared revenue ------------------------------------
+
+
+@requires_login()
+def reconcile_page(request, month: str, organisation: int):
+    month = _month(month)
+    _visible(request.user, organisation)
+    operator = get_object_or_404(Organisation, pk=organisation)
+    found = reconcile.differences(month, operator)
+    return render(
+        request,
+        "finance/reconcile.html",
+        {
+            "month": month,
+            "operator": operator,
+            "declaration": Declaration.objects.filter(month=month, operator=operator).first(),
+            "rows": found or [],
+            "unequal": sum(1 for d in found or [] if d.difference_fen),
+            "own": request.user.organisation_id == operator.pk,
+            "header": reconcile.HEADER,
+        },
+    )
+
+
+@requires(Perm.FINANCE_DECLARE, methods=POST)
+def revenue_declare(request, month: str):
+    month = _month(month)
+    back = ("finance:reconcile", month, request.user.organisation_id)
+    upload = request.FILES.get("file")
+    suffix = upload.name.rsplit(".", 1)[-1].lower() if upload and "." in upload.name else ""
+    if suffix not in ("xlsx", "csv"):
+        messages.error(request, _("请上传 .xlsx 或 .csv 文件（列：%(columns)s）。")
+                       % {"columns": "、".join(reconcile.HEADER)})  # fmt: skip
+        return redirect(*back)
+    staging = report.files_dir() / "incoming"
+    staging.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=staging, suffix=f".{suffix}") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+        handle.flush()
+        try:
+            reconcile.declare(by=request.user, month=month, path=Path(handle.name),
+                              filename=upload.name)  # fmt: skip
+        except reconcile.Unreadable as error:
+            shown = "；".join(str(p) for p in error.problems[:5])
+            more = len(error.problems) - 5
+            if more > 0:
+                shown += _("；另有 %(n)s 处问题") % {"n": more}
+            messages.error(request, _("未保存：%(problems)s。") % {"problems": shown})
+            return redirect(*back)
+        except RuleViolation as error:
+            messages.error(request, str(error))
+            return redirect(*back)
+    messages.success(request, _("已上传申报收入，核对结果如下。"))
+    return redirect(*back)
