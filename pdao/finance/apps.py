@@ -8,13 +8,12 @@ class FinanceConfig(AppConfig):
     verbose_name = _("价格与收益分配")
 
     def ready(self):
-        # Imported once the models are loaded: the menu, the workbench and the audit labels.
+        # Imported once the models are loaded: the menu, the workbench, the audit labels, the
+        # calendar work and the check of caps against the MAR all need them.
         from pdao.core import monitoring
         from pdao.finance import actions, navigation, tasks, workbench  # noqa: F401
-
-        monitoring.minute_passed.connect(tasks.on_minute, dispatch_uid="finance.calendar")
-
         from pdao.finance.caps import AgainstAllowance
         from pdao.products import caps
 
+        monitoring.minute_passed.connect(tasks.on_minute, dispatch_uid="finance.calendar")
         caps.register(AgainstAllowance())

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from pdao.finance import documents, money
 from pdao.finance.choices import AllowanceStatus
 from pdao.finance.models import Allowance
+from pdao.products.models import Product
 
 
 def allowance_in_force(operator_id: int, on=None) -> Allowance | None:
@@ -30,8 +31,6 @@ def allowance_in_force(operator_id: int, on=None) -> Allowance | None:
 
 def expected_revenue(product, cap: Decimal | None = None, volume: int | None = None) -> int:
     """The operator's expected yearly revenue in fen, with `product` at `cap` and `volume`."""
-    from pdao.products.models import Product
-
     total = 0
     for other in Product.objects.filter(operator_id=product.operator_id, price_cap__isnull=False):
         if other.is_free:
