@@ -376,6 +376,8 @@ EXAMPLES: dict[str, Example] = {
     "finance:survey_submit": _finance("survey", visible=_sees_finance),
     "finance:survey_conclude": _finance("survey"),
     "finance:cost_adjust": _finance("item", data={"amount": "10", "note": "核减"}),
+    "finance:evidence_upload": _finance("item", visible=_sees_finance),
+    "finance:evidence_download": _finance("evidence", visible=_sees_finance),
     "finance:allowance_approve": _finance("allowance", data={"document": "柳发改价格〔2025〕1号"}),
     "finance:year_close": _finance("allowance", data={"carry_years": "1"}),
     "finance:year_respond_prices": _finance(
@@ -586,11 +588,17 @@ def _finance_world(users, authz, products) -> dict:
         payee="柳州市财政局", bank="银行", account_no="1", budget_code="1", budget_name="科目",
         notice_sha256="0" * 64, issued_by=owner,
     )  # fmt: skip
-    from pdao.finance import report
+    from pdao.finance import report, services
 
     annual = report.generate(by=users[Role.BUREAU_ADMIN], year=2024)
+    services.evidence_dir().mkdir(parents=True, exist_ok=True)
+    (services.evidence_dir() / ("0" * 64 + ".pdf")).write_bytes(b"%PDF-1.4")
+    evidence = item.evidence.create(filename="发票.pdf", stored="0" * 64 + ".pdf",
+                                    content_type="application/pdf", sha256="0" * 64, bytes=8,
+                                    uploaded_by=owner)  # fmt: skip
     return {"period": period, "survey": survey, "item": item, "allowance": allowance,
-            "year_end": year_end, "remittance": remittance, "report": annual}  # fmt: skip
+            "year_end": year_end, "remittance": remittance, "report": annual,
+            "evidence": evidence}  # fmt: skip
 
 
 def _product_world(authz) -> dict:

@@ -201,6 +201,28 @@ class CostItem(models.Model):
         return -counted if self.category == CostCategory.SUBSIDY else counted
 
 
+class CostEvidence(models.Model):
+    """证明材料 of a cost item — an invoice, contract or payroll summary as PDF or image, stored
+    by hash under PDAO_DATA_DIR/finance/evidence, downloaded only through a checked view."""
+
+    item = models.ForeignKey(CostItem, on_delete=models.CASCADE, related_name="evidence")
+    filename = models.CharField(_("文件名"), max_length=255)
+    stored = models.CharField(max_length=100)
+    content_type = models.CharField(max_length=50)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    bytes = models.PositiveIntegerField(_("大小"))
+    uploaded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("成本证明材料")
+        verbose_name_plural = _("成本证明材料")
+        ordering = ["item", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class Allowance(models.Model):
     """最高准许收入 — the MAR of one operating year of a pricing period: cost (from a concluded
     survey) + profit (cost × a rate within the limit) + taxes − the carry-over of an earlier

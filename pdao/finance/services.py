@@ -8,15 +8,19 @@ the reason and saves nothing.
 """
 
 import dataclasses
+import hashlib
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pdao.accounts.models import Organisation
 from pdao.audit import services as audit
+from pdao.authorization.services.qualifications import sniffed
 from pdao.core.calendar import add_months, add_years
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm
@@ -35,6 +39,7 @@ from pdao.finance.choices import (
 from pdao.finance.models import (
     Allowance,
     BondYield,
+    CostEvidence,
     CostItem,
     CostSurvey,
     LimitValue,
@@ -527,3 +532,50 @@ def record_adjustment(*, by, year_end: YearEnd, response: str) -> YearEnd:
         },
     )
     return year_end
+
+
+# --- Evidence of cost items -----------------------------------------------------------------
+
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_PER_ITEM = 20
+
+
+def evidence_dir() -> Path:
+    return Path(settings.DATA_DIR) / "finance" / "evidence"
+
+
+@transaction.atomic
+def attach_evidence(*, by, item: CostItem, upload) -> CostEvidence:
+    """A PDF or image proving a declared cost, while the survey takes declarations: the type is
+    sniffed from the bytes, never trusted from the name; stored by its hash."""
+    require(by, Perm.FINANCE_DECLARE)
+    survey = _survey_for_update(item.survey, SurveyStatus.DECLARING)
+    if by.organisation_id != survey.period.operator_id:
+        raise RuleViolation(_("只能为本单位的成本项目上传证明材料。"))
+    if upload.size > EVIDENCE_MAX_BYTES:
+        raise RuleViolation(_("文件超过 10 MiB。"))
+    if item.evidence.count() >= EVIDENCE_PER_ITEM:
+        raise RuleViolation(_("每个成本项目最多 %(n)s 份证明材料。") % {"n": EVIDENCE_PER_ITEM})
+    content_type, extension = sniffed(upload)
+    data = b"".join(upload.chunks())
+    digest = hashlib.sha256(data).hexdigest()
+    # Stored by content: a rolled-back upload leaves at most a file the next identical upload
+    # reuses, never a record pointing at nothing.
+    target = evidence_dir() / f"{digest}.{extension}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        target.write_bytes(data)
+        target.chmod(0o440)
+    made = CostEvidence.objects.create(
+        item=item, filename=Path(upload.name).name[:255], stored=target.name,
+        content_type=content_type, sha256=digest, bytes=len(data), uploaded_by=by,
+    )  # fmt: skip
+    audit.record(
+        actions.COST_EVIDENCE,
+        by=by,
+        target=made,
+        changes={"item": item.pk, "sha256": digest},
+        summary=_("上传成本证明材料 %(name)s（%(category)s）")
+        % {"name": made.filename, "category": item.get_category_display()},
+    )
+    return made

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pdao.accounts.models import Organisation
+from pdao.authorization.services.qualifications import download_name
 from pdao.core.access import requires, requires_login
 from pdao.core.downloads import attach
 from pdao.core.permissions import Perm
@@ -48,6 +49,7 @@ from pdao.finance.models import (
     AnnualReport,
     BondYield,
     BudgetAllocation,
+    CostEvidence,
     CostItem,
     CostSurvey,
     Declaration,
@@ -255,7 +257,7 @@ def period_open(request):
 def period_detail(request, pk: int):
     period = get_object_or_404(PricingPeriod.objects.select_related("operator"), pk=pk)
     _visible(request.user, period.operator_id)
-    surveys = period.surveys.prefetch_related("items")
+    surveys = period.surveys.prefetch_related("items__evidence")
     allowances = {a.year_index: a for a in period.allowances.select_related("bond_yield")}
     years = []
     for index, (starts_on, ends_on) in enumerate(period.years(), start=1):
@@ -347,6 +349,37 @@ def survey_submit(request, pk: int):
         lambda: services.submit_survey(by=request.user, survey=survey),
         _("已提交成本调查。"),
         _to_period(survey),
+    )
+
+
+@requires(Perm.FINANCE_DECLARE, methods=POST)
+def evidence_upload(request, pk: int):
+    item = get_object_or_404(CostItem.objects.select_related("survey__period"), pk=pk)
+    _visible(request.user, item.survey.period.operator_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要上传的文件。"))
+        return redirect(*_to_period(item.survey))
+    return perform(
+        request,
+        lambda: services.attach_evidence(by=request.user, item=item, upload=upload),
+        _("已上传证明材料。"),
+        _to_period(item.survey),
+    )
+
+
+@requires_login()
+def evidence_download(request, pk: int):
+    evidence = get_object_or_404(CostEvidence.objects.select_related("item__survey__period"), pk=pk)
+    _visible(request.user, evidence.item.survey.period.operator_id)
+    path = services.evidence_dir() / evidence.stored
+    if not path.exists():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=download_name(evidence),
+        content_type=evidence.content_type,
     )
 
 

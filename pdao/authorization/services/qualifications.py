@@ -94,7 +94,7 @@ def save_qualification(organisation, *, by, submit: bool = False, **values) -> Q
     return q
 
 
-def _sniffed(upload) -> tuple[str, str]:
+def sniffed(upload) -> tuple[str, str]:
     """(content type, extension) read from the upload's first bytes, never from its name."""
     head = next(upload.chunks(), b"")[:16]
     upload.seek(0)
@@ -119,7 +119,7 @@ def add_document(qualification: Qualification, upload, *, kind: str, by) -> Qual
             _("资质档案最多保存 %(n)d 份、共 %(size)s 的材料。")
             % {"n": DOCUMENTS_PER_PROFILE, "size": "200 MiB"}
         )
-    content_type, ext = _sniffed(upload)
+    content_type, ext = sniffed(upload)
     data = b"".join(upload.chunks())
     digest = hashlib.sha256(data).hexdigest()
     # Stored by content: a rolled-back upload leaves at most a file the next identical
