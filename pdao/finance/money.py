@@ -25,7 +25,7 @@ FEN = Decimal("0.01")
 HUNDRED = Decimal(100)
 # What a person may type as an amount: digits with optional thousands separators (half- or
 # full-width commas) and at most two decimals.
-TYPED = re.compile(r"^\d{1,3}(?:[,，]\d{3})*(?:\.\d{1,2})?$|^\d+(?:\.\d{1,2})?$")
+TYPED = re.compile(r"^\d{1,3}(?:[,，]\d{3})*(?:\.\d{1,2})?$|^\d+(?:\.\d{1,2})?$", re.ASCII)
 LARGEST_FEN = 10**17  # 10¹⁵ yuan: far above any programme, far below a BIGINT
 
 
@@ -43,6 +43,8 @@ def fen(value: Decimal | int | str) -> int:
 
     >>> fen("12.345"), fen(3), fen(Decimal("0.005")), fen("-1.005")
     (1235, 300, 1, -101)
+    >>> problem(fen, "9" * 40)
+    'too_large'
     """
     if isinstance(value, float | bool):
         raise MoneyError("float")
@@ -52,10 +54,10 @@ def fen(value: Decimal | int | str) -> int:
         raise MoneyError("not_a_number") from None
     if not amount.is_finite():
         raise MoneyError("not_a_number")
-    result = int((amount / FEN).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    if abs(result) >= LARGEST_FEN:
+    # Checked before rounding: a number past the decimal context's 28 digits cannot be rounded.
+    if abs(amount) >= Decimal(LARGEST_FEN) * FEN:
         raise MoneyError("too_large")
-    return result
+    return int((amount / FEN).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def problem(function, *args) -> str | None:
@@ -84,11 +86,13 @@ def parse(text: str) -> int:
     (123450, 100000, 5)
     >>> [problem(parse, t) for t in ("-3", "1.005", "1,23", "一百", "")]
     ['negative', 'too_precise', 'not_a_number', 'not_a_number', 'not_a_number']
+    >>> problem(parse, "１２"), problem(parse, "9" * 40)  # full-width digits; past any budget
+    ('not_a_number', 'too_large')
     """
     text = str(text).strip().replace(" ", "")
     if text.startswith("-"):
         raise MoneyError("negative")
-    if re.fullmatch(r"\d+\.\d{3,}", text.replace(",", "").replace("，", "")):
+    if re.fullmatch(r"\d+\.\d{3,}", text.replace(",", "").replace("，", ""), re.ASCII):
         raise MoneyError("too_precise")
     if not TYPED.match(text):
         raise MoneyError("not_a_number")

@@ -28,7 +28,7 @@ from pdao.core import files, sandbox
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation, require
 from pdao.finance import actions, documents, money
-from pdao.finance.models import Declaration, DeclaredLine, RevenueLine
+from pdao.finance.models import Declaration, DeclaredLine, RevenueLine, RevenueMonth
 
 logger = logging.getLogger(__name__)
 HEADER = ("产品编号", "使用方统一社会信用代码", "金额（元）")
@@ -61,13 +61,18 @@ class Unreadable(Exception):
 def _amount(value) -> int:
     text = repr(value) if isinstance(value, float) else str(value)
     text = text.strip().replace(",", "").replace("，", "")
+    if not text.isascii():  # Decimal reads full-width and other scripts' digits too
+        raise ValueError(_("不是有效的金额"))
     try:
         number = Decimal(text)
     except InvalidOperation:
         raise ValueError(_("不是有效的金额")) from None
     if not number.is_finite() or number < 0 or number.as_tuple().exponent < -2:
         raise ValueError(_("应为不小于 0、最多两位小数的金额"))
-    return money.fen(number)
+    try:
+        return money.fen(number)
+    except money.MoneyError:
+        raise ValueError(_("金额过大")) from None
 
 
 def _rows(path: Path) -> list[tuple]:
@@ -147,6 +152,8 @@ def declare(*, by, month: str, path: Path, filename: str) -> Declaration:
         raise RuleViolation(_("请填写有效的月份（年-月）。")) from None
     if first > timezone.localdate():
         raise RuleViolation(_("该月尚未开始。"))
+    if not RevenueMonth.objects.filter(month=month).exists():
+        raise RuleViolation(_("该月收入尚未计算，暂无可核对的台账。"))
     lines = read(Path(path))  # read before the transaction: parsing holds no lock
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     with transaction.atomic():

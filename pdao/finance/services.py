@@ -72,8 +72,11 @@ def _amount(text, field: str) -> int:
 
 def _percent(text, field: str, *, most: Decimal | None = None) -> Decimal:
     """A typed percentage: a number from 0, at most four decimals, at most `most`."""
+    typed = str(text).strip().rstrip("%％")
     try:
-        value = Decimal(str(text).strip().rstrip("%％"))
+        if not typed.isascii():  # Decimal reads full-width and other scripts' digits too
+            raise InvalidOperation
+        value = Decimal(typed)
     except InvalidOperation:
         raise RuleViolation(_("%(field)s不是有效的数值。") % {"field": field}) from None
     if not value.is_finite() or value < 0 or value.as_tuple().exponent < -4:

@@ -90,6 +90,17 @@ def test_a_bad_file_is_refused_with_its_row_and_column_and_nothing_saved(month, 
     )
     assert "第 3 行「金额（元）」不是有效的金额" in text
     assert "第 4 行「金额（元）」应为不小于 0、最多两位小数的金额" in text
+    huge = SimpleUploadedFile("huge.csv", (
+        "产品编号,使用方统一社会信用代码,金额（元）\n"
+        f"{product.code},{shop.consumer.organisation.credit_code},{'9' * 40}\n"
+        f"{product.code},{shop.consumer.organisation.credit_code},１２\n"
+    ).encode())  # fmt: skip
+    text = owner.post(f"/finance/reconcile/{MONTH}/declare/", {"file": huge}, follow=True)
+    text = text.content.decode()
+    assert "第 2 行「金额（元）」金额过大" in text and "第 3 行「金额（元）」不是有效的金额" in text
+    early = owner.post("/finance/reconcile/2001-01/declare/",
+                       {"file": SimpleUploadedFile("a.csv", b"x")}, follow=True)  # fmt: skip
+    assert "该月收入尚未计算" in early.content.decode()
     garbage = SimpleUploadedFile("x.xlsx", b"PK\x03\x04 not a workbook")
     page = owner.post(f"/finance/reconcile/{MONTH}/declare/", {"file": garbage}, follow=True)
     assert "未保存" in page.content.decode()

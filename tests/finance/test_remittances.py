@@ -118,6 +118,15 @@ def test_a_payment_must_be_the_exact_amount_by_the_operator_itself(industry, fin
         remittances.record_payment(by=industry.operator, remittance=remittance,
                                    paid_on=today + timedelta(days=1), amount="370.37",
                                    reference="X1")  # fmt: skip
+    for odd, reason in (
+        ("9" * 40, "金额过大"),
+        ("３７０.３７", "不是有效的金额"),
+        ("٣٧٠.٣٧", "不是有效的金额"),
+        ("1e3", "不是有效的金额"),
+    ):
+        with pytest.raises(RuleViolation, match=reason):  # found by the attacker (stop 28)
+            remittances.record_payment(by=industry.operator, remittance=remittance,
+                                       paid_on=today, amount=odd, reference="X1")  # fmt: skip
     stranger = user_with_role(Role.OPERATOR)
     with pytest.raises(RuleViolation, match="本单位"):
         remittances.record_payment(by=stranger, remittance=remittance, paid_on=today,
