@@ -26,6 +26,24 @@ def test_a_rare_group_is_never_listed_and_its_margin_is_perturbed(zone_policy, z
     assert "北部生态新区" not in {row[1] for row in two_way.rows}
 
 
+def test_arithmetic_that_overflows_releases_null_not_an_error(zone_policy):
+    """Found by the attacker of stop 28: `SUM(x) * 1e308 * 10` overflowed to infinity at
+    release, which the API could not serialise (HTTP 500). Like a division by zero, a value
+    that is not finite is released as null (nothing about the data: the cell was released)."""
+    result = _run(
+        zone_policy,
+        "SELECT 区县, SUM(缴费基数) * 1e308 * 10 AS x, ROUND(SUM(缴费基数) * 1e308 * 10, 0) AS r,"
+        " -COUNT(*) * 1e308 * 10 AS y FROM 社保 GROUP BY 区县",
+    )
+    assert result.rows and all(row[1:] == [None, None, None] for row in result.rows)
+    dp = _run(
+        zone_policy, "SELECT 区县, COUNT(*) * 1e308 * 10 AS x FROM 社保 GROUP BY 区县", form="dp"
+    )
+    # (a noisy count of 0 times anything stays 0)
+    assert any(row[1] is None for row in dp.rows)
+    assert all(row[1] is None or row[1] == 0 for row in dp.rows)
+
+
 def test_cells_rest_on_k_units_counted_by_the_engine(zone_policy):
     result = _run(
         zone_policy, "SELECT 年龄, 区县, COUNT(DISTINCT 个人编号) FROM 社保 GROUP BY 年龄, 区县"

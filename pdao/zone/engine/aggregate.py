@@ -16,6 +16,7 @@ measures, HAVING, ORDER BY and LIMIT.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -693,6 +694,15 @@ def evaluate(expr, keys: list, values: list):
 
 
 def _evaluate(expr, keys: list, values: list):
+    """The expression's value on one released row; arithmetic without a finite answer (a
+    division by zero, an overflow to infinity) is null, never an error."""
+    value = _compute(expr, keys, values)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _compute(expr, keys: list, values: list):
     if isinstance(expr, m.KeyRef):
         return keys[expr.index]
     if isinstance(expr, m.MeasureRef):
