@@ -37,12 +37,13 @@ demo: migrate
 # The browser suite needs Debian's Chromium and a CJK font; installed here when run as root.
 CHROMIUM := /usr/lib/chromium/chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+PDFTOPPM := /usr/bin/pdftoppm
 browser-deps:
-	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ]; then \
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ] || [ ! -x $(PDFTOPPM) ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 >/dev/null); \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 poppler-utils >/dev/null); \
 	  else \
-	    echo "The browser tests need: sudo apt-get install chromium fonts-wqy-microhei"; exit 1; \
+	    echo "The browser tests need: sudo apt-get install chromium fonts-wqy-microhei poppler-utils"; exit 1; \
 	  fi; \
 	fi
 

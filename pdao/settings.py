@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "pdao.products",
     "pdao.supervision",
     "pdao.finance",
+    "pdao.market",
     "oauth2_provider",
     "django_tasks_db",
 ]

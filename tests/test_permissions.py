@@ -59,6 +59,7 @@ class World:
     authz: dict = field(default_factory=dict)
     products: dict = field(default_factory=dict)
     finance: dict = field(default_factory=dict)
+    market: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,24 @@ def _sees_finance(user, world) -> bool:
 
 def _finance(key: str, **kw) -> Example:
     return Example(kwargs=lambda w: {"pk": w.finance[key].pk}, **kw)
+
+
+def _sees_all_products(user, world) -> bool:
+    """Orders and dossiers of the outside operator: only those who see every product."""
+    return user.has_perm(Perm.PRODUCT_VIEW_ALL)
+
+
+def _trades(user, world) -> bool:
+    return user.has_perm(Perm.PRODUCT_VIEW_ALL) or user.has_perm(Perm.PRODUCT_MANAGE)
+
+
+def _order_of(**kw) -> Example:
+    return Example(kwargs=lambda w: {"code": w.market["order"].code}, visible=_sees_all_products,
+                   **kw)  # fmt: skip
+
+
+def _listing_of(**kw) -> Example:
+    return Example(kwargs=lambda w: {"code": w.market["listing"].code}, **kw)
 
 
 def _captcha_key(world) -> dict:
@@ -408,6 +427,64 @@ EXAMPLES: dict[str, Example] = {
     "finance:report_download": Example(
         kwargs=lambda w: {"year": w.finance["report"].year, "fmt": "xlsx"}
     ),
+    "market:product": _product(),
+    "market:specification": _product(visible=_never),
+    "market:registration_submit": _product(),
+    "market:listing_create": _product(data={"exchange": "上海数据交易所"}),
+    "market:order_place": _product(data={"plan": "x"}),
+    "market:listings": Example(kwargs=lambda w: {}, visible=_trades),
+    "market:orders": Example(
+        kwargs=lambda w: {},
+        visible=lambda u, w: _trades(u, w) or u.has_perm(Perm.PRODUCT_SUBSCRIBE),
+    ),
+    "market:listing_detail": _listing_of(),
+    "market:listing_object": _listing_of(data={"name": "某", "contact": "x", "text": "异议"}),
+    "market:listing_prepare": _listing_of(),
+    "market:listing_advance": _listing_of(data={"to": "listed", "number": "N-1"}),
+    "market:listing_regulate": _listing_of(data={"to": "suspended", "reason": "核查"}),
+    "market:listing_package": _listing_of(visible=_sees_all_products),
+    "market:objection_answer": Example(
+        kwargs=lambda w: {"pk": w.market["objection"].pk},
+        data={"response": "不成立", "upheld": "no"},
+    ),
+    "market:registration_decide": Example(
+        kwargs=lambda w: {"pk": w.market["registration"].pk}, data={"decision": "confirm"}
+    ),
+    "market:order_detail": _order_of(),
+    "market:order_contract": Example(
+        kwargs=lambda w: {"code": w.market["order"].code, "fmt": "pdf"},
+        visible=_sees_all_products,
+    ),
+    "market:order_sign": _order_of(),
+    "market:order_pay": _order_of(data={"paid_on": "2026-01-01", "amount": "1", "reference": "R"}),
+    "market:order_confirm": _order_of(),
+    "market:order_accept": _order_of(),
+    "market:order_dispute": _order_of(data={"reason": "x"}),
+    "market:order_resolve": _order_of(data={"outcome": "stand", "resolution": "x"}),
+    "market:order_cancel": _order_of(data={"reason": "x"}),
+    "market:surveys": Example(
+        kwargs=lambda w: {},
+        visible=lambda u, w: u.has_perm(Perm.PRODUCT_VIEW_ALL) or u.has_perm(Perm.CATALOGUE_SUPPLY),
+    ),
+    "market:survey_detail": Example(
+        kwargs=lambda w: {"code": w.market["survey"].code},
+        visible=lambda u, w: u.has_perm(Perm.PRODUCT_VIEW_ALL) or u.has_perm(Perm.CATALOGUE_SUPPLY),
+    ),
+    "market:survey_declare": Example(
+        kwargs=lambda w: {"code": w.market["survey"].code}, data={"recipient_name": "某"}
+    ),
+    "market:survey_template": Example(kwargs=lambda w: {"code": w.market["survey"].code}),
+    "market:survey_import": Example(kwargs=lambda w: {"code": w.market["survey"].code}),
+    "market:survey_return": Example(kwargs=lambda w: {"code": w.market["survey"].code}),
+    "market:survey_export": Example(kwargs=lambda w: {"code": w.market["survey"].code}),
+    "market:service_withdraw": Example(kwargs=lambda w: {"pk": w.market["service"].pk}),
+    "market:service_decide": Example(
+        kwargs=lambda w: {"pk": w.market["service"].pk}, data={"disposition": "stop", "note": "x"}
+    ),
+    "market:migration_close": Example(kwargs=lambda w: {"pk": w.market["migration"].pk}),
+    "market:firm_decide": Example(
+        kwargs=lambda w: {"pk": w.market["firm"].pk}, data={"decision": "verify"}
+    ),
     "gateway:get_report": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "gateway:call_product": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "api:get_organisation": Example(
@@ -534,7 +611,75 @@ def _build_world() -> World:
     return World(
         users, subject_organisation, subject_user, anchored.position, resource, version, record,
         objection, demand, task, job, authz, products, _finance_world(users, authz, products),
+        _market_world(authz, products),
     )  # fmt: skip
+
+
+def _market_world(authz, products) -> dict:
+    """The listed product's 说明书 and confirmed registration, a listing on public notice with
+    an objection, and an order of the outside consumer (built directly: the flows are tested in
+    tests/market)."""
+    from pdao.authorization import agreements
+    from pdao.market import orders
+    from pdao.market.models import (
+        Listing,
+        ListingObjection,
+        Order,
+        ProductRegistration,
+        Specification,
+    )  # fmt: skip
+
+    listed, subscription = products["listed"], products["subscription"]
+    owner = authz["authorization"].application.created_by
+    today = date.today()
+    Specification.objects.create(product=listed, data_content="d", update_frequency="monthly",
+                                 use_purpose="p", use_term="t", allowed_users="u",
+                                 prohibited="x", use_cases="c", delivery="api",
+                                 updated_by=owner)  # fmt: skip
+    registration = ProductRegistration.objects.create(
+        product=listed, kind="initial", status="confirmed", code="450200-CP-2026-999999",
+        valid_from=today, valid_until=today + timedelta(days=365), submitted_by=owner,
+    )  # fmt: skip
+    from pdao.core import stored
+
+    package = stored.store("market", b"PK\x05\x06" + bytes(18), "zip")  # an empty zip
+    listing = Listing.objects.create(code="LZ-GP-TEST-0001", product=listed, exchange="某交易所",
+                                     status="notice", notice_start=today, package_sha256=package,
+                                     notice_end=today + timedelta(days=5),
+                                     created_by=owner)  # fmt: skip
+    objection = ListingObjection.objects.create(listing=listing, raised_by_name="某",
+                                                contact="x", text="异议")  # fmt: skip
+    order = Order(
+        code="LZ-DD-TEST-0001", product=listed, plan=subscription.plan,
+        consumer=subscription.consumer, operator=listed.operator, venue="off", months=1,
+        created_by=owner,
+    )  # fmt: skip
+    order.terms = orders.terms_of(order, listed, subscription.plan)
+    order.sha256 = agreements.digest(order.terms)
+    order.save()
+    from pdao.market.models import ExistingService, FirmApplication, MigrationTask, ServiceSurvey
+
+    opened = ServiceSurvey.objects.create(code="LZ-MD-TEST-0001", title="摸底",
+                                          deadline=today + timedelta(days=9),
+                                          opened_by=owner)  # fmt: skip
+    service = ExistingService.objects.create(
+        survey=opened, provider=authz["item"].resource.provider, recipient_name="某",
+        recipient_credit_code="x", recipient_type="enterprise", method="api", purpose="p",
+        legal_basis="b", starts_on=today, safeguards="s", fingerprint="f", created_by=owner,
+    )  # fmt: skip
+    included = ExistingService.objects.create(
+        survey=opened, provider=authz["item"].resource.provider, recipient_name="某",
+        recipient_credit_code="y", recipient_type="enterprise", method="api", purpose="p",
+        legal_basis="b", starts_on=today, safeguards="s", fingerprint="g", created_by=owner,
+        disposition="include",
+    )  # fmt: skip
+    migration = MigrationTask.objects.create(service=included, due_on=today)
+    firm = FirmApplication.objects.create(organisation=listed.operator, category="merchant",
+                                          qualifications="q", contact="c",
+                                          submitted_by=owner)  # fmt: skip
+    return {"registration": registration, "listing": listing, "objection": objection,
+            "order": order, "survey": opened, "service": service, "migration": migration,
+            "firm": firm}  # fmt: skip
 
 
 def _finance_world(users, authz, products) -> dict:

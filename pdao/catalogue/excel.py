@@ -76,6 +76,11 @@ class WorkbookProblems(Exception):
         super().__init__("; ".join(str(p) for p in problems[:5]))
         self.problems = problems
 
+    def __reduce__(self):
+        # Raised in the sandbox's child and unpickled here: rebuilt from the problems, not from
+        # the joined message (which would be taken for a list of problems, one per character).
+        return (type(self), (self.problems,))
+
 
 def _labels(choices) -> list[str]:
     if isinstance(choices, dict):
@@ -89,7 +94,7 @@ def _label_of(choices, value) -> str:
     return str(choices(value).label) if value else ""
 
 
-def _sheet(workbook: Workbook, title: str, columns, rows, *, validations: bool):
+def write_sheet(workbook: Workbook, title: str, columns, rows, *, validations: bool):
     sheet = workbook.create_sheet(title)
     sheet.append([header for header, *_ in columns])
     for row in rows:
@@ -139,8 +144,8 @@ def export(resources, *, validations: bool = False) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
     resource_rows, field_rows = _rows(resources)
-    _sheet(workbook, RESOURCES, RESOURCE_COLUMNS, resource_rows, validations=validations)
-    _sheet(workbook, FIELDS, FIELD_COLUMNS, field_rows, validations=validations)
+    write_sheet(workbook, RESOURCES, RESOURCE_COLUMNS, resource_rows, validations=validations)
+    write_sheet(workbook, FIELDS, FIELD_COLUMNS, field_rows, validations=validations)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -161,7 +166,7 @@ def export_csv(resources) -> str:
     return buffer.getvalue()
 
 
-def _parse(sheet, columns, problems) -> list[dict]:
+def parse_sheet(sheet, columns, problems) -> list[dict]:
     rows = list(sheet.iter_rows(values_only=True))
     if not rows:
         problems.append(Problem(sheet.title, 1, "", "工作表为空"))
@@ -222,8 +227,8 @@ def read(path: Path) -> list[dict]:
             problems.append(Problem(title, 0, "", "缺少该工作表"))
     if problems:
         raise WorkbookProblems(problems)
-    resources = _parse(workbook[RESOURCES], RESOURCE_COLUMNS, problems)
-    fields = _parse(workbook[FIELDS], FIELD_COLUMNS, problems)
+    resources = parse_sheet(workbook[RESOURCES], RESOURCE_COLUMNS, problems)
+    fields = parse_sheet(workbook[FIELDS], FIELD_COLUMNS, problems)
     workbook.close()
     by_name: dict[str, dict] = {}
     for spec in resources:

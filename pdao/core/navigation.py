@@ -14,6 +14,7 @@ PILLARS = {
     "authorization": _("数据授权"),
     "zone": _("专区运营"),
     "products": _("产品与交付"),
+    "market": _("数据交易"),
     "supervision": _("安全监管"),
     "ledger": _("区块链存证"),
     "finance": _("收益与资产"),

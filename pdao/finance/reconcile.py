@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pdao.audit import services as audit
-from pdao.core import files, sandbox
+from pdao.core import files, papers, sandbox
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation, require
 from pdao.finance import actions, documents, money
@@ -227,7 +227,7 @@ def differences(month: str, operator) -> list[Difference] | None:
     ]  # fmt: skip
 
 
-def section(found: list[Difference]) -> documents.Section:
+def section(found: list[Difference]) -> papers.Section:
     """The reconciliation as a section of the operator's statement."""
     unequal = [d for d in found if d.difference_fen]
     summary = (
@@ -236,7 +236,7 @@ def section(found: list[Difference]) -> documents.Section:
         else _("有 %(n)s 行不一致（差额 = 申报 − 台账），请核实后更正申报或向数据局说明。")
         % {"n": len(unequal)}
     )
-    return documents.Section(
+    return papers.Section(
         _("三、与申报收入核对"),
         [summary],
         (_("产品编号"), _("产品名称"), _("使用方统一社会信用代码"), _("使用方"),

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from pdao.audit import services as audit
 from pdao.authorization.models import Authorization
+from pdao.core import papers
 from pdao.core.codes import next_code
 from pdao.core.identity import SCHEDULER
 from pdao.core.permissions import Perm, Role
@@ -37,7 +38,7 @@ from pdao.finance.models import (
     RevenueLine,
     RevenueMonth,
 )
-from pdao.finance.services import _amount
+from pdao.finance.services import typed_amount
 from pdao.ledger.entry import canonical
 from pdao.ledger.services import anchor
 from pdao.notifications.services import holders, members, notify
@@ -254,7 +255,7 @@ def record_payment(
     remittance = _locked(remittance, RemittanceStatus.NOTIFIED)
     if by.organisation_id != remittance.operator_id:
         raise RuleViolation(_("只能登记本单位的缴款。"))
-    paid = _amount(amount, _("缴款金额"))
+    paid = typed_amount(amount, _("缴款金额"))
     if paid != remittance.amount_fen:
         raise RuleViolation(
             _("缴款金额 %(paid)s 元与缴款通知的应缴金额 %(due)s 元不符。")
@@ -381,7 +382,7 @@ def allocate(
         raise RuleViolation(_("未知的安排方向。"))
     # Allocations of one year are serialised on its confirmed remittances.
     list(Remittance.objects.select_for_update().filter(year=year).values_list("pk"))
-    fen = _amount(amount, _("安排金额"))
+    fen = typed_amount(amount, _("安排金额"))
     if fen <= 0:
         raise RuleViolation(_("安排金额应大于零。"))
     document, note = document.strip(), note.strip()
@@ -414,10 +415,10 @@ def allocate(
     return made
 
 
-def notice(remittance: Remittance) -> documents.Paper:
+def notice(remittance: Remittance) -> papers.Paper:
     """缴款通知书 as a paper to render (Word or PDF)."""
     operator = remittance.operator
-    return documents.Paper(
+    return papers.Paper(
         title=_("公共数据授权运营收益缴款通知书"),
         facts=[
             (_("通知编号"), remittance.code),
@@ -427,7 +428,7 @@ def notice(remittance: Remittance) -> documents.Paper:
             (_("开具日期"), timezone.localdate(remittance.issued_at).isoformat()),
         ],
         sections=[
-            documents.Section(
+            papers.Section(
                 _("一、应缴金额"),
                 [
                     _(
@@ -446,7 +447,7 @@ def notice(remittance: Remittance) -> documents.Paper:
                 ],
                 sheet=_("应缴金额"),
             ),
-            documents.Section(
+            papers.Section(
                 _("二、缴款方式"),
                 [
                     _("收款单位：%(payee)s") % {"payee": remittance.payee},

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from pdao.audit import services as audit
 from pdao.audit.models import AuditEvent
+from pdao.core import papers
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation, require
 from pdao.finance import actions, documents, money
@@ -59,7 +60,7 @@ def _store(data: bytes, fmt: str) -> str:
     return digest
 
 
-def paper(year: int) -> documents.Paper:
+def paper(year: int) -> papers.Paper:
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     lines = RevenueLine.objects.filter(month__in=months)
     per_operator = (
@@ -101,7 +102,7 @@ def paper(year: int) -> documents.Paper:
     answers = YearEnd.objects.filter(responded_at__gte=first, responded_at__lt=last).select_related(
         "allowance__period__operator"
     )
-    return documents.Paper(
+    return papers.Paper(
         title=_("%(year)s 年度公共数据授权运营价格与收益情况报告") % {"year": year},
         facts=[
             (_("报告年度"), str(year)),
@@ -110,7 +111,7 @@ def paper(year: int) -> documents.Paper:
             (_("生成时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
         ],
         sections=[
-            documents.Section(
+            papers.Section(
                 _("一、总体情况"),
                 [
                     _(
@@ -150,7 +151,7 @@ def paper(year: int) -> documents.Paper:
                 ],
                 sheet=_("运营单位"),
             ),
-            documents.Section(
+            papers.Section(
                 _("二、经营成本、利润与最高准许收入"),
                 [
                     _(
@@ -205,7 +206,7 @@ def paper(year: int) -> documents.Paper:
                 ],
                 sheet=_("成本与最高准许收入"),
             ),
-            documents.Section(
+            papers.Section(
                 _("三、分产品销售与收入"),
                 [],
                 (
@@ -229,7 +230,7 @@ def paper(year: int) -> documents.Paper:
                 ],
                 sheet=_("分产品"),
             ),
-            documents.Section(
+            papers.Section(
                 _("四、价格调整"),
                 [_("本年度设定或调整的上限收费标准、发布的价格方案，以及年度偏差后的调整反馈。")],
                 (_("日期"), _("单位"), _("事项")),
@@ -251,7 +252,7 @@ def paper(year: int) -> documents.Paper:
                 ],
                 sheet=_("价格调整"),
             ),
-            documents.Section(
+            papers.Section(
                 _("五、说明"),
                 [
                     _(
@@ -275,7 +276,7 @@ def generate(*, by, year: int) -> AnnualReport:
     if found is not None and found.status == AnnualReport.Status.FILED:
         raise RuleViolation(_("%(year)s 年度报告已报送，不能重新生成。") % {"year": year})
     content = paper(year)
-    docx, xlsx = _store(documents.docx(content), "docx"), _store(documents.xlsx(content), "xlsx")
+    docx, xlsx = _store(papers.docx(content), "docx"), _store(papers.xlsx(content), "xlsx")
     report, _created = AnnualReport.objects.update_or_create(
         year=year,
         defaults={

@@ -63,7 +63,8 @@ def _money_refusal(code: str, field: str) -> RuleViolation:
     )
 
 
-def _amount(text, field: str) -> int:
+def typed_amount(text, field: str) -> int:
+    """An amount a person typed into `field`, in fen; a RuleViolation naming the field."""
     try:
         return money.parse(text)
     except money.MoneyError as error:
@@ -262,7 +263,7 @@ def declare_cost(
         survey=survey,
         category=CostCategory(category),
         description=description[:200],
-        declared_fen=_amount(amount, _("申报金额")),
+        declared_fen=typed_amount(amount, _("申报金额")),
         industry_percent=_percent(industry_percent, _("产业/行业使用占比"), most=Decimal(100)),
         declared_by=by,
     )
@@ -297,7 +298,7 @@ def adjust_cost(*, by, item: CostItem, amount, note: str) -> CostItem:
     require(by, Perm.FINANCE_REGULATE)
     _survey_for_update(item.survey, SurveyStatus.REVIEWING)
     item = CostItem.objects.select_for_update().get(pk=item.pk)
-    adjusted = _amount(amount, _("核定金额"))
+    adjusted = typed_amount(amount, _("核定金额"))
     note = note.strip()
     if adjusted != item.declared_fen and not note:
         raise RuleViolation(_("核定金额与申报金额不同，请写明核定说明。"))
@@ -367,7 +368,7 @@ def propose_allowance(*, by, survey: CostSurvey, year_index: int, profit_rate, t
     highest = money.profit_rate_limit(bond.percent, markup.value)
     rate = _percent(profit_rate, _("准许利润率"), most=highest)
     deduction = carried_into(period.operator, starts_on)
-    figures = money.allowance(survey.cost_fen, rate, _amount(tax, _("税金")), deduction)
+    figures = money.allowance(survey.cost_fen, rate, typed_amount(tax, _("税金")), deduction)
     if Allowance.objects.filter(period=period, year_index=year_index).exists():
         raise RuleViolation(_("该运营年度已有最高准许收入。"))
     made = Allowance.objects.create(

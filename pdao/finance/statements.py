@@ -12,6 +12,7 @@ from collections import defaultdict
 from django.utils.translation import gettext as _
 
 from pdao.accounts.models import Organisation
+from pdao.core import papers
 from pdao.finance import documents, money, reconcile
 from pdao.finance.models import RevenueLine, RevenueMonth
 
@@ -53,7 +54,7 @@ def statement(month: str, side: str, organisation: Organisation) -> Statement:
     )
 
 
-def paper(found: Statement) -> documents.Paper:
+def paper(found: Statement) -> papers.Paper:
     year, month = found.month.split("-")
     operator_side = found.side == "operator"
     counterpart = _("使用方") if operator_side else _("运营单位")
@@ -78,7 +79,7 @@ def paper(found: Statement) -> documents.Paper:
         )
         for line in found.lines
     ]
-    built = documents.Paper(
+    built = papers.Paper(
         title=title,
         facts=[
             (_("运营单位") if operator_side else _("使用方"), found.organisation.name),
@@ -88,7 +89,7 @@ def paper(found: Statement) -> documents.Paper:
             (_("收入计算时间"), computed),
         ],
         sections=[
-            documents.Section(
+            papers.Section(
                 _("一、按产品汇总"),
                 [],
                 (_("产品编号"), _("产品名称"), _("调用次数"), _("金额（元）")),
@@ -98,7 +99,7 @@ def paper(found: Statement) -> documents.Paper:
                 ],
                 sheet=_("按产品汇总"),
             ),
-            documents.Section(
+            papers.Section(
                 _("二、明细"),
                 [_("单价为当时生效的价格方案；金额逐行四舍五入到分，合计为各行之和。")],
                 (

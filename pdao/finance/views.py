@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from pdao.accounts.models import Organisation
 from pdao.authorization.services.qualifications import download_name
+from pdao.core import papers
 from pdao.core.access import requires, requires_login
 from pdao.core.downloads import attach
 from pdao.core.permissions import Perm
@@ -148,12 +149,12 @@ def statement_list(request):
 @requires_login()
 def statement(request, month: str, side: str, organisation: int, fmt: str):
     month = _month(month)
-    if side not in statements.SIDES or fmt not in documents.TYPES:
+    if side not in statements.SIDES or fmt not in papers.TYPES:
         raise Http404
     _visible(request.user, organisation)
     found = statements.statement(month, side, get_object_or_404(Organisation, pk=organisation))
     response = HttpResponse(
-        documents.render(statements.paper(found), fmt), content_type=documents.TYPES[fmt]
+        papers.render(statements.paper(found), fmt), content_type=papers.TYPES[fmt]
     )
     name = f"对账单-{found.organisation.name}-{month}.{fmt}"
     return attach(response, name, fallback=f"statement-{month}.{fmt}")
@@ -642,7 +643,7 @@ def remittance_notice(request, pk: int, fmt: str):
     if fmt not in ("docx", "pdf"):
         raise Http404
     response = HttpResponse(
-        documents.render(remittances.notice(remittance), fmt), content_type=documents.TYPES[fmt]
+        papers.render(remittances.notice(remittance), fmt), content_type=papers.TYPES[fmt]
     )
     return attach(
         response, f"缴款通知-{remittance.code}.{fmt}", fallback=f"{remittance.code}.{fmt}"
@@ -812,7 +813,7 @@ def report_download(request, year: int, fmt: str):
     held = report.path_of(digest, fmt)
     if not held.exists():
         raise Http404
-    response = HttpResponse(held.read_bytes(), content_type=documents.TYPES[fmt])
+    response = HttpResponse(held.read_bytes(), content_type=papers.TYPES[fmt])
     name = f"{year}年度价格与收益报告.{fmt}"
     return attach(response, name, fallback=f"finance-report-{year}.{fmt}")
 

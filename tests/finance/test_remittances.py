@@ -13,9 +13,10 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from pdao.audit.models import AuditEvent
+from pdao.core import papers
 from pdao.core.permissions import Role
 from pdao.core.rules import RuleViolation
-from pdao.finance import documents, remittances
+from pdao.finance import remittances
 from pdao.finance.choices import BudgetCategory, RemittanceStatus
 from pdao.finance.models import BudgetAllocation, Remittance, RevenueMonth
 from pdao.ledger.models import LedgerEntry
@@ -73,13 +74,13 @@ def test_the_notice_says_the_amount_account_and_due_day_in_word_and_pdf(industry
 
     remittance = _notified(industry, finance_user)
     text = "\n".join(
-        p.text for p in Document(BytesIO(documents.docx(remittances.notice(remittance)))).paragraphs
+        p.text for p in Document(BytesIO(papers.docx(remittances.notice(remittance)))).paragraphs
     )
     assert "2025年第1季度" in text and "中国工商银行柳州分行" in text
     assert remittance.due_on.isoformat() in text and remittance.notice_sha256 in text
-    table = Document(BytesIO(documents.docx(remittances.notice(remittance)))).tables[0]
+    table = Document(BytesIO(papers.docx(remittances.notice(remittance)))).tables[0]
     assert [c.text for c in table.rows[1].cells] == ["3,703.65", "10%", "370.37"]
-    assert documents.pdf(remittances.notice(remittance)).startswith(b"%PDF")
+    assert papers.pdf(remittances.notice(remittance)).startswith(b"%PDF")
 
 
 def test_notices_wait_for_the_quarters_end_its_months_and_an_account(industry, finance_user):

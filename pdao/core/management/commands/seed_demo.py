@@ -6,6 +6,7 @@ from pdao.accounts import demo as accounts_demo
 from pdao.authorization import demo as authorization_demo
 from pdao.catalogue import demo as catalogue_demo
 from pdao.finance import demo as finance_demo
+from pdao.market import demo as market_demo
 from pdao.products import demo as products_demo
 from pdao.supervision import demo as supervision_demo
 
@@ -59,6 +60,11 @@ class Command(BaseCommand):
         self.stdout.write("Demo finance (a year of history, made at its own dates):")
         with override_settings(MAILERS={"default": {"BACKEND": _NO_MAIL}}):
             lines = finance_demo.seed(scale=scale)
+        for line in lines:
+            self.stdout.write(f"  {line}")
+        self.stdout.write("Demo market (listings, orders, a survey of existing services, firms):")
+        with override_settings(MAILERS={"default": {"BACKEND": _NO_MAIL}}):
+            lines = market_demo.seed()
         for line in lines:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))

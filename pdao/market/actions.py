@@ -1,0 +1,40 @@
+"""The market's audit actions and ledger entry types, with their labels."""
+
+from django.utils.translation import gettext_lazy as _
+
+from pdao.audit.actions import define
+
+SPEC_SAVE = define("market.specification", _("编写数据产品说明书"))
+REGISTRATION_SUBMIT = define("market.registration_submit", _("申请数据产品登记"))
+REGISTRATION_CONFIRM = define("market.registration_confirm", _("确认数据产品登记"))
+REGISTRATION_REJECT = define("market.registration_reject", _("不予数据产品登记"))
+REGISTRATION_LAPSE = define("market.registration_lapse", _("数据产品登记失效"))
+LISTING_CREATE = define("market.listing_create", _("创建挂牌申请"))
+LISTING_PREPARE = define("market.listing_prepare", _("生成挂牌材料"))
+LISTING_STATE = define("market.listing_state", _("登记挂牌进展"))
+LISTING_OBJECTION = define("market.listing_objection", _("挂牌公示异议"))
+LISTING_ANSWER = define("market.listing_answer", _("答复挂牌异议"))
+RELATED_DECLARE = define("market.related", _("认定关联方"))
+ORDER_PLACE = define("market.order", _("提交订单"))
+ORDER_SIGN = define("market.order_sign", _("签署交易合同"))
+ORDER_PAY = define("market.order_pay", _("登记付款"))
+ORDER_CONFIRM_PAYMENT = define("market.order_confirm_payment", _("确认付款"))
+ORDER_DELIVER = define("market.order_deliver", _("交付数据产品"))
+ORDER_ACCEPT = define("market.order_accept", _("验收并结算"))
+ORDER_DISPUTE = define("market.order_dispute", _("提出交易争议"))
+ORDER_RESOLVE = define("market.order_resolve", _("处理交易争议"))
+ORDER_REFUND = define("market.order_refund", _("登记退款"))
+ORDER_CANCEL = define("market.order_cancel", _("取消订单"))
+# Ledger entry types that are not audit actions.
+define("market.dossier", _("挂牌材料包"))
+define("market.contract", _("交易合同"))
+define("market.settlement", _("交易结算单"))
+define("market.registration", _("数据产品登记确认"))
+SURVEY_OPEN = define("market.survey_open", _("发起存量服务摸底"))
+SURVEY_DECLARE = define("market.survey_declare", _("申报存量数据服务"))
+SURVEY_IMPORT = define("market.survey_import", _("从 Excel 申报存量数据服务"))
+SURVEY_RETURN = define("market.survey_return", _("报送存量服务摸底"))
+SURVEY_DECIDE = define("market.survey_decide", _("存量服务处置"))
+SURVEY_MIGRATED = define("market.survey_migrated", _("存量服务纳入授权运营"))
+FIRM_APPLY = define("market.firm_apply", _("申请服务机构入库"))
+FIRM_DECIDE = define("market.firm_decide", _("核验服务机构"))
