@@ -18,6 +18,7 @@ from pdao.authorization.choices import (
 )
 from pdao.catalogue.choices import Domain, Grade
 from pdao.core.messages import render
+from pdao.core.models import PartySignature
 from pdao.core.permissions import Perm
 
 
@@ -431,17 +432,10 @@ class Agreement(models.Model):
         return self.terms.get("agreement_no", self.application.code)
 
 
-class Signature(models.Model):
-    """One party's Ed25519 signature over the agreement's SHA-256."""
+class Signature(PartySignature):
+    """One party's signature over the agreement's SHA-256."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatures")
-    organisation = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
-    )
-    signer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    key = models.ForeignKey("ledger.SigningKey", on_delete=models.PROTECT, related_name="+")
-    signature = models.BinaryField(max_length=64)
-    signed_at = models.DateTimeField(_("签署时间"), auto_now_add=True)
 
     class Meta:
         constraints = [

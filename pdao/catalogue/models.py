@@ -15,6 +15,7 @@ from pdao.catalogue.choices import (
     UpdateMode,
     VersionStatus,
 )
+from pdao.core.models import PublicObjection
 from pdao.core.permissions import Perm
 
 
@@ -301,27 +302,16 @@ class Registration(models.Model):
         return f"{self.get_kind_display()} {self.resource.code}"
 
 
-class Objection(models.Model):
+class Objection(PublicObjection):
     """异议 — raised by anyone during a registration's public notice, answered by the bureau."""
 
     registration = models.ForeignKey(
         Registration, on_delete=models.CASCADE, related_name="objections"
     )
-    raised_by_name = models.CharField(_("异议人"), max_length=100)
-    contact = models.CharField(_("联系方式"), max_length=100)
-    text = models.TextField(_("异议内容"), max_length=2000)
-    raised_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
-    response = models.TextField(_("答复"), blank=True)
-    upheld = models.BooleanField(_("异议成立"), null=True)
-    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
 
-    tracking_no = models.CharField(_("受理编号"), max_length=20, unique=True, null=True, blank=True)
-    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)  # repeats
-
-    class Meta:
+    class Meta(PublicObjection.Meta):
         verbose_name = _("异议")
         verbose_name_plural = _("异议")
-        ordering = ["raised_at"]
 
     def __str__(self) -> str:
         return f"{self.registration} · {self.raised_by_name}"

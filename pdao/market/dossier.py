@@ -20,7 +20,7 @@ from pdao.catalogue.choices import Domain, Frequency
 from pdao.catalogue.models import Resource
 from pdao.core import papers
 from pdao.market.choices import Delivery
-from pdao.products.choices import Charging, Check, ProductKind
+from pdao.products.choices import Charging, Check, ParamType, ProductKind
 from pdao.supervision.models import SpotCheck
 
 
@@ -81,21 +81,32 @@ def spot_checks(product) -> list[dict]:
     ]
 
 
+def field_keys(product) -> list[str]:
+    """The keys of the meanings a 说明书 may give: in:<parameter> and out:<declared column>."""
+    return [f"in:{p.get('name', '')}" for p in product.parameters or []] + [
+        f"out:{c.get('name', '')}" for c in product.output_columns or []
+    ]
+
+
 def fields(product) -> tuple[list[dict], list[dict]]:
-    """Input parameters and output columns, each with the meaning the operator gave."""
+    """Input parameters and declared output columns, each with the meaning the operator gave."""
     meanings = getattr(getattr(product, "specification", None), "field_meanings", {}) or {}
     inputs = [
         {
             "name": p.get("name", ""),
             "label": p.get("label", ""),
-            "type": p.get("type", ""),
+            "type": label(ParamType, p.get("type", "")),
             "meaning": meanings.get(f"in:{p.get('name', '')}", ""),
         }
         for p in product.parameters or []
     ]
     outputs = [
-        {"name": name, "meaning": meanings.get(f"out:{name}", "")}
-        for name in product.output_columns or []
+        {
+            "name": c.get("name", ""),
+            "label": c.get("label", ""),
+            "meaning": meanings.get(f"out:{c.get('name', '')}", ""),
+        }
+        for c in product.output_columns or []
     ]
     return inputs, outputs
 
@@ -207,8 +218,9 @@ def paper(data: dict) -> papers.Paper:
             ),
             papers.Section(
                 "四、输出字段",
-                header=("字段", "含义"),
-                rows=[(f["name"], f["meaning"]) for f in data["输出字段"]],
+                [] if data["输出字段"] else ["输出各列见接口说明，未单独声明记录字段。"],
+                header=("字段", "名称", "含义") if data["输出字段"] else (),
+                rows=[(f["name"], f["label"], f["meaning"]) for f in data["输出字段"]],
                 sheet="输出字段",
             ),
             papers.Section(

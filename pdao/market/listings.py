@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pdao.audit.services import record
@@ -97,9 +97,7 @@ def save_specification(product: Product, *, by, **fields) -> Specification:
         raise RuleViolation(_("请选择更新频率。"))
     if fields.get("delivery") not in Delivery.values:
         raise RuleViolation(_("请选择交付方式。"))
-    known = {f"in:{p.get('name')}" for p in product.parameters or []} | {
-        f"out:{c}" for c in product.output_columns or []
-    }
+    known = set(dossier.field_keys(product))
     meanings = {
         k: str(v).strip()[:200] for k, v in (fields.get("field_meanings") or {}).items() if v
     }
@@ -335,9 +333,10 @@ def prepare(listing: Listing, *, by) -> Listing:
     registration = current_registration(product)
     if registration is None:
         raise RuleViolation(_("产品未登记或登记已失效，不能生成挂牌材料。"))
-    data = dossier.content(product, registration) | {
-        "挂牌申请": {"编号": listing.code, "交易场所": listing.exchange}
-    }
+    with translation.override(settings.LANGUAGE_CODE):  # the dossier is in the platform language
+        data = dossier.content(product, registration) | {
+            "挂牌申请": {"编号": listing.code, "交易场所": listing.exchange}
+        }
     package = dossier.package(data)
     listing.package_sha256 = stored.store(AREA, package, "zip")
     listing.package_bytes = len(package)

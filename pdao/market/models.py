@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pdao.core.models import PartySignature, PublicObjection
 from pdao.market.choices import (
     Delivery,
     Disposition,
@@ -146,25 +147,14 @@ class Listing(models.Model):
         return f"{self.code} {self.exchange}"
 
 
-class ListingObjection(models.Model):
-    """异议 — raised by anyone while a listing is on public notice, answered by the operator's
-    regulator (the bureau)."""
+class ListingObjection(PublicObjection):
+    """异议 — raised by anyone while a listing is on public notice, answered by the bureau."""
 
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="objections")
-    raised_by_name = models.CharField(_("异议人"), max_length=100)
-    contact = models.CharField(_("联系方式"), max_length=100)
-    text = models.TextField(_("异议内容"), max_length=2000)
-    raised_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
-    response = models.TextField(_("答复"), blank=True)
-    upheld = models.BooleanField(_("异议成立"), null=True)
-    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
-    tracking_no = models.CharField(_("受理编号"), max_length=20, unique=True, null=True, blank=True)
-    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
 
-    class Meta:
+    class Meta(PublicObjection.Meta):
         verbose_name = _("挂牌异议")
         verbose_name_plural = _("挂牌异议")
-        ordering = ["raised_at"]
 
     def __str__(self) -> str:
         return f"{self.listing} · {self.raised_by_name}"
@@ -270,17 +260,10 @@ class Order(models.Model):
         return self.amount_fen == 0
 
 
-class OrderSignature(models.Model):
-    """One party's Ed25519 signature over the contract's SHA-256, with its agreement key."""
+class OrderSignature(PartySignature):
+    """One party's signature over the contract's SHA-256."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="signatures")
-    organisation = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
-    )
-    signer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    key = models.ForeignKey("ledger.SigningKey", on_delete=models.PROTECT, related_name="+")
-    signature = models.BinaryField(max_length=64)
-    signed_at = models.DateTimeField(_("签署时间"), auto_now_add=True)
 
     class Meta:
         constraints = [

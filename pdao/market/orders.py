@@ -22,10 +22,11 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pdao.accounts import credit_code
@@ -253,7 +254,8 @@ def place(
         amount_fen=amount_of(plan, months=months, quantity=quantity),
         created_by=by,
     )
-    order.terms = terms_of(order, product, plan)
+    with translation.override(settings.LANGUAGE_CODE):  # the contract is in the platform language
+        order.terms = terms_of(order, product, plan)
     order.sha256 = agreements.digest(order.terms)
     order.save()
     record(

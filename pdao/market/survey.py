@@ -12,10 +12,11 @@ import io
 from datetime import date, timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
@@ -500,7 +501,13 @@ def statistics(survey: ServiceSurvey) -> dict:
 
 
 def export(survey: ServiceSurvey) -> bytes:
-    """Every declared service and the statistics, as a workbook."""
+    """Every declared service and the statistics, as a workbook in the platform language (its
+    headings are Chinese whatever the reader's page language)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return papers.xlsx(_paper(survey))
+
+
+def _paper(survey: ServiceSurvey) -> papers.Paper:
     figures = statistics(survey)
     rows = []
     for s in survey.services.select_related("provider").prefetch_related("resources"):
@@ -577,4 +584,4 @@ def export(survey: ServiceSurvey) -> bytes:
             ),
         ],
     )
-    return papers.xlsx(paper)
+    return paper

@@ -271,11 +271,7 @@ def specification(request, code: str):
     spec = getattr(product, "specification", None)
     if request.method == "POST":
         post = request.POST
-        meanings = {
-            key: post.get(f"meaning:{key}", "")
-            for key in [f"in:{p.get('name')}" for p in product.parameters or []]
-            + [f"out:{c}" for c in product.output_columns or []]
-        }
+        meanings = {key: post.get(f"meaning:{key}", "") for key in dossier.field_keys(product)}
         return perform(
             request,
             lambda: listings.save_specification(

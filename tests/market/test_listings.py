@@ -263,6 +263,13 @@ def test_a_listing_needs_a_registration_in_force_and_one_live_listing_per_exchan
 
 
 def test_dossier_package_holds_the_specification_and_evidence_and_is_anchored(shop, tmp_path):
+    product = shop.traded
+    type(product).objects.filter(pk=product.pk).update(
+        output_columns=[{"name": "平均缴费", "label": "平均缴费（元）"}]
+    )
+    product.refresh_from_db()
+    meanings = {"in:since": "统计起始月份", "out:平均缴费": "该区县缴费金额的平均值"}
+    listings.save_specification(product, by=shop.operator, **(SPEC | {"field_meanings": meanings}))
     listing = _listing(shop)
     listings.prepare(listing, by=shop.operator)
     listing.refresh_from_db()
@@ -286,7 +293,12 @@ def test_dossier_package_holds_the_specification_and_evidence_and_is_anchored(sh
     assert fields["产品登记"]["登记确认单编号"] == registration.code
     assert fields["合规审查"]["备案编号"] == shop.traded.filing_no
     assert [p["价格"] for p in fields["价格方案"]] == ["0.4 元/次"]
-    assert fields["输入字段"][0]["meaning"] == "统计起始月份"
+    assert fields["输入字段"][0] == {
+        "name": "since", "label": "起始月份", "type": "日期", "meaning": "统计起始月份"
+    }  # fmt: skip
+    assert fields["输出字段"] == [
+        {"name": "平均缴费", "label": "平均缴费（元）", "meaning": "该区县缴费金额的平均值"}
+    ]
     assert {s["resource_code"] for s in fields["数据来源质量"]} == {shop.city.social.code}
     text = "\n".join(
         p.text for p in Document(io.BytesIO(archive.read("数据产品说明书.docx"))).paragraphs
