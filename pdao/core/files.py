@@ -28,6 +28,7 @@ import html
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -170,50 +171,55 @@ def inspect_zip(path: Path, limit: Limits, kind: str = "zip") -> Shape:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
         raise Refused("content", "文件已损坏：不是完整的 ZIP 容器") from None
-    with archive:
-        members = archive.infolist()
-        if len(members) > limit.zip_members:
+    try:
+        with archive:
+            return _inspect_archive(archive, limit, kind)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
+        # A member whose bytes do not match its header (a forged size, a bad CRC, damaged
+        # compressed data) fails only when it is read.
+        raise Refused("content", "文件已损坏：压缩数据无法读取") from None
+
+
+def _inspect_archive(archive: zipfile.ZipFile, limit: Limits, kind: str) -> Shape:
+    members = archive.infolist()
+    if len(members) > limit.zip_members:
+        raise _over("zip_members", "压缩包成员数", f"{len(members):,}", f"{limit.zip_members:,}")
+    total = 0
+    for member in members:
+        if member.flag_bits & 0x1:
+            raise Refused("content", f"压缩包成员 {member.filename} 已加密，无法检查")
+        if member.file_size > limit.member_bytes:
             raise _over(
-                "zip_members", "压缩包成员数", f"{len(members):,}", f"{limit.zip_members:,}"
+                "member_bytes",
+                f"成员 {member.filename} 解压后",
+                size(member.file_size),
+                size(limit.member_bytes),
             )
-        total = 0
-        for member in members:
-            if member.flag_bits & 0x1:
-                raise Refused("content", f"压缩包成员 {member.filename} 已加密，无法检查")
-            if member.file_size > limit.member_bytes:
-                raise _over(
-                    "member_bytes",
-                    f"成员 {member.filename} 解压后",
-                    size(member.file_size),
-                    size(limit.member_bytes),
-                )
-            ratio = member.file_size / max(member.compress_size, 1)
-            if member.file_size > MiB and ratio > limit.ratio:
-                raise _over(
-                    "ratio", f"成员 {member.filename} 的压缩比", f"{ratio:,.0f}", f"{limit.ratio}"
-                )
-            total += member.file_size
-        if total > limit.total_bytes:
-            raise _over("total_bytes", "解压后总大小", size(total), size(limit.total_bytes))
-        for member in members:  # every part, whatever its name says it is
-            _no_dtd(archive, member)
-        if kind != "xlsx":
-            return Shape(kind)
-        parts = _workbook_parts(archive, {m.filename: m for m in members})
-        if parts["external"]:
-            raise Refused(
-                "content", "工作簿含外部链接（引用其他文件的数据），请另存为不含链接的工作簿"
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > MiB and ratio > limit.ratio:
+            raise _over(
+                "ratio", f"成员 {member.filename} 的压缩比", f"{ratio:,.0f}", f"{limit.ratio}"
             )
-        for strings in parts["strings"]:
-            if strings.file_size > limit.shared_strings_bytes:
-                raise _over(
-                    "shared_strings_bytes",
-                    "共享字符串表",
-                    size(strings.file_size),
-                    size(limit.shared_strings_bytes),
-                )
-        sheets = [_scan_sheet(archive, m, limit, title) for m, title in parts["sheets"]]
-        return Shape("xlsx", sheets)
+        total += member.file_size
+    if total > limit.total_bytes:
+        raise _over("total_bytes", "解压后总大小", size(total), size(limit.total_bytes))
+    for member in members:  # every part, whatever its name says it is
+        _no_dtd(archive, member)
+    if kind != "xlsx":
+        return Shape(kind)
+    parts = _workbook_parts(archive, {m.filename: m for m in members})
+    if parts["external"]:
+        raise Refused("content", "工作簿含外部链接（引用其他文件的数据），请另存为不含链接的工作簿")
+    for strings in parts["strings"]:
+        if strings.file_size > limit.shared_strings_bytes:
+            raise _over(
+                "shared_strings_bytes",
+                "共享字符串表",
+                size(strings.file_size),
+                size(limit.shared_strings_bytes),
+            )
+    sheets = [_scan_sheet(archive, m, limit, title) for m, title in parts["sheets"]]
+    return Shape("xlsx", sheets)
 
 
 def _no_dtd(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -80,10 +81,14 @@ def is_api(request) -> bool:
     return request.path.startswith(("/api/", "/gateway/"))
 
 
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 class RefuseNulMiddleware:
-    """A NUL character in the query string or a JSON body is refused with 400 before any view
-    runs: no text column takes it (PostgreSQL raises), and no legitimate request carries it
-    (found by Schemathesis). File uploads are binary and are not inspected here."""
+    """A NUL character in the query string, a JSON body or a form field is refused with 400
+    before any view runs: no text column takes it (PostgreSQL raises), and no legitimate
+    request carries it (found by Schemathesis, and in form posts by an attacker session).
+    Uploaded files are binary and are not inspected here."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -97,9 +102,15 @@ class RefuseNulMiddleware:
             except RequestDataTooBig:
                 return too_large(request)
             nul = b"\x00" in body or b"\\u0000" in body
+        elif not nul and request.method == "POST" and request.content_type in FORMS:
+            try:
+                fields = request.POST.lists()
+            except RequestDataTooBig:
+                return too_large(request)
+            except MultiPartParserError:
+                return HttpResponseBadRequest("表单数据无法解析 / Malformed form data")
+            nul = any("\x00" in key + "".join(values) for key, values in fields)
         if nul:
-            from django.http import HttpResponseBadRequest, JsonResponse
-
             if request.path.startswith(("/api/", "/gateway/")):
                 return JsonResponse(
                     {"code": "bad_request", "message": "请求含有空字符 / NUL character in request"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import io
+import re
 import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,6 +23,16 @@ PDF = "application/pdf"
 TYPES = {"docx": WORD, "pdf": PDF, "xlsx": EXCEL}
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # zip member times: a document's bytes follow its content
 FIXED_DATETIME = datetime(2020, 1, 1, tzinfo=UTC)
+AUTHOR = "公共数据授权运营平台"
+
+
+# Characters XML 1.0 cannot hold (python-docx refuses them): a value typed with one must not
+# make a document impossible to write.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _plain(value) -> str:
+    return _CONTROL.sub("", str(value))
 
 
 def _text(value) -> str:
@@ -69,24 +80,28 @@ def docx(paper: Paper) -> bytes:
     doc = Document()
     doc.styles["Normal"].font.name = FONT
     doc.styles["Normal"].font.size = Pt(10.5)
-    doc.add_heading(paper.title, level=0)
+    doc.add_heading(_plain(paper.title), level=0)
     for label, value in paper.facts:
-        doc.add_paragraph(f"{label}：{value}")
+        doc.add_paragraph(_plain(f"{label}：{value}"))
     for section in paper.sections:
-        doc.add_heading(section.heading, level=1)
+        doc.add_heading(_plain(section.heading), level=1)
         for text in section.paragraphs:
-            doc.add_paragraph(text)
+            doc.add_paragraph(_plain(text))
         if section.header:
             table = doc.add_table(rows=1, cols=len(section.header))
             table.style = "Table Grid"
             for cell, text in zip(table.rows[0].cells, section.header, strict=True):
-                cell.text = text
+                cell.text = _plain(text)
             for row in section.rows:
                 for cell, text in zip(table.add_row().cells, row, strict=True):
-                    cell.text = _text(text)
+                    cell.text = _plain(_text(text))
     if paper.footer:
-        doc.add_paragraph(paper.footer)
-    doc.core_properties.created = doc.core_properties.modified = FIXED_DATETIME
+        doc.add_paragraph(_plain(paper.footer))
+    properties = doc.core_properties
+    properties.created = properties.modified = FIXED_DATETIME
+    properties.title, properties.language = _plain(paper.title), "zh-CN"
+    properties.author = properties.last_modified_by = AUTHOR
+    properties.comments = ""
     buffer = io.BytesIO()
     doc.save(buffer)
     return _settled(buffer.getvalue())
@@ -95,7 +110,9 @@ def docx(paper: Paper) -> bytes:
 def pdf(paper: Paper) -> bytes:
     from weasyprint import HTML
 
-    esc = html.escape
+    def esc(value) -> str:
+        return html.escape(_plain(value))
+
     parts = [
         "<html><head><meta charset='utf-8'><style>"
         f"body{{font-family:'{FONT}',sans-serif;font-size:10pt}}"

@@ -78,6 +78,18 @@ def yuan(amount_fen: int) -> Decimal:
     return (Decimal(amount_fen) * FEN).quantize(FEN)
 
 
+def unit_text(value) -> str:
+    """A unit price in yuan as a plan states it: thousands separators, at least two decimals,
+    no padding beyond what it has.
+
+    >>> unit_text(Decimal("0.4500")), unit_text(Decimal("0.0049")), unit_text(1200)
+    ('0.45', '0.0049', '1,200.00')
+    """
+    text = f"{Decimal(str(value)).normalize():f}"
+    whole, _dot, fraction = text.partition(".")
+    return f"{int(whole):,}.{fraction.ljust(2, '0')}"
+
+
 def parse(text: str) -> int:
     """An amount a person typed, in fen: digits, thousands separators, at most two decimals,
     never negative.

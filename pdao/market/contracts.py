@@ -47,8 +47,13 @@ def paper(order) -> papers.Paper:
                     + (f"（上限收费标准 {t['price_cap']} 元/次）" if t["price_cap"] else "")
                     + "。",
                     f"服务期限：{t['months']} 个月，自交付之日起算，不超过授权期限；"
-                    f"购买数量：{t['quantity']:,}；每月调用上限 {plan['calls_per_month']:,} 次"
-                    f"（0 表示不限），每分钟 {plan['rate_per_minute']:,} 次。",
+                    + (f"购买数量：{t['quantity']:,}；" if t["quantity"] else "")
+                    + (
+                        f"每月调用上限 {plan['calls_per_month']:,} 次"
+                        if plan["calls_per_month"]
+                        else "每月调用次数不限"
+                    )
+                    + f"，每分钟至多 {plan['rate_per_minute']:,} 次。",
                     f"合同金额：人民币 {t['amount']} 元。",
                     t["payment"],
                 ],
@@ -66,13 +71,12 @@ def paper(order) -> papers.Paper:
             papers.Section(
                 "五、签署",
                 [] if checks else ["尚未签署。"],
-                header=("签署方", "签署人", "签署时间", "密钥", "验签") if checks else (),
+                header=("签署方", "签署人", "签署时间", "验签") if checks else (),
                 rows=[
                     (
                         c.organisation,
-                        c.signer,
+                        str(c.signer),
                         timezone.localtime(c.signed_at).strftime("%Y-%m-%d %H:%M"),
-                        c.key_name,
                         "有效" if c.valid else "无效",
                     )
                     for c in checks

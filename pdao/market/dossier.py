@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils import timezone
 from pdao.catalogue.choices import Domain, Frequency
 from pdao.catalogue.models import Resource
 from pdao.core import papers
+from pdao.finance import money
 from pdao.market.choices import Delivery
 from pdao.products.choices import Charging, Check, ParamType, ProductKind
 from pdao.supervision.models import SpotCheck
@@ -29,15 +29,16 @@ def label(choices, value: str) -> str:
 
 
 def price_text(plan) -> str:
-    """A plan's price in words: 免费 / 0.50 元/次 / 800.00 元/月 / 12.00 元/千行."""
+    """A plan's price in words: 免费 / 0.50 元/次 / 1,200.00 元/月 / 12.00 元/千行."""
     if plan.charging == Charging.FREE:
         return "免费"
     if plan.charging == Charging.MONTHLY:
-        return f"{Decimal(plan.monthly_fee):,.2f} 元/月"
+        return f"{money.unit_text(plan.monthly_fee)} 元/月"
     unit = "元/次" if plan.charging == Charging.PER_CALL else "元/千行"
-    text = f"{Decimal(plan.unit_price).normalize():f} {unit}"
+    text = f"{money.unit_text(plan.unit_price)} {unit}"
     if plan.tiers:
-        text += "（阶梯：" + "；".join(f"第 {s} 次起 {p} {unit}" for s, p in plan.tiers) + "）"
+        steps = "；".join(f"第 {int(s):,} 次起 {money.unit_text(p)} {unit}" for s, p in plan.tiers)
+        text += f"（阶梯：{steps}，按购买数量累计）"
     return text
 
 
@@ -253,7 +254,14 @@ def paper(data: dict) -> papers.Paper:
             ),
             papers.Section(
                 "八、价格方案",
-                [f"上限收费标准：{data['上限收费标准（元/次）'] or '公益类，免费提供'}"],
+                [
+                    "上限收费标准："
+                    + (
+                        f"{data['上限收费标准（元/次）']} 元/次（按量方案以千行计）"
+                        if data["上限收费标准（元/次）"]
+                        else "公益类，免费提供"
+                    )
+                ],
                 header=("方案", "计费方式", "价格"),
                 rows=[(p["方案"], p["计费方式"], p["价格"]) for p in data["价格方案"]],
                 sheet="价格方案",

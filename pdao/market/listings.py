@@ -11,6 +11,7 @@ audited; the dossier's SHA-256 and the registration go on the ledger.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -66,14 +67,33 @@ STEPS = {
 }
 
 
+def identifier(value: str, label: str) -> str:
+    """An exchange's or a bank's reference: 1–60 of letters, digits and - _ / . : #."""
+    value = (value or "").strip()
+    if not IDENTIFIER.fullmatch(value):
+        raise RuleViolation(
+            _("%(field)s应为 1 至 60 位字母、数字或 - _ / . : # 组成的编号。") % {"field": label}
+        )
+    return value
+
+
 def _own(product: Product, by) -> None:
     require(by, Perm.PRODUCT_MANAGE)
     if product.operator_id != by.organisation_id:
         raise RuleViolation(_("只能办理本单位的数据产品。"))
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# An identifier the other party or an exchange gave: letters, digits and - _ / . : # only, so
+# it cannot carry wording into a contract.
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.:#]{0,59}", re.ASCII)
+
+
 def _text(value, label: str, limit: int) -> str:
+    """Typed text: required, within `limit`, no control characters (line breaks are kept)."""
     value = (value or "").strip()
+    if CONTROL.search(value):
+        raise RuleViolation(_("%(field)s含有不可见的控制字符，请删除后重试。") % {"field": label})
     if not value:
         raise RuleViolation(_("请填写%(field)s。") % {"field": label})
     if len(value) > limit:
@@ -371,7 +391,6 @@ def advance(
     to: str,
     reason: str = "",
     number: str = "",
-    day: date | None = None,
 ) -> Listing:
     """Record the exchange's next step (`to`). Returning to draft, suspending and delisting
     need a reason; listing needs the exchange's number, the notice over and every objection
@@ -380,7 +399,8 @@ def advance(
     if not regulator:
         _own(listing.product, by)
     listing = Listing.objects.select_for_update().get(pk=listing.pk)
-    ListingStatus(to)
+    if to not in ListingStatus.values:
+        raise RuleViolation(_("请选择挂牌进展。"))
     allowed = STEPS.get(listing.status, set()) | (
         {ListingStatus.DELISTED} if listing.status in LIVE else set()
     )
@@ -398,11 +418,10 @@ def advance(
     if to == ListingStatus.SUBMITTED and not listing.package_sha256:
         raise RuleViolation(_("请先生成挂牌材料。"))
     if to == ListingStatus.NOTICE:
-        start = day or today
-        if start > today:
-            raise RuleViolation(_("公示开始日期不能晚于今天。"))
-        listing.notice_start = start
-        listing.notice_end = add_working_days(start, NOTICE_WORKING_DAYS)
+        # Our public notice runs from the day it is recorded: a day in the past would leave
+        # the public no time to object here.
+        listing.notice_start = today
+        listing.notice_end = add_working_days(today, NOTICE_WORKING_DAYS)
     if to == ListingStatus.LISTED:
         if current_registration(listing.product) is None:
             raise RuleViolation(_("产品登记已失效，不能挂牌。"))
@@ -413,10 +432,11 @@ def advance(
                     % {"day": listing.notice_end.isoformat()}
                 )
             _objections_clear(listing)
-            listing.exchange_listing_no = _text(number, _("交易场所挂牌编号"), 60)
+            listing.exchange_listing_no = identifier(number, _("交易场所挂牌编号"))
             if (
                 Listing.objects.filter(
-                    exchange=listing.exchange, exchange_listing_no=listing.exchange_listing_no
+                    exchange=listing.exchange,
+                    exchange_listing_no__iexact=listing.exchange_listing_no,
                 )
                 .exclude(pk=listing.pk)
                 .exists()

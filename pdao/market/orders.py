@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -34,6 +35,7 @@ from pdao.accounts.choices import OrganisationType
 from pdao.audit.services import record
 from pdao.authorization import agreements
 from pdao.authorization.agreements import PROHIBITED
+from pdao.authorization.choices import AuthorizationStatus
 from pdao.core.calendar import add_months
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
@@ -82,6 +84,18 @@ def _seller(order: Order, by) -> None:
         raise RuleViolation(_("只有卖方可以办理此操作。"))
 
 
+def _tradeable(product: Product) -> None:
+    """What a product needs to be bought and delivered, checked when an order is placed and
+    again at delivery: its authorization in force, not frozen by an emergency action, its
+    registration in force."""
+    if product.authorization.status != AuthorizationStatus.ACTIVE:
+        raise RuleViolation(_("该产品所依据的授权不在有效状态，暂不能交易。"))
+    if product.frozen_at is not None:
+        raise RuleViolation(_("该产品已被应急冻结，暂不能交易。"))
+    if listings.current_registration(product) is None:
+        raise RuleViolation(_("该产品未登记或登记已失效，不能交易。"))
+
+
 # --- Related parties --------------------------------------------------------------------------
 
 
@@ -122,14 +136,33 @@ def declare_related(*, by, name: str, credit_codes: list[str], reason: str) -> R
 # --- Placing an order -------------------------------------------------------------------------
 
 
+def tiered(quantity: int, unit_price: Decimal, tiers: list) -> int:
+    """`quantity` units at the plan's prices, its tiers counted over the quantity bought (the
+    2,001st call of a package costs what the 2,001st call of a month would), each tier's line
+    rounded to the fen.
+
+    >>> tiered(20_000, Decimal("0.45"), [[2001, "0.40"]])  # 2,000 × 0.45 + 18,000 × 0.40
+    810000
+    >>> tiered(1_500, Decimal("0.45"), [[2001, "0.40"]]), tiered(3, Decimal("0.10"), [])
+    (67500, 30)
+    """
+    bounds = [(1, Decimal(unit_price))] + [(int(s), Decimal(str(p))) for s, p in tiers]
+    total = 0
+    for (start, price), (end, _next) in zip(bounds, [*bounds[1:], (quantity + 1, 0)], strict=True):
+        count = min(end, quantity + 1) - start
+        if count > 0:
+            total += money.line(count, price)
+    return total
+
+
 def amount_of(plan: PricePlan, *, months: int, quantity: int) -> int:
-    """The contract amount in fen: monthly fee × months, unit price × calls (per call) or ×
-    thousands of rows (by volume); 0 for a free plan."""
+    """The contract amount in fen: monthly fee × months; calls (per call) or thousands of rows
+    (by volume) at the plan's tiered prices; 0 for a free plan."""
     if plan.charging == Charging.FREE:
         return 0
     if plan.charging == Charging.MONTHLY:
         return money.fen(plan.monthly_fee) * months
-    return money.line(quantity, plan.unit_price)
+    return tiered(quantity, plan.unit_price, plan.tiers or [])
 
 
 def terms_of(order: Order, product: Product, plan: PricePlan) -> dict:
@@ -210,8 +243,7 @@ def place(
                 "本单位与该产品的运营单位为同一主体或关联方，不能购买其数据产品（不得对已交付产品再开发）。"
             )
         )
-    if listings.current_registration(product) is None:
-        raise RuleViolation(_("该产品未登记或登记已失效，不能交易。"))
+    _tradeable(product)
     if listing is None:
         if product.status != ProductStatus.LISTED:
             raise RuleViolation(_("该产品未上架。"))
@@ -221,10 +253,10 @@ def place(
         if listing.product_id != product.pk or listing.status != ListingStatus.LISTED:
             raise RuleViolation(_("该产品未在所选交易场所挂牌交易。"))
         venue = Venue.ON
-        exchange_order_no = exchange_order_no.strip()
-        if not exchange_order_no or len(exchange_order_no) > 60:
-            raise RuleViolation(_("场内交易请填写交易场所订单号（60 个字符以内）。"))
-        if Order.objects.filter(listing=listing, exchange_order_no=exchange_order_no).exists():
+        exchange_order_no = listings.identifier(exchange_order_no, _("交易场所订单号"))
+        if Order.objects.filter(
+            listing=listing, exchange_order_no__iexact=exchange_order_no
+        ).exists():
             raise RuleViolation(_("该交易场所订单号已登记。"))
     if plan.product_id != product.pk or not plan.is_active:
         raise RuleViolation(_("该价格方案不可订购。"))
@@ -363,9 +395,7 @@ def record_payment(order: Order, *, by, paid_on: date, amount, reference: str) -
     signed_on = timezone.localdate(order.signatures.order_by("-signed_at").first().signed_at)
     if not signed_on <= paid_on <= timezone.localdate():
         raise RuleViolation(_("付款日期应在合同签署之日至今天之间。"))
-    reference = reference.strip()
-    if not reference or len(reference) > 60:
-        raise RuleViolation(_("请填写银行转账流水号（60 个字符以内）。"))
+    reference = listings.identifier(reference, _("银行转账流水号"))
     order.status = OrderStatus.PAYMENT_RECORDED
     order.paid_on, order.paid_fen, order.payment_reference = paid_on, paid, reference
     order.payment_recorded_by = by
@@ -409,8 +439,7 @@ def _deliver(order: Order, *, by) -> None:
     subscription); they work for this product from this moment."""
     product = order.product
     today = timezone.localdate()
-    if product.authorization.ends_on < today:
-        raise RuleViolation(_("产品所依据的授权已到期，不能交付。"))
+    _tradeable(product)
     ends = min(add_months(today, order.months) - timedelta(days=1), product.authorization.ends_on)
     Subscription.objects.filter(
         consumer=order.consumer, product=product, status=SubscriptionStatus.ACTIVE
@@ -521,8 +550,8 @@ def resolve(order: Order, *, by, refund: bool, resolution: str, reference: str =
     if not resolution:
         raise RuleViolation(_("请写明处理结果。"))
     reference = reference.strip()
-    if refund and order.amount_fen and not reference:
-        raise RuleViolation(_("退款请填写退款流水号。"))
+    if refund and order.amount_fen:
+        reference = listings.identifier(reference, _("退款流水号"))
     order.resolution = resolution[:2000]
     if refund:
         order.status, order.refund_reference = OrderStatus.REFUNDED, reference[:60]

@@ -27,6 +27,7 @@ from pdao.accounts.choices import OrganisationType
 from pdao.accounts.models import Organisation
 from pdao.audit.export import safe_cell
 from pdao.audit.services import record
+from pdao.authorization.models import Authorization
 from pdao.catalogue import excel
 from pdao.catalogue.models import Resource
 from pdao.core import files, papers, sandbox
@@ -34,7 +35,7 @@ from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
 from pdao.core.rules import RuleViolation, require
 from pdao.finance import money
-from pdao.market import actions
+from pdao.market import actions, listings
 from pdao.market.choices import (
     Disposition,
     RecipientType,
@@ -49,6 +50,7 @@ SHEET = "存量服务"
 RESOURCES_SHEET = "本单位数据资源"
 YES_NO = excel.YES_NO
 MIGRATION_DAYS = 180
+MAX_VOLUME = 10**12
 COLUMNS = [
     ("服务对象名称", "recipient_name", None, True),
     ("服务对象统一社会信用代码", "recipient_credit_code", None, True),
@@ -148,6 +150,9 @@ def clean(provider: Organisation, values: dict) -> tuple[dict, list[Resource]]:
         if required and value in (None, ""):
             raise _bad(attr, _("请填写%(f)s。") % {"f": _header})
         out[attr] = value
+    for attr in ("recipient_name", "purpose", "legal_basis", "safeguards"):
+        if listings.CONTROL.search(str(out[attr])):
+            raise _bad(attr, _("%(f)s含有不可见的控制字符，请删除后重试。") % {"f": HEADERS[attr]})
     for attr, limit in LIMITS.items():
         if len(str(out[attr])) > limit:
             raise _bad(attr, _("%(f)s不能超过 %(n)s 个字符。") % {"f": HEADERS[attr], "n": limit})
@@ -198,6 +203,8 @@ def clean(provider: Organisation, values: dict) -> tuple[dict, list[Resource]]:
     if not volume.isascii() or not volume.isdigit():
         raise _bad("yearly_volume", _("年服务量应为不小于 0 的整数。"))
     out["yearly_volume"] = int(volume)
+    if out["yearly_volume"] > MAX_VOLUME:
+        raise _bad("yearly_volume", _("年服务量不能超过 %(n)s。") % {"n": f"{MAX_VOLUME:,}"})
     out["fingerprint"] = _fingerprint(code, codes, out["method"])
     return out, [found[c] for c in codes]
 
@@ -393,6 +400,8 @@ def decide(service: ExistingService, *, by, disposition: str, note: str = "") ->
     the department reads."""
     require(by, Perm.PRODUCT_REGULATE)
     service = ExistingService.objects.select_for_update().get(pk=service.pk)
+    if not SurveyReturn.objects.filter(survey=service.survey, provider=service.provider).exists():
+        raise RuleViolation(_("该部门尚未报送，其申报还可能修改，暂不能处置。"))
     if disposition not in (Disposition.INCLUDE, Disposition.SHARE, Disposition.STOP):
         raise RuleViolation(_("请选择处置意见。"))
     if service.disposition != Disposition.PENDING:
@@ -475,8 +484,33 @@ def overdue_providers(survey: ServiceSurvey, today: date | None = None):
     )
 
 
+def returned(survey: ServiceSurvey):
+    """The services of departments that have returned: what the bureau counts and decides."""
+    return survey.services.filter(provider__survey_returns__survey=survey)
+
+
+def replacements(service: ExistingService) -> list[tuple[str, str]]:
+    """(authorization code|product code, label) pairs that may close the service's migration:
+    active authorizations covering one of its resources and their products on the market."""
+    codes = set(service.resources.values_list("code", flat=True))
+    pairs = []
+    for authorization in Authorization.objects.filter(status="active").order_by("code"):
+        scope = {i["resource_code"] for i in authorization.agreement.terms.get("scope", [])}
+        if not scope & codes:
+            continue
+        for product in authorization.products.filter(status=ProductStatus.LISTED):
+            pairs.append(
+                (
+                    f"{authorization.code}|{product.code}",
+                    f"{authorization.code} {authorization.application.scenario} → "
+                    f"{product.code} {product.name}",
+                )
+            )
+    return pairs
+
+
 def statistics(survey: ServiceSurvey) -> dict:
-    services = survey.services.all()
+    services = returned(survey)
     return {
         "by_provider": list(
             services.values("provider__name")
@@ -510,7 +544,7 @@ def export(survey: ServiceSurvey) -> bytes:
 def _paper(survey: ServiceSurvey) -> papers.Paper:
     figures = statistics(survey)
     rows = []
-    for s in survey.services.select_related("provider").prefetch_related("resources"):
+    for s in returned(survey).select_related("provider").prefetch_related("resources"):
         rows.append(
             (
                 s.provider.name,

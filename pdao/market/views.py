@@ -19,9 +19,12 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, DecimalField, F, Min, Q, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from pdao.accounts.models import Organisation
 from pdao.authorization.choices import AuthorizationStatus
 from pdao.authorization.models import Authorization
 from pdao.catalogue.choices import Domain, Frequency
@@ -29,6 +32,7 @@ from pdao.catalogue.excel import WorkbookProblems
 from pdao.catalogue.models import Resource
 from pdao.core import papers, stored, submissions
 from pdao.core.access import public, requires, requires_login
+from pdao.core.confirm import unconfirmed
 from pdao.core.downloads import attach
 from pdao.core.permissions import Perm
 from pdao.core.posts import perform
@@ -62,16 +66,22 @@ from pdao.products.choices import Charging, ProductKind, ProductStatus
 from pdao.products.models import PricePlan, Product
 
 POST = ("POST",)
-PURPOSES = {"public_welfare": _("公益类"), "industry": _("产业类")}
+PURPOSES = {"public_welfare": gettext_lazy("公益类"), "industry": gettext_lazy("产业类")}
 
 
 def _tradeable():
-    """Products on our market or listed on an exchange, under an active authorization."""
+    """Products on our market or listed on an exchange, under an active authorization, not
+    frozen, with a registration in force: what can be bought today."""
+    today = timezone.localdate()
+    registered = ProductRegistration.objects.filter(
+        status=RegistrationStatus.CONFIRMED, valid_from__lte=today, valid_until__gte=today
+    ).values("product_id")
     return (
         Product.objects.filter(
             Q(status=ProductStatus.LISTED) | Q(listings__status=ListingStatus.LISTED),
             authorization__status=AuthorizationStatus.ACTIVE,
             frozen_at__isnull=True,
+            pk__in=registered,
         )
         .distinct()
         .select_related("operator", "authorization__application")
@@ -96,7 +106,7 @@ def _product(user, code: str) -> Product:
 
 
 def _decimal(text: str) -> Decimal | None:
-    text = (text or "").strip()
+    text = (text or "").strip().replace(",", "")
     if not text or not text.isascii():
         return None
     try:
@@ -134,6 +144,17 @@ def home(request):
     if get.get("purpose") in PURPOSES:
         products = products.filter(purpose=get["purpose"])
     low, high = _decimal(get.get("min", "")), _decimal(get.get("max", ""))
+    ignored = [
+        label
+        for name, label, value in (("min", _("最低价"), low), ("max", _("最高价"), high))
+        if get.get(name, "").strip() and value is None
+    ]
+    if ignored:
+        messages.warning(
+            request,
+            _("%(what)s应为不小于 0 的数字（如 0.5），本次未按其筛选。")
+            % {"what": "、".join(str(i) for i in ignored)},
+        )
     if low is not None:
         products = products.filter(lowest__gte=low)
     if high is not None:
@@ -309,7 +330,7 @@ def specification(request, code: str):
 
 @requires(Perm.PRODUCT_MANAGE, methods=POST)
 def registration_submit(request, code: str):
-    product = get_object_or_404(Product, code=code)
+    product = get_object_or_404(_own_products(request.user), code=code)
     return perform(
         request,
         lambda: listings.submit_registration(product, by=request.user),
@@ -320,7 +341,7 @@ def registration_submit(request, code: str):
 
 @requires(Perm.PRODUCT_MANAGE, methods=POST)
 def listing_create(request, code: str):
-    product = get_object_or_404(Product, code=code)
+    product = get_object_or_404(_own_products(request.user), code=code)
     return perform(
         request,
         lambda: listings.create_listing(
@@ -334,7 +355,7 @@ def listing_create(request, code: str):
 
 @requires(Perm.PRODUCT_MANAGE, methods=POST)
 def listing_prepare(request, code: str):
-    listing = get_object_or_404(Listing, code=code)
+    listing = get_object_or_404(_managed_listings(request.user), code=code)
     return perform(
         request,
         lambda: listings.prepare(listing, by=request.user),
@@ -355,15 +376,8 @@ def listing_advance(request, code: str):
 
 
 def _advance(request, code: str):
-    listing = get_object_or_404(Listing, code=code)
+    listing = get_object_or_404(_managed_listings(request.user), code=code)
     post = request.POST
-    day = None
-    if post.get("day"):
-        try:
-            day = date.fromisoformat(post["day"])
-        except ValueError:
-            messages.error(request, _("请填写有效的日期（年-月-日）。"))
-            return redirect("market:listing_detail", listing.code)
     return perform(
         request,
         lambda: listings.advance(
@@ -372,12 +386,21 @@ def _advance(request, code: str):
             to=post.get("to", ""),
             reason=post.get("reason", ""),
             number=post.get("number", ""),
-            day=day,
         ),
         _("挂牌进展已登记。"),
         ("market:listing_detail", listing.code),
-        refused=(RuleViolation, ValueError),
     )
+
+
+def _managed_listings(user):
+    """Listings `user` may work on: every one for the regulator, else its own products'."""
+    if user.has_perm(Perm.PRODUCT_VIEW_ALL):
+        return Listing.objects.all()
+    return Listing.objects.filter(product__operator_id=user.organisation_id)
+
+
+def _own_products(user):
+    return Product.objects.filter(operator_id=user.organisation_id)
 
 
 @requires_login()
@@ -468,11 +491,14 @@ def related(request):
             _("关联方已认定。"),
             "market:related",
         )
-    return render(
-        request,
-        "market/related.html",
-        {"groups": RelatedGroup.objects.select_related("declared_by")},
+    groups = list(RelatedGroup.objects.select_related("declared_by"))
+    codes = {code for group in groups for code in group.credit_codes}
+    names = dict(
+        Organisation.objects.filter(credit_code__in=codes).values_list("credit_code", "name")
     )
+    for group in groups:
+        group.members = [(code, names.get(code, "")) for code in group.credit_codes]
+    return render(request, "market/related.html", {"groups": groups})
 
 
 # --- Orders -----------------------------------------------------------------------------------
@@ -480,18 +506,23 @@ def related(request):
 
 @requires(Perm.PRODUCT_SUBSCRIBE, methods=POST)
 def order_place(request, code: str):
-    found = get_object_or_404(Product, code=code)
+    found = get_object_or_404(_tradeable(), code=code)
     post = request.POST
     try:
         plan = PricePlan.objects.get(pk=int(post.get("plan", "")), product=found)
         months = int(post.get("months", "").strip())
-        quantity = int(post.get("quantity", "0").strip() or 0)
+        quantity = int(post.get("quantity", "0").replace(",", "").strip() or 0)
     except (PricePlan.DoesNotExist, ValueError):
         messages.error(request, _("请选择价格方案，并以整数填写服务期限和购买数量。"))
         return redirect("market:product", found.code)
     listing = None
     if post.get("venue") == Venue.ON:
-        listing = Listing.objects.filter(pk=post.get("listing") or 0, product=found).first()
+        chosen = post.get("listing", "")
+        listing = (
+            Listing.objects.filter(pk=int(chosen), product=found).first()
+            if chosen.isascii() and chosen.isdigit()
+            else None
+        )
         if listing is None:
             messages.error(request, _("请选择挂牌的交易场所。"))
             return redirect("market:product", found.code)
@@ -724,9 +755,17 @@ def survey_detail(request, code: str):
         raise Http404
     found = get_object_or_404(ServiceSurvey, code=code)
     regulator = user.has_perm(Perm.PRODUCT_VIEW_ALL)
-    services = found.services.select_related("provider", "migration").prefetch_related("resources")
+    services = (survey.returned(found) if regulator else found.services).select_related(
+        "provider", "migration"
+    )
     if not regulator:
         services = services.filter(provider_id=user.organisation_id)
+    services = list(services.prefetch_related("resources"))
+    if regulator and user.has_perm(Perm.PRODUCT_REGULATE):
+        for service in services:
+            migration = getattr(service, "migration", None)
+            if migration is not None and migration.closed_at is None:
+                service.replacements = survey.replacements(service)
     context = {
         "survey": found,
         "services": services,
@@ -745,9 +784,12 @@ def survey_detail(request, code: str):
         "today": timezone.localdate(),
         "D": Disposition,
     }
-    if regulator:
-        context["authorizations"] = Authorization.objects.filter(status="active").order_by("code")
-        context["listed"] = Product.objects.filter(status=ProductStatus.LISTED).order_by("code")
+    context["late"] = (
+        not regulator
+        and context["returned"] is None
+        and found.status == "open"
+        and found.deadline < context["today"]
+    )
     return render(request, "market/survey_detail.html", context)
 
 
@@ -803,6 +845,17 @@ def survey_import(request, code: str):
 @requires(Perm.CATALOGUE_SUPPLY, methods=POST)
 def survey_return(request, code: str):
     found = get_object_or_404(ServiceSurvey, code=code)
+    page = unconfirmed(
+        request,
+        title=_("报送存量服务摸底"),
+        consequences=[
+            _("本单位申报的 %(n)s 项服务将报送市数据局，报送后不能再修改或撤回。")
+            % {"n": found.services.filter(provider_id=request.user.organisation_id).count()}
+        ],
+        back=reverse("market:survey_detail", args=[found.code]),
+    )
+    if page is not None:
+        return page
     return perform(
         request,
         lambda: survey.submit_return(found, by=request.user),
@@ -851,14 +904,14 @@ def service_decide(request, pk: int):
 @requires(Perm.PRODUCT_REGULATE, methods=POST)
 def migration_close(request, pk: int):
     task = get_object_or_404(MigrationTask.objects.select_related("service__survey"), pk=pk)
-    post = request.POST
+    authorization_code, _bar, product_code = request.POST.get("pair", "").partition("|")
     return perform(
         request,
         lambda: survey.close_migration(
             task,
             by=request.user,
-            authorization=Authorization.objects.filter(code=post.get("authorization", "")).first(),
-            product=Product.objects.filter(code=post.get("product", "")).first(),
+            authorization=Authorization.objects.filter(code=authorization_code).first(),
+            product=Product.objects.filter(code=product_code).first(),
         ),
         _("迁移任务已完成。"),
         ("market:survey_detail", task.service.survey.code),

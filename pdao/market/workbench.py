@@ -59,16 +59,28 @@ def _unsigned(orders, organisation_id):
     )
 
 
+def _orders(status: str) -> str:
+    return f"{reverse('market:orders')}?status={status}"
+
+
 @pending_work(Role.OPERATOR)
 def seller(user):
     orders = Order.objects.filter(operator_id=user.organisation_id)
-    link = reverse("market:orders")
-    yield WorkItem(_("待签署的交易合同"), _unsigned(orders, user.organisation_id).count(), link)
     yield WorkItem(
-        _("已签署待登记付款的订单"), orders.filter(status=OrderStatus.SIGNED).count(), link
+        _("待签署的交易合同"),
+        _unsigned(orders, user.organisation_id).count(),
+        _orders(OrderStatus.ORDERED),
     )
     yield WorkItem(
-        _("交易争议"), orders.filter(status=OrderStatus.DISPUTED).count(), link, urgent=True
+        _("已签署待登记付款的订单"),
+        orders.filter(status=OrderStatus.SIGNED).count(),
+        _orders(OrderStatus.SIGNED),
+    )
+    yield WorkItem(
+        _("交易争议"),
+        orders.filter(status=OrderStatus.DISPUTED).count(),
+        _orders(OrderStatus.DISPUTED),
+        urgent=True,
     )
     expiring = _expiring(Product.objects.filter(operator_id=user.organisation_id))
     yield WorkItem(
@@ -92,13 +104,26 @@ def seller(user):
 @pending_work(Role.CONSUMER)
 def buyer(user):
     orders = Order.objects.filter(consumer_id=user.organisation_id)
-    link = reverse("market:orders")
-    yield WorkItem(_("待签署的交易合同"), _unsigned(orders, user.organisation_id).count(), link)
     yield WorkItem(
-        _("待确认的付款"), orders.filter(status=OrderStatus.PAYMENT_RECORDED).count(), link
+        _("待签署的交易合同"),
+        _unsigned(orders, user.organisation_id).count(),
+        _orders(OrderStatus.ORDERED),
     )
     yield WorkItem(
-        _("已交付待验收的订单"), orders.filter(status=OrderStatus.DELIVERED).count(), link
+        _("合同已签署、待付款的订单"),
+        orders.filter(status=OrderStatus.SIGNED).count(),
+        _orders(OrderStatus.SIGNED),
+        hint=_("按合同转账后，由卖方登记付款"),
+    )
+    yield WorkItem(
+        _("待确认的付款"),
+        orders.filter(status=OrderStatus.PAYMENT_RECORDED).count(),
+        _orders(OrderStatus.PAYMENT_RECORDED),
+    )
+    yield WorkItem(
+        _("已交付待验收的订单"),
+        orders.filter(status=OrderStatus.DELIVERED).count(),
+        _orders(OrderStatus.DELIVERED),
     )
 
 
@@ -112,7 +137,7 @@ def regulator(user):
     yield WorkItem(
         _("待调处的交易争议"),
         Order.objects.filter(status=OrderStatus.DISPUTED).count(),
-        reverse("market:orders"),
+        _orders(OrderStatus.DISPUTED),
         urgent=True,
     )
     expiring = _expiring(Product.objects.all())
@@ -122,12 +147,18 @@ def regulator(user):
         reverse("market:registrations"),
         hint=_("到期未续期的产品将自动下架、摘牌"),
     )
-    yield WorkItem(
-        _("未答复的挂牌公示异议"),
+    waiting = list(
         Listing.objects.filter(objections__answered_at__isnull=True, status=ListingStatus.NOTICE)
         .distinct()
-        .count(),
-        reverse("market:listings"),
+        .values_list("code", flat=True)
+    )
+    yield WorkItem(
+        _("未答复的挂牌公示异议"),
+        len(waiting),
+        reverse("market:listing_detail", args=[waiting[0]])
+        if waiting
+        else reverse("market:listings"),
+        hint="、".join(waiting[:3]),
         urgent=True,
     )
 

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from pdao.core import navigation
 from pdao.core.permissions import Perm
 
-navigation.add("products", _("数据产品市场"), "products:market", Perm.CATALOGUE_VIEW)
+navigation.add("products", _("产品目录与订阅"), "products:market", Perm.CATALOGUE_VIEW)
 navigation.add("products", _("本单位数据产品"), "products:mine", Perm.PRODUCT_MANAGE)
 navigation.add("products", _("全部数据产品"), "products:all", Perm.PRODUCT_VIEW_ALL)
 navigation.add("products", _("产品合规审查"), "products:reviews", Perm.PRODUCT_REVIEW)

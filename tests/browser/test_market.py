@@ -170,13 +170,17 @@ def test_a_survey_declared_by_excel_decided_and_migrated(industry, session, tmp_
     provider.get_by_test_id("survey-import").click()
     _said(provider, "已从 Excel 申报 1 项服务。")
     provider.get_by_test_id("survey-return").click()
+    _said(provider, "报送后不能再修改或撤回")  # asked once more: it cannot be undone
+    provider.get_by_test_id("confirm-yes").click()
     _said(provider, "已报送")
 
     bureau.goto(survey_url)
+    bureau.get_by_label("处置意见").first.select_option(label="纳入授权运营")
     bureau.locator("[data-testid^=decide-]").first.click()
     _said(bureau, "处置意见已登记。")
-    bureau.locator("select[name=authorization]").select_option(industry.authorization.code)
-    bureau.locator("select[name=product]").select_option(product.code)
+    bureau.get_by_label("替代的授权和产品").select_option(
+        f"{industry.authorization.code}|{product.code}"
+    )
     bureau.get_by_test_id("close-migration").click()
     _said(bureau, "迁移任务已完成。")
     with bureau.expect_download() as download:

@@ -103,9 +103,9 @@ def test_from_the_portal_a_visitor_reaches_every_public_service():
     client = Client()
     page = client.get("/").content.decode()
     services = page.split('data-testid="public-services"')[1].split("</section>")[0]
-    for name in ("products:market", "catalogue:open_catalogue", "authorization:notices",
-                 "catalogue:notices", "catalogue:demands", "products:consumer_register",
-                 "ledger:keys", "gateway:openapi-view"):  # fmt: skip
+    for name in ("market:home", "products:market", "market:firms", "catalogue:open_catalogue",
+                 "authorization:notices", "catalogue:notices", "catalogue:demands",
+                 "products:consumer_register", "ledger:keys", "gateway:openapi-view"):  # fmt: skip
         url = reverse(name)
         assert f'href="{url}"' in services, name
         assert client.get(url).status_code == 200, name  # open to a visitor

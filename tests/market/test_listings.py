@@ -52,10 +52,11 @@ def _to(shop, listing, state):
     listings.prepare(listing, by=shop.operator)
     for step in path:
         kwargs = {"reason": "理由"} if step in (S.SUSPENDED, S.DELISTED) else {}
-        if step == S.NOTICE:
-            kwargs["day"] = timezone.localdate() - timedelta(days=10)
-        if step == S.LISTED:
-            kwargs["number"] = "BBW-GP-0001"
+        if step == S.LISTED:  # after the notice, which runs from the day it is recorded
+            listing.refresh_from_db()
+            with time_machine.travel(listing.notice_end + timedelta(days=1), tick=False):
+                listings.advance(listing, by=shop.operator, to=step, number="BBW-GP-0001")
+            continue
         listings.advance(listing, by=shop.operator, to=step, **kwargs)
     listing.refresh_from_db()
     assert listing.status == state
@@ -180,12 +181,10 @@ class _Undo(Exception):
 @pytest.mark.parametrize("start", list(S))
 def test_every_listing_transition_is_allowed_or_refused_as_specified(shop, start):
     listing = _to(shop, _listing(shop), start)
+    later = time_machine.travel(timezone.localdate() + timedelta(days=10), tick=False)
+    later.start()  # past any notice this listing is under
     for target in S:
-        kwargs = {
-            "reason": "交易场所意见",
-            "number": "BBW-GP-0002",
-            "day": timezone.localdate() - timedelta(days=10),
-        }
+        kwargs = {"reason": "交易场所意见", "number": "BBW-GP-0002"}
         try:
             with transaction.atomic():
                 listings.advance(listing, by=shop.operator, to=target, **kwargs)
@@ -198,6 +197,7 @@ def test_every_listing_transition_is_allowed_or_refused_as_specified(shop, start
             assert target not in ALLOWED[start], f"{start} → {target} should be allowed"
         listing.refresh_from_db()
         assert listing.status == start
+    later.stop()
 
 
 def test_the_bureau_may_only_suspend_or_delist(shop):
@@ -218,6 +218,8 @@ def test_notice_runs_three_working_days_and_objections_hold_the_listing(shop, cl
     assert listing.notice_end == listings.add_working_days(timezone.localdate(), 3)
     with pytest.raises(RuleViolation, match="公示结束后"):
         listings.advance(listing, by=shop.operator, to=S.LISTED, number="N-1")
+    with pytest.raises(RuleViolation, match="请选择挂牌进展"):
+        listings.advance(listing, by=shop.operator, to="bogus")
     # Anyone objects through the public page, without an account.
     response = client.post(
         f"/market/l/{listing.code}/object/",
@@ -292,7 +294,7 @@ def test_dossier_package_holds_the_specification_and_evidence_and_is_anchored(sh
     assert fields["数据来源"]["授权编号"] == shop.authorization.code
     assert fields["产品登记"]["登记确认单编号"] == registration.code
     assert fields["合规审查"]["备案编号"] == shop.traded.filing_no
-    assert [p["价格"] for p in fields["价格方案"]] == ["0.4 元/次"]
+    assert [p["价格"] for p in fields["价格方案"]] == ["0.40 元/次"]
     assert fields["输入字段"][0] == {
         "name": "since", "label": "起始月份", "type": "日期", "meaning": "统计起始月份"
     }  # fmt: skip

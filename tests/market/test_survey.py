@@ -167,6 +167,9 @@ def test_dispositions_and_statistics(city):
     first = survey.declare(found, by=city.provider, **_values(city))
     second = survey.declare(found, by=city.provider, **_values(city, recipient_credit_code=INSURER,
                                                                method="file"))  # fmt: skip
+    with pytest.raises(RuleViolation, match="尚未报送"):
+        survey.decide(first, by=city.bureau, disposition=Disposition.INCLUDE)
+    survey.submit_return(found, by=city.provider)
     with pytest.raises(RuleViolation, match="写明理由"):
         survey.decide(second, by=city.bureau, disposition=Disposition.SHARE)
     with pytest.raises(RuleViolation):
@@ -190,8 +193,12 @@ def test_a_migration_closes_only_with_the_authorization_and_listed_product_repla
     city = shop.city
     found = _open(city)
     service = survey.declare(found, by=city.provider, **_values(city))
+    survey.submit_return(found, by=city.provider)
     survey.decide(service, by=city.bureau, disposition=Disposition.INCLUDE)
     task = service.migration
+    assert [v for v, _label in survey.replacements(service)] == [
+        f"{shop.authorization.code}|{shop.traded.code}"
+    ]
     with pytest.raises(RuleViolation, match="请关联"):
         survey.close_migration(task, by=city.bureau, authorization=shop.authorization, product=None)
     from pdao.products import services as products
@@ -208,3 +215,22 @@ def test_a_migration_closes_only_with_the_authorization_and_listed_product_repla
     with pytest.raises(RuleViolation, match="已完成"):
         survey.close_migration(task, by=city.bureau, authorization=shop.authorization,
                                product=shop.traded)  # fmt: skip
+
+
+def test_a_damaged_workbook_and_an_absurd_volume_are_refused(city, tmp_path):
+    found = _open(city)
+    good = _filled(city, [_row(city, BANK)]).getvalue()
+    damaged = bytearray(good)
+    marker = damaged.find(b"xl/worksheets/sheet1.xml")
+    # Flip compressed bytes of a member: the zip opens, the member fails its CRC on reading.
+    header = damaged.rfind(b"PK\x03\x04", 0, marker + 1)
+    start = header + 30 + len(b"xl/worksheets/sheet1.xml") + 10
+    for i in range(start, start + 8):
+        damaged[i] ^= 0xFF
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(WorkbookProblems):
+        survey.import_rows(found, path, by=city.provider)
+    with pytest.raises(RuleViolation, match="年服务量不能超过"):
+        survey.declare(found, by=city.provider, **_values(city, yearly_volume="9" * 20))
+    assert ExistingService.objects.count() == 0

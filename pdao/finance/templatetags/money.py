@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django import template
 
-from pdao.finance import documents
+from pdao.finance import documents, money
 
 register = template.Library()
 
@@ -30,3 +30,10 @@ def ratio(value):
     if value is None:
         return "—"
     return f"{(Decimal(value) * 100).quantize(Decimal('0.01')).normalize():f}%"
+
+
+@register.filter
+def unit_price(value):
+    """A unit price in yuan as the plan states it: at least two decimals, no padding beyond
+    what it has. Decimal("0.4500") → 0.45; Decimal("0.0049") → 0.0049; 1 → 1.00."""
+    return "—" if value is None else money.unit_text(value)
