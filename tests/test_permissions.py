@@ -429,8 +429,8 @@ EXAMPLES: dict[str, Example] = {
     ),
     "market:product": _product(),
     "market:specification": _product(visible=_never),
-    "market:registration_submit": _product(),
-    "market:listing_create": _product(data={"exchange": "上海数据交易所"}),
+    "market:registration_submit": _product(visible=_never),
+    "market:listing_create": _product(visible=_never, data={"exchange": "上海数据交易所"}),
     "market:order_place": _product(data={"plan": "x"}),
     "market:listings": Example(kwargs=lambda w: {}, visible=_trades),
     "market:orders": Example(
@@ -439,8 +439,10 @@ EXAMPLES: dict[str, Example] = {
     ),
     "market:listing_detail": _listing_of(),
     "market:listing_object": _listing_of(data={"name": "某", "contact": "x", "text": "异议"}),
-    "market:listing_prepare": _listing_of(),
-    "market:listing_advance": _listing_of(data={"to": "listed", "number": "N-1"}),
+    "market:listing_prepare": _listing_of(visible=_sees_all_products),
+    "market:listing_advance": _listing_of(
+        visible=_sees_all_products, data={"to": "listed", "number": "N-1"}
+    ),
     "market:listing_regulate": _listing_of(data={"to": "suspended", "reason": "核查"}),
     "market:listing_package": _listing_of(visible=_sees_all_products),
     "market:objection_answer": Example(
@@ -477,7 +479,9 @@ EXAMPLES: dict[str, Example] = {
     "market:survey_import": Example(kwargs=lambda w: {"code": w.market["survey"].code}),
     "market:survey_return": Example(kwargs=lambda w: {"code": w.market["survey"].code}),
     "market:survey_export": Example(kwargs=lambda w: {"code": w.market["survey"].code}),
-    "market:service_withdraw": Example(kwargs=lambda w: {"pk": w.market["service"].pk}),
+    "market:service_withdraw": Example(
+        kwargs=lambda w: {"pk": w.market["service"].pk}, visible=_supplies
+    ),
     "market:service_decide": Example(
         kwargs=lambda w: {"pk": w.market["service"].pk}, data={"disposition": "stop", "note": "x"}
     ),

@@ -8,6 +8,7 @@ Control characters XML cannot hold are dropped (openpyxl refuses to write them).
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from django.utils import timezone
@@ -39,10 +40,17 @@ def headers() -> list[str]:
     ]
 
 
+# What openpyxl's own pattern misses and an XML writer still refuses: the noncharacters U+FFFE
+# and U+FFFF and lone surrogates (found in a cancelled order's reason by an attacker session).
+_NONCHARACTERS = re.compile("[\ufffe\uffff\ud800-\udfff]")
+
+
 def safe_cell(value) -> str:
     """`value` as text a spreadsheet opens safely: no formula at its start, and none of the
     control characters XML forbids (openpyxl refuses them; anyone may type them in a form)."""
-    text = "" if value is None else ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    text = (
+        "" if value is None else _NONCHARACTERS.sub("", ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    )
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import csv
 import html
+import lzma
 import posixpath
 import re
 import zipfile
@@ -33,6 +34,18 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 MiB = 1 << 20
+# What Python's zipfile raises for a damaged or hostile container, when it opens it or reads a
+# member: every one is "this file is damaged", never a server error.
+UNREADABLE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    UnicodeDecodeError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True)
@@ -139,7 +152,7 @@ def sniff(path: Path) -> str:
             try:
                 with zipfile.ZipFile(path) as archive:
                     names = set(archive.namelist())
-            except (zipfile.BadZipFile, OSError):
+            except UNREADABLE:
                 return "zip"
             if "xl/workbook.xml" in names:
                 return "xlsx"
@@ -169,14 +182,14 @@ def inspect(path: Path, limit: Limits) -> Shape:
 def inspect_zip(path: Path, limit: Limits, kind: str = "zip") -> Shape:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+    except UNREADABLE:
         raise Refused("content", "文件已损坏：不是完整的 ZIP 容器") from None
     try:
         with archive:
             return _inspect_archive(archive, limit, kind)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
+    except UNREADABLE:
         # A member whose bytes do not match its header (a forged size, a bad CRC, damaged
-        # compressed data) fails only when it is read.
+        # compressed data, a name that is not the UTF-8 it claims) fails only when it is read.
         raise Refused("content", "文件已损坏：压缩数据无法读取") from None
 
 

@@ -28,7 +28,7 @@ AUTHOR = "公共数据授权运营平台"
 
 # Characters XML 1.0 cannot hold (python-docx refuses them): a value typed with one must not
 # make a document impossible to write.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def _plain(value) -> str:

@@ -83,7 +83,7 @@ def _own(product: Product, by) -> None:
         raise RuleViolation(_("只能办理本单位的数据产品。"))
 
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 # An identifier the other party or an exchange gave: letters, digits and - _ / . : # only, so
 # it cannot carry wording into a contract.
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.:#]{0,59}", re.ASCII)
@@ -123,6 +123,8 @@ def save_specification(product: Product, *, by, **fields) -> Specification:
     }
     if set(meanings) - known:
         raise RuleViolation(_("字段含义只能写给本产品的输入参数和输出字段。"))
+    if any(CONTROL.search(meaning) for meaning in meanings.values()):
+        raise RuleViolation(_("字段含义含有不可见的控制字符，请删除后重试。"))
     values = {
         "data_content": _text(fields.get("data_content"), _("数据内容"), 2000),
         "update_frequency": fields["update_frequency"],

@@ -202,9 +202,9 @@ def clean(provider: Organisation, values: dict) -> tuple[dict, list[Resource]]:
         volume = volume[:-2]
     if not volume.isascii() or not volume.isdigit():
         raise _bad("yearly_volume", _("年服务量应为不小于 0 的整数。"))
-    out["yearly_volume"] = int(volume)
-    if out["yearly_volume"] > MAX_VOLUME:
+    if len(volume) > len(str(MAX_VOLUME)) or int(volume) > MAX_VOLUME:
         raise _bad("yearly_volume", _("年服务量不能超过 %(n)s。") % {"n": f"{MAX_VOLUME:,}"})
+    out["yearly_volume"] = int(volume)
     out["fingerprint"] = _fingerprint(code, codes, out["method"])
     return out, [found[c] for c in codes]
 

@@ -105,6 +105,15 @@ def _product(user, code: str) -> Product:
     raise Http404
 
 
+def _whole(text: str) -> int:
+    """A whole number as a person types it: ASCII digits, thousands separators allowed, at most
+    twelve digits; ValueError otherwise (int() alone takes "1_000", "١٢" and 4,300 digits)."""
+    digits = text.strip().replace(",", "")
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 12):
+        raise ValueError(text)
+    return int(digits)
+
+
 def _decimal(text: str) -> Decimal | None:
     text = (text or "").strip().replace(",", "")
     if not text or not text.isascii():
@@ -191,7 +200,13 @@ def product(request, code: str):
         "product": found,
         "spec": dossier.content(found, registration) if spec else None,
         "registration": registration,
-        "listings": found.listings.exclude(status=ListingStatus.DRAFT),
+        "listings": [
+            listing
+            for listing in found.listings.exclude(status=ListingStatus.DRAFT)
+            if _public(listing)
+            or (user.is_authenticated and user.has_perm(Perm.PRODUCT_VIEW_ALL))
+            or (user.is_authenticated and found.operator_id == user.organisation_id)
+        ],
         "plans": found.plans.filter(is_active=True),
         "domain": dossier.label(Domain, found.authorization.application.domain),
         "own": user.is_authenticated and found.operator_id == user.organisation_id,
@@ -214,7 +229,7 @@ def listing_detail(request, code: str):
     manages = user.is_authenticated and (
         user.has_perm(Perm.PRODUCT_VIEW_ALL) or listing.product.operator_id == user.organisation_id
     )
-    if not manages and listing.status in (ListingStatus.DRAFT,):
+    if not manages and not _public(listing):
         raise Http404
     today = timezone.localdate()
     return render(
@@ -231,6 +246,16 @@ def listing_detail(request, code: str):
             "today": today,
         },
     )
+
+
+def _public(listing: Listing) -> bool:
+    """A listing is public from its notice: on notice, listed, suspended, or delisted after it
+    was listed; before that it is between the operator and the exchange."""
+    return listing.status in (
+        ListingStatus.NOTICE,
+        ListingStatus.LISTED,
+        ListingStatus.SUSPENDED,
+    ) or (listing.status == ListingStatus.DELISTED and listing.listed_on is not None)
 
 
 def _next_steps(listing: Listing) -> list[str]:
@@ -509,20 +534,19 @@ def order_place(request, code: str):
     found = get_object_or_404(_tradeable(), code=code)
     post = request.POST
     try:
-        plan = PricePlan.objects.get(pk=int(post.get("plan", "")), product=found)
-        months = int(post.get("months", "").strip())
-        quantity = int(post.get("quantity", "0").replace(",", "").strip() or 0)
+        plan = PricePlan.objects.get(pk=_whole(post.get("plan", "")), product=found)
+        months = _whole(post.get("months", ""))
+        quantity = _whole(post.get("quantity", "") or "0")
     except (PricePlan.DoesNotExist, ValueError):
         messages.error(request, _("请选择价格方案，并以整数填写服务期限和购买数量。"))
         return redirect("market:product", found.code)
     listing = None
     if post.get("venue") == Venue.ON:
-        chosen = post.get("listing", "")
-        listing = (
-            Listing.objects.filter(pk=int(chosen), product=found).first()
-            if chosen.isascii() and chosen.isdigit()
-            else None
-        )
+        try:
+            listing = Listing.objects.filter(pk=_whole(post.get("listing", "")), product=found)
+            listing = listing.first()
+        except ValueError:
+            listing = None
         if listing is None:
             messages.error(request, _("请选择挂牌的交易场所。"))
             return redirect("market:product", found.code)
@@ -876,7 +900,9 @@ def survey_export(request, code: str):
 
 @requires(Perm.CATALOGUE_SUPPLY, methods=POST)
 def service_withdraw(request, pk: int):
-    service = get_object_or_404(ExistingService, pk=pk)
+    service = get_object_or_404(
+        ExistingService.objects.filter(provider_id=request.user.organisation_id), pk=pk
+    )
     return perform(
         request,
         lambda: survey.withdraw(service, by=request.user),

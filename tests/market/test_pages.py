@@ -98,3 +98,29 @@ def test_listing_pages_for_the_operator_the_bureau_and_the_public(shop, client, 
     assert product.code in _text(bureau.get("/market/registrations/"))
     assert _text(bureau.get("/market/related/"))
     assert _text(seller.get(f"/market/p/{product.code}/specification/"))
+
+
+def test_hostile_values_in_forms_and_exports_are_refused_or_harmless(shop, client, client_for):
+    from pdao.audit.export import safe_cell
+
+    assert safe_cell("理由\ufffe\uffff") == "理由"  # the audit export writes every reason
+    buyer = client_for(shop.consumer)
+    url = f"/market/p/{shop.traded.code}/order/"
+    plan = shop.traded.plans.get().pk
+    hostile = (("١٢", "1", ""), ("1", "1_000", ""), ("1", "1", "9" * 5000))
+    for months, quantity, listing in hostile:
+        venue = "on" if listing else "off"
+        form = {"plan": plan, "months": months, "quantity": quantity, "venue": venue}
+        response = buyer.post(url, form | {"listing": listing})
+        assert response.status_code == 302
+    assert Order.objects.count() == 0
+    # A listing is not public before its notice.
+    seller = client_for(shop.operator)
+    seller.post(f"/market/p/{shop.traded.code}/list/", {"exchange": "北部湾大数据交易中心"})
+    listing = shop.traded.listings.get()
+    seller.post(f"/market/l/{listing.code}/prepare/")
+    seller.post(f"/market/l/{listing.code}/advance/", {"to": "submitted"})
+    assert client.get(f"/market/l/{listing.code}/").status_code == 404
+    seller.post(f"/market/l/{listing.code}/advance/", {"to": "delisted", "reason": "内部原因"})
+    assert client.get(f"/market/l/{listing.code}/").status_code == 404
+    assert "内部原因" not in client.get(f"/market/p/{shop.traded.code}/").content.decode()

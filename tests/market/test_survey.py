@@ -234,3 +234,27 @@ def test_a_damaged_workbook_and_an_absurd_volume_are_refused(city, tmp_path):
     with pytest.raises(RuleViolation, match="年服务量不能超过"):
         survey.declare(found, by=city.provider, **_values(city, yearly_volume="9" * 20))
     assert ExistingService.objects.count() == 0
+
+
+def test_hostile_zip_members_and_endless_digits_are_refused_not_a_500(city, tmp_path):
+    import zipfile
+
+    found = _open(city)
+    good = _filled(city, [_row(city, BANK)]).getvalue()
+    # A member whose name claims UTF-8 but is not (flag 0x800 with invalid bytes).
+    path = tmp_path / "badname.xlsx"
+    source = zipfile.ZipFile(io.BytesIO(good))
+    with zipfile.ZipFile(path, "w") as target:
+        for member in source.infolist():
+            target.writestr(member, source.read(member))
+    data = bytearray(path.read_bytes())
+    name = b"docProps/app.xml"
+    at = data.rfind(name)  # in the central directory
+    data[at : at + 4] = b"\xff\xfe\xfd\xfc"
+    data[at - 38] |= 0x08  # general purpose flag, high byte: bit 11 (UTF-8 names)
+    path.write_bytes(bytes(data))
+    with pytest.raises(WorkbookProblems):
+        survey.import_rows(found, path, by=city.provider)
+    with pytest.raises(RuleViolation, match="年服务量"):
+        survey.declare(found, by=city.provider, **_values(city, yearly_volume="9" * 5000))
+    assert ExistingService.objects.count() == 0
