@@ -108,6 +108,16 @@ def related_codes(code: str) -> set[str]:
     return related
 
 
+def related_party(product: Product, consumer) -> str:
+    """Why `consumer` may not take `product` as a related party of its operator, or "". Held
+    on orders here and on direct subscriptions (registered with `pdao.products.buyers`)."""
+    if product.operator.credit_code in related_codes(consumer.credit_code):
+        return _(
+            "本单位与该产品的运营单位为同一主体或关联方，不能购买其数据产品（不得对已交付产品再开发）。"
+        )
+    return ""
+
+
 @transaction.atomic
 def declare_related(*, by, name: str, credit_codes: list[str], reason: str) -> RelatedGroup:
     """The bureau declares organisations related by their 统一社会信用代码."""
@@ -237,12 +247,9 @@ def place(
     if consumer.verified_at is None or not consumer.is_active:
         raise RuleViolation(_("本单位尚未通过核验，暂不能下单。"))
     product = Product.objects.select_related("operator", "authorization").get(pk=product.pk)
-    if product.operator.credit_code in related_codes(consumer.credit_code):
-        raise RuleViolation(
-            _(
-                "本单位与该产品的运营单位为同一主体或关联方，不能购买其数据产品（不得对已交付产品再开发）。"
-            )
-        )
+    related = related_party(product, consumer)
+    if related:
+        raise RuleViolation(related)
     _tradeable(product)
     if listing is None:
         if product.status != ProductStatus.LISTED:

@@ -28,7 +28,7 @@ from pdao.core.permissions import Perm, Role
 from pdao.core.rules import RuleViolation, add_months, require
 from pdao.ledger.services import anchor
 from pdao.notifications.services import holders, members, notify
-from pdao.products import caps, params
+from pdao.products import buyers, caps, params
 from pdao.products.checks import price_problem, run_checks
 from pdao.products.choices import (
     Charging,
@@ -469,6 +469,9 @@ def subscribe(product: Product, *, by, plan: PricePlan, months: int) -> Subscrip
         raise RuleViolation(_("该产品未上架。"))
     if plan.product_id != product.pk or not plan.is_active:
         raise RuleViolation(_("该价格方案不可订阅。"))
+    refused = buyers.problems(product, consumer)
+    if refused:
+        raise RuleViolation(refused[0])
     if not 1 <= months <= MAX_TERM_MONTHS:
         raise RuleViolation(_("订阅期限应为 1 至 36 个月。"))
     if Subscription.objects.filter(

@@ -227,6 +227,8 @@ def test_related_parties_may_not_buy_each_others_products(shop):
                            reason="同一实际控制人")  # fmt: skip
     with pytest.raises(RuleViolation, match="关联方"):
         _order(shop)
+    with pytest.raises(RuleViolation, match="关联方"):  # nor by subscribing directly
+        products.subscribe(shop.traded, by=shop.consumer, plan=shop.traded.plans.get(), months=1)
     assert orders.Order.objects.count() == 0
     assert AuditEvent.objects.filter(action="market.related").count() == 1
 
