@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "pdao.supervision",
     "pdao.finance",
     "pdao.market",
+    "pdao.showcase",
     "oauth2_provider",
     "django_tasks_db",
 ]
@@ -284,6 +285,13 @@ PARSE_LIMITS = {
         "file_bytes": 64 * _MiB,
         "open_files": 64,
         "wall_seconds": 20,
+    },
+    "image": {  # a case image decoded and re-encoded (pdao.showcase.scenarios)
+        "memory_bytes": 1 * _GiB,
+        "cpu_seconds": 15,
+        "file_bytes": 64 * _MiB,
+        "open_files": 64,
+        "wall_seconds": 15,
     },
     "leak": {
         "memory_bytes": 4 * _GiB,

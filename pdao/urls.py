@@ -19,6 +19,7 @@ urlpatterns = [
     path("supervision/", include("pdao.supervision.urls")),
     path("finance/", include("pdao.finance.urls")),
     path("market/", include("pdao.market.urls")),
+    path("showcase/", include("pdao.showcase.urls")),
     path("api/v1/", api.urls),
     path("gateway/oauth/token", oauth.token, name="gateway_token"),
     path("gateway/v1/", gateway_api.urls),

@@ -49,6 +49,17 @@ def _ledger_mirror_per_test(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _platform_language():
+    """The language middleware activates the reader's language for the thread and a test
+    client's request leaves it there: each test starts in the platform's default, as a
+    worker's task or a management command does."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache, which outlives each test's database rollback."""
     from django.core.cache import cache

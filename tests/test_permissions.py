@@ -60,6 +60,7 @@ class World:
     products: dict = field(default_factory=dict)
     finance: dict = field(default_factory=dict)
     market: dict = field(default_factory=dict)
+    showcase: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -489,6 +490,32 @@ EXAMPLES: dict[str, Example] = {
     "market:firm_decide": Example(
         kwargs=lambda w: {"pk": w.market["firm"].pk}, data={"decision": "verify"}
     ),
+    "showcase:scenario": Example(kwargs=lambda w: {"code": w.showcase["scenario"].code}),
+    "showcase:scenario_case": Example(
+        kwargs=lambda w: {"code": w.showcase["scenario"].code}, data={"outcomes": "x"}
+    ),
+    "showcase:scenario_image_add": Example(kwargs=lambda w: {"code": w.showcase["scenario"].code}),
+    "showcase:scenario_nominate": Example(
+        kwargs=lambda w: {"code": w.showcase["scenario"].code}, data={"reason": "x"}
+    ),
+    "showcase:scenario_image": Example(kwargs=lambda w: {"pk": w.showcase["image"].pk}),
+    "showcase:scenario_image_remove": Example(kwargs=lambda w: {"pk": w.showcase["image"].pk}),
+    "showcase:nominations": Example(
+        kwargs=lambda w: {},
+        visible=lambda u, w: u.has_perm(Perm.SHOWCASE_VIEW) or u.has_perm(Perm.SHOWCASE_SCORE),
+    ),
+    **{
+        f"showcase:nomination{suffix}": Example(
+            kwargs=lambda w: {"code": w.showcase["nomination"].code},
+            visible=lambda u, w: u.has_perm(Perm.SHOWCASE_VIEW),
+            data={"reason": "x", "note": "x", "comment": "x"},
+        )
+        for suffix in ("", "_score", "_recuse", "_withdraw", "_decide", "_package")
+    },
+    "showcase:nomination_package_file": Example(
+        kwargs=lambda w: {"code": w.showcase["nomination"].code, "fmt": "pdf"},
+        visible=_never,  # not packaged: nothing to download
+    ),
     "gateway:get_report": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "gateway:call_product": Example(kwargs=lambda w: {"code": w.products["listed"].code}),
     "api:get_organisation": Example(
@@ -615,8 +642,33 @@ def _build_world() -> World:
     return World(
         users, subject_organisation, subject_user, anchored.position, resource, version, record,
         objection, demand, task, job, authz, products, _finance_world(users, authz, products),
-        _market_world(authz, products),
+        _market_world(authz, products), _showcase_world(authz),
     )  # fmt: skip
+
+
+def _showcase_world(authz) -> dict:
+    """The outside operator's scenario confirmed as typical, with an image (built directly:
+    the flows are tested in tests/showcase)."""
+    from django.utils import timezone
+
+    from pdao.core import stored
+    from pdao.showcase.choices import DEFAULT_WEIGHTS
+    from pdao.showcase.models import Criteria, Nomination, Scenario, ScenarioImage
+
+    scenario = Scenario.objects.get(authorization=authz["authorization"])
+    owner = authz["authorization"].application.created_by
+    from tests.showcase.conftest import png
+
+    digest = stored.store("showcase", png(), "png")
+    image = ScenarioImage.objects.create(scenario=scenario, caption="图", sha256=digest, width=1,
+                                         height=1, bytes=8, uploaded_by=owner)  # fmt: skip
+    criteria = Criteria.objects.create(weights=DEFAULT_WEIGHTS, note="n", published_by=owner)
+    nomination = Nomination.objects.create(
+        code="LZ-DX-TEST-0001", scenario=scenario, criteria=criteria,
+        department=owner.organisation, reason="r", nominated_by=owner, status="confirmed",
+        decided_by=owner, decided_at=timezone.now(),
+    )  # fmt: skip
+    return {"scenario": scenario, "image": image, "nomination": nomination}
 
 
 def _market_world(authz, products) -> dict:

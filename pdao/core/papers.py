@@ -6,6 +6,7 @@ and Excel (openpyxl): the finance pillar's 缴款通知, statements and 31 March
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html
 import io
@@ -44,12 +45,21 @@ def _text(value) -> str:
 
 
 @dataclasses.dataclass
+class Figure:
+    """A PNG shown after a section's paragraphs (Word and PDF; Excel has none), with a caption."""
+
+    png: bytes
+    caption: str
+
+
+@dataclasses.dataclass
 class Section:
     heading: str
     paragraphs: list[str] = dataclasses.field(default_factory=list)
     header: tuple[str, ...] = ()
     rows: list[tuple] = dataclasses.field(default_factory=list)
     sheet: str = ""  # the Excel sheet's name; sections without a table have none
+    figures: list[Figure] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -75,7 +85,7 @@ def _settled(data: bytes) -> bytes:
 
 def docx(paper: Paper) -> bytes:
     from docx import Document
-    from docx.shared import Pt
+    from docx.shared import Cm, Pt
 
     doc = Document()
     doc.styles["Normal"].font.name = FONT
@@ -87,6 +97,9 @@ def docx(paper: Paper) -> bytes:
         doc.add_heading(_plain(section.heading), level=1)
         for text in section.paragraphs:
             doc.add_paragraph(_plain(text))
+        for figure in section.figures:
+            doc.add_picture(io.BytesIO(figure.png), width=Cm(15))
+            doc.add_paragraph(_plain(figure.caption))
         if section.header:
             table = doc.add_table(rows=1, cols=len(section.header))
             table.style = "Table Grid"
@@ -119,6 +132,7 @@ def pdf(paper: Paper) -> bytes:
         "h1{font-size:16pt;color:#0d47a1}h2{font-size:12pt;color:#0d47a1}"
         "table{border-collapse:collapse;width:100%}th,td{border:1px solid #999;padding:3pt}"
         "th{background:#e3f2fd}td.n{text-align:right}@page{size:A4;margin:18mm}"
+        "figure{margin:6pt 0}figure img{max-width:100%}figcaption{font-size:9pt;color:#555}"
         "</style></head><body>",
         f"<h1>{esc(paper.title)}</h1>",
         *(f"<p>{esc(label)}：{esc(value)}</p>" for label, value in paper.facts),
@@ -126,6 +140,12 @@ def pdf(paper: Paper) -> bytes:
     for section in paper.sections:
         parts.append(f"<h2>{esc(section.heading)}</h2>")
         parts += [f"<p>{esc(text)}</p>" for text in section.paragraphs]
+        for figure in section.figures:
+            data = base64.b64encode(figure.png).decode()
+            parts.append(
+                f"<figure><img src='data:image/png;base64,{data}'>"
+                f"<figcaption>{esc(figure.caption)}</figcaption></figure>"
+            )
         if section.header:
             parts.append("<table><tr>")
             parts += [f"<th>{esc(h)}</th>" for h in section.header]

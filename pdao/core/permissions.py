@@ -95,6 +95,17 @@ class Perm(StrEnum):
     """Set the account remittances are paid into, issue 缴款通知, confirm receipt, chase overdue
     remittances and record how remitted revenue is budgeted (the finance bureau)."""
 
+    SHOWCASE_VIEW = "showcase.view_all"
+    """See every scenario of the registry with its nominations and scores (bureau, supervisor,
+    taskforce, industry departments)."""
+    SHOWCASE_NOMINATE = "showcase.nominate"
+    """Nominate scenarios of the own department's domains as typical (行业主管部门)."""
+    SHOWCASE_SCORE = "showcase.score"
+    """Score nominated scenarios as an expert (never one's own organisation's)."""
+    SHOWCASE_MANAGE = "showcase.manage"
+    """Set the scoring criteria and the departments' domains, confirm typical scenarios and
+    package them for the national call (the taskforce, 工作专班)."""
+
     @property
     def app_label(self) -> str:
         return self.value.split(".", 1)[0]
@@ -122,6 +133,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.SUPERVISION_VIEW,
         Perm.FINANCE_VIEW,
         Perm.FINANCE_REGULATE,
+        Perm.SHOWCASE_VIEW,
     },
     Role.SUPERVISOR: _EVERY_ROLE
     | {
@@ -135,13 +147,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.PRODUCT_VIEW_ALL,
         Perm.SUPERVISION_VIEW,
         Perm.SUPERVISION_MANAGE,
+        Perm.SHOWCASE_VIEW,
     },
     Role.PROVIDER: _EVERY_ROLE | {Perm.CATALOGUE_SUPPLY, Perm.AUTHZ_OPINE},
     Role.OPERATOR: _EVERY_ROLE | {Perm.AUTHZ_APPLY, Perm.PRODUCT_MANAGE, Perm.FINANCE_DECLARE},
     Role.CONSUMER: _EVERY_ROLE | {Perm.PRODUCT_SUBSCRIBE},
     Role.FINANCE: _EVERY_ROLE | {Perm.FINANCE_VIEW, Perm.FINANCE_COLLECT},
-    Role.INDUSTRY_LEAD: _EVERY_ROLE,
-    Role.REVIEWER: _EVERY_ROLE | {Perm.AUTHZ_SCORE, Perm.PRODUCT_REVIEW},
+    Role.INDUSTRY_LEAD: _EVERY_ROLE | {Perm.SHOWCASE_VIEW, Perm.SHOWCASE_NOMINATE},
+    Role.REVIEWER: _EVERY_ROLE | {Perm.AUTHZ_SCORE, Perm.PRODUCT_REVIEW, Perm.SHOWCASE_SCORE},
     Role.TASKFORCE: _EVERY_ROLE
     | {
         Perm.ORGANISATIONS_VIEW_ALL,
@@ -149,6 +162,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.PRODUCT_VIEW_ALL,
         Perm.SUPERVISION_VIEW,
         Perm.FINANCE_VIEW,
+        Perm.SHOWCASE_VIEW,
+        Perm.SHOWCASE_MANAGE,
     },
 }
 

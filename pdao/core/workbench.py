@@ -40,15 +40,16 @@ class Intro:
 
 INTROS: dict[Role, Intro] = {
     Role.INDUSTRY_LEAD: Intro(
-        _("典型应用场景功能正在建设，届时在此登记和评估本行业的典型应用场景，跟踪服务这些场景的数据产品。"
-          "现在可以查看公共数据目录、数据产品和公示。"),
-        ((_("公共数据目录"), "catalogue:resource_list"), (_("数据产品市场"), "products:market"),
-         (_("授权公示"), "authorization:notices")),
+        _("在此推荐本部门主管领域的应用场景参评市级典型场景，跟踪专家评审和工作专班认定的进展。"
+          "可推荐的场景须有运营单位编写的完整案例和成功交付记录。"),
+        ((_("应用场景登记"), "showcase:scenarios"), (_("典型场景评审"), "showcase:nominations"),
+         (_("典型场景展示"), "showcase:home")),
     ),
     Role.TASKFORCE: Intro(
-        _("绩效评估与信息披露功能正在建设，届时在此查看年度目标进度（典型场景、数据商数量）、"
-          "运营单位的绩效评估和年度信息披露。现在可以查看授权、产品和监管驾驶舱。"),
-        ((_("授权列表"), "authorization:authorization_list"),
+        _("在此认定市级典型场景并生成“数据要素×”申报材料，设定评选标准和行业主管部门的领域。"
+          "绩效评估与信息披露功能正在建设；现在可以查看授权、产品和监管驾驶舱。"),
+        ((_("典型场景评审"), "showcase:nominations"),
+         (_("授权列表"), "authorization:authorization_list"),
          (_("数据产品市场"), "products:market"), (_("监管驾驶舱"), "supervision:dashboard")),
     ),
 }  # fmt: skip

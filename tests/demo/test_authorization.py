@@ -39,4 +39,5 @@ def test_demo_authorizations_are_reviewed_signed_and_answer_by_output_form(demo)
         ApplicationStatus.ACTIVE,
     } <= stages
     demo.seed_again()
-    assert Application.objects.count() == 8 and Authorization.objects.count() == 5  # + DEMO-FIN
+    # + DEMO-FIN and the showcase demo's seven scenarios
+    assert Application.objects.count() == 15 and Authorization.objects.count() == 12

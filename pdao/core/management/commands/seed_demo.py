@@ -8,6 +8,7 @@ from pdao.catalogue import demo as catalogue_demo
 from pdao.finance import demo as finance_demo
 from pdao.market import demo as market_demo
 from pdao.products import demo as products_demo
+from pdao.showcase import demo as showcase_demo
 from pdao.supervision import demo as supervision_demo
 
 _NO_MAIL = "django.core.mail.backends.dummy.EmailBackend"
@@ -65,6 +66,11 @@ class Command(BaseCommand):
         self.stdout.write("Demo market (listings, orders, a survey of existing services, firms):")
         with override_settings(MAILERS={"default": {"BACKEND": _NO_MAIL}}):
             lines = market_demo.seed()
+        for line in lines:
+            self.stdout.write(f"  {line}")
+        self.stdout.write("Demo showcase (scenario registry, typical scenarios confirmed):")
+        with override_settings(MAILERS={"default": {"BACKEND": _NO_MAIL}}):
+            lines = showcase_demo.seed()
         for line in lines:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))

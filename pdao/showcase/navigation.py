@@ -1,0 +1,11 @@
+from django.utils.translation import gettext_lazy as _
+
+from pdao.core import navigation
+from pdao.core.permissions import Perm
+
+navigation.add("showcase", _("典型场景展示"), "showcase:home", Perm.CATALOGUE_VIEW)
+navigation.add("showcase", _("应用场景登记"), "showcase:scenarios", Perm.SHOWCASE_VIEW)
+navigation.add("showcase", _("应用场景登记"), "showcase:scenarios", Perm.AUTHZ_APPLY)
+navigation.add("showcase", _("典型场景评审"), "showcase:nominations", Perm.SHOWCASE_VIEW)
+navigation.add("showcase", _("典型场景评审"), "showcase:nominations", Perm.SHOWCASE_SCORE)
+navigation.add("showcase", _("评选标准与主管领域"), "showcase:criteria", Perm.SHOWCASE_VIEW)
