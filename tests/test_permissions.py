@@ -490,6 +490,22 @@ EXAMPLES: dict[str, Example] = {
     "market:firm_decide": Example(
         kwargs=lambda w: {"pk": w.market["firm"].pk}, data={"decision": "verify"}
     ),
+    "authorization:exit_start": _authz(),
+    "authorization:exits": Example(
+        kwargs=lambda w: {},
+        visible=lambda u, w: u.has_perm(Perm.AUTHZ_VIEW_ALL) or u.has_perm(Perm.AUTHZ_APPLY),
+    ),
+    **{
+        f"authorization:exit_{suffix}": Example(
+            kwargs=lambda w: {"pk": w.authz["exit"].pk},
+            visible=_sees_all_applications,
+            data={"statement": "x", "note": "x"},
+        )
+        for suffix in ("detail", "confirm", "sign_off")
+    },
+    "authorization:exit_report": Example(
+        kwargs=lambda w: {"pk": w.authz["exit"].pk, "fmt": "pdf"}, visible=_never
+    ),
     "showcase:scenario": Example(kwargs=lambda w: {"code": w.showcase["scenario"].code}),
     "showcase:scenario_case": Example(
         kwargs=lambda w: {"code": w.showcase["scenario"].code}, data={"outcomes": "x"}
@@ -923,7 +939,10 @@ def _authorization_world(users, resource) -> dict:
         authorization=authorization, sql="SELECT COUNT(*) FROM t", form="aggregate",
         decision="released", result={"columns": ["n"], "rows": [[42]]},
     )  # fmt: skip
-    return {"zone_query": zone_query, "application": application, "item": item,
+    from pdao.authorization.models import Exit
+
+    exit_ = Exit.objects.create(authorization=authorization, cause="operator_left", reason="r")
+    return {"zone_query": zone_query, "application": application, "item": item, "exit": exit_,
             "agreement": agreement,
             "authorization": authorization, "objection": objection, "profile": profile,
             "document": document}  # fmt: skip

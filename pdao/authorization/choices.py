@@ -89,3 +89,18 @@ class AuthorizationStatus(models.TextChoices):
 class CapScope(models.TextChoices):
     RESOURCE = "resource", _("数据资源")
     DOMAIN = "domain", _("领域")
+
+
+class ExitCause(models.TextChoices):
+    """退出原因 — why an authorization goes through the exit workflow."""
+
+    EXPIRED = "expired", _("授权期满")
+    REVOKED = "revoked", _("授权被撤销")
+    FAILED_EVALUATION = "failed_evaluation", _("绩效评估不合格")
+    OPERATOR_LEFT = "operator_left", _("运营单位主动退出")
+
+
+class ExitStatus(models.TextChoices):
+    WOUND_DOWN = "wound_down", _("已清退，待运营单位确认")
+    CONFIRMED = "confirmed", _("运营单位已确认，待市数据局签认")
+    CLOSED = "closed", _("退出完成")

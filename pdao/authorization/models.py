@@ -11,6 +11,8 @@ from pdao.authorization.choices import (
     AuthorizationStatus,
     CapScope,
     DocumentKind,
+    ExitCause,
+    ExitStatus,
     OutputForm,
     Purpose,
     QualificationStatus,
@@ -500,3 +502,57 @@ class Authorization(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.application.scenario}"
+
+
+class Exit(models.Model):
+    """退出 — an ended authorization wound down: products delisted, subscriptions and open
+    orders ended with notice to consumers, credentials that served only it revoked, its derived
+    datasets destroyed (files deleted, hashes on the ledger, lineage kept); then the operator's
+    confirmation and the bureau's sign-off, with the exit report kept by hash."""
+
+    authorization = models.OneToOneField(
+        Authorization, on_delete=models.PROTECT, related_name="exit"
+    )
+    cause = models.CharField(_("退出原因"), max_length=20, choices=ExitCause.choices)
+    reason = models.TextField(_("说明"), max_length=2000)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ExitStatus.choices, default=ExitStatus.WOUND_DOWN
+    )
+    # What the wind-down did, by kind: codes, names and hashes (never data).
+    steps = models.JSONField(_("清退记录"), default=dict)
+    started_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # none: the scheduler, at the end of the term
+    started_at = models.DateTimeField(_("启动时间"), auto_now_add=True)
+    statement = models.TextField(_("运营单位确认"), max_length=2000, blank=True)
+    confirmed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    sign_off_note = models.TextField(_("签认意见"), max_length=2000, blank=True)
+    signed_off_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_off_at = models.DateTimeField(_("签认时间"), null=True, blank=True)
+    report_sha256 = models.CharField(_("退出报告 SHA-256"), max_length=64, blank=True)
+    report_pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("授权退出")
+        verbose_name_plural = _("授权退出")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="wound_down", confirmed_at__isnull=True)
+                | Q(status__in=["confirmed", "closed"], confirmed_at__isnull=False),
+                name="%(app_label)s_%(class)s_confirmed",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="closed", signed_off_at__isnull=False)
+                | (~Q(status="closed") & Q(signed_off_at__isnull=True)),
+                name="%(app_label)s_%(class)s_signed_off",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authorization.code} {self.get_cause_display()}"

@@ -13,3 +13,5 @@ navigation.add(
 navigation.add("authorization", _("授权"), "authorization:authorization_list", Perm.CATALOGUE_VIEW)
 navigation.add("authorization", _("授权公示"), "authorization:notices", Perm.CATALOGUE_VIEW)
 navigation.add("authorization", _("资质要求与总量"), "authorization:rules", Perm.AUTHZ_DECIDE)
+navigation.add("authorization", _("授权退出"), "authorization:exits", Perm.AUTHZ_VIEW_ALL)
+navigation.add("authorization", _("授权退出"), "authorization:exits", Perm.AUTHZ_APPLY)

@@ -44,6 +44,12 @@ urlpatterns = [
         "authorizations/<int:pk>/revoke/", views.authorization_revoke, name="authorization_revoke"
     ),
     path("authorizations/<int:pk>/renew/", views.authorization_renew, name="authorization_renew"),
+    path("authorizations/<int:pk>/exit/", views.exit_start, name="exit_start"),
+    path("exits/", views.exit_list, name="exits"),
+    path("exits/<int:pk>/", views.exit_detail, name="exit_detail"),
+    path("exits/<int:pk>/confirm/", views.exit_confirm, name="exit_confirm"),
+    path("exits/<int:pk>/sign-off/", views.exit_sign_off, name="exit_sign_off"),
+    path("exits/<int:pk>/report.<str:fmt>", views.exit_report, name="exit_report"),
     path("qualification/", views.qualification, name="qualification"),
     path("qualifications/", views.qualification_list, name="qualification_list"),
     path("qualifications/<int:pk>/", views.qualification_review, name="qualification_review"),

@@ -9,8 +9,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdao.authorization import access, agreements, forms, precheck, services
-from pdao.authorization.choices import ApplicationStatus, AuthorizationStatus, CapScope
+from pdao.authorization import access, agreements, exits, forms, precheck, services
+from pdao.authorization.choices import (
+    ApplicationStatus,
+    AuthorizationStatus,
+    CapScope,
+    ExitCause,
+    ExitStatus,
+)
 from pdao.authorization.filtersets import (
     APPLICATION_COLUMNS,
     AUTHORIZATION_COLUMNS,
@@ -25,6 +31,7 @@ from pdao.authorization.models import (
     Authorization,
     Cap,
     DemandField,
+    Exit,
     NoticeObjection,
     Qualification,
     QualificationDocument,
@@ -32,7 +39,7 @@ from pdao.authorization.models import (
 )
 from pdao.catalogue.choices import Domain
 from pdao.catalogue.models import Resource
-from pdao.core import submissions
+from pdao.core import papers, submissions
 from pdao.core.access import public, rate_limited, requires, requires_login
 from pdao.core.confirm import unconfirmed
 from pdao.core.downloads import attach
@@ -501,6 +508,8 @@ def authorization_detail(request, pk: int):
             "grant": live if isinstance(live, access.Grant) else None,
             "refusal": live if isinstance(live, access.Decision) else None,
             "scope": authorization.agreement.terms["scope"],
+            "exit": Exit.objects.filter(authorization=authorization).first(),
+            "causes": ExitCause.choices,
         },
     )
 
@@ -691,4 +700,117 @@ def rules(request):
                 for c in caps
             },
         },
+    )
+
+
+# --- Exit (退出机制) ---------------------------------------------------------------------------
+
+
+def _exits_visible(user):
+    exits_ = Exit.objects.select_related("authorization__operator", "authorization__application")
+    if user.has_perm(Perm.AUTHZ_VIEW_ALL):
+        return exits_
+    if user.has_perm(Perm.AUTHZ_APPLY):
+        return exits_.filter(authorization__operator_id=user.organisation_id)
+    return exits_.none()
+
+
+@requires_login()
+def exit_list(request):
+    user = request.user
+    if not (user.has_perm(Perm.AUTHZ_VIEW_ALL) or user.has_perm(Perm.AUTHZ_APPLY)):
+        raise Http404
+    ended = []
+    if user.has_perm(Perm.AUTHZ_DECIDE):
+        ended = Authorization.objects.filter(
+            status__in=[AuthorizationStatus.REVOKED, AuthorizationStatus.EXPIRED],
+            exit__isnull=True,
+        ).select_related("operator", "application")
+    return render(
+        request, "authorization/exits.html", {"exits": _exits_visible(user), "ended": ended}
+    )
+
+
+@requires(Perm.AUTHZ_DECIDE, methods=POST)
+def exit_start(request, pk: int):
+    authorization = get_object_or_404(Authorization.objects.visible_to(request.user), pk=pk)
+    page = unconfirmed(
+        request,
+        title=_("启动授权退出：%(c)s") % {"c": authorization.code},
+        consequences=[
+            _("授权如仍有效将被撤销，不能恢复。"),
+            _("全部数据产品下架、交易场所摘牌，未交付订单取消，订阅终止并通知数据使用方。"),
+            _("仅为这些产品服务的调用凭证被吊销。"),
+            _("专区内的衍生数据和模型文件被删除，文件哈希上链存证，血缘记录保留。"),
+        ],
+        back=reverse("authorization:authorization_detail", args=[authorization.pk]),
+    )
+    if page is not None:
+        return page
+    return perform(
+        request,
+        lambda: exits.start(
+            authorization,
+            by=request.user,
+            cause=request.POST.get("cause", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+        _("已启动退出并完成清退。"),
+        lambda e: ("authorization:exit_detail", e.pk),
+        back=("authorization:authorization_detail", authorization.pk),
+    )
+
+
+@requires_login()
+def exit_detail(request, pk: int):
+    exit_ = get_object_or_404(_exits_visible(request.user), pk=pk)
+    user = request.user
+    return render(
+        request,
+        "authorization/exit_detail.html",
+        {
+            "exit": exit_,
+            "steps": exit_.steps,
+            "residue": exits.remaining(exit_.authorization),
+            "own": user.has_perm(Perm.AUTHZ_APPLY)
+            and exit_.authorization.operator_id == user.organisation_id,
+            "S": ExitStatus,
+        },
+    )
+
+
+@requires(Perm.AUTHZ_APPLY, methods=POST)
+def exit_confirm(request, pk: int):
+    exit_ = get_object_or_404(_exits_visible(request.user), pk=pk)
+    return perform(
+        request,
+        lambda: exits.confirm(exit_, by=request.user, statement=request.POST.get("statement", "")),
+        _("已确认退出。"),
+        ("authorization:exit_detail", exit_.pk),
+    )
+
+
+@requires(Perm.AUTHZ_DECIDE, methods=POST)
+def exit_sign_off(request, pk: int):
+    exit_ = get_object_or_404(_exits_visible(request.user), pk=pk)
+    return perform(
+        request,
+        lambda: exits.sign_off(exit_, by=request.user, note=request.POST.get("note", "")),
+        _("退出已签认，退出报告已生成并存证。"),
+        ("authorization:exit_detail", exit_.pk),
+    )
+
+
+@requires_login()
+def exit_report(request, pk: int, fmt: str):
+    exit_ = get_object_or_404(_exits_visible(request.user), pk=pk)
+    if fmt not in ("docx", "pdf"):
+        raise Http404
+    data = exits.report_bytes(exit_, fmt)
+    if data is None:
+        raise Http404
+    return attach(
+        HttpResponse(data, content_type=papers.TYPES[fmt]),
+        f"{exit_.authorization.code}-退出报告.{fmt}",
+        fallback=f"{exit_.authorization.code}-exit-report.{fmt}",
     )

@@ -7,8 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pdao.authorization.choices import ApplicationStatus, QualificationStatus
-from pdao.authorization.models import Application, Qualification
+from pdao.authorization.choices import (
+    ApplicationStatus,
+    AuthorizationStatus,
+    ExitStatus,
+    QualificationStatus,
+)
+from pdao.authorization.models import Application, Authorization, Exit, Qualification
 from pdao.core.permissions import Role
 from pdao.core.workbench import WorkItem, pending_work
 
@@ -84,4 +89,34 @@ def operator_queue(user):
         expiring,
         reverse("authorization:qualification"),
         urgent=bool(expiring),
+    )
+
+
+@pending_work(Role.BUREAU_ADMIN)
+def exits_to_handle(user):
+    yield WorkItem(
+        _("已终止、尚未启动退出的授权"),
+        Authorization.objects.filter(
+            status__in=[AuthorizationStatus.REVOKED, AuthorizationStatus.EXPIRED],
+            exit__isnull=True,
+        ).count(),
+        reverse("authorization:exits"),
+        urgent=True,
+    )
+    yield WorkItem(
+        _("运营单位已确认、待签认的退出"),
+        Exit.objects.filter(status=ExitStatus.CONFIRMED).count(),
+        reverse("authorization:exits"),
+    )
+
+
+@pending_work(Role.OPERATOR)
+def exits_to_confirm(user):
+    yield WorkItem(
+        _("待确认的授权退出"),
+        Exit.objects.filter(
+            authorization__operator_id=user.organisation_id, status=ExitStatus.WOUND_DOWN
+        ).count(),
+        reverse("authorization:exits"),
+        urgent=True,
     )

@@ -162,6 +162,9 @@ class DerivedDataset(models.Model):
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    # 退出销毁: the file is deleted when its authorization exits; the row and its lineage stay,
+    # and the file's hash is on the ledger with the deletion.
+    destroyed_at = models.DateTimeField(_("销毁时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("衍生数据")

@@ -113,7 +113,7 @@ def build(
         )
         names[resource.pk] = table_name(resource)
         grades.append(resource.grade)
-    for derived in authorization.derived_datasets.all():
+    for derived in authorization.derived_datasets.filter(destroyed_at__isnull=True):
         found[derived.name] = derived_policy(derived)
         grades.append(derived.grade)
     joins = tuple(

@@ -67,7 +67,12 @@ def workspace(request, code: str):
         query = active  # back on the page while a query runs: follow it again
     recent = authorization.zone_queries.all()[:20]
     derived = [
-        {"name": d.name, "size": services.size_label(d), "created_at": d.created_at}
+        {
+            "name": d.name,
+            "size": services.size_label(d),
+            "created_at": d.created_at,
+            "destroyed_at": d.destroyed_at,
+        }
         for d in authorization.derived_datasets.all()
     ]
     return render(

@@ -151,6 +151,9 @@ def expire_if_due(authorization_id: int, *, today: date | None = None) -> bool:
         reason=_("授权期限届满"),
         action=AUTHORIZATION_EXPIRE,
     )
+    from pdao.authorization import exits  # exits builds on these services
+
+    exits.start_expired(authorization.pk)
     return True
 
 
