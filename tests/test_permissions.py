@@ -506,6 +506,42 @@ EXAMPLES: dict[str, Example] = {
     "authorization:exit_report": Example(
         kwargs=lambda w: {"pk": w.authz["exit"].pk, "fmt": "pdf"}, visible=_never
     ),
+    "showcase:disclosure_year": Example(kwargs=lambda w: {"year": 2025}),
+    "showcase:disclosure_year_workbook": Example(kwargs=lambda w: {"year": 2025}),
+    "showcase:disclosure": Example(kwargs=lambda w: {"pk": w.showcase["disclosure"].pk}),
+    "showcase:disclosure_file": Example(
+        kwargs=lambda w: {"pk": w.showcase["disclosure"].pk, "fmt": "pdf"}
+    ),
+    "showcase:disclosure_save": Example(
+        kwargs=lambda w: {"pk": w.showcase["disclosure"].pk}, data={"contact": "x"}
+    ),
+    "showcase:disclosure_publish": Example(kwargs=lambda w: {"pk": w.showcase["disclosure"].pk}),
+    "showcase:disclosure_mine": Example(
+        kwargs=lambda w: {},
+        visible=lambda u, w: u.has_perm(Perm.AUTHZ_APPLY)
+        or (u.has_perm(Perm.AUTHZ_DECIDE) and u.organisation.type == "data_bureau"),
+    ),
+    "showcase:evaluations": Example(
+        kwargs=lambda w: {},
+        visible=lambda u, w: any(
+            u.has_perm(p) for p in (Perm.SHOWCASE_VIEW, Perm.SHOWCASE_SCORE, Perm.AUTHZ_APPLY)
+        ),
+    ),
+    **{
+        f"showcase:{name}": Example(
+            kwargs=lambda w: {"code": w.showcase["evaluation"].code},
+            visible=lambda u, w: u.has_perm(Perm.SHOWCASE_VIEW) or u.has_perm(Perm.SHOWCASE_SCORE),
+            data={"report": "x", "comment": "x", "note": "x"},
+        )
+        for name in (
+            "evaluation", "evaluation_score", "evaluation_conclude", "rectification_report",
+            "rectification_accept",
+        )
+    },  # fmt: skip
+    "showcase:report_file": Example(kwargs=lambda w: {"pk": w.showcase["report"].pk}),
+    "showcase:report_download": Example(
+        kwargs=lambda w: {"pk": w.showcase["report"].pk, "fmt": "pdf"}
+    ),
     "showcase:scenario": Example(kwargs=lambda w: {"code": w.showcase["scenario"].code}),
     "showcase:scenario_case": Example(
         kwargs=lambda w: {"code": w.showcase["scenario"].code}, data={"outcomes": "x"}
@@ -684,7 +720,24 @@ def _showcase_world(authz) -> dict:
         department=owner.organisation, reason="r", nominated_by=owner, status="confirmed",
         decided_by=owner, decided_at=timezone.now(),
     )  # fmt: skip
-    return {"scenario": scenario, "image": image, "nomination": nomination}
+    from pdao.showcase.models import Disclosure, Evaluation, WorkReport
+
+    disclosure = Disclosure.objects.create(
+        year=2025, organisation=owner.organisation, status="published", content={"kind": "x"},
+        sha256="0" * 64, drafted_by=owner, drafted_at=timezone.now(), published_by=owner,
+        published_at=timezone.now(),
+    )  # fmt: skip
+    evaluation = Evaluation.objects.create(
+        code="LZ-PG-TEST-0001", authorization=authz["authorization"], year=2025,
+        scorecard={}, quantitative=0, started_by=owner,
+    )  # fmt: skip
+    files = {fmt: stored.store("workreports", b"%PDF-1.4 x", fmt) for fmt in ("docx", "pdf")}
+    report = WorkReport.objects.create(
+        period="month", label="2026-01", docx_sha256=files["docx"], pdf_sha256=files["pdf"],
+        generated_by=owner, generated_at=timezone.now(),
+    )  # fmt: skip
+    return {"scenario": scenario, "image": image, "nomination": nomination,
+            "disclosure": disclosure, "evaluation": evaluation, "report": report}  # fmt: skip
 
 
 def _market_world(authz, products) -> dict:

@@ -8,5 +8,16 @@ class ShowcaseConfig(AppConfig):
     verbose_name = _("示范与评估")
 
     def ready(self):
-        # The menu, the workbench and the audit labels need the models loaded.
-        from pdao.showcase import actions, navigation, workbench  # noqa: F401
+        # The menu, the workbench, the audit labels and the hourly figures need the models.
+        from pdao.core import monitoring
+        from pdao.showcase import (  # noqa: F401
+            actions,
+            disclosures,
+            evaluations,
+            navigation,
+            tasks,
+            workbench,
+            workreports,
+        )
+
+        monitoring.minute_passed.connect(tasks.on_minute, dispatch_uid="showcase.kpis")

@@ -11,24 +11,32 @@
 - 交通运输局 nominates 公交客流 (DEMO-DP); 工信局 nominates 企业参保规模 (DEMO-FIN), 医保
   结算 (DEMO-DEID) and 企业经营活力 (DEMO-MODEL); both experts score each and the taskforce
   confirms all four as 市级典型; DEMO-FIN is packaged for the national 数据要素× call.
+- Last year's disclosures of the bureau and 桂融信用 (DEMO-FIN's operator) published on
+  20 March; twelve months of figures recorded; DEMO-FIN evaluated 合格 for last year and DEMO-DP
+  基本合格 this year, with a rectification task; DEMO-FREIGHT in exit (its operator left), the
+  operator's confirmation awaited.
 
 Idempotent: skipped when a nomination exists.
 """
 
 from __future__ import annotations
 
-import io
+from datetime import datetime
+from decimal import Decimal
 
+import time_machine
 from django.db.models import Count, F
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from pdao.accounts.models import Organisation, User
+from pdao.authorization import exits
 from pdao.authorization import services as authorization
-from pdao.authorization.choices import ApplicationStatus
+from pdao.authorization.choices import ApplicationStatus, ExitCause
 from pdao.authorization.demo import _draft, _review
 from pdao.authorization.models import Authorization
 from pdao.products.models import Delivery
-from pdao.showcase import scenarios, typical
+from pdao.showcase import charts, disclosures, evaluations, kpis, scenarios, typical
 from pdao.showcase.choices import DEFAULT_WEIGHTS
 from pdao.showcase.models import Nomination, Scenario
 
@@ -171,11 +179,65 @@ def seed() -> list[str]:
             f"{nomination.code}: {scenario.name}"
             f" ({nomination.get_status_display()}, {nomination.mean_score})"
         )
+    lines += _accountability(bureau, taskforce, experts)
     counts = typical.counts()
     lines.append(
         f"{Scenario.objects.count()} scenarios registered;"
         f" {counts['typical']} typical, {counts['national']} packaged"
     )
+    return lines
+
+
+def _accountability(bureau, taskforce, experts) -> list[str]:
+    """Last year's disclosures published in March, a year of monthly figures, DEMO-FIN
+    evaluated 合格 for last year and DEMO-DP 基本合格 this year with its rectification task, and
+    DEMO-FREIGHT in exit, its operator's confirmation awaited."""
+    today = timezone.localdate()
+    last_year = today.year - 1
+    march = datetime(last_year + 1, 3, 20, 10, tzinfo=timezone.get_current_timezone())
+    lines = []
+    for username in ("bureau", "operator2"):
+        party = User.objects.get(username=username)
+        if party.organisation not in disclosures.expected(last_year):
+            continue
+        with time_machine.travel(min(march, timezone.now()), tick=False):
+            disclosure = disclosures.draft(by=party, year=last_year)
+            disclosures.save(
+                disclosure,
+                by=party,
+                contact=f"{party.organisation.name} 0772-2800000",
+                statement="本年度依协议开展授权运营，产品价格均不高于上限收费标准。",
+            )
+            disclosures.publish(disclosure, by=party)
+        lines.append(f"disclosure {last_year}: {party.organisation.name}")
+    for month in kpis.months_back(kpis.month_of(today), 12):
+        kpis.record_month(month)
+    lines.append("12 months of figures recorded")
+    for code, year, target in (("DEMO-FIN", last_year, 80), ("DEMO-DP", today.year, 68)):
+        authorization = Authorization.objects.get(code=code)
+        if authorization.created_at.year > year:
+            year = today.year
+        evaluation = evaluations.start(authorization, by=taskforce, year=year)
+        # Experts' scores that bring the total to the story's band: (target − quantitative) / 0.6.
+        mean = min(100, max(0, int((target - evaluation.quantitative) / Decimal("0.6"))))
+        for expert, delta in zip(experts, (3, -3), strict=True):
+            value = min(100, max(0, mean + delta))
+            evaluations.score(
+                evaluation,
+                by=expert,
+                scores=dict.fromkeys(("compliance", "security", "service", "impact"), value),
+                comment="运营规范，服务质量有待提升。" if target < 75 else "运营规范，成效明显。",
+            )
+        evaluation = evaluations.conclude(evaluation, by=taskforce, note="")
+        lines.append(f"{evaluation.code}: {code} {evaluation.total} {evaluation.result}")
+    freight = Authorization.objects.get(code="DEMO-FREIGHT")
+    exits.start(
+        freight,
+        by=bureau,
+        cause=ExitCause.OPERATOR_LEFT,
+        reason="运营单位调整业务方向，申请提前终止授权。",
+    )
+    lines.append("DEMO-FREIGHT: exit started, the operator's confirmation awaited")
     return lines
 
 
@@ -217,28 +279,9 @@ def _monthly_chart(scenario) -> bytes | None:
     )
     if not rows:
         return None
-    import matplotlib
-
-    from pdao.products.reports import CJK_FONT, format_value_axis
-
-    matplotlib.use("Agg")
-    from matplotlib import font_manager
-    from matplotlib import pyplot as plt
-
-    font = font_manager.FontProperties(fname=str(CJK_FONT)) if CJK_FONT.exists() else None
-    labels = [f"{r['month']:%Y-%m}" for r in rows]
-    values = [r["n"] for r in rows]
-    figure, axes = plt.subplots(figsize=(7.0, 3.0), dpi=110)
-    try:
-        axes.bar(labels, values, color="#1565c0")
-        axes.set_ylabel("成功交付（次）", fontproperties=font)
-        format_value_axis(axes, "bar", values)
-        for label in axes.get_xticklabels():
-            label.set_rotation(30 if len(labels) > 6 else 0)
-        axes.spines[["top", "right"]].set_visible(False)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
-    finally:
-        plt.close(figure)
+    return charts.bars(
+        [f"{r['month']:%Y-%m}" for r in rows],
+        [r["n"] for r in rows],
+        title=scenario.name,
+        ylabel="成功交付（次）",
+    )

@@ -8,7 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 from pdao.catalogue.choices import Domain
 from pdao.core.permissions import Perm
-from pdao.showcase.choices import NominationStatus
+from pdao.showcase.choices import (
+    DisclosureStatus,
+    EvaluationStatus,
+    NominationStatus,
+    Period,
+    RectificationStatus,
+    ReportStatus,
+    Result,
+)
 
 
 class ScenarioQuerySet(models.QuerySet):
@@ -236,3 +244,218 @@ class NominationScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nomination.code} · {self.reviewer}"
+
+
+class KpiValue(models.Model):
+    """One month's value of one figure (pdao.showcase.kpis), as last computed."""
+
+    month = models.CharField(_("月份"), max_length=7)  # YYYY-MM, Asia/Shanghai
+    key = models.CharField(_("指标"), max_length=30)
+    value = models.DecimalField(_("数值"), max_digits=20, decimal_places=2, null=True)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("绩效指标值")
+        verbose_name_plural = _("绩效指标值")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "key"], name="%(app_label)s_%(class)s_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.key} {self.value}"
+
+
+class Disclosure(models.Model):
+    """年度信息披露 — one party's disclosure of a year: the bureau's (实施机构: authorizations
+    granted with scope and term, fee caps) or an operator's (resources authorized, products and
+    services with registration numbers, scenarios, actual prices). Drafted from the records,
+    the party's own text edited, then published: fixed, hashed and anchored."""
+
+    year = models.PositiveSmallIntegerField(_("披露年度"))
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="disclosures"
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=DisclosureStatus.choices, default=DisclosureStatus.DRAFT
+    )
+    content = models.JSONField(_("披露内容"))
+    contact = models.CharField(_("联系方式"), max_length=200, blank=True)
+    statement = models.TextField(_("情况说明"), max_length=4000, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    drafted_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField(_("起草时间"))
+    published_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("年度信息披露")
+        verbose_name_plural = _("年度信息披露")
+        ordering = ["-year", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "organisation"], name="%(app_label)s_%(class)s_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft", published_at__isnull=True)
+                | Q(status="published", published_at__isnull=False) & ~Q(sha256=""),
+                name="%(app_label)s_%(class)s_published",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.organisation}"
+
+
+class Consequence(models.Model):
+    """绩效评估结果的运用 — what each result means, as the taskforce configured it."""
+
+    result = models.CharField(_("评估结果"), max_length=20, choices=Result.choices, unique=True)
+    allow_renewal = models.BooleanField(_("可申请续期"), default=True)
+    rectification_days = models.PositiveSmallIntegerField(
+        _("整改期限（天，0 为无需整改）"), default=0
+    )
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    set_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(_("设定时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("评估结果运用")
+        verbose_name_plural = _("评估结果运用")
+
+    def __str__(self) -> str:
+        return self.get_result_display()
+
+
+class Evaluation(models.Model):
+    """绩效评估 — one authorization's yearly evaluation (or before its renewal): the scorecard
+    computed from the operator's records, the experts' qualitative scores, and the result."""
+
+    code = models.CharField(_("评估编号"), max_length=30, unique=True)
+    authorization = models.ForeignKey(
+        "authorization.Authorization", on_delete=models.PROTECT, related_name="evaluations"
+    )
+    year = models.PositiveSmallIntegerField(_("评估年度"))
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=EvaluationStatus.choices,
+        default=EvaluationStatus.SCORING,
+    )
+    scorecard = models.JSONField(_("量化指标"))  # key → {"value", "points", "max"}
+    quantitative = models.DecimalField(_("量化得分"), max_digits=5, decimal_places=2)
+    qualitative = models.DecimalField(
+        _("专家评分"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    total = models.DecimalField(_("总分"), max_digits=5, decimal_places=2, null=True, blank=True)
+    result = models.CharField(_("评估结果"), max_length=20, choices=Result.choices, blank=True)
+    note = models.TextField(_("评估意见"), max_length=2000, blank=True)
+    started_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    concluded_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    concluded_at = models.DateTimeField(_("结论时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("绩效评估")
+        verbose_name_plural = _("绩效评估")
+        ordering = ["-year", "-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authorization", "year"], name="%(app_label)s_%(class)s_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="scoring", result="", concluded_at__isnull=True)
+                | Q(status="concluded", concluded_at__isnull=False) & ~Q(result=""),
+                name="%(app_label)s_%(class)s_concluded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.authorization.code}"
+
+
+class EvaluationScore(models.Model):
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="scores")
+    reviewer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    criteria = models.JSONField(_("分项得分"))
+    total = models.DecimalField(_("平均分"), max_digits=5, decimal_places=2)
+    comment = models.TextField(_("评审意见"), max_length=2000)
+    created_at = models.DateTimeField(_("评分时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("绩效评估专家评分")
+        verbose_name_plural = _("绩效评估专家评分")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "reviewer"], name="%(app_label)s_%(class)s_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evaluation.code} · {self.reviewer}"
+
+
+class Rectification(models.Model):
+    """整改任务 — set by an evaluation's result: the operator reports, the taskforce accepts."""
+
+    evaluation = models.OneToOneField(
+        Evaluation, on_delete=models.PROTECT, related_name="rectification"
+    )
+    due_on = models.DateField(_("整改期限"))
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=RectificationStatus.choices,
+        default=RectificationStatus.OPEN,
+    )
+    report = models.TextField(_("整改情况"), max_length=4000, blank=True)
+    reported_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reported_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(_("验收时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("整改任务")
+        verbose_name_plural = _("整改任务")
+
+    def __str__(self) -> str:
+        return f"{self.evaluation.code} {self.get_status_display()}"
+
+
+class WorkReport(models.Model):
+    """工作报告 — the taskforce's monthly or quarterly report, generated with its charts as Word
+    and PDF (kept by hash), reviewed and filed."""
+
+    period = models.CharField(_("周期"), max_length=10, choices=Period.choices)
+    label = models.CharField(_("报告期"), max_length=10)  # 2026-10 or 2026-Q3
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    docx_sha256 = models.CharField(max_length=64)
+    pdf_sha256 = models.CharField(max_length=64)
+    generated_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField(_("生成时间"))
+    filed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    filed_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    review_note = models.TextField(_("审核意见"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("工作报告")
+        verbose_name_plural = _("工作报告")
+        ordering = ["-label", "-generated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "label"], name="%(app_label)s_%(class)s_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_period_display()} {self.label}"

@@ -8,8 +8,10 @@ nominated, and by anyone once confirmed; otherwise 404. Each form posts to one s
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pdao.accounts.choices import OrganisationType
@@ -20,10 +22,29 @@ from pdao.core.access import public, requires, requires_login
 from pdao.core.downloads import attach
 from pdao.core.permissions import Perm
 from pdao.core.posts import perform
+from pdao.core.rules import RuleViolation
+from pdao.showcase import disclosures, evaluations, kpis, typical, workreports
 from pdao.showcase import scenarios as registry
-from pdao.showcase import typical
-from pdao.showcase.choices import CRITERIA, NominationStatus
-from pdao.showcase.models import Nomination, Scenario, ScenarioImage, Steward
+from pdao.showcase.choices import (
+    CRITERIA,
+    QUALITATIVE,
+    DisclosureStatus,
+    EvaluationStatus,
+    NominationStatus,
+    Period,
+    Result,
+)
+from pdao.showcase.models import (
+    Disclosure,
+    Evaluation,
+    KpiValue,
+    Nomination,
+    Scenario,
+    ScenarioImage,
+    Steward,
+    WorkReport,
+)
+from pdao.supervision.dashboard import _tabled
 
 POST = ("POST",)
 RELATED = ("authorization__application", "authorization__operator")
@@ -147,9 +168,9 @@ def scenario_image_add(request, code: str):
 
     def add():
         if upload is None:
-            raise typical.RuleViolation(_("请选择图片文件。"))
+            raise RuleViolation(_("请选择图片文件。"))
         if upload.size > registry.IMAGE_MAX_BYTES:
-            raise typical.RuleViolation(_("图片不能超过 5 MB。"))
+            raise RuleViolation(_("图片不能超过 5 MB。"))
         return registry.add_image(
             scenario, by=request.user, data=upload.read(), caption=request.POST.get("caption", "")
         )
@@ -382,7 +403,7 @@ def steward_set(request):
             else None
         )
         if organisation is None:
-            raise typical.RuleViolation(_("请选择部门。"))
+            raise RuleViolation(_("请选择部门。"))
         return typical.set_steward(
             by=request.user,
             organisation=organisation,
@@ -391,3 +412,477 @@ def steward_set(request):
         )
 
     return perform(request, apply, _("主管领域已更新。"), "showcase:criteria")
+
+
+# --- KPIs and targets ---------------------------------------------------------------------------
+
+
+@requires(Perm.SHOWCASE_VIEW)
+def kpi_page(request):
+    today = timezone.localdate()
+    months = kpis.months_back(kpis.month_of(today), 12)
+    kept = kpis.series(months)
+    start, end = kpis.month_bounds(months[-1])
+    groups: dict[str, list] = {}
+    for kpi in kpis.KPIS:
+        now = kpi.compute(start, end)
+        groups.setdefault(str(kpi.group), []).append(
+            {
+                "kpi": kpi,
+                "now": now,
+                "url": kpi.url(today),
+                "history": [kept[kpi.key].get(m) for m in months],
+            }
+        )
+    goals = kpis.progress(today)
+    figure = _tabled(
+        {
+            "id": "targets",
+            "title": _("年度目标：当前值与年底预测"),
+            "kind": "bar",
+            "series": [
+                {
+                    "name": name,
+                    "points": [
+                        {"label": str(g["kpi"].label), "value": float(g[key] or 0),
+                         "text": str(g[key] if g[key] is not None else "—"), "url": g["url"]}
+                        for g in goals
+                    ],
+                }
+                for name, key in (
+                    (_("当前"), "value"), (_("目标"), "target"), (_("年底预测"), "forecast")
+                )
+            ],
+        }
+    )  # fmt: skip
+    trend = _tabled(
+        {
+            "id": "use",
+            "title": _("近 12 个月成功调用与使用单位"),
+            "kind": "line",
+            "series": [
+                {
+                    "name": str(kpis.BY_KEY[key].label),
+                    "points": [
+                        {"label": m, "value": float(kept[key].get(m) or 0),
+                         "text": str(kept[key].get(m) if kept[key].get(m) is not None else "—"),
+                         "url": kpis.BY_KEY[key].url(today)}
+                        for m in months
+                    ],
+                }
+                for key in ("calls", "consumers")
+            ],
+        }
+    )  # fmt: skip
+    return render(
+        request,
+        "showcase/kpis.html",
+        {
+            "groups": groups,
+            "months": months,
+            "goals": goals,
+            "figures": [figure, trend],
+            "deadline": kpis.DEADLINE,
+            "computed_at": KpiValue.objects.order_by("-computed_at")
+            .values_list("computed_at", flat=True)
+            .first(),
+        },
+    )
+
+
+@requires(Perm.SHOWCASE_MANAGE, methods=POST)
+def kpi_recompute(request):
+    return perform(request, lambda: kpis.recompute(), _("指标已重新计算。"), "showcase:kpis")
+
+
+# --- Disclosures (信息披露) ---------------------------------------------------------------------
+
+
+def _disclosure_visible(user):
+    published = Q(status=DisclosureStatus.PUBLISHED)
+    if not user.is_authenticated:
+        return Disclosure.objects.filter(published)
+    if user.has_perm(Perm.SHOWCASE_VIEW):
+        return Disclosure.objects.all()
+    return Disclosure.objects.filter(published | Q(organisation_id=user.organisation_id))
+
+
+@public()
+def disclosure_years(request):
+    years = disclosures.published_years()
+    return render(
+        request,
+        "showcase/disclosures.html",
+        {
+            "years": [
+                (y, Disclosure.objects.filter(year=y, status=DisclosureStatus.PUBLISHED).count())
+                for y in years
+            ],
+            "late": disclosures.late() if request.user.has_perm(Perm.SHOWCASE_VIEW) else [],
+        },
+    )
+
+
+@public()
+def disclosure_year(request, year: int):
+    published = Disclosure.objects.filter(
+        year=year, status=DisclosureStatus.PUBLISHED
+    ).select_related("organisation")
+    if not published:
+        raise Http404
+    return render(
+        request, "showcase/disclosure_year.html", {"year": year, "disclosures": published}
+    )
+
+
+@public()
+def disclosure_year_workbook(request, year: int):
+    if not Disclosure.objects.filter(year=year, status=DisclosureStatus.PUBLISHED).exists():
+        raise Http404
+    return attach(
+        HttpResponse(disclosures.year_workbook(year), content_type=papers.EXCEL),
+        f"{year}年度信息披露.xlsx",
+        fallback=f"disclosures-{year}.xlsx",
+    )
+
+
+@public()
+def disclosure_detail(request, pk: int):
+    disclosure = get_object_or_404(
+        _disclosure_visible(request.user).select_related("organisation"), pk=pk
+    )
+    own = (
+        request.user.is_authenticated
+        and disclosure.organisation_id == request.user.organisation_id
+        and disclosure.status == DisclosureStatus.DRAFT
+    )
+    return render(
+        request,
+        "showcase/disclosure.html",
+        {
+            "disclosure": disclosure,
+            "tables": disclosures.tables(disclosure),
+            "own": own,
+            "deadline": disclosures.deadline(disclosure.year),
+        },
+    )
+
+
+@public()
+def disclosure_file(request, pk: int, fmt: str):
+    disclosure = get_object_or_404(
+        _disclosure_visible(request.user).select_related("organisation"), pk=pk
+    )
+    if fmt not in ("docx", "pdf"):
+        raise Http404
+    data = papers.render(disclosures.paper(disclosure), fmt)
+    return attach(
+        HttpResponse(data, content_type=papers.TYPES[fmt]),
+        f"{disclosure.year}年度信息披露-{disclosure.organisation.name}.{fmt}",
+        fallback=f"disclosure-{disclosure.year}-{disclosure.pk}.{fmt}",
+    )
+
+
+@requires_login()
+def disclosure_mine(request):
+    user = request.user
+    organisation = user.organisation
+    discloses = organisation is not None and (
+        (organisation.type == OrganisationType.DATA_BUREAU and user.has_perm(Perm.AUTHZ_DECIDE))
+        or (organisation.type == OrganisationType.OPERATOR and user.has_perm(Perm.AUTHZ_APPLY))
+    )
+    if not discloses:
+        raise Http404
+    return render(
+        request,
+        "showcase/disclosure_mine.html",
+        {
+            "own": Disclosure.objects.filter(organisation=organisation),
+            "due": disclosures.due_for(organisation),
+        },
+    )
+
+
+@requires_login(methods=POST)
+def disclosure_draft(request):
+    year = request.POST.get("year", "")
+    return perform(
+        request,
+        lambda: disclosures.draft(by=request.user, year=int(year) if year.isdigit() else 0),
+        _("已根据平台记录起草，请核对后补充联系方式并公开。"),
+        lambda d: ("showcase:disclosure", d.pk),
+        back="showcase:disclosure_mine",
+    )
+
+
+@requires_login(methods=POST)
+def disclosure_save(request, pk: int):
+    disclosure = get_object_or_404(_disclosure_visible(request.user), pk=pk)
+    post = request.POST
+    return perform(
+        request,
+        lambda: disclosures.save(
+            disclosure,
+            by=request.user,
+            contact=post.get("contact", ""),
+            statement=post.get("statement", ""),
+            refresh=post.get("refresh") == "yes",
+        ),
+        _("已保存。"),
+        ("showcase:disclosure", disclosure.pk),
+    )
+
+
+@requires_login(methods=POST)
+def disclosure_publish(request, pk: int):
+    disclosure = get_object_or_404(_disclosure_visible(request.user), pk=pk)
+    return perform(
+        request,
+        lambda: disclosures.publish(disclosure, by=request.user),
+        _("信息披露已公开，内容摘要已上链存证。"),
+        ("showcase:disclosure", disclosure.pk),
+    )
+
+
+# --- Performance evaluation (绩效评估) ----------------------------------------------------------
+
+
+def _evaluations_visible(user):
+    found = Evaluation.objects.select_related(
+        "authorization__operator", "authorization__application"
+    )
+    if user.has_perm(Perm.SHOWCASE_VIEW) or user.has_perm(Perm.SHOWCASE_SCORE):
+        return found
+    if user.has_perm(Perm.AUTHZ_APPLY):
+        return found.filter(authorization__operator_id=user.organisation_id)
+    return found.none()
+
+
+@requires_login()
+def evaluation_list(request):
+    user = request.user
+    if not (
+        user.has_perm(Perm.SHOWCASE_VIEW)
+        or user.has_perm(Perm.SHOWCASE_SCORE)
+        or user.has_perm(Perm.AUTHZ_APPLY)
+    ):
+        raise Http404
+    from pdao.authorization.models import Authorization
+
+    return render(
+        request,
+        "showcase/evaluations.html",
+        {
+            "evaluations": _evaluations_visible(user),
+            "due": evaluations.due() if user.has_perm(Perm.SHOWCASE_MANAGE) else [],
+            "authorizations": Authorization.objects.filter(status="active").select_related(
+                "application"
+            )
+            if user.has_perm(Perm.SHOWCASE_MANAGE)
+            else [],
+            "consequences": [
+                (value, label, *evaluations.consequence(value)) for value, label in Result.choices
+            ],
+            "year": timezone.localdate().year - 1,
+        },
+    )
+
+
+@requires(Perm.SHOWCASE_MANAGE, methods=POST)
+def evaluation_start(request):
+    from pdao.authorization.models import Authorization
+
+    post = request.POST
+    pk, year = post.get("authorization", ""), post.get("year", "")
+
+    def start():
+        authorization = Authorization.objects.filter(pk=pk).first() if pk.isdigit() else None
+        if authorization is None:
+            raise RuleViolation(_("请选择授权。"))
+        return evaluations.start(
+            authorization, by=request.user, year=int(year) if year.isdigit() else 0
+        )
+
+    return perform(
+        request,
+        start,
+        _("已发起绩效评估，量化指标已根据平台记录计算。"),
+        lambda e: ("showcase:evaluation", e.code),
+        back="showcase:evaluations",
+    )
+
+
+@requires(Perm.SHOWCASE_MANAGE, methods=POST)
+def consequence_set(request):
+    post = request.POST
+    days = post.get("days", "")
+    return perform(
+        request,
+        lambda: evaluations.set_consequence(
+            by=request.user,
+            result=post.get("result", ""),
+            allow_renewal=post.get("allow_renewal") == "yes",
+            days=int(days) if days.isdigit() else -1,
+            note=post.get("note", ""),
+        ),
+        _("评估结果运用已更新。"),
+        "showcase:evaluations",
+    )
+
+
+def _evaluation(request, code: str) -> Evaluation:
+    return get_object_or_404(_evaluations_visible(request.user), code=code)
+
+
+@requires_login()
+def evaluation_detail(request, code: str):
+    evaluation = _evaluation(request, code)
+    user = request.user
+    scores = list(evaluation.scores.select_related("reviewer"))
+    mine = next((s for s in scores if s.reviewer_id == user.pk), None)
+    allow, days, meaning = (
+        evaluations.consequence(evaluation.result) if evaluation.result else (True, 0, "")
+    )
+    return render(
+        request,
+        "showcase/evaluation.html",
+        {
+            "evaluation": evaluation,
+            "card": [(evaluations.SCORECARD_LABELS[k], v) for k, v in evaluation.scorecard.items()],
+            "scores": scores,
+            "names": user.has_perm(Perm.SHOWCASE_VIEW),
+            "criteria": list(QUALITATIVE.items()),
+            "may_score": user.has_perm(Perm.SHOWCASE_SCORE)
+            and evaluation.status == EvaluationStatus.SCORING
+            and mine is None,
+            "conflict": evaluations.conflict_of(evaluation, user)
+            if user.has_perm(Perm.SHOWCASE_SCORE)
+            else None,
+            "rectification": getattr(evaluation, "rectification", None),
+            "own": user.has_perm(Perm.AUTHZ_APPLY)
+            and evaluation.authorization.operator_id == user.organisation_id,
+            "allow_renewal": allow,
+            "days": days,
+            "meaning": meaning,
+            "min_scores": evaluations.MIN_SCORES,
+        },
+    )
+
+
+@requires(Perm.SHOWCASE_SCORE, methods=POST)
+def evaluation_score(request, code: str):
+    evaluation = _evaluation(request, code)
+    post = request.POST
+    return perform(
+        request,
+        lambda: evaluations.score(
+            evaluation,
+            by=request.user,
+            scores={k: post.get(k, "") for k in QUALITATIVE},
+            comment=post.get("comment", ""),
+        ),
+        _("评分已提交。"),
+        ("showcase:evaluation", evaluation.code),
+    )
+
+
+@requires(Perm.SHOWCASE_MANAGE, methods=POST)
+def evaluation_conclude(request, code: str):
+    evaluation = _evaluation(request, code)
+    return perform(
+        request,
+        lambda: evaluations.conclude(
+            evaluation, by=request.user, note=request.POST.get("note", "")
+        ),
+        _("评估结果已确定。"),
+        ("showcase:evaluation", evaluation.code),
+    )
+
+
+@requires(Perm.AUTHZ_APPLY, methods=POST)
+def rectification_report(request, code: str):
+    evaluation = _evaluation(request, code)
+
+    def report():
+        rectification = getattr(evaluation, "rectification", None)
+        if rectification is None:
+            raise RuleViolation(_("该评估无整改任务。"))
+        return evaluations.report_rectification(
+            rectification, by=request.user, report=request.POST.get("report", "")
+        )
+
+    return perform(request, report, _("整改情况已报送。"), ("showcase:evaluation", evaluation.code))
+
+
+@requires(Perm.SHOWCASE_MANAGE, methods=POST)
+def rectification_accept(request, code: str):
+    evaluation = _evaluation(request, code)
+
+    def accept():
+        rectification = getattr(evaluation, "rectification", None)
+        if rectification is None:
+            raise RuleViolation(_("该评估无整改任务。"))
+        return evaluations.accept_rectification(rectification, by=request.user)
+
+    return perform(request, accept, _("整改已验收。"), ("showcase:evaluation", evaluation.code))
+
+
+# --- Periodic work reports (工作报告) -----------------------------------------------------------
+
+
+@requires(Perm.SHOWCASE_VIEW)
+def report_list(request):
+    today = timezone.localdate()
+    return render(
+        request,
+        "showcase/reports.html",
+        {
+            "reports": WorkReport.objects.select_related("generated_by", "filed_by"),
+            "periods": Period.choices,
+            "suggested": {
+                "month": kpis.months_back(kpis.month_of(today), 2)[0],
+                "quarter": workreports.previous(
+                    Period.QUARTER, f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+                ),
+            },
+        },
+    )
+
+
+@requires(Perm.SHOWCASE_MANAGE, methods=POST)
+def report_generate(request):
+    post = request.POST
+    return perform(
+        request,
+        lambda: workreports.generate(
+            by=request.user, period=post.get("period", ""), label=post.get("label", "")
+        ),
+        _("工作报告已生成，请审核后归档。"),
+        "showcase:reports",
+    )
+
+
+@requires(Perm.SHOWCASE_MANAGE, methods=POST)
+def report_file(request, pk: int):
+    report = get_object_or_404(WorkReport, pk=pk)
+    return perform(
+        request,
+        lambda: workreports.file(report, by=request.user, note=request.POST.get("note", "")),
+        _("工作报告已审核归档。"),
+        "showcase:reports",
+    )
+
+
+@requires(Perm.SHOWCASE_VIEW)
+def report_download(request, pk: int, fmt: str):
+    report = get_object_or_404(WorkReport, pk=pk)
+    if fmt not in ("docx", "pdf"):
+        raise Http404
+    data = workreports.report_bytes(report, fmt)
+    if data is None:
+        raise Http404
+    return attach(
+        HttpResponse(data, content_type=papers.TYPES[fmt]),
+        f"工作{report.get_period_display()}-{report.label}.{fmt}",
+        fallback=f"work-report-{report.label}.{fmt}",
+    )

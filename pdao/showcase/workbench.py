@@ -2,6 +2,7 @@
 
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pdao.core.permissions import Role
@@ -86,4 +87,84 @@ def department(user):
             department_id=user.organisation_id, status=NominationStatus.NOMINATED
         ).count(),
         _nominations(NominationStatus.NOMINATED),
+    )
+
+
+@pending_work(Role.BUREAU_ADMIN, Role.OPERATOR)
+def disclosures_due(user):
+    from pdao.showcase import disclosures
+
+    organisation = user.organisation
+    if organisation is None:
+        return
+    due = disclosures.due_for(organisation)
+    yield WorkItem(
+        _("待公开的年度信息披露"),
+        len(due),
+        reverse("showcase:disclosure_mine"),
+        hint=_("每年 3 月 31 日前公开上一年度"),
+        urgent=bool(due),
+    )
+
+
+@pending_work(Role.TASKFORCE)
+def programme(user):
+    from pdao.showcase import disclosures, evaluations, kpis
+    from pdao.showcase.choices import RectificationStatus
+    from pdao.showcase.models import Rectification, WorkReport
+
+    yield WorkItem(
+        _("逾期未公开的年度信息披露"),
+        len(disclosures.late()),
+        reverse("showcase:disclosures"),
+        urgent=True,
+    )
+    yield WorkItem(
+        _("待发起绩效评估的授权"), evaluations.due().count(), reverse("showcase:evaluations")
+    )
+    yield WorkItem(
+        _("待验收的整改"),
+        Rectification.objects.filter(status=RectificationStatus.SUBMITTED).count(),
+        reverse("showcase:evaluations"),
+    )
+    last_month = kpis.months_back(kpis.month_of(timezone.localdate()), 2)[0]
+    yield WorkItem(
+        _("上月工作报告待生成"),
+        0 if WorkReport.objects.filter(period="month", label=last_month).exists() else 1,
+        reverse("showcase:reports"),
+        hint=last_month,
+    )
+
+
+@pending_work(Role.REVIEWER)
+def evaluations_to_score(user):
+    from pdao.showcase.choices import EvaluationStatus
+    from pdao.showcase.evaluations import conflict_of
+    from pdao.showcase.models import Evaluation
+
+    open_ = (
+        Evaluation.objects.filter(status=EvaluationStatus.SCORING)
+        .exclude(scores__reviewer=user)
+        .select_related("authorization__operator")
+    )
+    yield WorkItem(
+        _("待评分的绩效评估"),
+        sum(1 for e in open_ if conflict_of(e, user) is None),
+        reverse("showcase:evaluations"),
+    )
+
+
+@pending_work(Role.OPERATOR)
+def rectifications(user):
+    from pdao.showcase.choices import RectificationStatus
+    from pdao.showcase.models import Rectification
+
+    yield WorkItem(
+        _("绩效评估整改任务"),
+        Rectification.objects.filter(
+            evaluation__authorization__operator_id=user.organisation_id,
+            status=RectificationStatus.OPEN,
+        ).count(),
+        reverse("showcase:evaluations"),
+        urgent=True,
     )
