@@ -518,8 +518,10 @@ EXAMPLES: dict[str, Example] = {
     "showcase:disclosure_publish": Example(kwargs=lambda w: {"pk": w.showcase["disclosure"].pk}),
     "showcase:disclosure_mine": Example(
         kwargs=lambda w: {},
-        visible=lambda u, w: u.has_perm(Perm.AUTHZ_APPLY)
-        or (u.has_perm(Perm.AUTHZ_DECIDE) and u.organisation.type == "data_bureau"),
+        visible=lambda u, w: (
+            u.has_perm(Perm.AUTHZ_APPLY)
+            or (u.has_perm(Perm.AUTHZ_DECIDE) and u.organisation.type == "data_bureau")
+        ),
     ),
     "showcase:evaluations": Example(
         kwargs=lambda w: {},
@@ -534,10 +536,13 @@ EXAMPLES: dict[str, Example] = {
             data={"report": "x", "comment": "x", "note": "x"},
         )
         for name in (
-            "evaluation", "evaluation_score", "evaluation_conclude", "rectification_report",
+            "evaluation",
+            "evaluation_score",
+            "evaluation_conclude",
+            "rectification_report",
             "rectification_accept",
         )
-    },  # fmt: skip
+    },
     "showcase:report_file": Example(kwargs=lambda w: {"pk": w.showcase["report"].pk}),
     "showcase:report_download": Example(
         kwargs=lambda w: {"pk": w.showcase["report"].pk, "fmt": "pdf"}
