@@ -526,13 +526,22 @@ EXAMPLES: dict[str, Example] = {
     "showcase:evaluations": Example(
         kwargs=lambda w: {},
         visible=lambda u, w: any(
-            u.has_perm(p) for p in (Perm.SHOWCASE_VIEW, Perm.SHOWCASE_SCORE, Perm.AUTHZ_APPLY)
+            u.has_perm(p)
+            for p in (
+                Perm.SHOWCASE_MANAGE,
+                Perm.AUTHZ_DECIDE,
+                Perm.SHOWCASE_SCORE,
+                Perm.AUTHZ_APPLY,
+            )
         ),
     ),
     **{
         f"showcase:{name}": Example(
             kwargs=lambda w: {"code": w.showcase["evaluation"].code},
-            visible=lambda u, w: u.has_perm(Perm.SHOWCASE_VIEW) or u.has_perm(Perm.SHOWCASE_SCORE),
+            visible=lambda u, w: any(
+                u.has_perm(p)
+                for p in (Perm.SHOWCASE_MANAGE, Perm.AUTHZ_DECIDE, Perm.SHOWCASE_SCORE)
+            ),
             data={"report": "x", "comment": "x", "note": "x"},
         )
         for name in (

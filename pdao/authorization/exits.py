@@ -47,7 +47,13 @@ from pdao.core.permissions import Perm, Role
 from pdao.core.rules import RuleViolation, require
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
+from pdao.market.choices import ListingStatus, OrderStatus
+from pdao.market.listings import CONTROL
+from pdao.market.models import Listing, Order
 from pdao.notifications.services import holders, members, notify
+from pdao.products.choices import ProductStatus, SubscriptionStatus
+from pdao.products.models import Credential, Product, Release, Subscription
+from pdao.zone.models import DerivedDataset
 
 EXIT_START = actions.define("authz.exit", gettext_lazy("启动授权退出"))
 EXIT_PRODUCT = actions.define("authz.exit_product", gettext_lazy("退出：下架数据产品"))
@@ -75,7 +81,6 @@ RESIDUE_LABELS = {
 
 
 def _text(value: str, label: str) -> str:
-    from pdao.market.listings import CONTROL
 
     text = (value or "").strip()
     if not text:
@@ -98,9 +103,13 @@ def start(authorization: Authorization, *, by, cause: str, reason: str) -> Exit:
     authorization = Authorization.objects.select_for_update().get(pk=authorization.pk)
     if Exit.objects.filter(authorization=authorization).exists():
         raise RuleViolation(_("该授权已启动退出。"))
-    if cause == ExitCause.EXPIRED:
-        if authorization.status != AuthorizationStatus.EXPIRED:
-            raise RuleViolation(_("授权尚未到期；提前终止请选择其他退出原因。"))
+    if cause == ExitCause.EXPIRED and authorization.status != AuthorizationStatus.EXPIRED:
+        raise RuleViolation(_("授权尚未到期；提前终止请选择其他退出原因。"))
+    if cause == ExitCause.FAILED_EVALUATION:
+        from pdao.showcase.evaluations import latest_result  # showcase builds on authorization
+
+        if latest_result(authorization) != "fail":
+            raise RuleViolation(_("该授权最近一次绩效评估结果不是“不合格”，不能以此为由退出。"))
     elif authorization.status in LIVE:
         change_status(
             authorization,
@@ -149,12 +158,6 @@ def _counts(steps: dict) -> dict:
 def wind_down(authorization: Authorization, *, by, reason: str) -> dict:
     """Steps 1–5 of the module's description; returns what each did."""
     from oauth2_provider.models import AccessToken, generate_client_secret
-
-    from pdao.market.choices import ListingStatus, OrderStatus
-    from pdao.market.models import Listing, Order
-    from pdao.products.choices import ProductStatus, SubscriptionStatus
-    from pdao.products.models import Credential, Product, Release, Subscription
-    from pdao.zone.models import DerivedDataset
 
     now = timezone.now()
     note = _("授权退出：%(r)s") % {"r": reason}
@@ -301,14 +304,20 @@ def wind_down(authorization: Authorization, *, by, reason: str) -> dict:
     return steps
 
 
+def renewal_refusal(authorization: Authorization) -> str | None:
+    """An authorization that exited before its term ended is not renewed: the operator applies
+    anew."""
+    exit_ = Exit.objects.filter(authorization=authorization).first()
+    if exit_ is None or exit_.cause == ExitCause.EXPIRED:
+        return None
+    return _("该授权已因“%(c)s”退出，不能续期；如需继续，请重新提出授权申请。") % {
+        "c": exit_.get_cause_display()
+    }
+
+
 def residue(authorization: Authorization) -> dict[str, list]:
     """What of the authorization is still usable (the exit page checks it; empty lists when
     the wind-down left nothing)."""
-    from pdao.market.choices import ListingStatus, OrderStatus
-    from pdao.market.models import Listing, Order
-    from pdao.products.choices import ProductStatus, SubscriptionStatus
-    from pdao.products.models import Product, Release, Subscription
-    from pdao.zone.models import DerivedDataset
 
     base = Path(settings.DATA_DIR) / "derived"
     authorization = Authorization.objects.get(pk=authorization.pk)  # as stored now

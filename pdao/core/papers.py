@@ -68,6 +68,12 @@ class Paper:
     facts: list[tuple[str, str]]  # label, value: shown under the title
     sections: list[Section]
     footer: str = ""
+    landscape: bool = False  # wide tables (PDF only; Word keeps portrait)
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
 def _settled(data: bytes) -> bytes:
@@ -98,7 +104,11 @@ def docx(paper: Paper) -> bytes:
         for text in section.paragraphs:
             doc.add_paragraph(_plain(text))
         for figure in section.figures:
-            doc.add_picture(io.BytesIO(figure.png), width=Cm(15))
+            width, height = _png_size(figure.png)
+            if height * 15 > width * 20:  # taller than the page's 15 × 20 cm: fit the height
+                doc.add_picture(io.BytesIO(figure.png), height=Cm(20))
+            else:
+                doc.add_picture(io.BytesIO(figure.png), width=Cm(15))
             doc.add_paragraph(_plain(figure.caption))
         if section.header:
             table = doc.add_table(rows=1, cols=len(section.header))
@@ -131,8 +141,10 @@ def pdf(paper: Paper) -> bytes:
         f"body{{font-family:'{FONT}',sans-serif;font-size:10pt}}"
         "h1{font-size:16pt;color:#0d47a1}h2{font-size:12pt;color:#0d47a1}"
         "table{border-collapse:collapse;width:100%}th,td{border:1px solid #999;padding:3pt}"
-        "th{background:#e3f2fd}td.n{text-align:right}@page{size:A4;margin:18mm}"
-        "figure{margin:6pt 0}figure img{max-width:100%}figcaption{font-size:9pt;color:#555}"
+        "th{background:#e3f2fd}td.n{text-align:right}"
+        f"@page{{size:A4{' landscape' if paper.landscape else ''};margin:18mm}}"
+        "figure{margin:6pt 0}figure img{max-width:100%;max-height:230mm}"
+        "figcaption{font-size:9pt;color:#555}"
         "</style></head><body>",
         f"<h1>{esc(paper.title)}</h1>",
         *(f"<p>{esc(label)}：{esc(value)}</p>" for label, value in paper.facts),

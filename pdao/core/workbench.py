@@ -46,11 +46,10 @@ INTROS: dict[Role, Intro] = {
          (_("典型场景展示"), "showcase:home")),
     ),
     Role.TASKFORCE: Intro(
-        _("在此认定市级典型场景并生成“数据要素×”申报材料，设定评选标准和行业主管部门的领域。"
-          "绩效评估与信息披露功能正在建设；现在可以查看授权、产品和监管驾驶舱。"),
-        ((_("典型场景评审"), "showcase:nominations"),
-         (_("授权列表"), "authorization:authorization_list"),
-         (_("数据产品市场"), "products:market"), (_("监管驾驶舱"), "supervision:dashboard")),
+        _("在此跟踪实施方案年度目标和绩效指标，认定市级典型场景并生成“数据要素×”申报材料，"
+          "组织运营单位绩效评估，督促年度信息披露，按月或按季生成工作报告。"),
+        ((_("绩效指标与目标"), "showcase:kpis"), (_("典型场景评审"), "showcase:nominations"),
+         (_("绩效评估"), "showcase:evaluations"), (_("工作报告"), "showcase:reports")),
     ),
 }  # fmt: skip
 

@@ -83,7 +83,11 @@ def _own(product: Product, by) -> None:
         raise RuleViolation(_("只能办理本单位的数据产品。"))
 
 
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+CONTROL = re.compile(
+    # control characters, non-characters, lone surrogates, and the bidirectional overrides and
+    # isolates that make text display otherwise than it is stored
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
+)
 # An identifier the other party or an exchange gave: letters, digits and - _ / . : # only, so
 # it cannot carry wording into a contract.
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.:#]{0,59}", re.ASCII)

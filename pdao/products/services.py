@@ -401,6 +401,9 @@ def set_price_cap(
 def save_plan(product: Product, *, by, **fields) -> PricePlan:
     """Publish a price plan (prices are public once the product is listed)."""
     check_may_manage(product, by=by)
+    ended = (AuthorizationStatus.REVOKED, AuthorizationStatus.EXPIRED)
+    if Authorization.objects.filter(pk=product.authorization_id, status__in=ended).exists():
+        raise RuleViolation(_("所依托的授权已终止，不能再发布价格方案。"))
     plan = PricePlan(product=product, **fields)
     if product.is_free and plan.charging != Charging.FREE:
         raise RuleViolation(_("公益类产品只能免费提供。"))

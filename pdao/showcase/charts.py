@@ -25,6 +25,14 @@ def _pyplot():
     return plt, font
 
 
+def _whole(axes, values) -> None:
+    """Counts get whole-number ticks (no 1.5 calls)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if all(float(v).is_integer() for v in values):
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+
+
 def _png(figure, plt) -> bytes:
     try:
         figure.tight_layout()
@@ -42,6 +50,7 @@ def bars(labels: list[str], values: list[float], *, title: str, ylabel: str) -> 
     axes.set_title(title, fontproperties=font)
     axes.set_ylabel(ylabel, fontproperties=font)
     format_value_axis(axes, "bar", values)
+    _whole(axes, values)
     for label in axes.get_xticklabels():
         if font is not None:
             label.set_fontproperties(font)
@@ -60,6 +69,7 @@ def lines(labels: list[str], series: dict[str, list[float]], *, title: str) -> b
         everything += values
     axes.set_title(title, fontproperties=font)
     format_value_axis(axes, "line", everything or [0])
+    _whole(axes, everything or [0])
     axes.legend(prop=font, frameon=False)
     for label in axes.get_xticklabels():
         label.set_rotation(30 if len(labels) > 6 else 0)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from pdao.accounts.choices import OrganisationType
 from pdao.accounts.models import Organisation
 from pdao.audit.actions import define
+from pdao.audit.export import safe_cell
 from pdao.audit.services import record
 from pdao.authorization.models import Authorization
 from pdao.core import papers
@@ -29,7 +30,12 @@ from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
+from pdao.market.choices import RegistrationStatus
+from pdao.market.dossier import price_text
 from pdao.market.listings import CONTROL
+from pdao.market.models import ProductRegistration
+from pdao.products.choices import ProductStatus
+from pdao.products.models import Product
 from pdao.showcase.choices import DisclosureStatus
 from pdao.showcase.models import Disclosure
 
@@ -127,11 +133,6 @@ def _resources(a: Authorization) -> list[str]:
 
 
 def content_of(organisation: Organisation, year: int) -> dict:
-    from pdao.market.choices import RegistrationStatus
-    from pdao.market.dossier import price_text
-    from pdao.market.models import ProductRegistration
-    from pdao.products.choices import ProductStatus
-    from pdao.products.models import Product
 
     facts = {"name": organisation.name, "credit_code": organisation.credit_code}
     if organisation.type == OrganisationType.DATA_BUREAU:
@@ -242,7 +243,9 @@ def draft(*, by, year: int) -> Disclosure:
                 drafted_at=timezone.now(),
             )
     except IntegrityError:
-        raise RuleViolation(_("本单位 %(y)s 年的信息披露已起草。") % {"y": year}) from None
+        raise RuleViolation(
+            _("本单位 %(y)s 年的信息披露已起草或已公开，请在下方列表中打开。") % {"y": year}
+        ) from None
     record(
         DISCLOSURE_DRAFT,
         by=by,
@@ -380,6 +383,7 @@ def paper(disclosure: Disclosure) -> papers.Paper:
         ]
         + ([papers.Section("情况说明", [disclosure.statement])] if disclosure.statement else []),
         footer="本披露内容由公共数据授权运营平台根据授权、产品、登记和价格记录生成，经披露主体确认后公开。",
+        landscape=True,
     )  # fmt: skip
 
 
@@ -387,8 +391,6 @@ def year_workbook(year: int) -> bytes:
     """Every published disclosure of `year` in one workbook: a sheet per party and table."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
-
-    from pdao.audit.export import safe_cell
 
     book = Workbook()
     first = book.active

@@ -27,14 +27,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pdao.accounts.choices import OrganisationType
 from pdao.audit.actions import define
 from pdao.audit.services import record
+from pdao.authorization.choices import AuthorizationStatus
+from pdao.authorization.models import Authorization
+from pdao.authorization.services.authorizations import LIVE
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
 from pdao.core.rules import RuleViolation, require
 from pdao.market.listings import CONTROL
 from pdao.market.models import RelatedGroup
 from pdao.notifications.services import holders, members, notify
+from pdao.products.models import Delivery, Product
+from pdao.showcase import disclosures
 from pdao.showcase.choices import (
     QUALITATIVE,
     THRESHOLDS,
@@ -43,6 +49,7 @@ from pdao.showcase.choices import (
     Result,
 )
 from pdao.showcase.models import Consequence, Evaluation, EvaluationScore, Rectification
+from pdao.supervision.models import EmergencyAction, SpotCheckItem
 
 EVALUATION_START = define("showcase.evaluation", gettext_lazy("发起绩效评估"))
 EVALUATION_SCORE = define("showcase.evaluation_score", gettext_lazy("绩效评估专家评分"))
@@ -76,9 +83,6 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
 
 def scorecard(authorization, year: int, today: date | None = None) -> dict:
     """The 40 quantitative points of `authorization` in `year`, each with its measured value."""
-    from pdao.products.models import Delivery, Product
-    from pdao.showcase import disclosures
-    from pdao.supervision.models import EmergencyAction, SpotCheckItem
 
     today = today or timezone.localdate()
     start, end = _year_bounds(year)
@@ -154,12 +158,15 @@ def set_consequence(*, by, result: str, allow_renewal: bool, days: int, note: st
         raise RuleViolation(_("请选择评估结果。"))
     if not 0 <= days <= 365:
         raise RuleViolation(_("整改期限应在 0–365 天之间。"))
+    note = note.strip()
+    if len(note) > 300 or CONTROL.search(note):
+        raise RuleViolation(_("说明不超过 300 字，且不能含有不可见的控制字符。"))
     found, _created = Consequence.objects.update_or_create(
         result=result,
         defaults={
             "allow_renewal": allow_renewal,
             "rectification_days": days,
-            "note": note.strip()[:300],
+            "note": note,
             "set_by": by,
         },
     )
@@ -182,6 +189,8 @@ def start(authorization, *, by, year: int) -> Evaluation:
         raise RuleViolation(_("评估年度不正确。"))
     if authorization.created_at.year > year:
         raise RuleViolation(_("该授权在 %(y)s 年尚未生效。") % {"y": year})
+    if authorization.status not in LIVE:
+        raise RuleViolation(_("该授权已终止，不再评估。"))
     card = scorecard(authorization, year, today)
     quantitative = Decimal(sum(item["points"] for item in card.values())).quantize(CENT)
     try:
@@ -212,9 +221,13 @@ def start(authorization, *, by, year: int) -> Evaluation:
 
 
 def conflict_of(evaluation: Evaluation, reviewer) -> str | None:
+    """Why `reviewer` may not score `evaluation`: someone of the operator, of a related party,
+    or of any operator (a competitor's staff do not grade it)."""
     operator = evaluation.authorization.operator
     if reviewer.organisation_id == operator.pk:
         return _("评审专家不得评估本单位（利益冲突）。")
+    if getattr(reviewer.organisation, "type", "") == OrganisationType.OPERATOR:
+        return _("运营单位的人员不参与其他运营单位的绩效评估（同业竞争）。")
     own = getattr(reviewer.organisation, "credit_code", "")
     if own and any(
         own in g.credit_codes and operator.credit_code in g.credit_codes
@@ -361,13 +374,23 @@ def accept_rectification(rectification: Rectification, *, by) -> Rectification:
     return rectification
 
 
-def renewal_refusal(authorization) -> str | None:
-    """Why `authorization` may not be renewed on its evaluations, or None."""
-    latest = (
+def _latest(authorization) -> Evaluation | None:
+    return (
         Evaluation.objects.filter(authorization=authorization, status=EvaluationStatus.CONCLUDED)
         .order_by("-year", "-concluded_at")
         .first()
     )
+
+
+def latest_result(authorization) -> str:
+    """The result of the authorization's latest concluded evaluation ("" when none)."""
+    latest = _latest(authorization)
+    return latest.result if latest else ""
+
+
+def renewal_refusal(authorization) -> str | None:
+    """Why `authorization` may not be renewed on its evaluations, or None."""
+    latest = _latest(authorization)
     if latest is None:
         return None
     allow, _days, _note = consequence(latest.result)
@@ -382,8 +405,6 @@ def renewal_refusal(authorization) -> str | None:
 def due(today: date | None = None):
     """Active authorizations with no evaluation of last year, or ending within 90 days with
     none this year (evaluated before renewal)."""
-    from pdao.authorization.choices import AuthorizationStatus
-    from pdao.authorization.models import Authorization
 
     today = today or timezone.localdate()
     active = Authorization.objects.filter(status=AuthorizationStatus.ACTIVE)

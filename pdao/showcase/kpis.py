@@ -8,8 +8,10 @@ except where a record's later change of state is all the platform keeps (a produ
 noted in its definition). Rates are percentages rounded half-up to 0.1; money is yuan to the
 分. A rate with nothing to count is None (shown as —), never 0 % or 100 %.
 
-The forecast is a least-squares line through the last six months' values of a target's
-figure, read at the deadline; with fewer than two months it is the current value.
+The forecast of a target (a cumulative count, which never falls) continues its trend from where
+it stands: the current value plus the slope of the least-squares line through the last six
+months' values times the months left to the deadline, never below the current value; with
+fewer than two months it is the current value.
 """
 
 from __future__ import annotations
@@ -25,6 +27,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pdao.authorization.models import Authorization
+from pdao.catalogue.models import Registration, Resource, Version
+from pdao.finance.choices import RemittanceStatus
+from pdao.finance.models import AnnualReport, Remittance, RevenueLine
+from pdao.market.models import FirmApplication
+from pdao.products.models import Delivery, Product
+from pdao.showcase import disclosures
+from pdao.showcase.models import KpiValue, Nomination
+from pdao.supervision.models import EmergencyAction, Incident, SpotCheckItem
+
 DEADLINE = date(2026, 12, 31)  # the plan's targets are for the end of 2026
 TENTH = Decimal("0.1")
 
@@ -39,6 +51,7 @@ class Kpi:
     compute: Callable[[datetime, datetime], Decimal | int | None]  # (month start, month end)
     url: Callable[[date], str]
     target: int | None = None
+    short: object = ""  # a chart's axis label, where the full one does not fit
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -91,7 +104,6 @@ def _url(name: str, **query) -> Callable[[date], str]:
 def _in_force(end: datetime):
     """Authorizations granted before `end`, whose term covers the day before it and that had not
     begun their exit by then."""
-    from pdao.authorization.models import Authorization
 
     last_day = timezone.localdate(end - timedelta(microseconds=1))
     return Authorization.objects.filter(
@@ -104,7 +116,6 @@ def authorizations_in_force(start, end) -> int:
 
 
 def resources_authorized(start, end) -> int:
-    from pdao.catalogue.models import Resource
 
     return (
         Resource.objects.filter(demand_items__application__authorization__in=_in_force(end))
@@ -114,7 +125,6 @@ def resources_authorized(start, end) -> int:
 
 
 def registration_coverage(start, end) -> Decimal | None:
-    from pdao.catalogue.models import Registration, Resource
 
     authorized = Resource.objects.filter(
         demand_items__application__authorization__in=_in_force(end)
@@ -128,7 +138,6 @@ def registration_coverage(start, end) -> Decimal | None:
 
 
 def quality_pass_rate(start, end) -> Decimal | None:
-    from pdao.catalogue.models import Version
 
     checked = Version.objects.filter(created_at__lt=end).exclude(quality_report=[])
     passed = sum(1 for report in checked.values_list("quality_report", flat=True)
@@ -137,31 +146,26 @@ def quality_pass_rate(start, end) -> Decimal | None:
 
 
 def products_filed(start, end) -> int:
-    from pdao.products.models import Product
 
     return Product.objects.filter(filed_at__lt=end).count()
 
 
 def products_listed(start, end) -> int:
-    from pdao.products.models import Product
 
     return Product.objects.filter(listed_at__lt=end, status="listed").count()
 
 
 def products_filed_public(start, end) -> int:
-    from pdao.products.models import Product
 
     return Product.objects.filter(filed_at__lt=end, purpose="public_welfare").count()
 
 
 def products_filed_industry(start, end) -> int:
-    from pdao.products.models import Product
 
     return Product.objects.filter(filed_at__lt=end, purpose="industry").count()
 
 
 def _answered(start, end):
-    from pdao.products.models import Delivery
 
     return Delivery.objects.filter(status=200, created_at__gte=start, created_at__lt=end)
 
@@ -179,7 +183,6 @@ def scenarios_in_production(start, end) -> int:
 
 
 def revenue(start, end) -> Decimal:
-    from pdao.finance.models import RevenueLine
 
     fen = RevenueLine.objects.filter(month=month_of(timezone.localdate(start))).aggregate(
         s=Sum("amount_fen")
@@ -188,8 +191,6 @@ def revenue(start, end) -> Decimal:
 
 
 def remitted(start, end) -> Decimal:
-    from pdao.finance.choices import RemittanceStatus
-    from pdao.finance.models import Remittance
 
     fen = Remittance.objects.filter(
         status=RemittanceStatus.CONFIRMED, confirmed_at__lt=end
@@ -198,13 +199,11 @@ def remitted(start, end) -> Decimal:
 
 
 def incidents(start, end) -> int:
-    from pdao.supervision.models import Incident
 
     return Incident.objects.filter(opened_at__gte=start, opened_at__lt=end).count()
 
 
 def findings_closed(start, end) -> Decimal | None:
-    from pdao.supervision.models import SpotCheckItem
 
     findings = SpotCheckItem.objects.filter(
         conclusion=SpotCheckItem.Conclusion.NONCOMPLIANT, reviewed_at__lt=end
@@ -214,7 +213,6 @@ def findings_closed(start, end) -> Decimal | None:
 
 
 def emergency_actions(start, end) -> int:
-    from pdao.supervision.models import EmergencyAction
 
     return EmergencyAction.objects.filter(taken_at__gte=start, taken_at__lt=end).count()
 
@@ -223,8 +221,6 @@ def reports_on_time(start, end) -> Decimal | None:
     """Of every year the programme ran (some authorization in force) whose deadline (31 March)
     passed before `end`: the yearly operating report and each party's disclosure, the share
     filed or published by the deadline."""
-    from pdao.finance.models import AnnualReport
-    from pdao.showcase import disclosures
 
     last_day = timezone.localdate(end - timedelta(microseconds=1))
     due = on_time = 0
@@ -241,19 +237,16 @@ def reports_on_time(start, end) -> Decimal | None:
 
 
 def typical_scenarios(start, end) -> int:
-    from pdao.showcase.models import Nomination
 
     return Nomination.objects.filter(status="confirmed", decided_at__lt=end).count()
 
 
 def national_cases(start, end) -> int:
-    from pdao.showcase.models import Nomination
 
     return Nomination.objects.filter(status="confirmed", packaged_at__lt=end).count()
 
 
 def firms_cultivated(start, end) -> int:
-    from pdao.market.models import FirmApplication
 
     return (
         FirmApplication.objects.filter(status="verified", decided_at__lt=end)
@@ -321,13 +314,13 @@ KPIS = [
         "%", reports_on_time, _url("showcase:disclosures")),
     Kpi("typical", TARGETS, _("市级典型场景"),
         _("工作专班认定的市级典型应用场景累计数。"),
-        _("个"), typical_scenarios, _url("showcase:home"), target=10),
+        _("个"), typical_scenarios, _url("showcase:home"), target=10, short=_("典型场景")),
     Kpi("national", TARGETS, _("国家级“数据要素×”案例"),
         _("已生成申报材料、报送国家“数据要素×”典型案例的市级典型场景数。"),
-        _("个"), national_cases, _url("showcase:home"), target=1),
+        _("个"), national_cases, _url("showcase:home"), target=1, short=_("国家级案例")),
     Kpi("firms", TARGETS, _("培育数据商和第三方专业服务机构"),
         _("经市数据局核验入库的数据商和第三方专业服务机构数。"),
-        _("家"), firms_cultivated, _url("market:firms"), target=2),
+        _("家"), firms_cultivated, _url("market:firms"), target=2, short=_("服务机构")),
 ]  # fmt: skip
 BY_KEY = {k.key: k for k in KPIS}
 
@@ -347,7 +340,6 @@ def compute(month: str) -> dict[str, Decimal | None]:
 @transaction.atomic
 def record_month(month: str) -> dict[str, Decimal | None]:
     """Compute `month`'s figures and keep them (replacing earlier ones of that month)."""
-    from pdao.showcase.models import KpiValue
 
     values = compute(month)
     now = timezone.now()
@@ -370,7 +362,6 @@ def recompute(today: date | None = None) -> list[str]:
 
 def series(months: list[str]) -> dict[str, dict[str, Decimal | None]]:
     """Kept values by key and month (a month not kept is missing)."""
-    from pdao.showcase.models import KpiValue
 
     out: dict[str, dict[str, Decimal | None]] = {k.key: {} for k in KPIS}
     for row in KpiValue.objects.filter(month__in=months):
@@ -380,11 +371,13 @@ def series(months: list[str]) -> dict[str, dict[str, Decimal | None]]:
 
 
 def forecast(points: list[tuple[str, Decimal]], deadline: date = DEADLINE) -> Decimal | None:
-    """The least-squares line through `points` (month, value), read at `deadline`'s month."""
+    """The last of `points` (month, value) carried to `deadline`'s month along the slope of
+    their least-squares line; never below the last value."""
     if not points:
         return None
+    last_month, last = points[-1]
     if len(points) == 1:
-        return points[0][1]
+        return Decimal(last)
 
     def index(month: str) -> int:
         year, number = (int(p) for p in month.split("-"))
@@ -396,9 +389,9 @@ def forecast(points: list[tuple[str, Decimal]], deadline: date = DEADLINE) -> De
     mean_x, mean_y = sum(xs) / n, sum(ys) / n
     spread = sum((x - mean_x) ** 2 for x in xs)
     slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
-    at = Decimal(index(month_of(deadline)))
-    value = mean_y + slope * (at - mean_x)
-    return max(value, Decimal(0)).quantize(TENTH, rounding=ROUND_HALF_UP)
+    left = max(0, index(month_of(deadline)) - index(last_month))
+    value = Decimal(last) + slope * left
+    return max(value, Decimal(last)).quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
 def progress(today: date | None = None) -> list[dict]:

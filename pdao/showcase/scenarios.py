@@ -35,6 +35,8 @@ CASE_FIELDS = ("users", "background", "approach", "outcomes")
 CASE_LIMITS = {"users": 300, "background": 4000, "approach": 4000, "outcomes": 4000}
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_MAX_PIXELS = 25_000_000  # a 5000 × 5000 photo; a larger one is a decompression bomb
+IMAGE_MAX_SIDE = 8000  # px: a photo or a screenshot, never a strip
+IMAGE_MAX_RATIO = 6  # the longer side at most six times the shorter: it must print on a page
 IMAGES_PER_SCENARIO = 12
 IMAGE_TYPES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 
@@ -117,14 +119,29 @@ def _own(scenario: Scenario, by) -> None:
         raise RuleViolation(_("只能编写本单位场景的案例。"))
 
 
+def locked(scenario: Scenario) -> str | None:
+    """Why the case cannot change now: experts score what they read, and a confirmed typical
+    scenario keeps the case it was confirmed on."""
+    if scenario.nominations.filter(status="nominated").exists():
+        return _("场景正在评审中，案例暂不能修改；评审结束后可再修改。")
+    if scenario.nominations.filter(status="confirmed").exists():
+        return _("场景已认定为市级典型，案例以认定时的版本为准，不能修改。")
+    return None
+
+
+def _check_unlocked(scenario: Scenario) -> None:
+    reason = locked(scenario)
+    if reason:
+        raise RuleViolation(reason)
+
+
 @transaction.atomic
 def save_case(scenario: Scenario, *, by, **values) -> Scenario:
     """The operator's write-up: who it serves, the background, how data is used and the
     outcomes. Locked while a nomination is being scored (experts score what they read)."""
     _own(scenario, by)
     scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
-    if scenario.nominations.filter(status="nominated").exists():
-        raise RuleViolation(_("场景正在评审中，案例暂不能修改；评审结束后可再修改。"))
+    _check_unlocked(scenario)
     changes = {}
     for name in CASE_FIELDS:
         if name not in values:
@@ -166,6 +183,11 @@ def decode_image(data: bytes) -> tuple[bytes, int, int]:
                 raise RuleViolation(_("只接受 PNG 或 JPEG 图片。"))
             if image.width * image.height > IMAGE_MAX_PIXELS:
                 raise RuleViolation(_("图片像素过多（不超过 2500 万像素）。"))
+            longer, shorter = max(image.size), min(image.size)
+            if longer > IMAGE_MAX_SIDE or longer > IMAGE_MAX_RATIO * shorter:
+                raise RuleViolation(
+                    _("图片尺寸不适合排版：长边不超过 8000 像素，且不超过短边的 6 倍。")
+                )
             image.load()
             if image.mode not in ("RGB", "RGBA", "L", "LA"):
                 image = image.convert("RGBA" if "transparency" in image.info else "RGB")
@@ -183,9 +205,12 @@ def decode_image(data: bytes) -> tuple[bytes, int, int]:
 @transaction.atomic
 def add_image(scenario: Scenario, *, by, data: bytes, caption: str) -> ScenarioImage:
     _own(scenario, by)
+    _check_unlocked(scenario)
     caption = caption.strip()
     if not caption or len(caption) > 100:
         raise RuleViolation(_("请填写图片说明（不超过 100 字）。"))
+    if CONTROL.search(caption):
+        raise RuleViolation(_("图片说明含有不可见的控制字符，请删除后重试。"))
     if not data.startswith(IMAGE_TYPES):
         raise RuleViolation(_("只接受 PNG 或 JPEG 图片。"))
     if len(data) > IMAGE_MAX_BYTES:
@@ -223,8 +248,7 @@ def add_image(scenario: Scenario, *, by, data: bytes, caption: str) -> ScenarioI
 @transaction.atomic
 def remove_image(image: ScenarioImage, *, by) -> None:
     _own(image.scenario, by)
-    if image.scenario.nominations.filter(status="nominated").exists():
-        raise RuleViolation(_("场景正在评审中，案例暂不能修改；评审结束后可再修改。"))
+    _check_unlocked(image.scenario)
     record(
         actions.IMAGE_REMOVE,
         by=by,

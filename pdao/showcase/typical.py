@@ -25,12 +25,14 @@ from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
 from pdao.core.rules import RuleViolation, require
 from pdao.ledger import services as ledger
+from pdao.market.choices import RegistrationStatus
 from pdao.market.listings import CONTROL
 from pdao.market.models import RelatedGroup
 from pdao.notifications.services import holders, members, notify
 from pdao.showcase import actions
 from pdao.showcase.choices import CRITERIA, NominationStatus
 from pdao.showcase.models import Criteria, Nomination, NominationScore, Scenario, Steward
+from pdao.showcase.scenarios import image_bytes, measured_use
 
 MIN_SCORES = 2  # expert scores needed before the taskforce decides
 TARGET_TYPICAL = 10  # the plan: 打造典型应用场景不少于 10 个
@@ -118,7 +120,6 @@ def domains_of(organisation_id) -> set[str]:
 def nominate(scenario: Scenario, *, by, reason: str) -> Nomination:
     """推荐: a department nominates a scenario of a domain it leads, with a written case and at
     least one answered delivery (a scenario nobody uses is not typical)."""
-    from pdao.showcase.scenarios import measured_use
 
     require(by, Perm.SHOWCASE_NOMINATE)
     reason = _text(reason, 2000, _("推荐理由"))
@@ -365,7 +366,6 @@ def counts() -> dict[str, int]:
 
 def dossier(nomination: Nomination) -> papers.Paper:
     """The case, the measured use, the experts' scores and the compliance record."""
-    from pdao.showcase.scenarios import image_bytes, measured_use
 
     scenario = nomination.scenario
     authorization = scenario.authorization
@@ -375,7 +375,6 @@ def dossier(nomination: Nomination) -> papers.Paper:
         (p.code, p.name, p.get_kind_display(), p.filing_no or "—", p.get_status_display())
         for p in use.products
     ]
-    from pdao.market.choices import RegistrationStatus
 
     registrations = [
         (r.product.code, r.code, f"{r.valid_from:%Y-%m-%d} — {r.valid_until:%Y-%m-%d}")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from pdao.accounts.choices import OrganisationType
 from pdao.accounts.models import Organisation
+from pdao.authorization.models import Authorization
 from pdao.catalogue.choices import Domain
 from pdao.core import papers
 from pdao.core.access import public, requires, requires_login
@@ -122,10 +123,16 @@ def scenario_detail(request, code: str):
     )
     confirmed = scenario.nominations.filter(status=NominationStatus.CONFIRMED).first()
     own = user.is_authenticated and scenario.authorization.operator_id == user.organisation_id
-    may_nominate = (
+    use = registry.measured_use([scenario])[scenario.pk]
+    nominating = (
         user.is_authenticated
         and user.has_perm(Perm.SHOWCASE_NOMINATE)
         and scenario.domain in typical.domains_of(user.organisation_id)
+    )
+    may_nominate = (
+        nominating
+        and scenario.has_case
+        and use.in_production
         and not scenario.nominations.filter(
             status__in=[NominationStatus.NOMINATED, NominationStatus.CONFIRMED]
         ).exists()
@@ -135,13 +142,14 @@ def scenario_detail(request, code: str):
         "showcase/scenario.html",
         {
             "scenario": scenario,
-            "use": registry.measured_use([scenario])[scenario.pk],
+            "use": use,
             "images": scenario.images.all(),
             "nominations": nominations,
             "confirmed": confirmed,
             "own": own and user.has_perm(Perm.AUTHZ_APPLY),
-            "locked": scenario.nominations.filter(status=NominationStatus.NOMINATED).exists(),
+            "locked": registry.locked(scenario),
             "may_nominate": may_nominate,
+            "nominating": nominating,
             "limits": registry.CASE_LIMITS,
         },
     )
@@ -318,14 +326,21 @@ def nomination_withdraw(request, code: str):
 @requires(Perm.SHOWCASE_MANAGE, methods=POST)
 def nomination_decide(request, code: str):
     nomination = _nomination(request, code)
-    return perform(
-        request,
-        lambda: typical.decide(
+    decision = request.POST.get("decision", "")
+
+    def decide():
+        if decision not in ("confirm", "decline"):
+            raise RuleViolation(_("请选择认定或不予认定。"))
+        return typical.decide(
             nomination,
             by=request.user,
-            confirm=request.POST.get("decision") == "confirm",
+            confirm=decision == "confirm",
             note=request.POST.get("note", ""),
-        ),
+        )
+
+    return perform(
+        request,
+        decide,
         _("认定结果已登记。"),
         ("showcase:nomination", nomination.code),
     )
@@ -444,7 +459,7 @@ def kpi_page(request):
                 {
                     "name": name,
                     "points": [
-                        {"label": str(g["kpi"].label), "value": float(g[key] or 0),
+                        {"label": str(g["kpi"].short), "value": float(g[key] or 0),
                          "text": str(g[key] if g[key] is not None else "—"), "url": g["url"]}
                         for g in goals
                     ],
@@ -599,6 +614,7 @@ def disclosure_mine(request):
         {
             "own": Disclosure.objects.filter(organisation=organisation),
             "due": disclosures.due_for(organisation),
+            "last_year": timezone.localdate().year - 1,
         },
     )
 
@@ -648,26 +664,29 @@ def disclosure_publish(request, pk: int):
 
 
 def _evaluations_visible(user):
+    """The taskforce and the bureau see every evaluation; an expert those being scored and
+    those it scored; an operator its own."""
     found = Evaluation.objects.select_related(
         "authorization__operator", "authorization__application"
     )
-    if user.has_perm(Perm.SHOWCASE_VIEW) or user.has_perm(Perm.SHOWCASE_SCORE):
+    if user.has_perm(Perm.SHOWCASE_MANAGE) or user.has_perm(Perm.AUTHZ_DECIDE):
         return found
+    seen = Q(pk__in=[])
+    if user.has_perm(Perm.SHOWCASE_SCORE):
+        seen |= Q(status=EvaluationStatus.SCORING) | Q(scores__reviewer=user)
     if user.has_perm(Perm.AUTHZ_APPLY):
-        return found.filter(authorization__operator_id=user.organisation_id)
-    return found.none()
+        seen |= Q(authorization__operator_id=user.organisation_id)
+    return found.filter(seen).distinct()
 
 
 @requires_login()
 def evaluation_list(request):
     user = request.user
-    if not (
-        user.has_perm(Perm.SHOWCASE_VIEW)
-        or user.has_perm(Perm.SHOWCASE_SCORE)
-        or user.has_perm(Perm.AUTHZ_APPLY)
+    if not any(
+        user.has_perm(p)
+        for p in (Perm.SHOWCASE_MANAGE, Perm.AUTHZ_DECIDE, Perm.SHOWCASE_SCORE, Perm.AUTHZ_APPLY)
     ):
         raise Http404
-    from pdao.authorization.models import Authorization
 
     return render(
         request,
@@ -690,7 +709,6 @@ def evaluation_list(request):
 
 @requires(Perm.SHOWCASE_MANAGE, methods=POST)
 def evaluation_start(request):
-    from pdao.authorization.models import Authorization
 
     post = request.POST
     pk, year = post.get("authorization", ""), post.get("year", "")
@@ -750,7 +768,7 @@ def evaluation_detail(request, code: str):
             "evaluation": evaluation,
             "card": [(evaluations.SCORECARD_LABELS[k], v) for k, v in evaluation.scorecard.items()],
             "scores": scores,
-            "names": user.has_perm(Perm.SHOWCASE_VIEW),
+            "names": user.has_perm(Perm.SHOWCASE_MANAGE) or user.has_perm(Perm.AUTHZ_DECIDE),
             "criteria": list(QUALITATIVE.items()),
             "may_score": user.has_perm(Perm.SHOWCASE_SCORE)
             and evaluation.status == EvaluationStatus.SCORING

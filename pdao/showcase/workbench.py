@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from pdao.core.permissions import Role
 from pdao.core.workbench import WorkItem, pending_work
-from pdao.showcase.choices import NominationStatus
-from pdao.showcase.models import Nomination, Scenario
-from pdao.showcase.typical import MIN_SCORES, conflict_of
+from pdao.showcase import disclosures, evaluations, kpis
+from pdao.showcase.choices import EvaluationStatus, NominationStatus, RectificationStatus
+from pdao.showcase.models import Evaluation, Nomination, Rectification, Scenario, WorkReport
+from pdao.showcase.scenarios import measured_use
+from pdao.showcase.typical import MIN_SCORES, conflict_of, domains_of
 
 
 def _nominations(status: str = "") -> str:
@@ -60,8 +62,6 @@ def operator(user):
 
 @pending_work(Role.INDUSTRY_LEAD)
 def department(user):
-    from pdao.showcase.scenarios import measured_use
-    from pdao.showcase.typical import domains_of
 
     domains = domains_of(user.organisation_id)
     candidates = [
@@ -92,7 +92,6 @@ def department(user):
 
 @pending_work(Role.BUREAU_ADMIN, Role.OPERATOR)
 def disclosures_due(user):
-    from pdao.showcase import disclosures
 
     organisation = user.organisation
     if organisation is None:
@@ -109,9 +108,6 @@ def disclosures_due(user):
 
 @pending_work(Role.TASKFORCE)
 def programme(user):
-    from pdao.showcase import disclosures, evaluations, kpis
-    from pdao.showcase.choices import RectificationStatus
-    from pdao.showcase.models import Rectification, WorkReport
 
     yield WorkItem(
         _("逾期未公开的年度信息披露"),
@@ -138,9 +134,6 @@ def programme(user):
 
 @pending_work(Role.REVIEWER)
 def evaluations_to_score(user):
-    from pdao.showcase.choices import EvaluationStatus
-    from pdao.showcase.evaluations import conflict_of
-    from pdao.showcase.models import Evaluation
 
     open_ = (
         Evaluation.objects.filter(status=EvaluationStatus.SCORING)
@@ -149,15 +142,13 @@ def evaluations_to_score(user):
     )
     yield WorkItem(
         _("待评分的绩效评估"),
-        sum(1 for e in open_ if conflict_of(e, user) is None),
+        sum(1 for e in open_ if evaluations.conflict_of(e, user) is None),
         reverse("showcase:evaluations"),
     )
 
 
 @pending_work(Role.OPERATOR)
 def rectifications(user):
-    from pdao.showcase.choices import RectificationStatus
-    from pdao.showcase.models import Rectification
 
     yield WorkItem(
         _("绩效评估整改任务"),

@@ -20,29 +20,38 @@ from django.utils.translation import gettext_lazy
 
 from pdao.audit.actions import define
 from pdao.audit.services import record
+from pdao.authorization.models import Authorization, Exit
 from pdao.core import papers, stored
 from pdao.core.permissions import Perm
 from pdao.core.rules import RuleViolation, require
 from pdao.ledger import services as ledger
+from pdao.products.models import Product
 from pdao.showcase import charts, kpis
 from pdao.showcase.choices import Period, ReportStatus
-from pdao.showcase.models import WorkReport
+from pdao.showcase.models import Nomination, WorkReport
+from pdao.supervision.models import Incident
 
 REPORT_GENERATE = define("showcase.report", gettext_lazy("生成工作报告"))
 REPORT_FILE = define("showcase.report_file", gettext_lazy("审核归档工作报告"))
 AREA = "workreports"
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+MONTH = re.compile(r"(20[2-9][0-9])-(0[1-9]|1[0-2])")  # ASCII digits, whole label only
+QUARTER = re.compile(r"(20[2-9][0-9])-Q([1-4])")
+FIRST_YEAR = 2024
 
 
 def months_of(period: str, label: str) -> list[str]:
     """The months (YYYY-MM) of a period label: "2026-10" or "2026-Q3"; RuleViolation if bad."""
-    if period == Period.MONTH and MONTH.match(label):
+    month = MONTH.fullmatch(label) if period == Period.MONTH else None
+    quarter = QUARTER.fullmatch(label) if period == Period.QUARTER else None
+    found = month or quarter
+    if found is None:
+        raise RuleViolation(_("报告期格式：月报如 2026-10，季报如 2026-Q3。"))
+    if int(found.group(1)) < FIRST_YEAR:
+        raise RuleViolation(_("报告期不能早于 %(y)s 年（平台启用之年）。") % {"y": FIRST_YEAR})
+    if month:
         return [label]
-    if period == Period.QUARTER and (q := QUARTER.match(label)):
-        year, quarter = int(q.group(1)), int(q.group(2))
-        return [f"{year}-{n:02d}" for n in range(3 * quarter - 2, 3 * quarter + 1)]
-    raise RuleViolation(_("报告期格式：月报如 2026-10，季报如 2026-Q3。"))
+    year, number = int(found.group(1)), int(found.group(2))
+    return [f"{year}-{n:02d}" for n in range(3 * number - 2, 3 * number + 1)]
 
 
 def _bounds(months: list[str]) -> tuple[datetime, datetime]:
@@ -83,17 +92,13 @@ def _fmt(value, unit) -> str:
     if value is None:
         return "—"
     if str(unit) == "%":
-        return f"{value}%"
+        return f"{value}"
     if str(unit) == str(_("元")):
         return f"{value:,.2f}"
     return f"{int(value):,}" if float(value).is_integer() else f"{value}"
 
 
 def paper(period: str, label: str, today: date | None = None) -> papers.Paper:
-    from pdao.authorization.models import Authorization, Exit
-    from pdao.products.models import Product
-    from pdao.showcase.models import Nomination
-    from pdao.supervision.models import Incident
 
     today = today or timezone.localdate()
     months = months_of(period, label)
@@ -110,7 +115,7 @@ def paper(period: str, label: str, today: date | None = None) -> papers.Paper:
     figures_targets = [
         papers.Figure(
             charts.progress(
-                [str(g["kpi"].label) for g in goals],
+                [str(g["kpi"].short or g["kpi"].label) for g in goals],
                 [float(g["value"]) for g in goals],
                 [float(g["target"]) for g in goals],
                 [float(g["forecast"] or 0) for g in goals],
@@ -146,7 +151,7 @@ def paper(period: str, label: str, today: date | None = None) -> papers.Paper:
     return papers.Paper(
         title=_("公共数据授权运营工作%(k)s（%(l)s）") % {"k": kind, "l": label},
         facts=[
-            (_("报告期"), f"{months[0]} — {months[-1]}"),
+            (_("报告期"), months[0] if len(months) == 1 else f"{months[0]} — {months[-1]}"),
             (_("对比期"), before),
             (_("生成日期"), today.isoformat()),
         ],
@@ -243,7 +248,7 @@ def paper(period: str, label: str, today: date | None = None) -> papers.Paper:
 @transaction.atomic
 def generate(*, by, period: str, label: str) -> WorkReport:
     require(by, Perm.SHOWCASE_MANAGE)
-    label = (label or "").strip()
+    label = label or ""
     months = months_of(period, label)
     today = timezone.localdate()
     if months[0] > kpis.month_of(today):

@@ -180,3 +180,20 @@ def test_an_expired_term_starts_the_exit_by_itself(operating):
             operating["elsewhere"].authorization, by=world.city.bureau,
             cause=ExitCause.EXPIRED, reason="x",
         )  # fmt: skip
+
+
+def test_an_exit_for_a_failed_evaluation_needs_one_and_an_early_exit_is_not_renewed(operating):
+    world = operating["market"]
+    bureau = world.city.bureau
+    with pytest.raises(RuleViolation, match="不合格"):
+        exits.start(
+            world.authorization, by=bureau, cause=ExitCause.FAILED_EVALUATION, reason="评估"
+        )
+    exits.start(world.authorization, by=bureau, cause=ExitCause.REVOKED, reason="严重违约")
+    with pytest.raises(RuleViolation, match="不能续期"):
+        authorizations.renew(world.authorization, by=world.operator)
+    with pytest.raises(RuleViolation, match="已终止"):
+        products.save_plan(
+            operating["product"], by=world.operator, name="再定价", charging="free",
+            calls_per_month=10, rate_per_minute=10,
+        )  # fmt: skip

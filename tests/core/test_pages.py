@@ -67,18 +67,21 @@ def test_the_finance_bureau_sees_its_remittance_work(client_for):
     assert "正在建设" not in page.content.decode()
 
 
-@pytest.mark.parametrize("role", [Role.INDUSTRY_LEAD, Role.TASKFORCE])
-def test_roles_whose_pillar_is_coming_see_what_they_will_do_and_what_they_can_read(
-    role, client_for
+@pytest.mark.parametrize(
+    ("role", "says", "pages"),
+    [(Role.INDUSTRY_LEAD, "推荐本部门主管领域的应用场景", 3), (Role.TASKFORCE, "年度目标", 4)],
+)
+def test_roles_with_an_introduction_see_what_they_do_and_the_pages_for_it(
+    role, says, pages, client_for
 ):
     client = client_for(user_with_role(role))
     page = client.get(reverse("core:workbench")).content.decode()
-    assert "正在建设" in page and "暂无待办事项" not in page
+    assert says in page and "正在建设" not in page
     section = page[page.index(f'data-role="{role.value}"') :]
     links = [
         part.split('"')[0] for part in section.split('role="button" class="secondary" href="')[1:]
     ]
-    assert len(links) == 3
+    assert len(links) == pages
     for link in links:  # each page it is pointed to opens for it
         assert client.get(link).status_code == 200, link
 

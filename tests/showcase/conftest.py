@@ -60,14 +60,11 @@ class Showcase:
     subscriptions: list
     department: object  # an industry lead of the scenario's domain
     taskforce: object
+    experts: list  # three experts of an assessment body
 
     @property
     def operator(self):
         return self.market.operator
-
-    @property
-    def experts(self):
-        return self.market.city.reviewers
 
 
 @pytest.fixture
@@ -87,4 +84,6 @@ def showcase(market):  # noqa: F811
     )
     typical.publish_criteria(by=taskforce, weights=WEIGHTS, note="专班第 3 次会议纪要")
     scenario = scenarios.save_case(scenario, by=market.operator, **CASE)
-    return Showcase(market, scenario, product, [first, second], department, taskforce)
+    body = OrganisationFactory(type=OrganisationType.REVIEWER_BODY)
+    experts = [user_with_role(Role.REVIEWER, organisation=body) for _ in range(3)]
+    return Showcase(market, scenario, product, [first, second], department, taskforce, experts)

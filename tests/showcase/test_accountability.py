@@ -18,7 +18,7 @@ from pdao.market.models import RelatedGroup
 from pdao.showcase import disclosures, evaluations, kpis, workreports
 from pdao.showcase.choices import RectificationStatus, Result
 from pdao.showcase.models import Disclosure
-from tests.factories import user_with_role
+from tests.factories import OrganisationFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -104,7 +104,7 @@ def test_a_party_that_has_not_published_by_31_march_is_late(showcase):
 
 def test_the_scorecard_counts_the_operators_year_and_the_result_follows_the_scores(showcase):
     m = showcase.market
-    first, second, third = m.city.reviewers
+    first, second, third = showcase.experts
     evaluation = evaluations.start(m.authorization, by=showcase.taskforce, year=2026)
     card = evaluation.scorecard
     # Filed and listed (10); 3 answered calls in 2026 (4); 2 consumers (2); no actions or
@@ -119,7 +119,9 @@ def test_the_scorecard_counts_the_operators_year_and_the_result_follows_the_scor
     assert evaluation.quantitative == Decimal("31.00")
     with pytest.raises(RuleViolation, match="已发起"):
         evaluations.start(m.authorization, by=showcase.taskforce, year=2026)
-    conflicted = user_with_role(Role.REVIEWER)
+    conflicted = user_with_role(
+        Role.REVIEWER, organisation=OrganisationFactory(type="reviewer_body")
+    )
     RelatedGroup.objects.create(
         name="集团", credit_codes=[m.operator.organisation.credit_code,
                                   conflicted.organisation.credit_code],
@@ -156,7 +158,7 @@ def test_a_failed_evaluation_blocks_renewal_as_the_taskforce_configured(showcase
     m = showcase.market
     evaluation = evaluations.start(m.authorization, by=showcase.taskforce, year=2026)
     low = {"compliance": 10, "security": 10, "service": 10, "impact": 10}
-    for expert in m.city.reviewers[:2]:
+    for expert in showcase.experts[:2]:
         evaluations.score(evaluation, by=expert, scores=low, comment="差")
     concluded = evaluations.conclude(evaluation, by=showcase.taskforce)
     # 31 + 10 × 0.6 = 37.00 → 不合格: no renewal, 90 days to rectify by default.
@@ -196,3 +198,31 @@ def test_the_monthly_report_has_the_figures_and_two_charts_and_is_filed_once(sho
     assert LedgerEntry.objects.filter(type="showcase.report_file").exists()
     assert workreports.months_of("quarter", "2026-Q3") == ["2026-07", "2026-08", "2026-09"]
     assert workreports.previous("quarter", "2026-Q1") == "2025-Q4"
+
+
+@pytest.mark.parametrize("label", ["0000-01", "1900-01", "2026-10\n", "２０２６-10", "2026-13"])
+def test_a_period_that_is_not_a_real_month_of_the_platform_is_refused(showcase, label):
+    with pytest.raises(RuleViolation):
+        workreports.generate(by=showcase.taskforce, period="month", label=label)
+
+
+def test_an_ended_authorization_is_not_evaluated_and_a_staffer_of_an_operator_never_scores(
+    showcase,
+):
+    m = showcase.market
+    evaluation = evaluations.start(m.authorization, by=showcase.taskforce, year=2026)
+    competitor = user_with_role(
+        Role.REVIEWER, organisation=user_with_role(Role.OPERATOR).organisation
+    )
+    with pytest.raises(RuleViolation, match="同业竞争"):
+        evaluations.score(
+            evaluation, by=competitor, comment="x",
+            scores=dict.fromkeys(("compliance", "security", "service", "impact"), 50),
+        )  # fmt: skip
+    authorizations.revoke(m.authorization, by=m.city.bureau, reason="违约")
+    with pytest.raises(RuleViolation, match="已终止"):
+        evaluations.start(m.authorization, by=showcase.taskforce, year=2026)
+    with pytest.raises(RuleViolation, match="300"):
+        evaluations.set_consequence(
+            by=showcase.taskforce, result=Result.FAIL, allow_renewal=False, days=30, note="长" * 301
+        )

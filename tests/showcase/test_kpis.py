@@ -182,12 +182,20 @@ def test_the_months_are_kept_once_and_recomputed_in_place(city_month):
     assert KpiValue.objects.get(month=city_month, key="calls").value == 4
 
 
-def test_the_forecast_is_the_least_squares_line_read_at_the_deadline():
-    # 2, 4, 6 in Sep, Oct, Nov 2026: slope 2 a month, so 8 in December.
+def test_the_forecast_carries_the_current_value_along_the_trend_to_the_deadline():
+    # 2, 4, 6 in Sep, Oct, Nov 2026: slope 2 a month, one month left → 8 in December.
     points = [("2026-09", Decimal(2)), ("2026-10", Decimal(4)), ("2026-11", Decimal(6))]
     assert kpis.forecast(points) == Decimal("8.0")
-    # 1, 1, 4: mean x Oct, mean y 2, slope (−1·−1 + 0 + 1·2)/2 = 1.5 → 2 + 1.5·2 = 5.0 in Dec.
-    flat = [("2026-09", Decimal(1)), ("2026-10", Decimal(1)), ("2026-11", Decimal(4))]
-    assert kpis.forecast(flat) == Decimal("5.0")
+    # 0, 0, 0, 0, 0, 4 (Jun–Nov): slope Σ(x − 3.5)·y / Σ(x − 3.5)² = 2.5 · 4 / 17.5 = 0.571…;
+    # 4 + 0.571… = 4.6 — never below the value reached, as a line through the points would be.
+    jump = [(f"2026-{m:02d}", Decimal(0)) for m in range(6, 11)] + [("2026-11", Decimal(4))]
+    assert kpis.forecast(jump) == Decimal("4.6")
+    # From September, three months left: 1, 1, 4 in Jul–Sep, slope 1.5 → 4 + 4.5 = 8.5.
+    assert kpis.forecast(
+        [("2026-07", Decimal(1)), ("2026-08", Decimal(1)), ("2026-09", Decimal(4))]
+    ) == Decimal("8.5")
     assert kpis.forecast([("2026-11", Decimal(3))]) == Decimal(3)
-    assert kpis.forecast([("2026-10", Decimal(5)), ("2026-11", Decimal(1))]) == Decimal("0.0")
+    # A falling series (figures recomputed lower) is held at its last value.
+    assert kpis.forecast([("2026-10", Decimal(5)), ("2026-11", Decimal(1))]) == Decimal("1.0")
+    # Past the deadline nothing is added.
+    assert kpis.forecast([("2027-01", Decimal(1)), ("2027-02", Decimal(3))]) == Decimal("3.0")

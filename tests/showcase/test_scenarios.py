@@ -1,6 +1,8 @@
 """The scenario registry: one record per authorization, the use measured from deliveries
 (recomputed here by hand), the operator's case and its images."""
 
+import io
+
 import pytest
 from django.urls import reverse
 
@@ -101,3 +103,21 @@ def test_a_scenario_is_hidden_from_the_public_until_it_is_typical(showcase, clie
     image = scenarios.add_image(showcase.scenario, by=showcase.operator, data=png(), caption="图")
     assert client.get(url).status_code == 404
     assert client.get(reverse("showcase:scenario_image", args=[image.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("size", [(1, 20_000), (20_000, 1), (9_000, 2_000), (700, 100)], ids=str)
+def test_an_image_that_cannot_be_laid_out_on_a_page_is_refused(showcase, size):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", size).save(buffer, format="PNG")
+    with pytest.raises(RuleViolation, match="尺寸不适合排版"):
+        scenarios.add_image(
+            showcase.scenario, by=showcase.operator, data=buffer.getvalue(), caption="条"
+        )
+
+
+@pytest.mark.parametrize("caption", ["a\x1b[2Jb", "图\u202e片"])
+def test_a_caption_with_control_or_direction_characters_is_refused(showcase, caption):
+    with pytest.raises(RuleViolation, match="控制字符"):
+        scenarios.add_image(showcase.scenario, by=showcase.operator, data=png(), caption=caption)

@@ -162,3 +162,27 @@ def test_the_national_dossier_holds_the_case_the_use_and_the_scores_and_is_ancho
     entry = LedgerEntry.objects.get(type="showcase.package")
     assert entry.content_hash == hashlib.sha256(word).hexdigest()
     assert typical.counts()["national"] == 1
+
+
+def test_a_confirmed_case_keeps_the_version_it_was_confirmed_on(showcase):
+    nomination = scored(showcase)
+    typical.decide(nomination, by=showcase.taskforce, confirm=True, note="")
+    with pytest.raises(RuleViolation, match="认定时的版本"):
+        scenarios.save_case(showcase.scenario, by=showcase.operator, outcomes="改写")
+    with pytest.raises(RuleViolation, match="认定时的版本"):
+        scenarios.add_image(showcase.scenario, by=showcase.operator, data=png(), caption="新图")
+
+
+def test_a_decision_that_is_neither_confirm_nor_decline_is_refused(showcase, client_for):
+    nomination = scored(showcase)
+    client_for(showcase.taskforce).post(
+        reverse("showcase:nomination_decide", args=[nomination.code]),
+        {"decision": "bogus", "note": "x"},
+    )
+    nomination.refresh_from_db()
+    assert nomination.status == NominationStatus.NOMINATED
+
+
+def test_a_reason_with_a_direction_override_is_refused(showcase):
+    with pytest.raises(RuleViolation, match="控制字符"):
+        typical.nominate(showcase.scenario, by=showcase.department, reason="推荐\u202e由理")

@@ -171,9 +171,10 @@ def renew(authorization: Authorization, *, by) -> Application:
     require(by, Perm.AUTHZ_APPLY)
     if authorization.operator_id != by.organisation_id:
         raise RuleViolation(_("只能为本单位的授权申请续期。"))
+    from pdao.authorization import exits  # exits build on these services
     from pdao.showcase.evaluations import renewal_refusal  # the evaluation builds on these
 
-    refusal = renewal_refusal(authorization)
+    refusal = exits.renewal_refusal(authorization) or renewal_refusal(authorization)
     if refusal:
         raise RuleViolation(refusal)
     old = authorization.application
