@@ -22,13 +22,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pdao.authorization.models import Authorization
 from pdao.catalogue.models import Registration, Resource, Version
+from pdao.catalogue.quality import FREQUENCY_DAYS, timeliness
 from pdao.finance.choices import RemittanceStatus
 from pdao.finance.models import AnnualReport, Remittance, RevenueLine
 from pdao.market.models import FirmApplication
@@ -49,7 +50,7 @@ class Kpi:
     definition: object
     unit: object  # 个, 次, %, 元 …
     compute: Callable[[datetime, datetime], Decimal | int | None]  # (month start, month end)
-    url: Callable[[date], str]
+    url: Callable[[date, date], str]  # (first day, last day) → the records counted
     target: int | None = None
     short: object = ""  # a chart's axis label, where the full one does not fit
 
@@ -88,14 +89,26 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / whole).quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
-def _url(name: str, **query) -> Callable[[date], str]:
-    def link(_day: date) -> str:
+def _url(name: str, *, within: str = "", **query) -> Callable[[date, date], str]:
+    """A link to the list `name`, filtered by `query` and, when `within` names the list's date
+    range filter, to the month's days."""
+
+    def link(first: date, last: date) -> str:
         from urllib.parse import urlencode
 
+        found = dict(query)
+        if within:
+            found |= {f"{within}_after": first.isoformat(), f"{within}_before": last.isoformat()}
         url = reverse(name)
-        return f"{url}?{urlencode(query)}" if query else url
+        return f"{url}?{urlencode(found)}" if found else url
 
     return link
+
+
+def days_of(day: date) -> tuple[date, date]:
+    """The first and last day of `day`'s month."""
+    start, end = month_bounds(month_of(day))
+    return timezone.localdate(start), timezone.localdate(end - timedelta(microseconds=1))
 
 
 # --- The figures --------------------------------------------------------------------------------
@@ -135,6 +148,28 @@ def registration_coverage(start, end) -> Decimal | None:
         ).values("resource_id")
     )
     return _rate(registered.count(), authorized.count())
+
+
+def updates_on_time(start, end) -> Decimal | None:
+    """Authorized resources with a declared frequency whose latest version, as of `end`, is
+    within the frequency's allowance (pdao.catalogue.quality.timeliness)."""
+    authorized = Resource.objects.filter(
+        demand_items__application__authorization__in=_in_force(end),
+        frequency__in=list(FREQUENCY_DAYS),
+    ).distinct()
+    latest = dict(
+        Version.objects.filter(resource__in=authorized, created_at__lt=end)
+        .order_by()
+        .values("resource_id")
+        .annotate(last=Max("created_at"))
+        .values_list("resource_id", "last")
+    )
+    on_time = sum(
+        1
+        for resource in authorized
+        if timeliness(resource.frequency, latest.get(resource.pk), end)[0]
+    )
+    return _rate(on_time, len(authorized))
 
 
 def quality_pass_rate(start, end) -> Decimal | None:
@@ -257,7 +292,7 @@ def firms_cultivated(start, end) -> int:
 
 
 SUPPLY, PRODUCTS, USE = _("数据供给"), _("数据产品"), _("开发利用")
-FINANCE, SECURITY, COMPLIANCE, TARGETS = _("收益"), _("安全"), _("合规"), _("年度目标")
+FINANCE, SECURITY, COMPLIANCE, TARGETS = _("收益"), _("安全"), _("合规报送"), _("年度目标")
 
 KPIS = [
     Kpi("authorizations", SUPPLY, _("在期授权"),
@@ -269,6 +304,9 @@ KPIS = [
     Kpi("registration", SUPPLY, _("授权资源登记覆盖率"),
         _("已授权数据资源中，月末前已确认公共数据资源登记的比例。"),
         "%", registration_coverage, _url("catalogue:resource_list")),
+    Kpi("updates", SUPPLY, _("数据按时更新率"),
+        _("已授权数据资源中（不定期更新的除外），月末最近一次归集未超过其更新频率允许间隔的比例。"),
+        "%", updates_on_time, _url("catalogue:resource_list")),
     Kpi("quality", SUPPLY, _("数据质检通过率"),
         _("月末前归集的数据版本中，全部质量规则通过的比例（无质量规则的版本不计）。"),
         "%", quality_pass_rate, _url("catalogue:resource_list")),
@@ -286,10 +324,10 @@ KPIS = [
         _("个"), products_filed_industry, _url("products:market")),
     Kpi("calls", USE, _("当月成功调用"),
         _("当月经网关成功应答的调用与报告下载次数（交付记录，HTTP 200）。"),
-        _("次"), calls, _url("products:deliveries")),
+        _("次"), calls, _url("products:deliveries", outcome="answered", within="created")),
     Kpi("consumers", USE, _("当月使用单位"),
         _("当月至少有一次成功交付的不同数据使用方数。"),
-        _("家"), consumers, _url("products:deliveries")),
+        _("家"), consumers, _url("products:deliveries", outcome="answered", within="created")),
     Kpi("in_production", USE, _("在用应用场景"),
         _("当月至少有一次成功交付的应用场景数（一场景一授权）。"),
         _("个"), scenarios_in_production, _url("showcase:scenarios")),
@@ -301,13 +339,13 @@ KPIS = [
         _("元"), remitted, _url("finance:overview")),
     Kpi("incidents", SECURITY, _("当月安全事件"),
         _("当月开立的安全事件数。"),
-        _("起"), incidents, _url("supervision:incident_list")),
+        _("起"), incidents, _url("supervision:incident_list", within="opened")),
     Kpi("findings", SECURITY, _("抽查问题整改率"),
         _("月末前复核为不合规的抽查样本中，其安全事件已结案的比例。"),
         "%", findings_closed, _url("supervision:spotcheck_list")),
     Kpi("actions", SECURITY, _("当月应急处置"),
         _("当月采取的应急处置措施数（暂停授权、冻结产品、停用凭证等）。"),
-        _("次"), emergency_actions, _url("supervision:action_list")),
+        _("次"), emergency_actions, _url("supervision:action_list", within="taken")),
     Kpi("on_time", COMPLIANCE, _("年度报告与信息披露按时率"),
         _("月末前已到期（次年 3 月 31 日）的年度经营报告和各方年度信息披露中，"
           "按期报送或公开的比例。"),
@@ -414,7 +452,7 @@ def progress(today: date | None = None) -> list[dict]:
                 "forecast": projected,
                 "met": now >= kpi.target,
                 "on_track": projected is not None and projected >= kpi.target,
-                "url": kpi.url(today),
+                "url": kpi.url(*days_of(today)),
             }
         )
     return rows

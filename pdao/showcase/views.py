@@ -8,6 +8,8 @@ nominated, and by anyone once confirmed; otherwise 404. Each form posts to one s
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -445,7 +447,7 @@ def kpi_page(request):
             {
                 "kpi": kpi,
                 "now": now,
-                "url": kpi.url(today),
+                "url": kpi.url(*kpis.days_of(today)),
                 "history": [kept[kpi.key].get(m) for m in months],
             }
         )
@@ -481,7 +483,7 @@ def kpi_page(request):
                     "points": [
                         {"label": m, "value": float(kept[key].get(m) or 0),
                          "text": str(kept[key].get(m) if kept[key].get(m) is not None else "—"),
-                         "url": kpis.BY_KEY[key].url(today)}
+                         "url": kpis.BY_KEY[key].url(*kpis.days_of(date.fromisoformat(f"{m}-01")))}
                         for m in months
                     ],
                 }

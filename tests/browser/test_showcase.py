@@ -99,7 +99,7 @@ def test_nominate_score_confirm_show_then_disclose_and_report(
     kpis.recompute()
     taskforce.goto("/showcase/reports/")
     taskforce.get_by_label("报告期").fill(kpis.month_of(timezone.localdate()))
-    taskforce.get_by_role("button", name="生成", exact=True).click()
+    taskforce.get_by_role("button", name="生成报告", exact=True).click()
     _said(taskforce, "工作报告已生成")
     with taskforce.expect_download() as download:
         taskforce.get_by_test_id("report-pdf").first.click()

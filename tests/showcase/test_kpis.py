@@ -49,11 +49,14 @@ def city_month(showcase):
     # Quality: the 社保 version passed every rule; a version of 企业登记信息 failed one; a version
     # without rules is not counted.
     Version.objects.filter(resource=city.social).update(quality_report=[{"passed": True}])
-    Version.objects.create(
+    late = Version.objects.create(
         resource=city.enterprises, number=1, mode="replace", status="ready", path="x.parquet",
         sha256="0" * 64, rows=1, bytes=1, source_format="csv", encoding="utf-8",
         quality_report=[{"passed": True}, {"passed": False}],
     )  # fmt: skip
+    # Updates: both resources are monthly (35 days allowed); 企业登记信息's last version is 40
+    # days before the month's end, 社保缴纳记录's was made today.
+    Version.objects.filter(pk=late.pk).update(created_at=_end - timedelta(days=40))
     # Use this month: four answered (three by one consumer, one by the other), two refused.
     first, second_sub = showcase.subscriptions
     local = timezone.localtime(inside)
@@ -149,6 +152,7 @@ def test_every_figure_matches_the_hand_count(city_month):
         "authorizations": 2,  # the market's, and the second one since June 2025
         "resources": 2,  # 社保缴纳记录 and 企业登记信息
         "registration": Decimal("50.0"),  # 1 of 2 registered
+        "updates": Decimal("50.0"),  # 社保 updated this month, 企业登记信息 40 days ago
         "quality": Decimal("50.0"),  # 1 of the 2 versions with rules passed all of them
         "filed": 1,
         "listed": 1,
