@@ -491,12 +491,19 @@ def registrations(request):
 @requires(Perm.PRODUCT_REGULATE, methods=POST)
 def registration_decide(request, pk: int):
     registration = get_object_or_404(ProductRegistration, pk=pk)
-    confirm = request.POST.get("decision") == "confirm"
+    decision = request.POST.get("decision", "")
+    confirm = decision == "confirm"
+
+    def decide():
+        if decision not in ("confirm", "reject"):
+            raise RuleViolation(_("请选择确认登记或不予登记。"))
+        return listings.decide_registration(
+            registration, by=request.user, confirm=confirm, note=request.POST.get("note", "")
+        )
+
     return perform(
         request,
-        lambda: listings.decide_registration(
-            registration, by=request.user, confirm=confirm, note=request.POST.get("note", "")
-        ),
+        decide,
         _("已确认登记。") if confirm else _("已决定不予登记。"),
         "market:registrations",
     )
@@ -1002,14 +1009,21 @@ def firms_review(request):
 @requires(Perm.PRODUCT_REGULATE, methods=POST)
 def firm_decide(request, pk: int):
     application = get_object_or_404(FirmApplication, pk=pk)
-    return perform(
-        request,
-        lambda: firm_services.decide(
+    decision = request.POST.get("decision", "")
+
+    def decide():
+        if decision not in ("verify", "reject", "revoke"):
+            raise RuleViolation(_("请选择核验入库、不予入库或撤销入库。"))
+        return firm_services.decide(
             application,
             by=request.user,
-            verify=request.POST.get("decision") == "verify",
+            verify=decision == "verify",
             note=request.POST.get("note", ""),
-        ),
+        )
+
+    return perform(
+        request,
+        decide,
         _("核验结果已登记。"),
         "market:firms_review",
     )

@@ -37,7 +37,7 @@ from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
 from pdao.core.rules import RuleViolation, require
 from pdao.market.listings import CONTROL
-from pdao.market.models import RelatedGroup
+from pdao.market.orders import related_codes
 from pdao.notifications.services import holders, members, notify
 from pdao.products.models import Delivery, Product
 from pdao.showcase import disclosures
@@ -229,10 +229,7 @@ def conflict_of(evaluation: Evaluation, reviewer) -> str | None:
     if getattr(reviewer.organisation, "type", "") == OrganisationType.OPERATOR:
         return _("运营单位的人员不参与其他运营单位的绩效评估（同业竞争）。")
     own = getattr(reviewer.organisation, "credit_code", "")
-    if own and any(
-        own in g.credit_codes and operator.credit_code in g.credit_codes
-        for g in RelatedGroup.objects.all()
-    ):
+    if own and operator.credit_code in related_codes(own):
         return _("评审专家所在单位与运营单位为关联方，不得评估（利益冲突）。")
     return None
 

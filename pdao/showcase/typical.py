@@ -27,7 +27,7 @@ from pdao.core.rules import RuleViolation, require
 from pdao.ledger import services as ledger
 from pdao.market.choices import RegistrationStatus
 from pdao.market.listings import CONTROL
-from pdao.market.models import RelatedGroup
+from pdao.market.orders import related_codes
 from pdao.notifications.services import holders, members, notify
 from pdao.showcase import actions
 from pdao.showcase.choices import CRITERIA, NominationStatus
@@ -208,10 +208,7 @@ def conflict_of(nomination: Nomination, reviewer) -> str | None:
     if nomination.scenario.authorization.application.created_by_id == reviewer.pk:
         return _("申请人不得评审自己的场景（利益冲突）。")
     own = getattr(reviewer.organisation, "credit_code", "")
-    if own and any(
-        own in group.credit_codes and operator.credit_code in group.credit_codes
-        for group in RelatedGroup.objects.all()
-    ):
+    if own and operator.credit_code in related_codes(own):
         return _("评审专家所在单位与运营单位为关联方，不得评审（利益冲突）。")
     return None
 

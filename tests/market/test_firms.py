@@ -59,3 +59,19 @@ def test_applications_are_verified_by_the_bureau_and_listed_with_their_work(shop
     application.refresh_from_db()
     assert application.status == FirmStatus.REVOKED
     assert firms.cultivated() == 1
+
+
+def test_a_decision_that_is_none_of_the_buttons_is_refused(shop, client_for):
+    from django.urls import reverse
+
+    from pdao.accounts.services import verify_organisation
+    from pdao.market.models import FirmApplication
+
+    body = OrganisationFactory(type=OrganisationType.REVIEWER_BODY)
+    verify_organisation(body, by=shop.city.bureau)
+    body.refresh_from_db()
+    application = _apply(user_with_role(Role.REVIEWER, organisation=body))
+    client_for(shop.city.bureau).post(
+        reverse("market:firm_decide", args=[application.pk]), {"decision": "bogus", "note": "x"}
+    )
+    assert FirmApplication.objects.get(pk=application.pk).status == FirmStatus.SUBMITTED
