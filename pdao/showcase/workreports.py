@@ -99,7 +99,6 @@ def _fmt(value, unit) -> str:
 
 
 def paper(period: str, label: str, today: date | None = None) -> papers.Paper:
-
     today = today or timezone.localdate()
     months = months_of(period, label)
     start, end = _bounds(months)
