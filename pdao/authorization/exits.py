@@ -81,7 +81,6 @@ RESIDUE_LABELS = {
 
 
 def _text(value: str, label: str) -> str:
-
     text = (value or "").strip()
     if not text:
         raise RuleViolation(_("请填写%(f)s。") % {"f": label})

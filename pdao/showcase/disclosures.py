@@ -133,7 +133,6 @@ def _resources(a: Authorization) -> list[str]:
 
 
 def content_of(organisation: Organisation, year: int) -> dict:
-
     facts = {"name": organisation.name, "credit_code": organisation.credit_code}
     if organisation.type == OrganisationType.DATA_BUREAU:
         granted = _granted_in(year).select_related("operator", "application", "agreement")

@@ -129,7 +129,6 @@ def authorizations_in_force(start, end) -> int:
 
 
 def resources_authorized(start, end) -> int:
-
     return (
         Resource.objects.filter(demand_items__application__authorization__in=_in_force(end))
         .distinct()
@@ -138,7 +137,6 @@ def resources_authorized(start, end) -> int:
 
 
 def registration_coverage(start, end) -> Decimal | None:
-
     authorized = Resource.objects.filter(
         demand_items__application__authorization__in=_in_force(end)
     ).distinct()
@@ -173,7 +171,6 @@ def updates_on_time(start, end) -> Decimal | None:
 
 
 def quality_pass_rate(start, end) -> Decimal | None:
-
     checked = Version.objects.filter(created_at__lt=end).exclude(quality_report=[])
     passed = sum(1 for report in checked.values_list("quality_report", flat=True)
                  if all(r.get("passed") for r in report))  # fmt: skip
@@ -181,27 +178,22 @@ def quality_pass_rate(start, end) -> Decimal | None:
 
 
 def products_filed(start, end) -> int:
-
     return Product.objects.filter(filed_at__lt=end).count()
 
 
 def products_listed(start, end) -> int:
-
     return Product.objects.filter(listed_at__lt=end, status="listed").count()
 
 
 def products_filed_public(start, end) -> int:
-
     return Product.objects.filter(filed_at__lt=end, purpose="public_welfare").count()
 
 
 def products_filed_industry(start, end) -> int:
-
     return Product.objects.filter(filed_at__lt=end, purpose="industry").count()
 
 
 def _answered(start, end):
-
     return Delivery.objects.filter(status=200, created_at__gte=start, created_at__lt=end)
 
 
@@ -218,7 +210,6 @@ def scenarios_in_production(start, end) -> int:
 
 
 def revenue(start, end) -> Decimal:
-
     fen = RevenueLine.objects.filter(month=month_of(timezone.localdate(start))).aggregate(
         s=Sum("amount_fen")
     )["s"]
@@ -226,7 +217,6 @@ def revenue(start, end) -> Decimal:
 
 
 def remitted(start, end) -> Decimal:
-
     fen = Remittance.objects.filter(
         status=RemittanceStatus.CONFIRMED, confirmed_at__lt=end
     ).aggregate(s=Sum("paid_fen"))["s"]
@@ -234,12 +224,10 @@ def remitted(start, end) -> Decimal:
 
 
 def incidents(start, end) -> int:
-
     return Incident.objects.filter(opened_at__gte=start, opened_at__lt=end).count()
 
 
 def findings_closed(start, end) -> Decimal | None:
-
     findings = SpotCheckItem.objects.filter(
         conclusion=SpotCheckItem.Conclusion.NONCOMPLIANT, reviewed_at__lt=end
     )
@@ -248,7 +236,6 @@ def findings_closed(start, end) -> Decimal | None:
 
 
 def emergency_actions(start, end) -> int:
-
     return EmergencyAction.objects.filter(taken_at__gte=start, taken_at__lt=end).count()
 
 
@@ -272,17 +259,14 @@ def reports_on_time(start, end) -> Decimal | None:
 
 
 def typical_scenarios(start, end) -> int:
-
     return Nomination.objects.filter(status="confirmed", decided_at__lt=end).count()
 
 
 def national_cases(start, end) -> int:
-
     return Nomination.objects.filter(status="confirmed", packaged_at__lt=end).count()
 
 
 def firms_cultivated(start, end) -> int:
-
     return (
         FirmApplication.objects.filter(status="verified", decided_at__lt=end)
         .values("organisation_id")

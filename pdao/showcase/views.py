@@ -711,7 +711,6 @@ def evaluation_list(request):
 
 @requires(Perm.SHOWCASE_MANAGE, methods=POST)
 def evaluation_start(request):
-
     post = request.POST
     pk, year = post.get("authorization", ""), post.get("year", "")
 

@@ -62,7 +62,6 @@ def operator(user):
 
 @pending_work(Role.INDUSTRY_LEAD)
 def department(user):
-
     domains = domains_of(user.organisation_id)
     candidates = [
         s
@@ -92,7 +91,6 @@ def department(user):
 
 @pending_work(Role.BUREAU_ADMIN, Role.OPERATOR)
 def disclosures_due(user):
-
     organisation = user.organisation
     if organisation is None:
         return
@@ -108,7 +106,6 @@ def disclosures_due(user):
 
 @pending_work(Role.TASKFORCE)
 def programme(user):
-
     yield WorkItem(
         _("逾期未公开的年度信息披露"),
         len(disclosures.late()),
@@ -134,7 +131,6 @@ def programme(user):
 
 @pending_work(Role.REVIEWER)
 def evaluations_to_score(user):
-
     open_ = (
         Evaluation.objects.filter(status=EvaluationStatus.SCORING)
         .exclude(scores__reviewer=user)
@@ -149,7 +145,6 @@ def evaluations_to_score(user):
 
 @pending_work(Role.OPERATOR)
 def rectifications(user):
-
     yield WorkItem(
         _("绩效评估整改任务"),
         Rectification.objects.filter(
