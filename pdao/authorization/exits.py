@@ -44,11 +44,10 @@ from pdao.authorization.services.authorizations import (
 from pdao.core import papers, stored
 from pdao.core.identity import SCHEDULER, is_system
 from pdao.core.permissions import Perm, Role
-from pdao.core.rules import RuleViolation, require
+from pdao.core.rules import RuleViolation, require, typed_text
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
 from pdao.market.choices import ListingStatus, OrderStatus
-from pdao.market.listings import CONTROL
 from pdao.market.models import Listing, Order
 from pdao.notifications.services import holders, members, notify
 from pdao.products.choices import ProductStatus, SubscriptionStatus
@@ -81,14 +80,7 @@ RESIDUE_LABELS = {
 
 
 def _text(value: str, label: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise RuleViolation(_("请填写%(f)s。") % {"f": label})
-    if len(text) > 2000:
-        raise RuleViolation(_("%(f)s 不能超过 %(n)s 字。") % {"f": label, "n": 2000})
-    if CONTROL.search(text):
-        raise RuleViolation(_("内容含有不可见的控制字符，请删除后重试。"))
-    return text
+    return typed_text(value, label, 2000)
 
 
 @transaction.atomic

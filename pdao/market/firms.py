@@ -18,8 +18,8 @@ from pdao.accounts.models import Organisation
 from pdao.audit.services import record
 from pdao.authorization.models import Score
 from pdao.core.permissions import Perm, Role
-from pdao.core.rules import RuleViolation, require
-from pdao.market import actions, listings
+from pdao.core.rules import CONTROL, RuleViolation, require
+from pdao.market import actions
 from pdao.market.choices import FirmCategory, FirmStatus, OrderStatus
 from pdao.market.models import FirmApplication, Order
 from pdao.notifications.services import holders, members, notify
@@ -43,7 +43,7 @@ def apply(*, by, category: str, qualifications: str, certificates: str, contact:
     qualifications, contact = qualifications.strip(), contact.strip()
     if not qualifications or not contact:
         raise RuleViolation(_("请填写资质说明和联系方式。"))
-    if any(listings.CONTROL.search(t) for t in (qualifications, contact, certificates)):
+    if any(CONTROL.search(t) for t in (qualifications, contact, certificates)):
         raise RuleViolation(_("申请内容含有不可见的控制字符，请删除后重试。"))
     if FirmApplication.objects.filter(
         organisation=organisation,

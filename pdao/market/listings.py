@@ -28,7 +28,7 @@ from pdao.core.calendar import add_years
 from pdao.core.codes import next_code
 from pdao.core.identity import SCHEDULER
 from pdao.core.permissions import Perm, Role
-from pdao.core.rules import RuleViolation, require
+from pdao.core.rules import CONTROL, RuleViolation, require, typed_text
 from pdao.ledger.entry import canonical
 from pdao.ledger.services import anchor
 from pdao.market import actions, dossier
@@ -83,28 +83,13 @@ def _own(product: Product, by) -> None:
         raise RuleViolation(_("只能办理本单位的数据产品。"))
 
 
-CONTROL = re.compile(
-    # control characters, non-characters, lone surrogates, and the bidirectional overrides and
-    # isolates that make text display otherwise than it is stored
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
-)
 # An identifier the other party or an exchange gave: letters, digits and - _ / . : # only, so
 # it cannot carry wording into a contract.
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.:#]{0,59}", re.ASCII)
 
 
 def _text(value, label: str, limit: int) -> str:
-    """Typed text: required, within `limit`, no control characters (line breaks are kept)."""
-    value = (value or "").strip()
-    if CONTROL.search(value):
-        raise RuleViolation(_("%(field)s含有不可见的控制字符，请删除后重试。") % {"field": label})
-    if not value:
-        raise RuleViolation(_("请填写%(field)s。") % {"field": label})
-    if len(value) > limit:
-        raise RuleViolation(
-            _("%(field)s不能超过 %(n)s 个字符。") % {"field": label, "n": f"{limit:,}"}
-        )
-    return value
+    return typed_text(value, label, limit)
 
 
 # --- 说明书 -----------------------------------------------------------------------------------

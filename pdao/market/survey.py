@@ -33,9 +33,9 @@ from pdao.catalogue.models import Resource
 from pdao.core import files, papers, sandbox
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
-from pdao.core.rules import RuleViolation, require
+from pdao.core.rules import CONTROL, RuleViolation, require
 from pdao.finance import money
-from pdao.market import actions, listings
+from pdao.market import actions
 from pdao.market.choices import (
     Disposition,
     RecipientType,
@@ -151,7 +151,7 @@ def clean(provider: Organisation, values: dict) -> tuple[dict, list[Resource]]:
             raise _bad(attr, _("请填写%(f)s。") % {"f": _header})
         out[attr] = value
     for attr in ("recipient_name", "purpose", "legal_basis", "safeguards"):
-        if listings.CONTROL.search(str(out[attr])):
+        if CONTROL.search(str(out[attr])):
             raise _bad(attr, _("%(f)s含有不可见的控制字符，请删除后重试。") % {"f": HEADERS[attr]})
     for attr, limit in LIMITS.items():
         if len(str(out[attr])) > limit:

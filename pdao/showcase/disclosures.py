@@ -27,12 +27,11 @@ from pdao.audit.services import record
 from pdao.authorization.models import Authorization
 from pdao.core import papers
 from pdao.core.permissions import Perm
-from pdao.core.rules import RuleViolation
+from pdao.core.rules import RuleViolation, typed_text
 from pdao.ledger import services as ledger
 from pdao.ledger.entry import canonical
 from pdao.market.choices import RegistrationStatus
 from pdao.market.dossier import price_text
-from pdao.market.listings import CONTROL
 from pdao.market.models import ProductRegistration
 from pdao.products.choices import ProductStatus
 from pdao.products.models import Product
@@ -266,12 +265,7 @@ def _editable(disclosure: Disclosure, by) -> Disclosure:
 
 
 def _clean(value: str, limit: int, label: str) -> str:
-    text = (value or "").strip()
-    if len(text) > limit:
-        raise RuleViolation(_("%(f)s 不能超过 %(n)s 字。") % {"f": label, "n": limit})
-    if CONTROL.search(text):
-        raise RuleViolation(_("内容含有不可见的控制字符，请删除后重试。"))
-    return text
+    return typed_text(value, label, limit, required=False)
 
 
 @transaction.atomic

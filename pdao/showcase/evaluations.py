@@ -35,8 +35,7 @@ from pdao.authorization.models import Authorization
 from pdao.authorization.services.authorizations import LIVE
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
-from pdao.core.rules import RuleViolation, require
-from pdao.market.listings import CONTROL
+from pdao.core.rules import CONTROL, RuleViolation, require
 from pdao.market.orders import related_codes
 from pdao.notifications.services import holders, members, notify
 from pdao.products.models import Delivery, Product

@@ -24,8 +24,7 @@ from pdao.authorization.models import Authorization
 from pdao.core import sandbox, stored
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm
-from pdao.core.rules import RuleViolation, require
-from pdao.market.listings import CONTROL
+from pdao.core.rules import CONTROL, RuleViolation, require
 from pdao.products.models import Delivery, Product
 from pdao.showcase import actions
 from pdao.showcase.models import Scenario, ScenarioImage

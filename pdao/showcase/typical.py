@@ -23,10 +23,9 @@ from pdao.catalogue.choices import Domain
 from pdao.core import papers, stored
 from pdao.core.codes import next_code
 from pdao.core.permissions import Perm, Role
-from pdao.core.rules import RuleViolation, require
+from pdao.core.rules import RuleViolation, require, typed_text
 from pdao.ledger import services as ledger
 from pdao.market.choices import RegistrationStatus
-from pdao.market.listings import CONTROL
 from pdao.market.orders import related_codes
 from pdao.notifications.services import holders, members, notify
 from pdao.showcase import actions
@@ -42,14 +41,7 @@ CENT = Decimal("0.01")
 
 
 def _text(value: str, limit: int, label: str, *, required: bool = True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise RuleViolation(_("请填写%(f)s。") % {"f": label})
-    if len(text) > limit:
-        raise RuleViolation(_("%(f)s 不能超过 %(n)s 字。") % {"f": label, "n": limit})
-    if CONTROL.search(text):
-        raise RuleViolation(_("内容含有不可见的控制字符，请删除后重试。"))
-    return text
+    return typed_text(value, label, limit, required=required)
 
 
 # --- What the taskforce sets --------------------------------------------------------------------
