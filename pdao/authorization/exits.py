@@ -271,12 +271,20 @@ def wind_down(authorization: Authorization, *, by, reason: str) -> dict:
     for dataset in DerivedDataset.objects.select_for_update().filter(
         authorization=authorization, destroyed_at__isnull=True
     ):
-        target = base / dataset.path
-        target.unlink(missing_ok=True)
         dataset.destroyed_at = now
         dataset.save(update_fields=["destroyed_at"])
+        # Files are kept by their content: the same derivation in another workspace shares
+        # the file, which then stays for that workspace's own dataset.
+        shared = _shared(dataset)
+        if not shared:
+            (base / dataset.path).unlink(missing_ok=True)
         steps["derived"].append(
-            {"name": dataset.name, "sha256": dataset.sha256, "lineage": len(dataset.lineage)}
+            {
+                "name": dataset.name,
+                "sha256": dataset.sha256,
+                "lineage": len(dataset.lineage),
+                "shared": shared,
+            }
         )
         ledger.anchor(
             "zone.derived_destroyed",
@@ -293,6 +301,15 @@ def wind_down(authorization: Authorization, *, by, reason: str) -> dict:
             summary=_("衍生数据“%(n)s”随授权退出销毁") % {"n": dataset.name},
         )
     return steps
+
+
+def _shared(dataset: DerivedDataset) -> bool:
+    """Whether another authorization's live dataset is kept in the same file."""
+    return (
+        DerivedDataset.objects.filter(path=dataset.path, destroyed_at__isnull=True)
+        .exclude(pk=dataset.pk)
+        .exists()
+    )
 
 
 def renewal_refusal(authorization: Authorization) -> str | None:
@@ -346,7 +363,7 @@ def residue(authorization: Authorization) -> dict[str, list]:
         "derived": [
             d.name
             for d in DerivedDataset.objects.filter(authorization=authorization)
-            if d.destroyed_at is None or (base / d.path).exists()
+            if d.destroyed_at is None or ((base / d.path).exists() and not _shared(d))
         ],
     }
 

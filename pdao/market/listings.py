@@ -21,6 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pdao.audit.services import record
+from pdao.authorization.choices import AuthorizationStatus
+from pdao.authorization.models import Authorization
 from pdao.catalogue.choices import Frequency
 from pdao.catalogue.registration import add_working_days
 from pdao.core import stored, submissions
@@ -308,9 +310,19 @@ def decide_registration(
 
 
 @transaction.atomic
+def _authorized(product: Product) -> None:
+    """A listing moves forward only while the product's authorization is in force (an exited
+    one's products are never offered again)."""
+    if not Authorization.objects.filter(
+        pk=product.authorization_id, status=AuthorizationStatus.ACTIVE
+    ).exists():
+        raise RuleViolation(_("所依托的授权不在有效状态，挂牌不能推进。"))
+
+
 def create_listing(product: Product, *, by, exchange: str) -> Listing:
     _own(product, by)
     exchange = _text(exchange, _("交易场所"), 100)
+    _authorized(product)
     if product.status not in FILED:
         raise RuleViolation(_("产品备案后才能申请挂牌。"))
     if current_registration(product) is None:
@@ -406,6 +418,8 @@ def advance(
     reason = reason.strip()
     if to in (ListingStatus.DRAFT, ListingStatus.SUSPENDED, ListingStatus.DELISTED):
         reason = _text(reason, _("理由"), 1000)
+    if to not in (ListingStatus.DRAFT, ListingStatus.SUSPENDED, ListingStatus.DELISTED):
+        _authorized(listing.product)
     if to == ListingStatus.SUBMITTED and not listing.package_sha256:
         raise RuleViolation(_("请先生成挂牌材料。"))
     if to == ListingStatus.NOTICE:

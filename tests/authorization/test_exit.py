@@ -197,3 +197,31 @@ def test_an_exit_for_a_failed_evaluation_needs_one_and_an_early_exit_is_not_rene
             operating["product"], by=world.operator, name="再定价", charging="free",
             calls_per_month=10, rate_per_minute=10,
         )  # fmt: skip
+
+
+def test_a_derived_file_another_authorization_shares_stays_for_it(operating):
+    world = operating["market"]
+    keeps = operating["elsewhere"].authorization
+    same = zone.save_derived(keeps, by=world.operator, name="同款衍生", sql=DERIVED_SQL)
+    assert same.path == operating["derived"].path  # kept by content: one file for both
+    exit_ = exits.start(
+        world.authorization, by=world.city.bureau, cause=ExitCause.REVOKED, reason="违约"
+    )
+    assert exit_.steps["derived"][0]["shared"] is True
+    assert (Path(settings.DATA_DIR) / "derived" / same.path).exists()
+    query = zone.run_query(
+        keeps, by=world.operator, form="aggregate",
+        sql="SELECT 区县, AVG(月均缴费) AS a FROM 同款衍生 GROUP BY 区县",
+    )  # fmt: skip
+    assert query.decision == "released"
+    assert exits.remaining(world.authorization) == []
+    # Once the other dataset goes too, so does the file.
+    exits.start(keeps, by=world.city.bureau, cause=ExitCause.REVOKED, reason="违约")
+    assert not (Path(settings.DATA_DIR) / "derived" / same.path).exists()
+
+
+def test_no_listing_of_an_exited_product_moves_forward(operating):
+    world = operating["market"]
+    exits.start(world.authorization, by=world.city.bureau, cause=ExitCause.REVOKED, reason="违约")
+    with pytest.raises(RuleViolation, match="不在有效状态"):
+        listings.create_listing(operating["product"], by=world.operator, exchange="另一交易所")
